@@ -1,0 +1,1 @@
+"""Composition root: configuration, the Application factory, channels, texts and logging."""

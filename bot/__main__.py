@@ -1,0 +1,75 @@
+"""`python -m bot`: Telegram with BOT_TOKEN; otherwise a console chat on a local demo database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from telegram import Update
+
+from bot.app import build_application, publish_commands
+from bot.config import Settings, SettingsError, load_settings
+from bot.logging_setup import configure
+from models.db import create_engine, make_uow
+from models.migrate import upgrade
+
+log = logging.getLogger("bot")
+
+
+async def run_console(settings: Settings, source=sys.stdin, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels.console import ConsoleChat
+    from bot.channels.local_bot_api import LocalBotApi
+    from bot.channels.updates import ChannelUser
+    from services import demo
+
+    engine = create_engine(settings.database_url)
+    uow = make_uow(engine)
+    async with uow() as session:
+        if await demo.is_empty(session):
+            seeded = await demo.seed(session, settings.secret)
+            print("• Đã tạo tỉnh mẫu. Mã mời để thử đăng ký (dùng /as new):", file=out)
+            for code, grants in seeded.invites:
+                print(f"    {code}  →  {grants}", file=out)
+    api = LocalBotApi(username=settings.bot_username or "demo_congdoan_bot")
+    application = build_application(settings, uow, channel=demo.DEMO_CHANNEL, request=api,
+                                    rate_limit=False)
+    people = {p.key: ChannelUser(int(p.external_id), p.first_name, p.last_name)
+              for p in (*demo.DEMO_PEOPLE, *demo.DEMO_STRANGERS)}
+    chat = ConsoleChat(application, api, people, out=out)
+    async with application:
+        await publish_commands(application)  # post_init only runs under run_polling
+        await application.start()
+        try:
+            await chat.run(source)
+        finally:
+            await application.stop()
+    await engine.dispose()
+
+
+def run_telegram(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    application = build_application(settings, make_uow(engine))
+    log.info("bot starting on Telegram (polling) against %s", settings.telegram_api_base_url)
+    # Telegram keeps undelivered updates for 24 hours; we take them after a restart rather than
+    # dropping them, because every confirmation is idempotent.
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure(settings.log_level if settings.bot_token else "WARNING")
+    upgrade(settings.database_url)
+    if settings.bot_token is None:
+        asyncio.run(run_console(settings))
+    else:
+        run_telegram(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

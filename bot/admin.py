@@ -1,0 +1,216 @@
+"""Admin CLI for the standing office: `python -m bot.admin --help` (or `python3 run.py admin`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.i18n import day, tr
+from models import Role
+from models.db import UnitOfWork, create_engine, make_uow
+from models.migrate import current_revision, head_revision, upgrade
+from services import access, demo, invites, org_queries
+from services.errors import N_, DomainError
+from services.org_import import OrgImportError, import_org_tree
+
+
+ROLE_NAMES = {
+    Role.OFFICER: N_("Officer"),
+    Role.COMMITTEE: N_("Steering committee member"),
+    Role.ADMIN: N_("Administrator"),
+}
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def deep_link(settings: Settings, code: str) -> str:
+    return f"https://t.me/{settings.bot_username or '<BOT_USERNAME>'}?start={code}"
+
+
+def write_qr(link: str, path: Path) -> None:
+    import qrcode
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    qrcode.make(link).save(path)
+
+
+async def cmd_import(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    lang = settings.default_language
+    async with uow() as session:
+        try:
+            result = await import_org_tree(session, Path(args.file), actor=_actor())
+        except OrgImportError as failed:
+            print(tr(lang, "Nothing was imported; fix these rows and run again:"), file=sys.stderr)
+            for error in failed.errors:
+                print(tr(lang, "  line {line}: {problem}", line=error.line,
+                     problem=tr(lang, error.message, **error.params)), file=sys.stderr)
+            return 1
+    print(tr(lang, "Imported: {nc} nodes created, {nu} updated; {uc} units created, {uu} updated.",
+             nc=result.nodes_created, nu=result.nodes_updated,
+             uc=result.units_created, uu=result.units_updated))
+    return 0
+
+
+async def cmd_invite(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    lang = settings.default_language
+    async with uow() as session:
+        try:
+            created = await invites.create_invite(
+                session, settings.secret, role=Role(args.role), actor=_actor(),
+                valid_days=args.days or settings.invite_valid_days,
+                unit_code=args.unit, node_code=args.node,
+            )
+        except invites.InviteScopeError as error:
+            print(tr(lang, error.message), file=sys.stderr)
+            return 1
+        except DomainError:
+            print(tr(lang, "No such unit or node: {code}", code=args.unit or args.node),
+                  file=sys.stderr)
+            return 1
+    link = deep_link(settings, created.code)
+    qr_path = Path(args.qr) if args.qr else Path("invites") / f"{created.code}.png"
+    write_qr(link, qr_path)
+    print(tr(lang, "Invite code: {code}", code=invites.display_code(created.code)))
+    print(tr(lang, "Grants: {role} {scope}", role=tr(lang, ROLE_NAMES[created.role]), scope=created.scope_name or ""))
+    print(tr(lang, "Valid until: {date}", date=day(created.expires_at.astimezone(settings.zone).date(), lang)))
+    print(tr(lang, "Link: {link}", link=link))
+    print(tr(lang, "QR code: {path}", path=qr_path))
+    if not settings.bot_username:
+        print(tr(lang, "Set BOT_USERNAME so that the link names your bot."), file=sys.stderr)
+    return 0
+
+
+async def cmd_list_units(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    async with uow() as session:
+        rows = await org_queries.list_units(session, under=args.under)
+    for row in rows:
+        print(f"{row.code:<16} {row.kind.value:<13} {row.name}  —  {row.place}")
+    print(tr(settings.default_language, "{n} units", n=len(rows)))
+    return 0
+
+
+async def cmd_list_people(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    lang = settings.default_language
+    async with uow() as session:
+        people = await access.list_people(session)
+    for person in people:
+        roles = "; ".join(f"{r.role.value}:{r.scope_code or '*'}" for r in person.roles) or "—"
+        state = tr(lang, "revoked") if person.revoked else ""
+        print(f"{person.person_id:>5}  {person.display_name:<28} {','.join(person.channels):<10} "
+              f"{roles} {state}")
+    return 0
+
+
+async def cmd_revoke(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    lang = settings.default_language
+    async with uow() as session:
+        try:
+            viewer = await access.revoke_person(session, args.person_id, actor=_actor())
+        except DomainError:
+            print(tr(lang, "No person with id {id}.", id=args.person_id), file=sys.stderr)
+            return 1
+    print(tr(lang, "Revoked: {name}", name=viewer.display_name))
+    return 0
+
+
+async def cmd_seed_demo(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    lang = settings.default_language
+    async with uow() as session:
+        if not await demo.is_empty(session):
+            print(tr(lang, "The database is not empty; the demo province was not added."),
+                  file=sys.stderr)
+            return 1
+        seeded = await demo.seed(session, settings.secret)
+    for code, grants in seeded.invites:
+        print(f"{code}  →  {grants}")
+    return 0
+
+
+async def cmd_health(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        current = await current_revision(engine)
+    except Exception as error:  # any failure to reach the database is "unhealthy"
+        print(f"unhealthy: database unreachable ({type(error).__name__})", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    if current != head_revision():
+        print(f"unhealthy: schema at {current}, code expects {head_revision()}", file=sys.stderr)
+        return 1
+    print("ok")
+    return 0
+
+
+Command = Callable[[argparse.Namespace, Settings, UnitOfWork], Awaitable[int]]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot.admin", description="Quản trị bot / bot admin")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="nâng cấp cơ sở dữ liệu / migrate the database")
+    imp = sub.add_parser("import-org", help="nhập cây tổ chức từ CSV/XLSX / import the org tree")
+    imp.add_argument("file")
+    inv = sub.add_parser("invite", help="tạo mã mời / create an invite")
+    inv.add_argument("--role", required=True, choices=[r.value for r in Role])
+    inv.add_argument("--unit", help="mã đơn vị báo cáo (cán bộ) / reporting unit code (officer)")
+    inv.add_argument("--node", help="mã cấp tổ chức (Ban Chỉ đạo) / org node code (committee)")
+    inv.add_argument("--days", type=int, help="số ngày hiệu lực / days valid")
+    inv.add_argument("--qr", help="đường dẫn file PNG mã QR / QR PNG path")
+    units = sub.add_parser("list-units", help="liệt kê đơn vị / list units")
+    units.add_argument("--under", help="chỉ trong cấp này (mã) / only under this node code")
+    sub.add_parser("list-people", help="liệt kê người dùng / list people")
+    rev = sub.add_parser("revoke", help="thu hồi quyền một người / revoke a person")
+    rev.add_argument("person_id", type=int)
+    sub.add_parser("seed-demo", help="tạo tỉnh mẫu vào CSDL trống / seed the demo province")
+    sub.add_parser("health", help="kiểm tra CSDL và phiên bản / database and schema check")
+    return p
+
+
+COMMANDS: dict[str, Command] = {
+    "import-org": cmd_import,
+    "invite": cmd_invite,
+    "list-units": cmd_list_units,
+    "list-people": cmd_list_people,
+    "revoke": cmd_revoke,
+    "seed-demo": cmd_seed_demo,
+    "health": cmd_health,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.command != "health":
+        # Idempotent and quick: every command then works on a fresh database too.
+        upgrade(settings.database_url)
+    if args.command == "migrate":
+        print(tr(settings.default_language, "Database is up to date."))
+        return 0
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            return await COMMANDS[args.command](args, settings, make_uow(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

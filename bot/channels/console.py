@@ -1,0 +1,115 @@
+"""The console channel: chat with the real handlers in a terminal, as any demo person.
+
+Lines typed (or piped in) become Telegram-shaped updates for the same PTB Application; what the
+bot sends comes back through the in-process Bot API and is printed, buttons as numbered options.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.channels.local_bot_api import ApiCall, LocalBotApi
+from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory, render_numbered
+
+CONSOLE_HELP = """\
+Bảng điều khiển (console) — trò chuyện với bot như một người dùng mẫu.
+  /as officer | officer2 | committee | admin | worker | new   đổi người dùng
+  #sticker  #photo  #voice  #location                        gửi thử tin không phải chữ
+  /group <tin nhắn>                                          gửi tin trong một nhóm chat
+  /quit                                                      thoát
+Nút bấm hiện thành danh sách đánh số: gõ số (hoặc chữ trên nút) để chọn."""
+
+
+@dataclass
+class ConsoleChat:
+    application: Application  # type: ignore[type-arg]
+    api: LocalBotApi
+    personas: dict[str, ChannelUser]
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    current: str = "officer"
+    updates: UpdateFactory = field(default_factory=UpdateFactory)
+    choices: NumberedChoices = field(default_factory=NumberedChoices)
+
+    def __post_init__(self) -> None:
+        self.api.on_call = self._show
+
+    @property
+    def user(self) -> ChannelUser:
+        return self.personas[self.current]
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def _show(self, call: ApiCall, result: Any) -> None:
+        """Print what the bot sends, and remember its buttons for the next typed number."""
+        if call.method in {"sendMessage", "editMessageText", "sendPhoto", "sendDocument"}:
+            chat_id = int(call.chat_id or 0)
+            message_id = result.get("message_id", 0) if isinstance(result, dict) else 0
+            buttons = call.buttons
+            if buttons:
+                self.choices.remember(chat_id, message_id, buttons)
+            else:
+                self.choices.forget(chat_id)
+            self._print("🤖 " + render_numbered(call.text, buttons).replace("\n", "\n   "))
+        elif call.method == "answerCallbackQuery" and call.params.get("text"):
+            self._print("ℹ️  " + str(call.params["text"]))
+
+    async def handle_line(self, line: str) -> bool:
+        """One typed line. Returns False when the user asked to quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line in {"/quit", "/exit", "/thoat"}:
+            return False
+        if line.startswith("/as"):
+            self._switch(line.removeprefix("/as").strip())
+            return True
+        user = self.user
+        data: dict[str, Any]
+        media = {"#sticker": self.updates.sticker, "#photo": self.updates.photo,
+                 "#voice": self.updates.voice, "#location": self.updates.location}
+        if line in media:
+            data = media[line](user)
+        elif line.startswith("/group"):
+            data = self.updates.message(user, line.removeprefix("/group").strip() or "/start",
+                                        chat_id=-100123, chat_type="group")
+        elif (picked := self.choices.match(user.user_id, line)) is not None and not line.startswith("/"):
+            message_id, button = picked
+            if "callback_data" not in button:
+                self._print(f"   (liên kết: {button.get('url', '')})")
+                return True
+            data = self.updates.callback(user, button["callback_data"], message_id=message_id)
+        else:
+            data = self.updates.message(user, line)
+        await self.application.process_update(Update.de_json(data, self.application.bot))
+        return True
+
+    def _switch(self, who: str) -> None:
+        if who not in self.personas:
+            self._print(f"   Không có người dùng mẫu “{who}”. Chọn: {', '.join(self.personas)}")
+            return
+        self.current = who
+        self.choices.forget(self.user.user_id)
+        self._print(f"   — Bây giờ bạn là: {self.user.first_name} {self.user.last_name} ({who}) —")
+
+    async def run(self, source: TextIO) -> None:
+        interactive = source.isatty()
+        self._print(CONSOLE_HELP)
+        self._switch(self.current)
+        while True:
+            if interactive:
+                print(f"[{self.current}] > ", end="", file=self.out, flush=True)
+            line = await asyncio.to_thread(source.readline)
+            if not line:  # end of input: a pipe ran dry or Ctrl-D
+                break
+            if not interactive:
+                self._print(f"[{self.current}] > {line.rstrip()}")
+            if not await self.handle_line(line):
+                break
+        self._print("Tạm biệt.")

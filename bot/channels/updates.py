@@ -1,0 +1,147 @@
+"""Build Telegram-shaped updates for text channels (console, tests, later Zalo).
+
+Text-only channels have no buttons: an inline keyboard is shown as a numbered list, and a typed
+number (or the button's exact text) comes back as the callback query that button would have sent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ChannelUser:
+    user_id: int
+    first_name: str
+    last_name: str = ""
+    username: str | None = None
+    language_code: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name:
+            data["last_name"] = self.last_name
+        if self.username:
+            data["username"] = self.username
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+@dataclass
+class UpdateFactory:
+    """Makes update dicts (``Update.de_json`` turns them into PTB objects)."""
+
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000))
+
+    def message(
+        self,
+        user: ChannelUser,
+        text: str | None = None,
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": chat_id if chat_id is not None else user.user_id,
+                                "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = user.first_name
+        else:
+            chat["title"] = "Nhóm chat"
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user.as_dict(),
+            **extra,
+        }
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def callback(
+        self, user: ChannelUser, data: str, *, message_id: int = 1, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        chat_id = chat_id if chat_id is not None else user.user_id
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._message_ids)),
+                "from": user.as_dict(),
+                "chat_instance": str(chat_id),
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private"},
+                    "from": {"id": 1000000001, "is_bot": True, "first_name": "bot"},
+                    "text": "…",
+                },
+            },
+        }
+
+    # Non-text messages, as a phone would send them.
+    def sticker(self, user: ChannelUser) -> dict[str, Any]:
+        return self.message(user, sticker={
+            "file_id": "stk", "file_unique_id": "stk", "type": "regular", "width": 512,
+            "height": 512, "is_animated": False, "is_video": False})
+
+    def photo(self, user: ChannelUser) -> dict[str, Any]:
+        return self.message(user, photo=[{"file_id": "ph", "file_unique_id": "ph", "width": 90,
+                                          "height": 90}])
+
+    def voice(self, user: ChannelUser) -> dict[str, Any]:
+        return self.message(user, voice={"file_id": "vc", "file_unique_id": "vc", "duration": 3})
+
+    def location(self, user: ChannelUser) -> dict[str, Any]:
+        return self.message(user, location={"latitude": 21.27, "longitude": 106.19})
+
+
+@dataclass
+class NumberedChoices:
+    """The buttons last shown in a chat, so that typing "2" presses the second one."""
+
+    by_chat: dict[int, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def remember(self, chat_id: int, message_id: int, buttons: list[dict[str, Any]]) -> None:
+        if buttons:
+            self.by_chat[chat_id] = (message_id, buttons)
+
+    def forget(self, chat_id: int) -> None:
+        self.by_chat.pop(chat_id, None)
+
+    def match(self, chat_id: int, typed: str) -> tuple[int, dict[str, Any]] | None:
+        """The (message id, button) that ``typed`` selects, by number or by its text."""
+        if chat_id not in self.by_chat:
+            return None
+        message_id, buttons = self.by_chat[chat_id]
+        typed_folded = _fold(typed)
+        if typed_folded.isdigit() and 1 <= int(typed_folded) <= len(buttons):
+            return message_id, buttons[int(typed_folded) - 1]
+        for button in buttons:
+            if _fold(str(button.get("text", ""))) == typed_folded:
+                return message_id, button
+        return None
+
+
+def render_numbered(text: str, buttons: list[dict[str, Any]]) -> str:
+    if not buttons:
+        return text
+    lines = [text, ""]
+    for number, button in enumerate(buttons, start=1):
+        target = f" → {button['url']}" if "url" in button else ""
+        lines.append(f"  {number}. {button.get('text', '')}{target}")
+    return "\n".join(lines)

@@ -1,0 +1,126 @@
+"""Settings from the environment and `.env` (pydantic-settings). Secrets are SecretStr."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_FILE = Path(".env")
+
+# Secrets the bot cannot run without. In console mode missing ones are generated into .env.
+REQUIRED_SECRETS = ("app_secret",)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    bot_username: str = Field(default="", description="for deep links t.me/<bot_username>")
+    database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    telegram_api_base_url: str = "https://api.telegram.org"
+    default_language: Literal["vi", "en"] = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Keyed hashes of invite codes and of attempt subjects. At least 32 characters.
+    app_secret: SecretStr | None = None
+
+    invite_valid_days: int = Field(default=14, ge=1, le=365)
+    code_attempts_allowed: int = Field(default=5, ge=1)
+    code_attempt_window_minutes: int = Field(default=10, ge=1)
+    code_lockout_minutes: int = Field(default=30, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # People paste the URL their database tool shows; pick the async driver for them.
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if value.startswith(plain):
+                value = driver + value[len(plain) :]
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("phải bắt đầu bằng sqlite:// hoặc postgresql:// (must be SQLite or PostgreSQL)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"múi giờ không tồn tại: {value!r} (unknown time zone)") from exc
+        return value
+
+    @field_validator("app_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("cần ít nhất 32 ký tự (at least 32 characters)")
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _server_root(cls, value: str) -> str:
+        value = value.rstrip("/")
+        # Accept both the server root and PTB's ".../bot" form.
+        return value[: -len("/bot")] if value.endswith("/bot") else value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def secret(self) -> bytes:
+        assert self.app_secret is not None, "checked at start-up"
+        return self.app_secret.get_secret_value().encode()
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed: the message is the one line the operator sees."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "?"
+    return f"Cấu hình không hợp lệ: {name} — {first['msg']}"
+
+
+def load_settings(*, console: bool | None = None, env_file: Path = ENV_FILE) -> Settings:
+    """Load and check settings. ``console`` None means: console mode iff there is no token.
+
+    In console mode a missing secret is generated into ``env_file`` (with a notice on stderr) so
+    that a newcomer's first run just works; with a token a missing secret stops the bot.
+    """
+    try:
+        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from exc
+    if console is None:
+        console = settings.bot_token is None
+    missing = [name for name in REQUIRED_SECRETS if getattr(settings, name) is None]
+    if missing and not console:
+        raise SettingsError(
+            f"Thiếu cấu hình bắt buộc: {missing[0].upper()} — đặt trong biến môi trường hoặc .env "
+            "(missing required setting)"
+        )
+    if missing:
+        with env_file.open("a", encoding="utf-8") as env:
+            for name in missing:
+                env.write(f"{name.upper()}={secrets.token_urlsafe(48)}\n")
+        import sys
+
+        print(
+            f"• Đã tạo khóa bí mật mới trong {env_file}: {', '.join(n.upper() for n in missing)} "
+            "(giữ file này, đừng chia sẻ)",
+            file=sys.stderr,
+        )
+        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    return settings

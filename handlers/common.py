@@ -1,0 +1,132 @@
+"""Commands that work everywhere: /help, /lang, /cancel; groups; stale buttons; errors."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.ext import BaseHandler
+
+from bot.i18n import tr
+from handlers.context import LANG_KEY, BotContext, identity_of, keyboard, language_of, say
+from handlers.menu import command_lines
+from services import access
+
+log = logging.getLogger(__name__)
+
+LANG_CHOICE = "lang:v1:"
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/help: what this user, by role, can do."""
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+    lang = language_of(context, viewer)
+    roles = viewer.role_set if viewer else frozenset()
+    if viewer is None or not roles:
+        await say(update, lang, "This bot serves grassroots trade-union and party officers, the "
+                                "steering committee and the standing office.\n\nTo register, "
+                                "type /start and then the invite code you received.\n\n"
+                                "Commands:\n{commands}", commands=command_lines(lang, roles))
+        return
+    await say(update, lang, "Commands:\n{commands}", commands=command_lines(lang, roles))
+
+
+async def lang_command(update: Update, context: BotContext) -> None:
+    """/lang: offer Vietnamese or English."""
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+    await say(update, language_of(context, viewer), "Choose a language:",
+              markup=keyboard([("Tiếng Việt", LANG_CHOICE + "vi"), ("English", LANG_CHOICE + "en")]))
+
+
+async def lang_chosen(update: Update, context: BotContext) -> None:
+    """A language button: saved on the person if registered, else in memory only."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    chosen = update.callback_query.data.removeprefix(LANG_CHOICE)
+    if chosen not in ("vi", "en"):
+        await say(update, language_of(context, None), "This button has expired.")
+        return
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        if viewer is not None:
+            await access.set_language(session, viewer.person_id, chosen)
+    if context.user_data is not None:
+        context.user_data[LANG_KEY] = chosen
+    await say(update, chosen, "Language set: English.")
+
+
+async def cancel_outside(update: Update, context: BotContext) -> None:
+    """/cancel when nothing is in progress."""
+    await say(update, language_of(context, None), "There is nothing to cancel.")
+
+
+async def group_guard(update: Update, context: BotContext) -> None:
+    """In a group the bot reveals nothing: it only asks to be messaged privately."""
+    chat = update.effective_chat
+    if chat is None or chat.type == chat.PRIVATE:
+        return
+    lang = context.bot_data.settings.default_language
+    text = tr(lang, "Please message me privately: open a chat with @{bot} and type /start there.",
+              bot=context.bot.username)
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await chat.send_message(text)
+    raise ApplicationHandlerStop
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button no conversation is waiting for (an old message, a restarted bot)."""
+    await say(update, language_of(context, None),
+              "This button has expired. Type /start to see your menu.")
+
+
+async def unknown_message(update: Update, context: BotContext) -> None:
+    """Anything no handler took: point to /help."""
+    await say(update, language_of(context, None),
+              "Sorry, I did not understand that. Type /help to see what you can do.")
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure without the update (it may carry a worker's identity) and apologise."""
+    log.error("handler failed on %s", type(update).__name__, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        if update.effective_chat.type == update.effective_chat.PRIVATE:
+            lang = language_of(context, None) if context.user_data is not None else "vi"
+            await update.effective_chat.send_message(
+                tr(lang, "Sorry, something went wrong on our side. Please try again in a moment.")
+            )
+
+
+def guards() -> list[BaseHandler[Update, BotContext, None]]:
+    """Run before everything else (group -1)."""
+    return [TypeHandler(Update, group_guard)]
+
+
+def general() -> list[BaseHandler[Update, BotContext, None]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("help", help_command, filters=private),
+        CommandHandler("lang", lang_command, filters=private),
+        CallbackQueryHandler(lang_chosen, pattern=f"^{LANG_CHOICE}"),
+        CommandHandler("cancel", cancel_outside, filters=private),
+    ]
+
+
+def last_resort() -> list[BaseHandler[Update, BotContext, None]]:
+    return [
+        CallbackQueryHandler(stale_button),
+        MessageHandler(filters.ChatType.PRIVATE, unknown_message),
+    ]

@@ -1,0 +1,81 @@
+"""Typed context for every callback, and the few helpers all handlers share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+
+from bot.config import Settings
+from bot.i18n import normalize_language, tr
+from models.db import UnitOfWork
+from services.access import Identity, Viewer
+
+
+class BotData:
+    """Dependencies shared by all callbacks; set once by the Application factory."""
+
+    settings: Settings
+    uow: UnitOfWork
+    channel: str
+
+
+BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+
+LANG_KEY = "lang"  # user_data: language chosen by a user who is not registered (memory only)
+
+
+def identity_of(update: Update, context: BotContext) -> Identity:
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None, "handlers are only registered for user updates"
+    name = " ".join(part for part in (user.first_name, user.last_name) if part)
+    return Identity(
+        channel=context.bot_data.channel,
+        external_id=str(user.id),
+        chat_id=str(chat.id),
+        display_name=name,
+    )
+
+
+def language_of(context: BotContext, viewer: Viewer | None) -> str:
+    if viewer is not None:
+        # Remembered in memory so that steps which do not look the user up answer alike.
+        if context.user_data is not None:
+            context.user_data[LANG_KEY] = viewer.language
+        return normalize_language(viewer.language)
+    chosen = context.user_data.get(LANG_KEY) if context.user_data is not None else None
+    return normalize_language(chosen or context.bot_data.settings.default_language)
+
+
+def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Send already-rendered text: a new message, or the pressed button's message edited."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        if query.message is not None:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def say(
+    update: Update,
+    lang: str,
+    message: str,
+    /,
+    markup: InlineKeyboardMarkup | None = None,
+    **params: Any,
+) -> None:
+    """Translate ``message`` (a msgid) into the user's language and show it."""
+    await show(update, tr(lang, message, **params), markup)

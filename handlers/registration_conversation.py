@@ -1,0 +1,186 @@
+"""Registration: /start <code> from a deep link, or /start and then the code; confirm; bound."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import IntEnum
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.i18n import day, moment, tr
+from handlers.context import BotContext, identity_of, keyboard, language_of, say, show
+from handlers.menu import ROLE_LABELS, render_menu
+from services import access, registration
+from services.errors import N_, DomainError
+from services.registration import LockedOut, LockoutPolicy
+
+PENDING_INVITE = "pending_invite"  # user_data, memory only: the invite the user is confirming
+CONFIRM = "reg:v1:yes"
+DECLINE = "reg:v1:no"
+
+
+class Registration(IntEnum):
+    AWAITING_CODE = 1
+    CONFIRMING = 2
+
+
+def _policy(context: BotContext) -> LockoutPolicy:
+    s = context.bot_data.settings
+    return LockoutPolicy(
+        attempts=s.code_attempts_allowed,
+        window=timedelta(minutes=s.code_attempt_window_minutes),
+        lockout=timedelta(minutes=s.code_lockout_minutes),
+    )
+
+
+async def start(update: Update, context: BotContext) -> int:
+    """/start [code]: offer the code's role, show a registered user's menu, or ask for a code."""
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+    lang = language_of(context, viewer)
+    if context.args:
+        return await _offer(update, context, " ".join(context.args))
+    if viewer is not None and viewer.revoked:
+        await say(update, lang, "Your access has been revoked. If this is a mistake, ask the "
+                                "standing office for a new invite code.")
+        return ConversationHandler.END
+    if viewer is not None:
+        await show(update, render_menu(viewer, lang))
+        return ConversationHandler.END
+    await say(update, lang, "Welcome. Officers and committee members: please type the invite "
+                            "code you received (for example ABCD-EFGH).")
+    return Registration.AWAITING_CODE
+
+
+async def receive_code(update: Update, context: BotContext) -> int:
+    """A typed code: check it and offer what it grants."""
+    assert update.message is not None and update.message.text is not None
+    return await _offer(update, context, update.message.text)
+
+
+async def not_a_code(update: Update, context: BotContext) -> int:
+    """A sticker, photo, voice note… where a code is expected."""
+    lang = language_of(context, None)
+    await say(update, lang, "Please type the invite code as text (for example ABCD-EFGH), "
+                            "or /cancel.")
+    return Registration.AWAITING_CODE
+
+
+async def _offer(update: Update, context: BotContext, text: str) -> int:
+    identity = identity_of(update, context)
+    settings = context.bot_data.settings
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            offer = await registration.check_code(
+                session, settings.secret, text.strip(), identity, policy=_policy(context)
+            )
+        except LockedOut as locked:
+            await say(update, lang, "Too many wrong codes. Please try again after {time}.",
+                      time=moment(locked.until, lang, settings.zone))
+            return Registration.AWAITING_CODE
+        except registration.CodeMalformed:
+            await say(update, lang, "That does not look like an invite code. A code has 8 letters "
+                                    "and digits, for example ABCD-EFGH. Please type it again, "
+                                    "or /cancel.")
+            return Registration.AWAITING_CODE
+        except DomainError as refusal:
+            await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
+            return Registration.AWAITING_CODE
+    if context.user_data is not None:
+        context.user_data[PENDING_INVITE] = offer.invite_id
+    await say(
+        update, lang,
+        "This code makes you:\n{role}\n(valid until {expires})\n\nConfirm?",
+        markup=keyboard([(tr(lang, "✅ Confirm"), CONFIRM), (tr(lang, "✖ Cancel"), DECLINE)]),
+        role=tr(lang, ROLE_LABELS[offer.role], scope=offer.scope_name or ""),
+        expires=day(offer.expires_at.astimezone(settings.zone).date(), lang),
+    )
+    return Registration.CONFIRMING
+
+
+_REFUSALS = {
+    registration.CodeInvalid: N_("This code is not valid. Check it and type it again, or ask the "
+                                 "standing office for a new one."),
+    registration.CodeExpired: N_("This code has expired. Please ask the standing office for a "
+                                 "new one."),
+    registration.CodeUsed: N_("This code has already been used. Please ask the standing office "
+                              "for a new one."),
+}
+
+
+async def confirm(update: Update, context: BotContext) -> int:
+    """Confirm: use the invite (re-checked on the server) and show the new menu."""
+    identity = identity_of(update, context)
+    invite_id = context.user_data.pop(PENDING_INVITE, None) if context.user_data else None
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        if invite_id is None:
+            await say(update, lang, "This button has expired. Type /start to begin again.")
+            return ConversationHandler.END
+        try:
+            viewer = await registration.accept_invite(session, invite_id, identity, language=lang)
+        except DomainError as refusal:
+            await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
+            return ConversationHandler.END
+    await say(update, lang, "Registration complete.\n\n{menu}", menu=render_menu(viewer, lang))
+    return ConversationHandler.END
+
+
+async def decline(update: Update, context: BotContext) -> int:
+    """Cancel at the confirmation: nothing is used up."""
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_INVITE, None)
+    await say(update, language_of(context, None), "Cancelled. The code has not been used.")
+    return ConversationHandler.END
+
+
+async def confirm_hint(update: Update, context: BotContext) -> int:
+    """Anything but a button while confirming."""
+    await say(update, language_of(context, None), "Please choose Confirm or Cancel (type 1 or 2).")
+    return Registration.CONFIRMING
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """/cancel inside registration."""
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_INVITE, None)
+    await say(update, language_of(context, None), "Cancelled.")
+    return ConversationHandler.END
+
+
+def build() -> ConversationHandler[BotContext]:
+    private = filters.ChatType.PRIVATE
+    return ConversationHandler(
+        entry_points=[CommandHandler("start", start, filters=private)],
+        states={
+            Registration.AWAITING_CODE: [
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, receive_code),
+                MessageHandler(private & ~filters.COMMAND, not_a_code),
+            ],
+            Registration.CONFIRMING: [
+                CallbackQueryHandler(confirm, pattern=f"^{CONFIRM}$"),
+                CallbackQueryHandler(decline, pattern=f"^{DECLINE}$"),
+                MessageHandler(private & ~filters.COMMAND, confirm_hint),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel, filters=private),
+            CommandHandler("start", start, filters=private),
+        ],
+        name="registration",
+        allow_reentry=True,
+        # Registration holds nothing worth keeping across a restart, and an unregistered user's
+        # state is better not written anywhere.
+        persistent=False,
+    )

@@ -1,0 +1,1 @@
+"""The domain: never imports telegram. Services take plain values and a session."""

@@ -1,0 +1,235 @@
+"""Registration by invite code: check a typed code, then bind the user to the invite's role.
+
+Wrong codes are counted per user under a keyed hash whose key changes every day, so the
+lock-out works without keeping anyone's id: a worker who wandered into /start leaves no trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    ChannelAccount,
+    CodeAttempt,
+    Invite,
+    OrgNode,
+    Person,
+    ReportingUnit,
+    Role,
+    RoleAssignment,
+    utcnow,
+)
+from services import audit
+from services.access import Identity, Viewer, viewer_for
+from services.errors import DomainError
+from services.invites import hash_code, normalize_code
+
+MAX_CODE_INPUT = 40  # anything longer is a message, not a mistyped code
+
+
+class CodeMalformed(DomainError):
+    message = "That is not an invite code."
+
+
+class CodeInvalid(DomainError):
+    message = "This invite code is wrong."
+
+
+class CodeExpired(DomainError):
+    message = "This invite code has expired."
+
+
+class CodeUsed(DomainError):
+    message = "This invite code has already been used."
+
+
+class LockedOut(DomainError):
+    message = "Too many wrong codes."
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__()
+        self.until = until
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    attempts: int = 5
+    window: timedelta = timedelta(minutes=10)
+    lockout: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class InviteOffer:
+    invite_id: int
+    role: Role
+    scope_name: str | None
+    expires_at: datetime
+
+
+def attempt_subject(secret: bytes, channel: str, external_id: str, now: datetime) -> str:
+    day_key = hmac.new(secret, f"attempts:{now.date().isoformat()}".encode(), hashlib.sha256)
+    return hmac.new(day_key.digest(), f"{channel}:{external_id}".encode(), hashlib.sha256).hexdigest()
+
+
+async def _locked_until(
+    session: AsyncSession, subject: str, policy: LockoutPolicy, now: datetime
+) -> datetime | None:
+    since = now - policy.window - policy.lockout
+    times = (
+        await session.scalars(
+            select(CodeAttempt.at)
+            .where(CodeAttempt.subject_hash == subject, CodeAttempt.at >= since)
+            .order_by(CodeAttempt.at)
+        )
+    ).all()
+    # Locked when `attempts` failures fall inside one window; the lock runs from the last of them.
+    for index in range(len(times) - policy.attempts + 1):
+        first, last = times[index], times[index + policy.attempts - 1]
+        if last - first <= policy.window and now < last + policy.lockout:
+            return last + policy.lockout
+    return None
+
+
+async def _record_failure(session: AsyncSession, subject: str, now: datetime) -> None:
+    # Bounded table: attempts older than a day can no longer lock anyone out.
+    await session.execute(delete(CodeAttempt).where(CodeAttempt.at < now - timedelta(days=1)))
+    session.add(CodeAttempt(subject_hash=subject, at=now))
+    await session.commit()
+
+
+async def check_code(
+    session: AsyncSession,
+    secret: bytes,
+    text: str,
+    identity: Identity,
+    *,
+    policy: LockoutPolicy = LockoutPolicy(),
+    now: datetime | None = None,
+) -> InviteOffer:
+    """Validate a typed code and say what it grants, without using it up."""
+    now = now or utcnow()
+    if len(text) > MAX_CODE_INPUT:
+        raise CodeMalformed()
+    subject = attempt_subject(secret, identity.channel, identity.external_id, now)
+    until = await _locked_until(session, subject, policy, now)
+    if until is not None:
+        raise LockedOut(until)
+    code = normalize_code(text)
+    invite = (
+        None
+        if code is None
+        else await session.scalar(select(Invite).where(Invite.code_hash == hash_code(secret, code)))
+    )
+    if invite is None or invite.revoked_at is not None:
+        await _record_failure(session, subject, now)
+        until = await _locked_until(session, subject, policy, now)
+        if until is not None:
+            raise LockedOut(until)
+        raise CodeInvalid()
+    if invite.used_at is not None:
+        raise CodeUsed()
+    if invite.expires_at <= now:
+        raise CodeExpired()
+    return InviteOffer(invite.id, invite.role, await _scope_name(session, invite), invite.expires_at)
+
+
+async def _scope_name(session: AsyncSession, invite: Invite) -> str | None:
+    if invite.reporting_unit_id is not None:
+        return await session.scalar(
+            select(ReportingUnit.name).where(ReportingUnit.id == invite.reporting_unit_id)
+        )
+    if invite.org_node_id is not None:
+        return await session.scalar(select(OrgNode.name).where(OrgNode.id == invite.org_node_id))
+    return None
+
+
+async def accept_invite(
+    session: AsyncSession, invite_id: int, identity: Identity, *, language: str
+) -> Viewer:
+    """Use the invite: bind the channel account to a person and grant the role, atomically.
+
+    The invite row is locked (FOR UPDATE on PostgreSQL) and re-checked, so a double tap, or two
+    users racing for one code, grants it once.
+    """
+    now = utcnow()
+    invite = await session.scalar(
+        select(Invite).where(Invite.id == invite_id).with_for_update()
+    )
+    if invite is None or invite.revoked_at is not None:
+        raise CodeInvalid()
+    account = await session.scalar(
+        select(ChannelAccount).where(
+            ChannelAccount.channel == identity.channel,
+            ChannelAccount.external_id == identity.external_id,
+        )
+    )
+    if invite.used_at is not None:
+        if account is not None and invite.used_by_person_id == account.person_id:
+            # The same person tapped "confirm" twice: already done, nothing more to do.
+            person = await session.get(Person, account.person_id)
+            assert person is not None
+            return await viewer_for(session, person)
+        raise CodeUsed()
+    if invite.expires_at <= now:
+        raise CodeExpired()
+
+    if account is None:
+        person = Person(display_name=identity.display_name or "?", language=language)
+        session.add(person)
+        await session.flush()
+        account = ChannelAccount(
+            person_id=person.id,
+            channel=identity.channel,
+            external_id=identity.external_id,
+            chat_id=identity.chat_id,
+        )
+        session.add(account)
+    else:
+        found = await session.get(Person, account.person_id)
+        assert found is not None
+        person = found
+        account.reachable = True
+        account.chat_id = identity.chat_id
+        if person.revoked_at is not None:
+            # A new invite is the office's deliberate decision to let a revoked person back in.
+            person.revoked_at = None
+            audit.record(session, actor=f"invite:{invite.id}", action="person.reinstate",
+                         entity="person", entity_id=person.id)
+
+    existing = await session.scalar(
+        select(func.count()).select_from(RoleAssignment).where(
+            RoleAssignment.person_id == person.id,
+            RoleAssignment.role == invite.role,
+            RoleAssignment.reporting_unit_id.is_(None)
+            if invite.reporting_unit_id is None
+            else RoleAssignment.reporting_unit_id == invite.reporting_unit_id,
+            RoleAssignment.org_node_id.is_(None)
+            if invite.org_node_id is None
+            else RoleAssignment.org_node_id == invite.org_node_id,
+            RoleAssignment.revoked_at.is_(None),
+        )
+    )
+    if not existing:
+        session.add(
+            RoleAssignment(
+                person_id=person.id,
+                role=invite.role,
+                reporting_unit_id=invite.reporting_unit_id,
+                org_node_id=invite.org_node_id,
+                invite_id=invite.id,
+            )
+        )
+    invite.used_at = now
+    invite.used_by_person_id = person.id
+    audit.record(
+        session, actor=f"person:{person.id}", action="invite.accept", entity="invite",
+        entity_id=invite.id, role=invite.role.value,
+    )
+    await session.commit()
+    return await viewer_for(session, person)

@@ -1,0 +1,95 @@
+"""Shared fixtures: a real, migrated database per test session (SQLite file, or a fresh
+PostgreSQL database when TEST_DATABASE_URL is set), emptied after every test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from models.base import Base
+from models.db import UnitOfWork, create_engine, make_uow
+from models.migrate import upgrade
+
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+async def _admin_execute(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database for this test session."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade(url)
+        yield url
+        return
+    name = f"bot_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        async with engine.begin() as connection:
+            await _empty_all_tables(connection)
+        await engine.dispose()
+
+
+async def _empty_all_tables(connection: object) -> None:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    assert isinstance(connection, AsyncConnection)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    if connection.dialect.name == "postgresql":
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        await connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            await connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def uow(engine: AsyncEngine) -> UnitOfWork:
+    return make_uow(engine)
+
+
+@pytest.fixture
+async def session(uow: UnitOfWork) -> AsyncIterator[AsyncSession]:
+    async with uow() as session:
+        yield session
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return Path(__file__).parent / "data"

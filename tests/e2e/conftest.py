@@ -1,0 +1,110 @@
+"""End-to-end harness: the real Application, a recording Bot API, no network at all."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, publish_commands
+from bot.channels.local_bot_api import ApiCall, LocalBotApi
+from bot.channels.updates import ChannelUser, UpdateFactory
+from bot.config import Settings
+from models.db import UnitOfWork
+from tests.conftest import TEST_SECRET
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Any connection other than the local test database fails the test loudly."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if self.family != socket.AF_UNIX and host not in LOOPBACK:
+            raise AssertionError(f"network access attempted: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        app_secret=SecretStr(TEST_SECRET),
+        bot_username="test_bot",
+    )
+
+
+@dataclass
+class Chat:
+    """Drive the Application as users would, and read what the bot answered."""
+
+    app: Application  # type: ignore[type-arg]
+    api: LocalBotApi
+    updates: UpdateFactory = field(default_factory=UpdateFactory)
+
+    async def feed(self, data: dict[str, Any]) -> list[ApiCall]:
+        before = len(self.api.calls)
+        await self.app.process_update(Update.de_json(data, self.app.bot))
+        return [c for c in self.api.calls[before:] if c.method != "answerCallbackQuery"]
+
+    async def send(self, user: ChannelUser, text: str, **kwargs: Any) -> str:
+        """Send text; return everything the bot sent back, joined."""
+        calls = await self.feed(self.updates.message(user, text, **kwargs))
+        return "\n".join(c.text for c in calls)
+
+    def last_with_buttons(self, user: ChannelUser) -> ApiCall:
+        for call in reversed(self.api.sent(user.user_id)):
+            if call.buttons:
+                return call
+        raise AssertionError("no message with buttons was sent to this user")
+
+    async def press(self, user: ChannelUser, label: str) -> str:
+        """Press the button whose text contains ``label`` on the last keyboard shown."""
+        call = self.last_with_buttons(user)
+        matches = [b for b in call.buttons if label in b["text"]]
+        assert matches, f"no button {label!r} among {[b['text'] for b in call.buttons]}"
+        message_id = call.params.get("message_id") or call.result["message_id"]
+        calls = await self.feed(self.updates.callback(user, matches[0]["callback_data"],
+                                                      message_id=int(message_id)))
+        return "\n".join(c.text for c in calls)
+
+    async def callback(self, user: ChannelUser, data: str) -> str:
+        calls = await self.feed(self.updates.callback(user, data))
+        return "\n".join(c.text for c in calls)
+
+
+@pytest.fixture
+async def chat(settings: Settings, uow: UnitOfWork) -> AsyncIterator[Chat]:
+    api = LocalBotApi(username="test_bot")
+    application = build_application(settings, uow, channel="telegram", request=api,
+                                    rate_limit=False)
+    async with application:
+        await publish_commands(application)
+        await application.start()
+        try:
+            yield Chat(application, api)
+        finally:
+            await application.stop()
+
+
+@pytest.fixture
+def lan() -> ChannelUser:
+    return ChannelUser(5550001, "Lan", "Nguyễn", username="lan_cdcs", language_code="vi")
+
+
+@pytest.fixture
+def hung() -> ChannelUser:
+    return ChannelUser(5550002, "Hùng", "Trần", username="hung_cb", language_code="vi")
