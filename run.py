@@ -28,7 +28,7 @@ DEFAULT_TEST_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 def ensure_environment() -> None:
     """Create the virtual environment and install the project when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (this file runs before any install)
         sys.exit(f"Cần Python 3.11 trở lên (đang chạy {sys.version.split()[0]}).")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
@@ -61,8 +61,13 @@ def run_tests(extra: list[str]) -> int:
     code = subprocess.run(pytest, cwd=ROOT, env=env).returncode
     pg_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
     if postgres_reachable(pg_url):
-        print(f"=== Bộ kiểm thử trên PostgreSQL / test suite on PostgreSQL ({pg_url}) ===", flush=True)
-        pg_targets = [a for a in extra if not a.startswith("-")] or ["tests/integration", "tests/e2e"]
+        print(
+            f"=== Bộ kiểm thử trên PostgreSQL / test suite on PostgreSQL ({pg_url}) ===", flush=True
+        )
+        pg_targets = [a for a in extra if not a.startswith("-")] or [
+            "tests/integration",
+            "tests/e2e",
+        ]
         flags = [a for a in extra if a.startswith("-")]
         pg = subprocess.run(
             [str(PYTHON), "-m", "pytest", *flags, *pg_targets],

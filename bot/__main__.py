@@ -32,10 +32,13 @@ async def run_console(settings: Settings, source=sys.stdin, out=sys.stdout) -> N
             for code, grants in seeded.invites:
                 print(f"    {code}  →  {grants}", file=out)
     api = LocalBotApi(username=settings.bot_username or "demo_congdoan_bot")
-    application = build_application(settings, uow, channel=demo.DEMO_CHANNEL, request=api,
-                                    rate_limit=False)
-    people = {p.key: ChannelUser(int(p.external_id), p.first_name, p.last_name)
-              for p in (*demo.DEMO_PEOPLE, *demo.DEMO_STRANGERS)}
+    application = build_application(
+        settings, uow, channel=demo.DEMO_CHANNEL, request=api, rate_limit=False
+    )
+    people = {
+        p.key: ChannelUser(int(p.external_id), p.first_name, p.last_name)
+        for p in (*demo.DEMO_PEOPLE, *demo.DEMO_STRANGERS)
+    }
     chat = ConsoleChat(application, api, people, out=out)
     async with application:
         await publish_commands(application)  # post_init only runs under run_polling

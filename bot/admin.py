@@ -18,7 +18,6 @@ from services import access, demo, invites, org_queries
 from services.errors import N_, DomainError
 from services.org_import import OrgImportError, import_org_tree
 
-
 ROLE_NAMES = {
     Role.OFFICER: N_("Officer"),
     Role.COMMITTEE: N_("Steering committee member"),
@@ -52,12 +51,26 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
         except OrgImportError as failed:
             print(tr(lang, "Nothing was imported; fix these rows and run again:"), file=sys.stderr)
             for error in failed.errors:
-                print(tr(lang, "  line {line}: {problem}", line=error.line,
-                     problem=tr(lang, error.message, **error.params)), file=sys.stderr)
+                print(
+                    tr(
+                        lang,
+                        "  line {line}: {problem}",
+                        line=error.line,
+                        problem=tr(lang, error.message, **error.params),
+                    ),
+                    file=sys.stderr,
+                )
             return 1
-    print(tr(lang, "Imported: {nc} nodes created, {nu} updated; {uc} units created, {uu} updated.",
-             nc=result.nodes_created, nu=result.nodes_updated,
-             uc=result.units_created, uu=result.units_updated))
+    print(
+        tr(
+            lang,
+            "Imported: {nc} nodes created, {nu} updated; {uc} units created, {uu} updated.",
+            nc=result.nodes_created,
+            nu=result.nodes_updated,
+            uc=result.units_created,
+            uu=result.units_updated,
+        )
+    )
     return 0
 
 
@@ -66,23 +79,42 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
     async with uow() as session:
         try:
             created = await invites.create_invite(
-                session, settings.secret, role=Role(args.role), actor=_actor(),
+                session,
+                settings.secret,
+                role=Role(args.role),
+                actor=_actor(),
                 valid_days=args.days or settings.invite_valid_days,
-                unit_code=args.unit, node_code=args.node,
+                unit_code=args.unit,
+                node_code=args.node,
             )
         except invites.InviteScopeError as error:
             print(tr(lang, error.message), file=sys.stderr)
             return 1
         except DomainError:
-            print(tr(lang, "No such unit or node: {code}", code=args.unit or args.node),
-                  file=sys.stderr)
+            print(
+                tr(lang, "No such unit or node: {code}", code=args.unit or args.node),
+                file=sys.stderr,
+            )
             return 1
     link = deep_link(settings, created.code)
     qr_path = Path(args.qr) if args.qr else Path("invites") / f"{created.code}.png"
     write_qr(link, qr_path)
     print(tr(lang, "Invite code: {code}", code=invites.display_code(created.code)))
-    print(tr(lang, "Grants: {role} {scope}", role=tr(lang, ROLE_NAMES[created.role]), scope=created.scope_name or ""))
-    print(tr(lang, "Valid until: {date}", date=day(created.expires_at.astimezone(settings.zone).date(), lang)))
+    print(
+        tr(
+            lang,
+            "Grants: {role} {scope}",
+            role=tr(lang, ROLE_NAMES[created.role]),
+            scope=created.scope_name or "",
+        )
+    )
+    print(
+        tr(
+            lang,
+            "Valid until: {date}",
+            date=day(created.expires_at.astimezone(settings.zone).date(), lang),
+        )
+    )
     print(tr(lang, "Link: {link}", link=link))
     print(tr(lang, "QR code: {path}", path=qr_path))
     if not settings.bot_username:
@@ -106,8 +138,10 @@ async def cmd_list_people(args: argparse.Namespace, settings: Settings, uow: Uni
     for person in people:
         roles = "; ".join(f"{r.role.value}:{r.scope_code or '*'}" for r in person.roles) or "—"
         state = tr(lang, "revoked") if person.revoked else ""
-        print(f"{person.person_id:>5}  {person.display_name:<28} {','.join(person.channels):<10} "
-              f"{roles} {state}")
+        print(
+            f"{person.person_id:>5}  {person.display_name:<28} {','.join(person.channels):<10} "
+            f"{roles} {state}"
+        )
     return 0
 
 
@@ -127,8 +161,10 @@ async def cmd_seed_demo(args: argparse.Namespace, settings: Settings, uow: UnitO
     lang = settings.default_language
     async with uow() as session:
         if not await demo.is_empty(session):
-            print(tr(lang, "The database is not empty; the demo province was not added."),
-                  file=sys.stderr)
+            print(
+                tr(lang, "The database is not empty; the demo province was not added."),
+                file=sys.stderr,
+            )
             return 1
         seeded = await demo.seed(session, settings.secret)
     for code, grants in seeded.invites:

@@ -35,10 +35,7 @@ def build_application(
     builder: ApplicationBuilder = Application.builder().context_types(CONTEXT_TYPES)  # type: ignore[type-arg]
     if request is not None:
         builder = (
-            builder.token("0:local")
-            .request(request)
-            .get_updates_request(request)
-            .updater(None)
+            builder.token("0:local").request(request).get_updates_request(request).updater(None)
         )
     else:
         assert settings.bot_token is not None

@@ -47,7 +47,9 @@ class Settings(BaseSettings):
             if value.startswith(plain):
                 value = driver + value[len(plain) :]
         if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-            raise ValueError("phải bắt đầu bằng sqlite:// hoặc postgresql:// (must be SQLite or PostgreSQL)")
+            raise ValueError(
+                "phải bắt đầu bằng sqlite:// hoặc postgresql:// (must be SQLite or PostgreSQL)"
+            )
         return value
 
     @field_validator("timezone")
@@ -100,7 +102,7 @@ def load_settings(*, console: bool | None = None, env_file: Path = ENV_FILE) -> 
     that a newcomer's first run just works; with a token a missing secret stops the bot.
     """
     try:
-        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from exc
     if console is None:
@@ -122,5 +124,5 @@ def load_settings(*, console: bool | None = None, env_file: Path = ENV_FILE) -> 
             "(giữ file này, đừng chia sẻ)",
             file=sys.stderr,
         )
-        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file)
     return settings

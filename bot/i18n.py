@@ -67,4 +67,6 @@ def day(value: date, language: str) -> str:
 
 
 def moment(value: datetime, language: str, zone: Any) -> str:
-    return format_datetime(value, format="HH:mm dd/MM/yyyy", tzinfo=zone, locale=normalize_language(language))
+    return format_datetime(
+        value, format="HH:mm dd/MM/yyyy", tzinfo=zone, locale=normalize_language(language)
+    )

@@ -7,13 +7,13 @@ import logging
 from telegram import Update
 from telegram.ext import (
     ApplicationHandlerStop,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
-from telegram.ext import BaseHandler
 
 from bot.i18n import tr
 from handlers.context import LANG_KEY, BotContext, identity_of, keyboard, language_of, say
@@ -33,10 +33,15 @@ async def help_command(update: Update, context: BotContext) -> None:
     lang = language_of(context, viewer)
     roles = viewer.role_set if viewer else frozenset()
     if viewer is None or not roles:
-        await say(update, lang, "This bot serves grassroots trade-union and party officers, the "
-                                "steering committee and the standing office.\n\nTo register, "
-                                "type /start and then the invite code you received.\n\n"
-                                "Commands:\n{commands}", commands=command_lines(lang, roles))
+        await say(
+            update,
+            lang,
+            "This bot serves grassroots trade-union and party officers, the "
+            "steering committee and the standing office.\n\nTo register, "
+            "type /start and then the invite code you received.\n\n"
+            "Commands:\n{commands}",
+            commands=command_lines(lang, roles),
+        )
         return
     await say(update, lang, "Commands:\n{commands}", commands=command_lines(lang, roles))
 
@@ -46,8 +51,12 @@ async def lang_command(update: Update, context: BotContext) -> None:
     identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
         viewer = await access.identify(session, identity.channel, identity.external_id)
-    await say(update, language_of(context, viewer), "Choose a language:",
-              markup=keyboard([("Tiếng Việt", LANG_CHOICE + "vi"), ("English", LANG_CHOICE + "en")]))
+    await say(
+        update,
+        language_of(context, viewer),
+        "Choose a language:",
+        markup=keyboard([("Tiếng Việt", LANG_CHOICE + "vi"), ("English", LANG_CHOICE + "en")]),
+    )
 
 
 async def lang_chosen(update: Update, context: BotContext) -> None:
@@ -78,8 +87,11 @@ async def group_guard(update: Update, context: BotContext) -> None:
     if chat is None or chat.type == chat.PRIVATE:
         return
     lang = context.bot_data.settings.default_language
-    text = tr(lang, "Please message me privately: open a chat with @{bot} and type /start there.",
-              bot=context.bot.username)
+    text = tr(
+        lang,
+        "Please message me privately: open a chat with @{bot} and type /start there.",
+        bot=context.bot.username,
+    )
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message is not None:
@@ -89,14 +101,18 @@ async def group_guard(update: Update, context: BotContext) -> None:
 
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button no conversation is waiting for (an old message, a restarted bot)."""
-    await say(update, language_of(context, None),
-              "This button has expired. Type /start to see your menu.")
+    await say(
+        update, language_of(context, None), "This button has expired. Type /start to see your menu."
+    )
 
 
 async def unknown_message(update: Update, context: BotContext) -> None:
     """Anything no handler took: point to /help."""
-    await say(update, language_of(context, None),
-              "Sorry, I did not understand that. Type /help to see what you can do.")
+    await say(
+        update,
+        language_of(context, None),
+        "Sorry, I did not understand that. Type /help to see what you can do.",
+    )
 
 
 async def on_error(update: object, context: BotContext) -> None:

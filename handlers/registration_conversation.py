@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import IntEnum
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -49,14 +49,22 @@ async def start(update: Update, context: BotContext) -> int:
     if context.args:
         return await _offer(update, context, " ".join(context.args))
     if viewer is not None and viewer.revoked:
-        await say(update, lang, "Your access has been revoked. If this is a mistake, ask the "
-                                "standing office for a new invite code.")
+        await say(
+            update,
+            lang,
+            "Your access has been revoked. If this is a mistake, ask the "
+            "standing office for a new invite code.",
+        )
         return ConversationHandler.END
     if viewer is not None:
         await show(update, render_menu(viewer, lang))
         return ConversationHandler.END
-    await say(update, lang, "Welcome. Officers and committee members: please type the invite "
-                            "code you received (for example ABCD-EFGH).")
+    await say(
+        update,
+        lang,
+        "Welcome. Officers and committee members: please type the invite "
+        "code you received (for example ABCD-EFGH).",
+    )
     return Registration.AWAITING_CODE
 
 
@@ -69,8 +77,9 @@ async def receive_code(update: Update, context: BotContext) -> int:
 async def not_a_code(update: Update, context: BotContext) -> int:
     """A sticker, photo, voice note… where a code is expected."""
     lang = language_of(context, None)
-    await say(update, lang, "Please type the invite code as text (for example ABCD-EFGH), "
-                            "or /cancel.")
+    await say(
+        update, lang, "Please type the invite code as text (for example ABCD-EFGH), or /cancel."
+    )
     return Registration.AWAITING_CODE
 
 
@@ -85,13 +94,21 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
                 session, settings.secret, text.strip(), identity, policy=_policy(context)
             )
         except LockedOut as locked:
-            await say(update, lang, "Too many wrong codes. Please try again after {time}.",
-                      time=moment(locked.until, lang, settings.zone))
+            await say(
+                update,
+                lang,
+                "Too many wrong codes. Please try again after {time}.",
+                time=moment(locked.until, lang, settings.zone),
+            )
             return Registration.AWAITING_CODE
         except registration.CodeMalformed:
-            await say(update, lang, "That does not look like an invite code. A code has 8 letters "
-                                    "and digits, for example ABCD-EFGH. Please type it again, "
-                                    "or /cancel.")
+            await say(
+                update,
+                lang,
+                "That does not look like an invite code. A code has 8 letters "
+                "and digits, for example ABCD-EFGH. Please type it again, "
+                "or /cancel.",
+            )
             return Registration.AWAITING_CODE
         except DomainError as refusal:
             await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
@@ -99,9 +116,10 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
     if context.user_data is not None:
         context.user_data[PENDING_INVITE] = offer.invite_id
     await say(
-        update, lang,
+        update,
+        lang,
         "This code makes you:\n{role}\n(valid until {expires})\n\nConfirm?",
-        markup=keyboard([(tr(lang, "✅ Confirm"), CONFIRM), (tr(lang, "✖ Cancel"), DECLINE)]),
+        markup=_confirm_keyboard(lang),
         role=tr(lang, ROLE_LABELS[offer.role], scope=offer.scope_name or ""),
         expires=day(offer.expires_at.astimezone(settings.zone).date(), lang),
     )
@@ -109,12 +127,16 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
 
 
 _REFUSALS = {
-    registration.CodeInvalid: N_("This code is not valid. Check it and type it again, or ask the "
-                                 "standing office for a new one."),
-    registration.CodeExpired: N_("This code has expired. Please ask the standing office for a "
-                                 "new one."),
-    registration.CodeUsed: N_("This code has already been used. Please ask the standing office "
-                              "for a new one."),
+    registration.CodeInvalid: N_(
+        "This code is not valid. Check it and type it again, or ask the "
+        "standing office for a new one."
+    ),
+    registration.CodeExpired: N_(
+        "This code has expired. Please ask the standing office for a new one."
+    ),
+    registration.CodeUsed: N_(
+        "This code has already been used. Please ask the standing office for a new one."
+    ),
 }
 
 
@@ -146,9 +168,15 @@ async def decline(update: Update, context: BotContext) -> int:
 
 
 async def confirm_hint(update: Update, context: BotContext) -> int:
-    """Anything but a button while confirming."""
-    await say(update, language_of(context, None), "Please choose Confirm or Cancel (type 1 or 2).")
+    """Anything but a button while confirming: ask again, with the buttons again."""
+    lang = language_of(context, None)
+    hint = N_("Please choose Confirm or Cancel (type 1 or 2).")
+    await say(update, lang, hint, markup=_confirm_keyboard(lang))
     return Registration.CONFIRMING
+
+
+def _confirm_keyboard(lang: str) -> InlineKeyboardMarkup:
+    return keyboard([(tr(lang, "✅ Confirm"), CONFIRM), (tr(lang, "✖ Cancel"), DECLINE)])
 
 
 async def cancel(update: Update, context: BotContext) -> int:

@@ -71,7 +71,9 @@ class OrgNode(Base):
 reporting_unit_enterprises = Table(
     "reporting_unit_enterprises",
     Base.metadata,
-    Column("reporting_unit_id", ForeignKey("reporting_units.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "reporting_unit_id", ForeignKey("reporting_units.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("org_node_id", ForeignKey("org_nodes.id", ondelete="CASCADE"), primary_key=True),
 )
 

@@ -134,7 +134,12 @@ async def list_people(session: AsyncSession) -> list[PersonRow]:
     for person in people:
         viewer = await viewer_for(session, person)
         result.append(
-            PersonRow(person.id, person.display_name, viewer.revoked,
-                      sorted(by_person.get(person.id, [])), viewer.roles)
+            PersonRow(
+                person.id,
+                person.display_name,
+                viewer.revoked,
+                sorted(by_person.get(person.id, [])),
+                viewer.roles,
+            )
         )
     return result

@@ -98,8 +98,15 @@ async def create_invite(
     session.add(invite)
     await session.flush()
     audit.record(
-        session, actor=actor, action="invite.create", entity="invite", entity_id=invite.id,
-        role=role.value, unit_id=unit_id, node_id=node_id, expires_at=invite.expires_at.isoformat(),
+        session,
+        actor=actor,
+        action="invite.create",
+        entity="invite",
+        entity_id=invite.id,
+        role=role.value,
+        unit_id=unit_id,
+        node_id=node_id,
+        expires_at=invite.expires_at.isoformat(),
     )
     await session.commit()
     return CreatedInvite(invite.id, code, role, scope_name, invite.expires_at)
@@ -111,5 +118,7 @@ async def revoke_invite(session: AsyncSession, invite_id: int, *, actor: str) ->
         raise NotFound()
     if invite.revoked_at is None:
         invite.revoked_at = utcnow()
-        audit.record(session, actor=actor, action="invite.revoke", entity="invite", entity_id=invite_id)
+        audit.record(
+            session, actor=actor, action="invite.revoke", entity="invite", entity_id=invite_id
+        )
     await session.commit()

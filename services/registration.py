@@ -74,7 +74,9 @@ class InviteOffer:
 
 def attempt_subject(secret: bytes, channel: str, external_id: str, now: datetime) -> str:
     day_key = hmac.new(secret, f"attempts:{now.date().isoformat()}".encode(), hashlib.sha256)
-    return hmac.new(day_key.digest(), f"{channel}:{external_id}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        day_key.digest(), f"{channel}:{external_id}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 async def _locked_until(
@@ -136,17 +138,20 @@ async def check_code(
         raise CodeUsed()
     if invite.expires_at <= now:
         raise CodeExpired()
-    return InviteOffer(invite.id, invite.role, await _scope_name(session, invite), invite.expires_at)
+    return InviteOffer(
+        invite.id, invite.role, await _scope_name(session, invite), invite.expires_at
+    )
 
 
 async def _scope_name(session: AsyncSession, invite: Invite) -> str | None:
+    name: str | None = None
     if invite.reporting_unit_id is not None:
-        return await session.scalar(
+        name = await session.scalar(
             select(ReportingUnit.name).where(ReportingUnit.id == invite.reporting_unit_id)
         )
-    if invite.org_node_id is not None:
-        return await session.scalar(select(OrgNode.name).where(OrgNode.id == invite.org_node_id))
-    return None
+    elif invite.org_node_id is not None:
+        name = await session.scalar(select(OrgNode.name).where(OrgNode.id == invite.org_node_id))
+    return name
 
 
 async def accept_invite(
@@ -158,9 +163,7 @@ async def accept_invite(
     users racing for one code, grants it once.
     """
     now = utcnow()
-    invite = await session.scalar(
-        select(Invite).where(Invite.id == invite_id).with_for_update()
-    )
+    invite = await session.scalar(select(Invite).where(Invite.id == invite_id).with_for_update())
     if invite is None or invite.revoked_at is not None:
         raise CodeInvalid()
     account = await session.scalar(
@@ -199,11 +202,18 @@ async def accept_invite(
         if person.revoked_at is not None:
             # A new invite is the office's deliberate decision to let a revoked person back in.
             person.revoked_at = None
-            audit.record(session, actor=f"invite:{invite.id}", action="person.reinstate",
-                         entity="person", entity_id=person.id)
+            audit.record(
+                session,
+                actor=f"invite:{invite.id}",
+                action="person.reinstate",
+                entity="person",
+                entity_id=person.id,
+            )
 
     existing = await session.scalar(
-        select(func.count()).select_from(RoleAssignment).where(
+        select(func.count())
+        .select_from(RoleAssignment)
+        .where(
             RoleAssignment.person_id == person.id,
             RoleAssignment.role == invite.role,
             RoleAssignment.reporting_unit_id.is_(None)
@@ -228,8 +238,12 @@ async def accept_invite(
     invite.used_at = now
     invite.used_by_person_id = person.id
     audit.record(
-        session, actor=f"person:{person.id}", action="invite.accept", entity="invite",
-        entity_id=invite.id, role=invite.role.value,
+        session,
+        actor=f"person:{person.id}",
+        action="invite.accept",
+        entity="invite",
+        entity_id=invite.id,
+        role=invite.role.value,
     )
     await session.commit()
     return await viewer_for(session, person)

@@ -38,25 +38,50 @@ async def make_tree(session: AsyncSession) -> Tree:
     session.add(province)
     await session.flush()
     province.path = f"/{province.id}/"
-    zone = OrgNode(code="KCN-QC", kind=NodeKind.INDUSTRIAL_ZONE, name="KCN Quang Châu",
-                   parent_id=province.id)
+    zone = OrgNode(
+        code="KCN-QC", kind=NodeKind.INDUSTRIAL_ZONE, name="KCN Quang Châu", parent_id=province.id
+    )
     session.add(zone)
     await session.flush()
     zone.path = f"{province.path}{zone.id}/"
-    enterprise = OrgNode(code="DN-01", kind=NodeKind.ENTERPRISE, name="Công ty TNHH May Hà Phong",
-                         parent_id=zone.id, worker_count=1200, ownership=Ownership.DOMESTIC)
-    small = OrgNode(code="DN-02", kind=NodeKind.ENTERPRISE, name="Công ty CP Bao bì Nhật Minh",
-                    parent_id=zone.id, worker_count=35, ownership=Ownership.FOREIGN)
+    enterprise = OrgNode(
+        code="DN-01",
+        kind=NodeKind.ENTERPRISE,
+        name="Công ty TNHH May Hà Phong",
+        parent_id=zone.id,
+        worker_count=1200,
+        ownership=Ownership.DOMESTIC,
+    )
+    small = OrgNode(
+        code="DN-02",
+        kind=NodeKind.ENTERPRISE,
+        name="Công ty CP Bao bì Nhật Minh",
+        parent_id=zone.id,
+        worker_count=35,
+        ownership=Ownership.FOREIGN,
+    )
     session.add_all([enterprise, small])
     await session.flush()
     enterprise.path = f"{zone.path}{enterprise.id}/"
     small.path = f"{zone.path}{small.id}/"
-    union = ReportingUnit(code="CDCS-01", kind=UnitKind.TRADE_UNION, name="CĐCS Công ty May Hà Phong",
-                          org_node_id=enterprise.id)
-    cell = ReportingUnit(code="CB-01", kind=UnitKind.PARTY_CELL, name="Chi bộ Công ty May Hà Phong",
-                         org_node_id=enterprise.id)
-    other = ReportingUnit(code="CDCS-02", kind=UnitKind.TRADE_UNION,
-                          name="CĐCS Công ty Bao bì Nhật Minh", org_node_id=small.id)
+    union = ReportingUnit(
+        code="CDCS-01",
+        kind=UnitKind.TRADE_UNION,
+        name="CĐCS Công ty May Hà Phong",
+        org_node_id=enterprise.id,
+    )
+    cell = ReportingUnit(
+        code="CB-01",
+        kind=UnitKind.PARTY_CELL,
+        name="Chi bộ Công ty May Hà Phong",
+        org_node_id=enterprise.id,
+    )
+    other = ReportingUnit(
+        code="CDCS-02",
+        kind=UnitKind.TRADE_UNION,
+        name="CĐCS Công ty Bao bì Nhật Minh",
+        org_node_id=small.id,
+    )
     session.add_all([union, cell, other])
     await session.commit()
     return Tree(*(ref(row) for row in (province, zone, enterprise, small, union, cell, other)))

@@ -72,14 +72,24 @@ class ConsoleChat:
             return True
         user = self.user
         data: dict[str, Any]
-        media = {"#sticker": self.updates.sticker, "#photo": self.updates.photo,
-                 "#voice": self.updates.voice, "#location": self.updates.location}
+        media = {
+            "#sticker": self.updates.sticker,
+            "#photo": self.updates.photo,
+            "#voice": self.updates.voice,
+            "#location": self.updates.location,
+        }
         if line in media:
             data = media[line](user)
         elif line.startswith("/group"):
-            data = self.updates.message(user, line.removeprefix("/group").strip() or "/start",
-                                        chat_id=-100123, chat_type="group")
-        elif (picked := self.choices.match(user.user_id, line)) is not None and not line.startswith("/"):
+            data = self.updates.message(
+                user,
+                line.removeprefix("/group").strip() or "/start",
+                chat_id=-100123,
+                chat_type="group",
+            )
+        elif (picked := self.choices.match(user.user_id, line)) is not None and not line.startswith(
+            "/"
+        ):
             message_id, button = picked
             if "callback_data" not in button:
                 self._print(f"   (liên kết: {button.get('url', '')})")

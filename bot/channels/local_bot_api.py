@@ -43,8 +43,14 @@ class ApiCall:
         return [button for row in markup.get("inline_keyboard", []) for button in row]
 
 
-SENDING_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
-                   "editMessageReplyMarkup", "sendChatAction"}
+SENDING_METHODS = {
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "sendChatAction",
+}
 
 
 @dataclass
@@ -70,7 +76,8 @@ class LocalBotApi(BaseRequest):
     def sent(self, chat_id: object | None = None) -> list[ApiCall]:
         """Messages the bot sent or edited (optionally to one chat), oldest first."""
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method in SENDING_METHODS - {"sendChatAction"}
             and (chat_id is None or c.chat_id == str(chat_id))
         ]
@@ -99,16 +106,35 @@ class LocalBotApi(BaseRequest):
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
-            return {**BOT_USER, "username": self.username, "can_join_groups": True,
-                    "can_read_all_group_messages": False, "supports_inline_queries": False}
-        if method in {"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
-                      "editMessageReplyMarkup"}:
+            return {
+                **BOT_USER,
+                "username": self.username,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if method in {
+            "sendMessage",
+            "sendPhoto",
+            "sendDocument",
+            "editMessageText",
+            "editMessageReplyMarkup",
+        }:
             return self._message(params)
         if method == "getUpdates":
             return []
-        if method in {"answerCallbackQuery", "setMyCommands", "deleteMyCommands", "deleteWebhook",
-                      "setWebhook", "sendChatAction", "setChatMenuButton", "deleteMessage",
-                      "close", "logOut"}:
+        if method in {
+            "answerCallbackQuery",
+            "setMyCommands",
+            "deleteMyCommands",
+            "deleteWebhook",
+            "setWebhook",
+            "sendChatAction",
+            "setChatMenuButton",
+            "deleteMessage",
+            "close",
+            "logOut",
+        }:
             return True
         if method == "getMyCommands":
             return []
@@ -119,8 +145,10 @@ class LocalBotApi(BaseRequest):
         message: dict[str, Any] = {
             "message_id": params.get("message_id") or next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": int(chat_id) if str(chat_id).lstrip("-").isdigit() else 0,
-                     "type": "private"},
+            "chat": {
+                "id": int(chat_id) if str(chat_id).lstrip("-").isdigit() else 0,
+                "type": "private",
+            },
             "from": BOT_USER,
         }
         if "text" in params:

@@ -52,8 +52,10 @@ class UpdateFactory:
         chat_type: str = "private",
         **extra: Any,
     ) -> dict[str, Any]:
-        chat: dict[str, Any] = {"id": chat_id if chat_id is not None else user.user_id,
-                                "type": chat_type}
+        chat: dict[str, Any] = {
+            "id": chat_id if chat_id is not None else user.user_id,
+            "type": chat_type,
+        }
         if chat_type == "private":
             chat["first_name"] = user.first_name
         else:
@@ -95,13 +97,23 @@ class UpdateFactory:
 
     # Non-text messages, as a phone would send them.
     def sticker(self, user: ChannelUser) -> dict[str, Any]:
-        return self.message(user, sticker={
-            "file_id": "stk", "file_unique_id": "stk", "type": "regular", "width": 512,
-            "height": 512, "is_animated": False, "is_video": False})
+        return self.message(
+            user,
+            sticker={
+                "file_id": "stk",
+                "file_unique_id": "stk",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            },
+        )
 
     def photo(self, user: ChannelUser) -> dict[str, Any]:
-        return self.message(user, photo=[{"file_id": "ph", "file_unique_id": "ph", "width": 90,
-                                          "height": 90}])
+        return self.message(
+            user, photo=[{"file_id": "ph", "file_unique_id": "ph", "width": 90, "height": 90}]
+        )
 
     def voice(self, user: ChannelUser) -> dict[str, Any]:
         return self.message(user, voice={"file_id": "vc", "file_unique_id": "vc", "duration": 3})

@@ -77,8 +77,9 @@ class Chat:
         matches = [b for b in call.buttons if label in b["text"]]
         assert matches, f"no button {label!r} among {[b['text'] for b in call.buttons]}"
         message_id = call.params.get("message_id") or call.result["message_id"]
-        calls = await self.feed(self.updates.callback(user, matches[0]["callback_data"],
-                                                      message_id=int(message_id)))
+        calls = await self.feed(
+            self.updates.callback(user, matches[0]["callback_data"], message_id=int(message_id))
+        )
         return "\n".join(c.text for c in calls)
 
     async def callback(self, user: ChannelUser, data: str) -> str:
@@ -89,8 +90,9 @@ class Chat:
 @pytest.fixture
 async def chat(settings: Settings, uow: UnitOfWork) -> AsyncIterator[Chat]:
     api = LocalBotApi(username="test_bot")
-    application = build_application(settings, uow, channel="telegram", request=api,
-                                    rate_limit=False)
+    application = build_application(
+        settings, uow, channel="telegram", request=api, rate_limit=False
+    )
     async with application:
         await publish_commands(application)
         await application.start()

@@ -20,19 +20,35 @@ SECRET = TEST_SECRET.encode()
 
 
 async def officer_invite(session: AsyncSession, tree: Tree, unit_code: str | None = None) -> str:
-    created = await create_invite(session, SECRET, role=Role.OFFICER, actor="test",
-                                  valid_days=7, unit_code=unit_code or tree.union.code)
+    created = await create_invite(
+        session,
+        SECRET,
+        role=Role.OFFICER,
+        actor="test",
+        valid_days=7,
+        unit_code=unit_code or tree.union.code,
+    )
     return created.code
 
 
 async def roles_of(session: AsyncSession, user: ChannelUser) -> list[RoleAssignment]:
-    return list((await session.scalars(
-        select(RoleAssignment).join(ChannelAccount, ChannelAccount.person_id == RoleAssignment.person_id)
-        .where(ChannelAccount.external_id == str(user.user_id), RoleAssignment.revoked_at.is_(None))
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(RoleAssignment)
+                .join(ChannelAccount, ChannelAccount.person_id == RoleAssignment.person_id)
+                .where(
+                    ChannelAccount.external_id == str(user.user_id),
+                    RoleAssignment.revoked_at.is_(None),
+                )
+            )
+        ).all()
+    )
 
 
-async def test_deep_link_registers_an_officer(chat: Chat, session: AsyncSession, lan: ChannelUser) -> None:
+async def test_deep_link_registers_an_officer(
+    chat: Chat, session: AsyncSession, lan: ChannelUser
+) -> None:
     tree = await make_tree(session)
     code = await officer_invite(session, tree)
 
@@ -46,7 +62,9 @@ async def test_deep_link_registers_an_officer(chat: Chat, session: AsyncSession,
     assert "Cán bộ của CĐCS Công ty May Hà Phong" in done
 
     session.expire_all()
-    account = await session.scalar(select(ChannelAccount).where(ChannelAccount.external_id == "5550001"))
+    account = await session.scalar(
+        select(ChannelAccount).where(ChannelAccount.external_id == "5550001")
+    )
     assert account is not None and account.channel == "telegram" and account.chat_id == "5550001"
     person = await session.get(Person, account.person_id)
     assert person is not None and person.display_name == "Lan Nguyễn"
@@ -136,8 +154,12 @@ async def test_non_text_and_very_long_text_where_a_code_is_expected(
     tree = await make_tree(session)
     code = await officer_invite(session, tree)
     await chat.send(lan, "/start")
-    for make in (chat.updates.sticker, chat.updates.photo, chat.updates.voice,
-                 chat.updates.location):
+    for make in (
+        chat.updates.sticker,
+        chat.updates.photo,
+        chat.updates.voice,
+        chat.updates.location,
+    ):
         calls = await chat.feed(make(lan))
         assert "Vui lòng gõ mã mời bằng chữ" in calls[-1].text
     for _ in range(6):  # more than the lock-out allows: long text is not counted as a guess
@@ -152,7 +174,7 @@ async def test_a_revoked_person_is_told_and_a_new_invite_reinstates(
     tree = await make_tree(session)
     await chat.send(lan, f"/start {await officer_invite(session, tree)}")
     await chat.press(lan, "Xác nhận")
-    person_id = (await session.scalar(select(Person.id)))
+    person_id = await session.scalar(select(Person.id))
     assert person_id is not None
     async with uow() as other:
         await access.revoke_person(other, person_id, actor="test")

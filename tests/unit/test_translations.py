@@ -67,9 +67,18 @@ def test_every_message_has_a_vietnamese_translation() -> None:
 def test_vietnamese_text_carries_diacritics() -> None:
     # A translation typed without tone marks reads as broken Vietnamese to every user.
     catalog = load_catalog("vi")
-    bare = [m.id for m in catalog if m.id and m.string and len(str(m.string)) > 25
-            and not re.search(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]",
-                              str(m.string), re.IGNORECASE)]
+    bare = [
+        m.id
+        for m in catalog
+        if m.id
+        and m.string
+        and len(str(m.string)) > 25
+        and not re.search(
+            r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]",
+            str(m.string),
+            re.IGNORECASE,
+        )
+    ]
     assert not bare, bare
 
 

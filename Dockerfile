@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Build stage: resolve and build wheels for the pinned dependencies (asyncpg and friends may
+# need a compiler), so that the runtime image carries no build tools.
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY services ./services
+COPY models ./models
+COPY scheduler ./scheduler
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+# Runtime stage: the app and its wheels, run as an unprivileged user.
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+RUN useradd --create-home --uid 10001 bot
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+WORKDIR /app
+RUN mkdir -p /app/data && chown bot:bot /app/data
+USER bot
+# Healthy = the database answers and its schema is the one this code expects.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "bot.admin", "health"]
+# Migrations first (idempotent; concurrent starts serialise on an advisory lock), then the bot.
+CMD ["sh", "-c", "python -m bot.admin migrate && exec python -m bot"]

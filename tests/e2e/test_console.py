@@ -1,0 +1,89 @@
+"""The newcomer's path: `python -m bot` without a token is a console chat driven by stdin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models import ChannelAccount, Invite, OrgNode, ReportingUnit
+
+SCRIPT = """\
+/as officer
+/start
+/as new
+/start
+DEMQ2345
+#sticker
+1
+/help
+/lang
+2
+/start
+/group /start
+/as nobody
+/quit
+"""
+
+
+def run_console(tmp_path: Path, database_url: str, script: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "APP_SECRET"}}
+    env["DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # .env with the generated secret lands here, not in the repository
+        env=env,
+        timeout=120,
+    )
+
+
+async def test_console_seeds_the_demo_and_runs_the_real_conversations(
+    tmp_path: Path, database_url: str, engine: AsyncEngine
+) -> None:
+    done = run_console(tmp_path, database_url, SCRIPT)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    # Missing secret generated into .env with a notice.
+    assert "APP_SECRET" in done.stderr and (tmp_path / ".env").read_text().startswith("APP_SECRET=")
+    # The demo person's menu, from the real handlers.
+    assert "Xin chào Nguyễn Thị Lan" in out and "Cán bộ của CĐCS" in out
+    # Registration of a new person with a demo invite: buttons are numbered and chosen by number.
+    assert "Mã này cấp cho bạn vai trò" in out
+    assert "  1. ✅ Xác nhận" in out and "  2. ✖ Hủy" in out
+    assert "Vui lòng chọn Xác nhận hoặc Hủy" in out  # the sticker while confirming
+    assert "Đăng ký thành công" in out
+    # /lang then "2" chose English; the menu then speaks English.
+    assert "Language set: English." in out and "Hello Người Mới" in out
+    assert "Please message me privately" in out or "nhắn riêng" in out
+    assert "Không có người dùng mẫu “nobody”" in out
+    assert out.rstrip().endswith("Tạm biệt.")
+
+    async with engine.connect() as connection:
+        enterprises = await connection.scalar(
+            select(func.count()).select_from(OrgNode).where(OrgNode.kind == "enterprise")
+        )
+        units = await connection.scalar(select(func.count()).select_from(ReportingUnit))
+        registered = await connection.scalar(
+            select(func.count())
+            .select_from(ChannelAccount)
+            .where(ChannelAccount.channel == "console", ChannelAccount.external_id == "9200")
+        )
+        used = await connection.scalar(
+            select(func.count()).select_from(Invite).where(Invite.used_at.is_not(None))
+        )
+    assert enterprises is not None and 15 <= enterprises <= 30
+    assert units is not None and units > enterprises
+    assert registered == 1 and used == 1
+
+    # A second run on the same database does not seed again and remembers the registration.
+    again = run_console(tmp_path, database_url, "/as new\n/start\n")
+    assert again.returncode == 0, again.stderr
+    assert "Đã tạo tỉnh mẫu" not in again.stdout
+    assert "Hello Người Mới" in again.stdout

@@ -1,0 +1,97 @@
+"""The admin CLI against the test database: invite with link and QR, lists, revoke, import."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import admin
+from models import Invite, Person
+from tests.conftest import TEST_SECRET
+from tests.factories import make_tree
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("APP_SECRET", TEST_SECRET)
+    monkeypatch.setenv("BOT_USERNAME", "congdoan_test_bot")
+    return tmp_path
+
+
+async def cli(*argv: str) -> int:
+    # The CLI runs its own event loop, as it does from a shell.
+    return await asyncio.to_thread(admin.main, list(argv))
+
+
+async def test_invite_prints_code_link_and_writes_a_qr(
+    cli_env: Path, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = await make_tree(session)
+    assert (
+        await cli("invite", "--role", "officer", "--unit", tree.union.code, "--qr", "qr.png") == 0
+    )
+    out = capsys.readouterr().out
+    assert "Mã mời:" in out and "Cấp quyền: Cán bộ CĐCS Công ty May Hà Phong" in out
+    code = next(line.split(": ")[1] for line in out.splitlines() if line.startswith("Mã mời"))
+    assert f"https://t.me/congdoan_test_bot?start={code.replace('-', '')}" in out
+    with Image.open(cli_env / "qr.png") as image:
+        assert image.size[0] > 100
+    invite = await session.scalar(select(Invite))
+    assert invite is not None and invite.created_by.startswith("cli")
+
+
+async def test_invite_for_an_unknown_unit_fails_clearly(
+    cli_env: Path, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await make_tree(session)
+    assert await cli("invite", "--role", "officer", "--unit", "NOPE") == 1
+    assert "Không có đơn vị hoặc cấp tổ chức mã NOPE" in capsys.readouterr().err
+    assert await cli("invite", "--role", "committee") == 1
+    assert "cần có cấp tổ chức" in capsys.readouterr().err
+
+
+async def test_list_units_and_people_and_revoke(
+    cli_env: Path, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = await make_tree(session)
+    assert await cli("list-units", "--under", tree.zone.code) == 0
+    out = capsys.readouterr().out
+    assert "CDCS-01" in out and "CB-01" in out and "3 đơn vị" in out
+    session.add(Person(display_name="Trần Văn Hùng"))
+    await session.commit()
+    person_id = await session.scalar(select(Person.id))
+    assert await cli("revoke", str(person_id)) == 0
+    assert "Đã thu hồi quyền: Trần Văn Hùng" in capsys.readouterr().out
+    assert await cli("list-people") == 0
+    assert "đã thu hồi" in capsys.readouterr().out
+    assert await cli("revoke", "999999") == 1
+
+
+async def test_health_reports_ok_on_a_migrated_database(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await cli("health") == 0
+    assert capsys.readouterr().out.strip() == "ok"
+
+
+async def test_import_reports_bad_rows_with_line_numbers(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = cli_env / "bad.csv"
+    bad.write_text(
+        "kind,code,name,parent_code\n"
+        "province,BG,Tỉnh Bắc Giang,\n"
+        "enterprise,DN-9,Công ty X,NOWHERE\n",
+        encoding="utf-8",
+    )
+    assert await cli("import-org", str(bad)) == 1
+    err = capsys.readouterr().err
+    assert "Chưa nhập dữ liệu nào" in err and "dòng 3" in err

@@ -1,0 +1,111 @@
+"""Settings: one clear line naming the bad setting; console mode generates missing secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import SettingsError, load_settings
+
+GOOD_SECRET = "s" * 40
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "BOT_TOKEN",
+        "DATABASE_URL",
+        "APP_SECRET",
+        "TIMEZONE",
+        "DEFAULT_LANGUAGE",
+        "TELEGRAM_API_BASE_URL",
+        "LOG_LEVEL",
+        "INVITE_VALID_DAYS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_are_sqlite_vietnamese_and_hanoi_time(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text(f"APP_SECRET={GOOD_SECRET}\n")
+    settings = load_settings(env_file=env)
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.default_language == "vi"
+    assert settings.zone.key == "Asia/Ho_Chi_Minh"
+    assert settings.bot_token is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "mysql://root@localhost/db"),
+        ("TIMEZONE", "Asia/Hanoi_City"),
+        ("DEFAULT_LANGUAGE", "fr"),
+        ("INVITE_VALID_DAYS", "zero"),
+        ("APP_SECRET", "short"),
+    ],
+)
+def test_malformed_setting_is_named_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(env_file=tmp_path / ".env")
+    message = str(error.value)
+    assert name in message and "\n" not in message
+    assert message.startswith("Cấu hình không hợp lệ")
+
+
+def test_telegram_mode_without_secret_stops_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    env = tmp_path / ".env"
+    with pytest.raises(SettingsError, match="APP_SECRET"):
+        load_settings(env_file=env)
+    assert not env.exists()  # nothing generated behind the operator's back
+
+
+def test_console_mode_generates_missing_secret_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = tmp_path / ".env"
+    first = load_settings(env_file=env)
+    assert "APP_SECRET" in capsys.readouterr().err
+    assert first.app_secret is not None and len(first.app_secret.get_secret_value()) >= 32
+    second = load_settings(env_file=env)
+    assert second.app_secret == first.app_secret
+    assert env.read_text().count("APP_SECRET=") == 1
+
+
+def test_secrets_never_show_in_repr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:very-secret-token")
+    monkeypatch.setenv("APP_SECRET", GOOD_SECRET)
+    settings = load_settings(env_file=tmp_path / ".env")
+    assert "very-secret-token" not in repr(settings) and GOOD_SECRET not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("sqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+    ],
+)
+def test_plain_database_urls_get_the_async_driver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, expected: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", given)
+    monkeypatch.setenv("APP_SECRET", GOOD_SECRET)
+    assert load_settings(env_file=tmp_path / ".env").database_url == expected
+
+
+def test_api_base_url_accepts_root_or_bot_suffix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APP_SECRET", GOOD_SECRET)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:8081/bot/")
+    assert (
+        load_settings(env_file=tmp_path / ".env").telegram_api_base_url == "http://127.0.0.1:8081"
+    )
