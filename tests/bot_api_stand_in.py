@@ -79,7 +79,7 @@ class StandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
@@ -95,7 +95,7 @@ class StandIn:
                 method = self.path[len(prefix) :]
                 self._reply(200, {"ok": True, "result": stand_in.answer(method, params)})
 
-            do_GET = do_POST  # noqa: N815
+            do_GET = do_POST
 
             def _reply(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

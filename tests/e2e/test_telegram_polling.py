@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -30,38 +31,46 @@ def start_update(update_id: int, text: str) -> dict[str, object]:
     }
 
 
+def poll_once(
+    api: StandIn, tmp_path: Path, database_url: str
+) -> tuple[list[dict[str, object]], str, int]:
+    """Run the bot against the stand-in, feed /start and /help, stop it; what it sent and said."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"},
+        "BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": api.url,
+        "APP_SECRET": TEST_SECRET,
+        "DATABASE_URL": database_url,
+    }
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        api.wait_for("getUpdates")
+        api.push(start_update(1, "/start"))
+        api.push(start_update(2, "/help"))
+        sent = api.wait_for("sendMessage", count=2)
+    finally:
+        bot.send_signal(signal.SIGINT)
+        output, _ = bot.communicate(timeout=30)
+    return sent, output, bot.returncode
+
+
 async def test_polling_against_a_local_bot_api_server(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
     with StandIn() as api:
-        env = {
-            **{k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"},
-            "BOT_TOKEN": api.token,
-            "TELEGRAM_API_BASE_URL": api.url,
-            "APP_SECRET": TEST_SECRET,
-            "DATABASE_URL": database_url,
-        }
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            api.wait_for("getUpdates")
-            api.push(start_update(1, "/start"))
-            api.push(start_update(2, "/help"))
-            sent = api.wait_for("sendMessage", count=2)
-        finally:
-            bot.send_signal(signal.SIGINT)
-            output, _ = bot.communicate(timeout=30)
-    assert "vui lòng nhập mã mời" in sent[0]["text"]
-    assert "/help" in sent[1]["text"]
+        sent, output, returncode = await asyncio.to_thread(poll_once, api, tmp_path, database_url)
+    assert "vui lòng nhập mã mời" in str(sent[0]["text"])
+    assert "/help" in str(sent[1]["text"])
     assert all(str(params["chat_id"]) == "31337" for params in sent)
     commands = [params for name, params in api.calls if name == "setMyCommands"]
     assert {str(params.get("language_code")) for params in commands} == {"None", "en"}
     # The token never reaches the logs.
     assert api.token not in output
-    assert bot.returncode == 0, output
+    assert returncode == 0, output
