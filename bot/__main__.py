@@ -10,7 +10,9 @@ from telegram import Update
 
 from bot.app import build_application, publish_commands
 from bot.config import Settings, SettingsError, load_settings
+from bot.i18n import tr
 from bot.logging_setup import configure
+from handlers.menu import ROLE_LABELS
 from models.db import create_engine, make_uow
 from models.migrate import upgrade
 
@@ -29,8 +31,9 @@ async def run_console(settings: Settings, source=sys.stdin, out=sys.stdout) -> N
         if await demo.is_empty(session):
             seeded = await demo.seed(session, settings.secret)
             print("• Đã tạo tỉnh mẫu. Mã mời để thử đăng ký (dùng /as new):", file=out)
-            for code, grants in seeded.invites:
-                print(f"    {code}  →  {grants}", file=out)
+            lang = settings.default_language
+            for code, role, scope in seeded.invites:
+                print(f"    {code}  →  {tr(lang, ROLE_LABELS[role], scope=scope)}", file=out)
     api = LocalBotApi(username=settings.bot_username or "demo_congdoan_bot")
     application = build_application(
         settings, uow, channel=demo.DEMO_CHANNEL, request=api, rate_limit=False

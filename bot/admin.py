@@ -167,8 +167,8 @@ async def cmd_seed_demo(args: argparse.Namespace, settings: Settings, uow: UnitO
             )
             return 1
         seeded = await demo.seed(session, settings.secret)
-    for code, grants in seeded.invites:
-        print(f"{code}  →  {grants}")
+    for code, role, scope in seeded.invites:
+        print(f"{code}  →  {tr(lang, ROLE_NAMES[role])}: {scope}")
     return 0
 
 

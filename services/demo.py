@@ -52,7 +52,7 @@ DEMO_INVITE_CODES = ("DEMQ2345", "DEMR2345", "DEMS2345")
 
 @dataclass(frozen=True)
 class DemoSeed:
-    invites: list[tuple[str, str]]  # (displayed code, what it grants)
+    invites: list[tuple[str, Role, str]]  # (displayed code, role, unit or node name)
 
 
 async def is_empty(session: AsyncSession) -> bool:
@@ -124,5 +124,5 @@ async def seed(session: AsyncSession, secret: bytes) -> DemoSeed:
             node_code=node_code,
             code=code,
         )
-        invites.append((display_code(code), f"{role.value}: {scope}"))
+        invites.append((display_code(code), role, scope))
     return DemoSeed(invites)

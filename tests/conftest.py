@@ -93,3 +93,20 @@ def backend(database_url: str) -> str:
 @pytest.fixture
 def data_dir() -> Path:
     return Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def app_logging(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """The bot's own logging configuration at DEBUG, captured; logger levels restored after."""
+    import logging
+
+    from bot.logging_setup import NOISY_LOGGERS, configure
+
+    saved = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
+    caplog.set_level(logging.DEBUG)
+    configure("DEBUG")
+    try:
+        yield caplog
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

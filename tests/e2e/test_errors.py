@@ -1,0 +1,27 @@
+"""A failing handler: the user gets an apology, the log gets the error but not the update."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.updates import ChannelUser
+from services import access
+from tests.e2e.conftest import Chat
+
+
+async def test_unexpected_failure_apologises_and_logs_no_identity(
+    chat: Chat,
+    lan: ChannelUser,
+    monkeypatch: pytest.MonkeyPatch,
+    app_logging: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(access, "identify", broken)
+    answer = await chat.send(lan, "/help")
+    assert "hệ thống vừa gặp sự cố" in answer
+    logged = "\n".join(record.getMessage() + str(record.exc_info) for record in app_logging.records)
+    assert "database on fire" in logged  # the error itself is logged…
+    for identifying in (str(lan.user_id), lan.first_name, lan.last_name, str(lan.username)):
+        assert identifying not in logged  # …but nothing that identifies the user
