@@ -216,12 +216,8 @@ async def accept_invite(
         .where(
             RoleAssignment.person_id == person.id,
             RoleAssignment.role == invite.role,
-            RoleAssignment.reporting_unit_id.is_(None)
-            if invite.reporting_unit_id is None
-            else RoleAssignment.reporting_unit_id == invite.reporting_unit_id,
-            RoleAssignment.org_node_id.is_(None)
-            if invite.org_node_id is None
-            else RoleAssignment.org_node_id == invite.org_node_id,
+            RoleAssignment.reporting_unit_id.is_not_distinct_from(invite.reporting_unit_id),
+            RoleAssignment.org_node_id.is_not_distinct_from(invite.org_node_id),
             RoleAssignment.revoked_at.is_(None),
         )
     )
