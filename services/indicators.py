@@ -1,0 +1,551 @@
+"""Indicator sets (chỉ tiêu): what each kind of reporting unit reports every month.
+
+The sets live in versioned YAML (``config/indicators.yaml``, see ``docs/indicators.md``) so that a
+province adds or retires an indicator without a code change. Everything is checked when the file
+is loaded, and a bad file stops the bot at start with one line naming the file, the set, the
+indicator or rule and the problem: an administrator editing YAML must not find out a month later,
+from an officer, that a rule names an indicator that does not exist.
+
+A report keeps a snapshot of the set it was made with (``snapshot``), keyed by its
+``fingerprint``, so editing the file later never changes what an old report meant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from config import DEFAULT_CONFIG_DIR
+from models.org import UnitKind
+from services.numbers import format_number
+
+DEFAULT_INDICATORS_FILE: Final = DEFAULT_CONFIG_DIR / "indicators.yaml"
+
+# Indicator and rule codes: short, stable, safe as dictionary keys, column values and
+# {placeholders}. 40 characters is the width of report_values.indicator_code.
+_CODE: Final = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_OPERAND: Final = r"[a-z][a-z0-9_]*|[0-9]+(?:\.[0-9]+)?"
+# Longer operators first, so that "<=" is not read as "<" followed by "=".
+_CHECK: Final = re.compile(rf"\s*({_OPERAND})\s*(<=|>=|==|<|>)\s*({_OPERAND})\s*")
+_NUMBER: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+# --- reading YAML files -----------------------------------------------------------------------
+
+
+class ConfigFileError(Exception):
+    """A configuration file is missing or wrong. Not a DomainError: it stops the bot at start,
+    and ``str()`` is the one line the operator reads: file, where in it, and what is wrong."""
+
+
+class _Problem(ValueError):
+    """A validator's complaint about a place below the model that raised it.
+
+    Cross-field checks run on the parent (the set checks its rules' operands), but the operator
+    must be told which rule: ``at`` extends pydantic's location to the offending item.
+    """
+
+    def __init__(self, problem: str, at: tuple[str | int, ...] = ()) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.at = at
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key repeated in one mapping.
+
+    Plain PyYAML keeps the last of two ``max:`` lines without a word; an administrator who pasted
+    a block twice would silently get a different indicator than the one they read first.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Hashable] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # SafeLoader reports unhashable keys itself
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key!r} appears twice",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _item_name(item: Any) -> str | None:
+    if isinstance(item, Mapping):
+        for key in ("code", "unit_kind"):
+            if isinstance(item.get(key), str | int):
+                return str(item[key])
+    return None
+
+
+def _describe(error: ErrorDetails, data: Any) -> str:
+    """One pydantic error → 'sets[0] (trade_union) → indicators[3] (new_members): problem'."""
+    location = list(error["loc"])
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, _Problem):
+        location += cause.at
+        problem = cause.problem
+    elif error["type"] in ("value_error", "assertion_error"):
+        problem = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    elif error["type"] == "missing":
+        problem = "is missing"
+    elif error["type"] == "extra_forbidden":
+        problem = "is not a known field (a typo?)"
+    elif error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+        problem = "is empty"
+    else:
+        problem = error["msg"]
+        value = error.get("input")
+        if value is None or isinstance(value, str | int | float | bool | date):
+            problem += f" (got {value!r})"
+
+    containers: list[str] = []  # "sets[0] (trade_union)", …: list items, named by their code
+    fields: list[str] = []  # the dotted field below the last list item: "label.vi"
+    node = data
+    for key in location:
+        if isinstance(key, int) and (containers or fields):
+            name = _item_name(node[key]) if isinstance(node, list) and key < len(node) else None
+            containers.append(".".join(fields) + f"[{key}]" + (f" ({name})" if name else ""))
+            fields = []
+            node = node[key] if isinstance(node, list) and key < len(node) else None
+        else:
+            fields.append(str(key))
+            node = node.get(key) if isinstance(node, Mapping) else None
+    if fields:
+        problem = f"{'.'.join(fields)}: {problem}"
+    return " → ".join(containers) + ": " + problem if containers else problem
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml_model(path: Path, model: type[M]) -> M:
+    """Read ``path`` as YAML and validate it as ``model``; any problem → ConfigFileError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigFileError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigFileError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
+        raise ConfigFileError(f"{path}: YAML syntax error{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigFileError(f"{path}: YAML error: {' '.join(str(exc).split())}") from None
+    if data is None:
+        raise ConfigFileError(f"{path}: the file is empty")
+    if not isinstance(data, dict):
+        raise ConfigFileError(f"{path}: expected fields (key: value) at the top level")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # A misspelt key also makes the real one "missing": name the typo, which explains both.
+        errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
+        others = len(errors) - 1
+        more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
+        line = " ".join(_describe(errors[0], data).split())
+        raise ConfigFileError(f"{path}: {line}{more}") from None
+
+
+# --- the model ------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    # Frozen: one loaded configuration is shared by every conversation. Extra fields forbidden:
+    # a misspelt "requried: false" must stop the bot, not be ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _check_code(value: str) -> str:
+    if not _CODE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} must be 1-40 lower-case latin letters, digits or _, starting with a letter"
+        )
+    return value
+
+
+def _canonical(value: Decimal | None) -> Decimal | None:
+    """One spelling per number (0, 0.0 and 0E+1 → 0), so the fingerprint does not depend on
+    how the administrator happened to write it."""
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+class Label(_Model):
+    """A text in Vietnamese and English."""
+
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, language: str) -> str:
+        return self.en if language == "en" else self.vi
+
+
+class IndicatorKind(StrEnum):
+    FLOW = "flow"  # counted during the month
+    STOCK = "stock"  # the level at month end
+    YES_NO = "yes_no"
+    PERCENT = "percent"
+
+
+class Indicator(_Model):
+    code: str
+    label: Label
+    kind: IndicatorKind
+    unit: Label | None = None
+    min: Decimal | None = Decimal(0)
+    max: Decimal | None = None
+    required: bool = True
+    # A fraction: 0.34 asks "are you sure?" when the figure moves by more than 34 % against last
+    # month. None: the configuration's default for a stock, no check for a flow or a percent.
+    jump_threshold: float | None = Field(default=None, gt=0)
+    help: Label | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_by_kind(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        kind = data.get("kind")
+        if kind == IndicatorKind.YES_NO:
+            data = {"min": None, **data}  # an explicit bound stays, and is refused below
+        elif kind == IndicatorKind.PERCENT:
+            data = {"max": 100, **data}
+        elif kind in (IndicatorKind.FLOW, IndicatorKind.STOCK):
+            for bound in ("min", "max"):
+                if isinstance(data.get(bound), float):
+                    # YAML reads "max: 1.500" (a Vietnamese thousand) as 1.5: refuse rather than
+                    # let a count be capped at one and a half.
+                    raise _Problem(
+                        f"{bound} ({data[bound]}) must be a whole number written without "
+                        "separators (1000, not 1.000)"
+                    )
+        return data
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return _check_code(value)
+
+    @field_validator("min", "max")
+    @classmethod
+    def _bound(cls, value: Decimal | None) -> Decimal | None:
+        return _canonical(value)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Indicator:
+        if self.kind is IndicatorKind.YES_NO:
+            if self.min is not None or self.max is not None:
+                raise _Problem("a yes/no indicator has no bounds: remove min and max")
+            if self.jump_threshold is not None:
+                raise _Problem("a yes/no indicator has no jump_threshold")
+            return self
+        for name, bound in (("min", self.min), ("max", self.max)):
+            if bound is None:
+                continue
+            if bound < 0:
+                raise _Problem(f"{name} ({bound}) is below zero: figures are never negative")
+            if self.kind is IndicatorKind.PERCENT and bound > 100:
+                raise _Problem(f"{name} ({bound}) is above 100, but this is a percentage")
+            if self.kind is not IndicatorKind.PERCENT and bound != bound.to_integral_value():
+                raise _Problem(f"{name} ({bound}) is not a whole number, but this is a count")
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise _Problem(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A parsed rule check: each side is an indicator code or a number."""
+
+    left: str | Decimal
+    op: str
+    right: str | Decimal
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(side for side in (self.left, self.right) if isinstance(side, str))
+
+
+@cache
+def parse_check(check: str) -> Comparison:
+    """ "union_members <= workers" → Comparison; ValueError when it cannot be read.
+
+    Parsed by hand, never eval'd: the file is edited by people, and a check is data.
+    """
+    match = _CHECK.fullmatch(check)
+    if match is None:
+        raise ValueError(
+            f'cannot read "{check}": write <indicator or number> <operator> '
+            "<indicator or number>, the operator one of <=, <, >=, >, =="
+        )
+    left, op, right = match.groups()
+    sides = [Decimal(side) if _NUMBER.fullmatch(side) else side for side in (left, right)]
+    comparison = Comparison(sides[0], op, sides[1])
+    if not comparison.codes:
+        raise ValueError(f'check "{check}" compares two numbers: name an indicator')
+    return comparison
+
+
+def _placeholders(text: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        raise ValueError(f"message {text!r} has unbalanced braces: {exc}") from None
+
+
+class Rule(_Model):
+    code: str
+    check: str
+    message: Label
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return _check_code(value)
+
+    @field_validator("check")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        parse_check(value)
+        return value
+
+    @model_validator(mode="after")
+    def _message_names_operands(self) -> Rule:
+        for language in ("vi", "en"):
+            for name in sorted(_placeholders(self.message.get(language))):
+                if name not in self.comparison.codes:
+                    raise _Problem(
+                        f"message.{language}: {{{name}}} is not an indicator of the check "
+                        f'"{self.check}"'
+                    )
+        return self
+
+    @property
+    def comparison(self) -> Comparison:
+        return parse_check(self.check)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The indicator codes the rule compares."""
+        return self.comparison.codes
+
+
+class IndicatorSet(_Model):
+    unit_kind: UnitKind
+    label: Label
+    indicators: list[Indicator] = Field(min_length=1)
+    rules: list[Rule] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IndicatorSet:
+        kinds: dict[str, IndicatorKind] = {}
+        for index, indicator in enumerate(self.indicators):
+            if indicator.code in kinds:
+                first = next(i for i, x in enumerate(self.indicators) if x.code == indicator.code)
+                raise _Problem(
+                    f"code {indicator.code!r} is used twice (also indicators[{first}])",
+                    at=("indicators", index),
+                )
+            kinds[indicator.code] = indicator.kind
+        rule_codes: set[str] = set()
+        for index, rule in enumerate(self.rules):
+            if rule.code in rule_codes:
+                raise _Problem(f"code {rule.code!r} is used twice", at=("rules", index))
+            rule_codes.add(rule.code)
+            for code in rule.codes:
+                if code not in kinds:
+                    raise _Problem(
+                        f'check "{rule.check}" names {code!r}, which is not an indicator of '
+                        "this set",
+                        at=("rules", index),
+                    )
+                if kinds[code] is IndicatorKind.YES_NO:
+                    raise _Problem(
+                        f'check "{rule.check}" compares {code!r}, a yes/no indicator',
+                        at=("rules", index),
+                    )
+        return self
+
+    @property
+    def codes(self) -> list[str]:
+        return [indicator.code for indicator in self.indicators]
+
+    def indicator(self, code: str) -> Indicator:
+        """The indicator with this code; KeyError when the set has none."""
+        for indicator in self.indicators:
+            if indicator.code == code:
+                return indicator
+        raise KeyError(code)
+
+
+class IndicatorConfig(_Model):
+    version: str = Field(min_length=1)
+    # Default jump check for stocks, as a fraction of last month's figure.
+    jump_threshold: float = Field(default=0.34, gt=0)
+    sets: list[IndicatorSet] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        # "version: 2026.1" or "version: 3" in YAML is a number; it is meant as a label.
+        return str(value) if isinstance(value, int | float | date) else value
+
+    @model_validator(mode="after")
+    def _one_set_per_kind(self) -> IndicatorConfig:
+        first: dict[UnitKind, int] = {}
+        for index, indicator_set in enumerate(self.sets):
+            if indicator_set.unit_kind in first:
+                raise _Problem(
+                    f"unit_kind {indicator_set.unit_kind.value} already has a set "
+                    f"(sets[{first[indicator_set.unit_kind]}])",
+                    at=("sets", index),
+                )
+            first[indicator_set.unit_kind] = index
+        return self
+
+    def for_kind(self, kind: UnitKind | str) -> IndicatorSet | None:
+        for indicator_set in self.sets:
+            if indicator_set.unit_kind == kind:
+                return indicator_set
+        return None
+
+
+def load_indicator_config(path: Path = DEFAULT_INDICATORS_FILE) -> IndicatorConfig:
+    """Load and check the indicator sets; ConfigFileError (one line) on any problem."""
+    return load_yaml_model(path, IndicatorConfig)
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+def snapshot(indicator_set: IndicatorSet) -> dict[str, Any]:
+    """A JSON-ready copy; ``IndicatorSet.model_validate(snapshot(s)) == s``."""
+    return indicator_set.model_dump(mode="json")
+
+
+def fingerprint(indicator_set: IndicatorSet) -> str:
+    """sha256 (hex) of the set's canonical JSON: equal sets, equal fingerprints, whatever the
+    YAML's comments, key order or number spelling."""
+    canonical = json.dumps(
+        snapshot(indicator_set), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --- checks on values -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleViolation:
+    rule: Rule
+    values: Mapping[str, Decimal]  # the compared indicators' values
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.rule.codes
+
+    def message(self, language: str) -> str:
+        """The rule's message in ``language`` with the figures written the local way."""
+        shown = {code: format_number(value, language) for code, value in self.values.items()}
+        return self.rule.message.get(language).format(**shown)
+
+
+def _holds(left: Decimal, op: str, right: Decimal) -> bool:
+    match op:
+        case "<=":
+            return left <= right
+        case "<":
+            return left < right
+        case ">=":
+            return left >= right
+        case ">":
+            return left > right
+        case "==":
+            return left == right
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def violated_rules(
+    indicator_set: IndicatorSet, values: Mapping[str, Decimal | None]
+) -> list[RuleViolation]:
+    """Rules broken by ``values``. A rule with an operand not yet known (missing or None) is
+    skipped: halfway through a report, "union members ≤ workers" cannot be judged yet."""
+    broken: list[RuleViolation] = []
+    for rule in indicator_set.rules:
+        comparison = rule.comparison
+        sides = [
+            side if isinstance(side, Decimal) else values.get(side)
+            for side in (comparison.left, comparison.right)
+        ]
+        left, right = sides
+        if left is None or right is None:
+            continue
+        if not _holds(left, comparison.op, right):
+            known = {code: values[code] for code in rule.codes}
+            broken.append(RuleViolation(rule, {k: v for k, v in known.items() if v is not None}))
+    return broken
+
+
+def rules_touching(indicator_set: IndicatorSet, code: str) -> list[Rule]:
+    """Rules that compare the indicator ``code``."""
+    return [rule for rule in indicator_set.rules if code in rule.codes]
+
+
+def jump_threshold_for(indicator: Indicator, indicator_set_default: float) -> float | None:
+    """The fraction that triggers "are you sure?" for this indicator, or None: no check."""
+    if indicator.kind is IndicatorKind.YES_NO:
+        return None
+    if indicator.jump_threshold is not None:
+        return indicator.jump_threshold
+    # A stock moves slowly, so a big change is likely a typo; a flow (new members this month)
+    # swings by nature and is checked only where the file asks for it.
+    return indicator_set_default if indicator.kind is IndicatorKind.STOCK else None
+
+
+def jump_exceeded(
+    indicator: Indicator, indicator_set_default: float, new: Decimal, last: Decimal | None
+) -> bool:
+    """|new − last| / last above the indicator's threshold. No last figure, or zero: no
+    check (there is nothing to be a fraction of)."""
+    threshold = jump_threshold_for(indicator, indicator_set_default)
+    if threshold is None or last is None or last == 0:
+        return False
+    return abs(new - last) / abs(last) > Decimal(str(threshold))
