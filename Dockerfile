@@ -11,6 +11,7 @@ COPY handlers ./handlers
 COPY services ./services
 COPY models ./models
 COPY scheduler ./scheduler
+COPY config ./config
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # Runtime stage: the app and its wheels, run as an unprivileged user.

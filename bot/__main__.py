@@ -8,13 +8,14 @@ import sys
 
 from telegram import Update
 
-from bot.app import build_application, publish_commands
+from bot.app import build_application, load_reporting_setup, publish_commands
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import tr
 from bot.logging_setup import configure
 from handlers.menu import ROLE_LABELS
 from models.db import create_engine, make_uow
 from models.migrate import upgrade
+from services.indicators import ConfigFileError
 
 log = logging.getLogger("bot")
 
@@ -65,7 +66,8 @@ def run_telegram(settings: Settings) -> None:
 def main() -> int:
     try:
         settings = load_settings()
-    except SettingsError as error:
+        load_reporting_setup(settings)  # a bad YAML stops the bot here, with one line
+    except (SettingsError, ConfigFileError) as error:
         print(error, file=sys.stderr)
         return 2
     configure(settings.log_level if settings.bot_token else "WARNING")

@@ -7,16 +7,18 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import day, tr
-from models import Role
+from models import Role, utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import current_revision, head_revision, upgrade
-from services import access, demo, invites, org_queries
+from services import access, demo, invites, org_queries, reporting
 from services.errors import N_, DomainError
 from services.org_import import OrgImportError, import_org_tree
+from services.periods import Period
 
 ROLE_NAMES = {
     Role.OFFICER: N_("Officer"),
@@ -122,6 +124,34 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
     return 0
 
 
+async def cmd_unlock(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    lang = settings.default_language
+    try:
+        period = Period.from_key(args.period)
+    except ValueError:
+        print(tr(lang, "The period must look like 2026-10."), file=sys.stderr)
+        return 1
+    until = utcnow() + timedelta(days=args.days)
+    async with uow() as session:
+        try:
+            await reporting.unlock(
+                session, unit_code=args.unit, period=period, until=until, actor=_actor()
+            )
+        except DomainError:
+            print(tr(lang, "No such unit or node: {code}", code=args.unit), file=sys.stderr)
+            return 1
+    print(
+        tr(
+            lang,
+            "Reopened {period} for {unit} until {date}.",
+            period=period.label(lang),
+            unit=args.unit,
+            date=day(until.astimezone(settings.zone).date(), lang),
+        )
+    )
+    return 0
+
+
 async def cmd_list_units(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
     async with uow() as session:
         rows = await org_queries.list_units(session, under=args.under)
@@ -206,6 +236,10 @@ def parser() -> argparse.ArgumentParser:
     units = sub.add_parser("list-units", help="liệt kê đơn vị / list units")
     units.add_argument("--under", help="chỉ trong cấp này (mã) / only under this node code")
     sub.add_parser("list-people", help="liệt kê người dùng / list people")
+    unl = sub.add_parser("unlock", help="mở lại kỳ báo cáo đã khóa / reopen a locked period")
+    unl.add_argument("--unit", required=True, help="mã đơn vị / unit code")
+    unl.add_argument("--period", required=True, help="tháng, ví dụ 2026-10 / month")
+    unl.add_argument("--days", type=int, default=7, help="mở trong bao nhiêu ngày / days open")
     rev = sub.add_parser("revoke", help="thu hồi quyền một người / revoke a person")
     rev.add_argument("person_id", type=int)
     sub.add_parser("seed-demo", help="tạo tỉnh mẫu vào CSDL trống / seed the demo province")
@@ -217,6 +251,7 @@ COMMANDS: dict[str, Command] = {
     "import-org": cmd_import,
     "invite": cmd_invite,
     "list-units": cmd_list_units,
+    "unlock": cmd_unlock,
     "list-people": cmd_list_people,
     "revoke": cmd_revoke,
     "seed-demo": cmd_seed_demo,

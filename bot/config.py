@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     default_language: Literal["vi", "en"] = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Folder with indicators.yaml and reporting.yaml; empty: the defaults shipped in config/.
+    config_dir: Path | None = None
 
     # Keyed hashes of invite codes and of attempt subjects. At least 32 characters.
     app_secret: SecretStr | None = None
@@ -34,6 +36,8 @@ class Settings(BaseSettings):
     code_attempts_allowed: int = Field(default=5, ge=1)
     code_attempt_window_minutes: int = Field(default=10, ge=1)
     code_lockout_minutes: int = Field(default=30, ge=1)
+    # A report conversation left alone this long ends; its draft stays in the database.
+    report_timeout_minutes: float = Field(default=30, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -57,7 +58,7 @@ def tr(language: str, message: str, /, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
-def number(value: float | int, language: str) -> str:
+def number(value: float | int | Decimal, language: str) -> str:
     """1500 → "1.500" in Vietnamese, "1,500" in English."""
     return format_decimal(value, locale=normalize_language(language))
 

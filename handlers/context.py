@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
-from bot.i18n import normalize_language, tr
+from bot.i18n import day, moment, normalize_language, number, tr
 from models.db import UnitOfWork
 from services.access import Identity, Viewer
+from services.errors import DomainError
+from services.reporting import ReportingSetup, RuleBroken
 
 
 class BotData:
@@ -19,6 +24,8 @@ class BotData:
     settings: Settings
     uow: UnitOfWork
     channel: str
+    reporting: ReportingSetup
+    clock: Callable[[], datetime]  # aware UTC now; tests move it
 
 
 BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
@@ -79,3 +86,22 @@ async def say(
 ) -> None:
     """Translate ``message`` (a msgid) into the user's language and show it."""
     await show(update, tr(lang, message, **params), markup)
+
+
+def describe(lang: str, error: DomainError, zone: Any) -> str:
+    """A domain error in the user's language, its numbers and dates written their way."""
+    if isinstance(error, RuleBroken):
+        return error.violation.message(lang)
+
+    def shown(value: object) -> object:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | Decimal):
+            return number(value, lang)
+        if isinstance(value, datetime):
+            return moment(value, lang, zone)
+        if isinstance(value, date):
+            return day(value, lang)
+        return value
+
+    return tr(lang, error.message, **{k: shown(v) for k, v in error.params.items()})

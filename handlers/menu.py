@@ -20,6 +20,8 @@ class CommandInfo:
 # Later features add their commands here; /help, the menu and set_my_commands all follow it.
 COMMANDS: list[CommandInfo] = [
     CommandInfo("start", N_("Start, or show your menu")),
+    CommandInfo("baocao", N_("Report your unit's monthly figures"), frozenset({Role.OFFICER})),
+    CommandInfo("trangthai", N_("Which months are due, sent or late"), frozenset({Role.OFFICER})),
     CommandInfo("help", N_("What you can do here")),
     CommandInfo("lang", N_("Language: Vietnamese / English")),
     CommandInfo("cancel", N_("Stop what you are doing")),

@@ -4,17 +4,33 @@ from models.audit import AuditEntry
 from models.base import Base, utcnow
 from models.org import NodeKind, OrgNode, Ownership, ReportingUnit, UnitKind
 from models.people import ChannelAccount, CodeAttempt, Invite, Person, Role, RoleAssignment
+from models.reporting import (
+    ConversationState,
+    IndicatorSetVersion,
+    Report,
+    ReportChange,
+    ReportDraft,
+    ReportUnlock,
+    ReportValue,
+)
 
 __all__ = [
     "AuditEntry",
     "Base",
     "ChannelAccount",
     "CodeAttempt",
+    "ConversationState",
+    "IndicatorSetVersion",
     "Invite",
     "NodeKind",
     "OrgNode",
     "Ownership",
     "Person",
+    "Report",
+    "ReportChange",
+    "ReportDraft",
+    "ReportUnlock",
+    "ReportValue",
     "ReportingUnit",
     "Role",
     "RoleAssignment",

@@ -6,7 +6,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import NodeKind, OrgNode, Ownership, ReportingUnit, UnitKind
+from models import (
+    ChannelAccount,
+    NodeKind,
+    OrgNode,
+    Ownership,
+    Person,
+    ReportingUnit,
+    Role,
+    RoleAssignment,
+    UnitKind,
+)
 
 
 @dataclass(frozen=True)
@@ -85,3 +95,33 @@ async def make_tree(session: AsyncSession) -> Tree:
     session.add_all([union, cell, other])
     await session.commit()
     return Tree(*(ref(row) for row in (province, zone, enterprise, small, union, cell, other)))
+
+
+async def make_person(
+    session: AsyncSession,
+    external_id: int,
+    name: str,
+    *,
+    units: tuple[int, ...] = (),
+    role: Role = Role.OFFICER,
+    node_id: int | None = None,
+    channel: str = "telegram",
+) -> int:
+    """A registered person with roles, as registration would leave them."""
+    person = Person(display_name=name, language="vi")
+    session.add(person)
+    await session.flush()
+    session.add(
+        ChannelAccount(
+            person_id=person.id,
+            channel=channel,
+            external_id=str(external_id),
+            chat_id=str(external_id),
+        )
+    )
+    for unit_id in units:
+        session.add(RoleAssignment(person_id=person.id, role=role, reporting_unit_id=unit_id))
+    if role is not Role.OFFICER:
+        session.add(RoleAssignment(person_id=person.id, role=role, org_node_id=node_id))
+    await session.commit()
+    return person.id

@@ -32,8 +32,33 @@ class ChannelUser:
         return data
 
 
+# Buttons shown next to a question that takes a typed answer (e.g. "keep last month's value"
+# beside "type a number") carry this mark at the start of their callback data. Text channels list
+# them as bullets chosen by their leading words, never by number, so that typing "2" answers 2.
+SHORTCUT_MARK = "!"
+
+
+def is_shortcut(button: dict[str, Any]) -> bool:
+    return str(button.get("callback_data", "")).startswith(SHORTCUT_MARK)
+
+
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+def _bare(text: str) -> str:
+    """Lower case, no diacritics, no leading symbols: "◀ Quay lại" → "quay lai"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(plain.split()).lstrip("^!#*•-–—◀▶⏸✅✏️✖❌ ").strip()
+
+
+def _leading_words_match(typed: str, label: str) -> bool:
+    typed_bare, label_bare = _bare(typed), _bare(label)
+    if len(typed_bare) < 2 or not label_bare.startswith(typed_bare):
+        return False
+    rest = label_bare[len(typed_bare) :]
+    return not rest or not rest[0].isalnum()
 
 
 @dataclass
@@ -140,11 +165,15 @@ class NumberedChoices:
         if chat_id not in self.by_chat:
             return None
         message_id, buttons = self.by_chat[chat_id]
+        numbered = [b for b in buttons if not is_shortcut(b)]
         typed_folded = _fold(typed)
-        if typed_folded.isdigit() and 1 <= int(typed_folded) <= len(buttons):
-            return message_id, buttons[int(typed_folded) - 1]
+        if typed_folded.isdigit() and 1 <= int(typed_folded) <= len(numbered):
+            return message_id, numbered[int(typed_folded) - 1]
         for button in buttons:
             if _fold(str(button.get("text", ""))) == typed_folded:
+                return message_id, button
+        for button in buttons:
+            if is_shortcut(button) and _leading_words_match(typed, str(button.get("text", ""))):
                 return message_id, button
         return None
 
@@ -153,7 +182,9 @@ def render_numbered(text: str, buttons: list[dict[str, Any]]) -> str:
     if not buttons:
         return text
     lines = [text, ""]
-    for number, button in enumerate(buttons, start=1):
+    numbered = [b for b in buttons if not is_shortcut(b)]
+    for number, button in enumerate(numbered, start=1):
         target = f" → {button['url']}" if "url" in button else ""
         lines.append(f"  {number}. {button.get('text', '')}{target}")
+    lines.extend(f"  • {b.get('text', '')}" for b in buttons if is_shortcut(b))
     return "\n".join(lines)

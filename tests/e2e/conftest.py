@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
@@ -20,6 +22,7 @@ from models.db import UnitOfWork
 from tests.conftest import TEST_SECRET
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture(autouse=True)
@@ -87,19 +90,48 @@ class Chat:
         return "\n".join(c.text for c in calls)
 
 
+@dataclass
+class Clock:
+    """A clock the test moves; the bot reads it through bot_data.clock."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set_local(self, year: int, month: int, day: int, hour: int = 10) -> None:
+        self.now = datetime(year, month, day, hour, tzinfo=HANOI).astimezone(UTC)
+
+
 @pytest.fixture
-async def chat(settings: Settings, uow: UnitOfWork) -> AsyncIterator[Chat]:
+def clock() -> Clock:
+    return Clock()
+
+
+async def start_app(settings: Settings, uow: UnitOfWork, clock: Clock) -> Chat:
     api = LocalBotApi(username="test_bot")
     application = build_application(
-        settings, uow, channel="telegram", request=api, rate_limit=False
+        settings, uow, channel="telegram", request=api, rate_limit=False, clock=clock
     )
-    async with application:
-        await publish_commands(application)
-        await application.start()
-        try:
-            yield Chat(application, api)
-        finally:
-            await application.stop()
+    await application.initialize()
+    await publish_commands(application)
+    await application.start()
+    return Chat(application, api)
+
+
+async def stop_app(chat: Chat) -> None:
+    await chat.app.stop()
+    await chat.app.shutdown()
+
+
+@pytest.fixture
+async def chat(settings: Settings, uow: UnitOfWork, clock: Clock) -> AsyncIterator[Chat]:
+    running = await start_app(settings, uow, clock)
+    try:
+        yield running
+    finally:
+        if running.app.running:
+            await stop_app(running)
 
 
 @pytest.fixture

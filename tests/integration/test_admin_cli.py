@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import admin
-from models import Invite, Person
+from models import Invite, Person, ReportUnlock
 from tests.conftest import TEST_SECRET
 from tests.factories import make_tree
 
@@ -95,3 +95,18 @@ async def test_import_reports_bad_rows_with_line_numbers(
     assert await cli("import-org", str(bad)) == 1
     err = capsys.readouterr().err
     assert "Chưa nhập dữ liệu nào" in err and "dòng 3" in err
+
+
+async def test_unlock_reopens_a_locked_period(
+    cli_env: Path, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = await make_tree(session)
+    assert await cli("unlock", "--unit", tree.union.code, "--period", "2026-10", "--days", "3") == 0
+    assert "Đã mở lại tháng 10/2026 cho CDCS-01" in capsys.readouterr().out
+    unlock = await session.scalar(select(ReportUnlock))
+    assert (
+        unlock is not None and unlock.period == "2026-10" and unlock.unlocked_by.startswith("cli")
+    )
+    assert await cli("unlock", "--unit", tree.union.code, "--period", "tháng 10") == 1
+    assert "2026-10" in capsys.readouterr().err
+    assert await cli("unlock", "--unit", "NOPE", "--period", "2026-10") == 1

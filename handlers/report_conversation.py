@@ -1,0 +1,511 @@
+"""/baocao: the monthly report — unit, period, one question per indicator, review, send.
+
+The draft lives in the database (services/reporting.py) and the conversation state in the
+database persistence, so a restart resumes at the same question. Every button's data is only a
+hint: the service re-checks owner, unit, role and step before changing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import IntEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.i18n import tr
+from handlers import report_views as views
+from handlers.context import BotContext, describe, identity_of, language_of, say, show
+from services import access, reporting
+from services.access import Viewer
+from services.errors import DomainError
+from services.periods import Period
+from services.reporting import DraftHeldByOther, DraftView
+
+
+class Report(IntEnum):
+    CHOOSING_UNIT = 1
+    CHOOSING_PERIOD = 2
+    TAKING_OVER = 3
+    ANSWERING = 4
+    CONFIRMING_JUMP = 5
+    GIVING_JUMP_REASON = 6
+    REVIEWING = 7
+    PICKING_ITEM = 8
+    GIVING_AMEND_REASON = 9
+    CANCELLING = 10
+
+
+END = ConversationHandler.END
+Step = Callable[[AsyncSession, Viewer], Awaitable[int]]
+
+
+async def _as_officer(update: Update, context: BotContext, step: Step) -> int:
+    """Open one session for the update, identify the user, run ``step``; domain refusals are
+    answered in the user's language and the user is shown where they are again."""
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        if viewer is None or viewer.revoked:
+            await say(update, lang, "This command is for registered officers. Type /start.")
+            return END
+        try:
+            return await step(session, viewer)
+        except DomainError as refusal:
+            await session.rollback()
+            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
+            if isinstance(
+                refusal,
+                reporting.NotAnOfficer
+                | reporting.DraftTakenOver
+                | reporting.DraftGone
+                | reporting.AlreadySubmitted,
+            ):
+                return END
+            # Ask again where they were, with the buttons again.
+            view = await reporting.current_draft(session, viewer.person_id)
+            return await _present(update, view, lang) if view else END
+
+
+async def _present(update: Update, view: DraftView, lang: str, *, edit: bool = False) -> int:
+    """Show the draft where it stands; return the matching state."""
+    if view.pending is not None:
+        text, markup = views.jump_prompt(view, lang)
+        state = Report.CONFIRMING_JUMP
+    elif view.question is not None:
+        text, markup = views.question(view, lang)
+        state = Report.ANSWERING
+    else:
+        text, markup = views.review(view, lang)
+        state = Report.REVIEWING
+    await _send(update, text, markup, edit=edit)
+    return state
+
+
+async def _send(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool = False
+) -> None:
+    # A new message for each question keeps the conversation readable on a phone; only menu
+    # choices are edited in place.
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        if edit and query.message is not None:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+        await query.edit_message_reply_markup(None)
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+def _now(context: BotContext) -> datetime:
+    return context.bot_data.clock()
+
+
+def _data(update: Update) -> list[str]:
+    assert update.callback_query is not None and update.callback_query.data is not None
+    return views.parse_data(update.callback_query.data)
+
+
+async def start(update: Update, context: BotContext) -> int:
+    """/baocao: choose the unit (when several), then the period."""
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        lang = language_of(context, viewer)
+        units = await reporting.units_for(session, viewer.person_id)
+        if not units:
+            await say(update, lang, "You are not an officer of any reporting unit.")
+            return END
+        if len(units) == 1:
+            return await _choose_period(update, context, session, viewer, units[0].unit_id)
+        text, markup = views.unit_menu(units, lang)
+        await show(update, text, markup)
+        return Report.CHOOSING_UNIT
+
+    return await _as_officer(update, context, step)
+
+
+async def unit_chosen(update: Update, context: BotContext) -> int:
+    """A unit button."""
+    unit_id = int(_data(update)[1])
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        return await _choose_period(update, context, session, viewer, unit_id)
+
+    return await _as_officer(update, context, step)
+
+
+async def _choose_period(
+    update: Update, context: BotContext, session: AsyncSession, viewer: Viewer, unit_id: int
+) -> int:
+    lang = language_of(context, viewer)
+    setup = context.bot_data.reporting
+    choices = await reporting.periods_for(session, viewer.person_id, unit_id, setup, _now(context))
+    if not choices:
+        await say(
+            update,
+            lang,
+            "No month is open for reporting now. Type /trangthai to see the deadlines.",
+        )
+        return END
+    if len(choices) == 1:
+        return await _open(update, context, session, viewer, unit_id, choices[0].period)
+    text, markup = views.period_menu(unit_id, choices, lang)
+    await show(update, text, markup)
+    return Report.CHOOSING_PERIOD
+
+
+async def period_chosen(update: Update, context: BotContext) -> int:
+    """A period button."""
+    _, unit, key = _data(update)[:3]
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        return await _open(update, context, session, viewer, int(unit), Period.from_key(key))
+
+    return await _as_officer(update, context, step)
+
+
+async def _open(
+    update: Update,
+    context: BotContext,
+    session: AsyncSession,
+    viewer: Viewer,
+    unit_id: int,
+    period: Period,
+    *,
+    takeover: bool = False,
+) -> int:
+    lang = language_of(context, viewer)
+    try:
+        view = await reporting.open_draft(
+            session,
+            person_id=viewer.person_id,
+            unit_id=unit_id,
+            period=period,
+            setup=context.bot_data.reporting,
+            now=_now(context),
+            takeover=takeover,
+        )
+    except DraftHeldByOther as held:
+        text, markup = views.takeover_prompt(
+            unit_id, period, describe(lang, held, context.bot_data.settings.zone), lang
+        )
+        await show(update, text, markup)
+        return Report.TAKING_OVER
+    return await _present(update, view, lang)
+
+
+async def take_over(update: Update, context: BotContext) -> int:
+    """Take over another officer's draft of the same unit and period."""
+    _, unit, key = _data(update)[:3]
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        return await _open(
+            update, context, session, viewer, int(unit), Period.from_key(key), takeover=True
+        )
+
+    return await _as_officer(update, context, step)
+
+
+async def leave(update: Update, context: BotContext) -> int:
+    """Do not take the draft over."""
+    await say(update, language_of(context, None), "All right, nothing was changed.")
+    return END
+
+
+async def typed_answer(update: Update, context: BotContext) -> int:
+    """A typed answer to the current question."""
+    assert update.message is not None and update.message.text is not None
+    text = update.message.text
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        view = await reporting.require_current_draft(session, viewer.person_id)
+        view = await reporting.answer(
+            session,
+            person_id=viewer.person_id,
+            draft_id=view.draft_id,
+            step=None,
+            text=text,
+            setup=context.bot_data.reporting,
+        )
+        return await _present(update, view, language_of(context, viewer))
+
+    return await _as_officer(update, context, step)
+
+
+async def shortcut(update: Update, context: BotContext) -> int:
+    """Yes / No / keep last month / skip / back, beside a question."""
+    action, draft, at = _data(update)[:3]
+    draft_id, step_no = int(draft), int(at)
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        person = viewer.person_id
+        setup = context.bot_data.reporting
+        if action in ("yes", "no"):
+            view = await reporting.answer(
+                session,
+                person_id=person,
+                draft_id=draft_id,
+                step=step_no,
+                text="1" if action == "yes" else "0",
+                setup=setup,
+            )
+        elif action == "keep":
+            view = await reporting.keep_last(
+                session, person_id=person, draft_id=draft_id, step=step_no
+            )
+        elif action == "skip":
+            view = await reporting.skip(session, person_id=person, draft_id=draft_id, step=step_no)
+        else:
+            view = await reporting.go_back(
+                session, person_id=person, draft_id=draft_id, step=step_no
+            )
+        return await _present(update, view, language_of(context, viewer))
+
+    return await _as_officer(update, context, step)
+
+
+async def not_text(update: Update, context: BotContext) -> int:
+    """A sticker, photo, voice note or location where an answer is expected."""
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        lang = language_of(context, viewer)
+        await say(update, lang, "Please answer with text. Here is the question again:")
+        view = await reporting.current_draft(session, viewer.person_id)
+        return await _present(update, view, lang) if view else END
+
+    return await _as_officer(update, context, step)
+
+
+async def jump_answer(update: Update, context: BotContext) -> int:
+    """ "Is that right?" after a big change: yes asks for a reason, no asks again."""
+    action, draft, at = _data(update)[:3]
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        lang = language_of(context, viewer)
+        if action == "jumpok":
+            await say(update, lang, "Please write a short reason (for example: new workers hired).")
+            return Report.GIVING_JUMP_REASON
+        view = await reporting.retry_jump(
+            session, person_id=viewer.person_id, draft_id=int(draft), step=int(at)
+        )
+        return await _present(update, view, lang)
+
+    return await _as_officer(update, context, step)
+
+
+async def jump_reason(update: Update, context: BotContext) -> int:
+    """The reason for a big change; the value is then kept with it."""
+    assert update.message is not None and update.message.text is not None
+    reason = update.message.text
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        view = await reporting.require_current_draft(session, viewer.person_id)
+        view = await reporting.confirm_jump(
+            session,
+            person_id=viewer.person_id,
+            draft_id=view.draft_id,
+            step=view.step,
+            reason=reason,
+        )
+        return await _present(update, view, language_of(context, viewer))
+
+    return await _as_officer(update, context, step)
+
+
+async def review_action(update: Update, context: BotContext) -> int:
+    """Send the report, or pick an item to change."""
+    parts = _data(update)
+    action, draft_id = parts[0], int(parts[1])
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        lang = language_of(context, viewer)
+        if action == "edit":
+            view = await reporting.current_draft(session, viewer.person_id)
+            if view is None or view.draft_id != draft_id:
+                raise reporting.StaleAction()
+            text, markup = views.item_menu(view, lang)
+            await show(update, text, markup)
+            return Report.PICKING_ITEM
+        unit_id, period = int(parts[2]), Period.from_key(parts[3])
+        view = await reporting.current_draft(session, viewer.person_id)
+        if view is not None and view.draft_id == draft_id and view.amending:
+            await say(update, lang, "Please write a short reason for the changes.")
+            return Report.GIVING_AMEND_REASON
+        return await _submit(update, context, session, viewer, draft_id, unit_id, period, None)
+
+    return await _as_officer(update, context, step)
+
+
+async def _submit(
+    update: Update,
+    context: BotContext,
+    session: AsyncSession,
+    viewer: Viewer,
+    draft_id: int,
+    unit_id: int,
+    period: Period,
+    reason: str | None,
+) -> int:
+    receipt = await reporting.submit(
+        session,
+        person_id=viewer.person_id,
+        draft_id=draft_id,
+        unit_id=unit_id,
+        period=period,
+        reason=reason,
+        setup=context.bot_data.reporting,
+        now=_now(context),
+    )
+    lang = language_of(context, viewer)
+    await _send(update, views.receipt(receipt, lang, context.bot_data.settings.zone), None)
+    return END
+
+
+async def amend_reason(update: Update, context: BotContext) -> int:
+    """The reason for amending a submitted report; then it is sent."""
+    assert update.message is not None and update.message.text is not None
+    reason = update.message.text
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        view = await reporting.require_current_draft(session, viewer.person_id)
+        return await _submit(
+            update, context, session, viewer, view.draft_id, view.unit_id, view.period, reason
+        )
+
+    return await _as_officer(update, context, step)
+
+
+async def item_chosen(update: Update, context: BotContext) -> int:
+    """An item to change, from the review."""
+    _, draft, index = _data(update)[:3]
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        view = await reporting.edit_item(
+            session, person_id=viewer.person_id, draft_id=int(draft), index=int(index)
+        )
+        return await _present(update, view, language_of(context, viewer))
+
+    return await _as_officer(update, context, step)
+
+
+async def pause(update: Update, context: BotContext) -> int:
+    """/cancel or ⏸: keep the draft for later, or delete it."""
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        view = await reporting.current_draft(session, viewer.person_id)
+        lang = language_of(context, viewer)
+        if view is None:
+            await say(update, lang, "Cancelled.")
+            return END
+        text, markup = views.cancel_choice(view.draft_id, lang)
+        await show(update, text, markup)
+        return Report.CANCELLING
+
+    return await _as_officer(update, context, step)
+
+
+async def cancel_choice(update: Update, context: BotContext) -> int:
+    """Keep or delete the draft."""
+    action, draft = _data(update)[:2]
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        lang = language_of(context, viewer)
+        if action == "discard":
+            await reporting.discard(session, person_id=viewer.person_id, draft_id=int(draft))
+            await say(update, lang, "The draft was deleted.")
+        else:
+            await say(update, lang, "The draft is kept. Type /baocao to continue.")
+        return END
+
+    return await _as_officer(update, context, step)
+
+
+async def not_a_button(update: Update, context: BotContext) -> int | None:
+    """Typed text where a button is expected: say so (the buttons stay above)."""
+    lang = language_of(context, None)
+    await say(update, lang, "Please choose one of the options above (type its number).")
+    return None
+
+
+async def timed_out(update: object, context: BotContext) -> None:
+    """After a long pause the conversation ends; the draft stays in the database."""
+    if isinstance(update, Update) and update.effective_chat is not None:
+        await update.effective_chat.send_message(
+            tr(
+                language_of(context, None),
+                "Paused after a long wait. The draft is kept: type /baocao to continue.",
+            )
+        )
+
+
+def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    other = private & ~filters.TEXT & ~filters.COMMAND
+    p = views.PREFIX
+    s = views.SHORT.replace("!", r"\!")
+    return ConversationHandler(
+        entry_points=[CommandHandler("baocao", start, filters=private)],
+        states={
+            Report.CHOOSING_UNIT: [
+                CallbackQueryHandler(unit_chosen, pattern=f"^{p}:unit:"),
+                MessageHandler(text, not_a_button),
+            ],
+            Report.CHOOSING_PERIOD: [
+                CallbackQueryHandler(period_chosen, pattern=f"^{p}:period:"),
+                MessageHandler(text, not_a_button),
+            ],
+            Report.TAKING_OVER: [
+                CallbackQueryHandler(take_over, pattern=f"^{p}:takeover:"),
+                CallbackQueryHandler(leave, pattern=f"^{p}:leave$"),
+                MessageHandler(text, not_a_button),
+            ],
+            Report.ANSWERING: [
+                MessageHandler(text, typed_answer),
+                CallbackQueryHandler(shortcut, pattern=f"^{s}:(yes|no|keep|skip|back):"),
+                MessageHandler(other, not_text),
+            ],
+            Report.CONFIRMING_JUMP: [
+                CallbackQueryHandler(jump_answer, pattern=f"^{p}:jump(ok|redo):"),
+                MessageHandler(text, not_a_button),
+            ],
+            Report.GIVING_JUMP_REASON: [
+                MessageHandler(text, jump_reason),
+                MessageHandler(other, not_text),
+            ],
+            Report.REVIEWING: [
+                CallbackQueryHandler(review_action, pattern=f"^{p}:(submit|edit):"),
+                MessageHandler(text, not_a_button),
+            ],
+            Report.PICKING_ITEM: [
+                CallbackQueryHandler(item_chosen, pattern=f"^{p}:item:"),
+                MessageHandler(text, not_a_button),
+            ],
+            Report.GIVING_AMEND_REASON: [MessageHandler(text, amend_reason)],
+            Report.CANCELLING: [
+                CallbackQueryHandler(cancel_choice, pattern=f"^{p}:(keepdraft|discard):"),
+                MessageHandler(text, not_a_button),
+            ],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
+        fallbacks=[
+            CommandHandler("cancel", pause, filters=private),
+            CallbackQueryHandler(pause, pattern=f"^({s}|{p}):stop:"),
+            CommandHandler("baocao", start, filters=private),
+        ],
+        name="report",
+        persistent=True,
+        allow_reentry=True,
+        conversation_timeout=timeout_minutes * 60,
+    )

@@ -1,0 +1,29 @@
+"""/trangthai: for each unit an officer serves, which months are due, submitted, late, missing."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler, filters
+
+from handlers import report_views as views
+from handlers.context import BotContext, identity_of, language_of, say, show
+from services import access, reporting
+
+
+async def status(update: Update, context: BotContext) -> None:
+    """/trangthai."""
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        if viewer is None or viewer.revoked:
+            await say(update, lang, "This command is for registered officers. Type /start.")
+            return
+        units = await reporting.unit_statuses(
+            session, viewer.person_id, context.bot_data.reporting, context.bot_data.clock()
+        )
+    await show(update, views.statuses(units, lang, context.bot_data.settings.zone))
+
+
+def build() -> CommandHandler[BotContext, None]:
+    return CommandHandler("trangthai", status, filters=filters.ChatType.PRIVATE)

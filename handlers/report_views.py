@@ -1,0 +1,267 @@
+"""What the report conversation shows: texts and keyboards built from the service's views."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from telegram import InlineKeyboardMarkup
+
+from bot.channels.updates import SHORTCUT_MARK
+from bot.i18n import day, moment, number, tr
+from handlers.context import keyboard
+from services.errors import N_
+from services.indicators import Indicator, IndicatorKind
+from services.periods import Period
+from services.reporting import (
+    AnswerLine,
+    DraftView,
+    PeriodChoice,
+    Receipt,
+    StatusKind,
+    UnitChoice,
+    UnitStatus,
+)
+
+PREFIX = "rpt:v1"
+SHORT = SHORTCUT_MARK + PREFIX  # buttons beside a typed answer (see bot/channels/updates.py)
+
+
+def value_text(indicator: Indicator, value: Decimal | None, lang: str) -> str:
+    if value is None:
+        return tr(lang, "(skipped)")
+    if indicator.kind is IndicatorKind.YES_NO:
+        return tr(lang, "Yes") if value else tr(lang, "No")
+    shown = number(value, lang)
+    if indicator.kind is IndicatorKind.PERCENT:
+        return f"{shown} %"
+    return f"{shown} {indicator.unit.get(lang)}" if indicator.unit else shown
+
+
+def _title(view: DraftView, lang: str) -> str:
+    return tr(
+        lang, "Report for {period} — {unit}", period=view.period.label(lang), unit=view.unit_name
+    )
+
+
+def unit_menu(units: list[UnitChoice], lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [[(u.name, f"{PREFIX}:unit:{u.unit_id}")] for u in units]
+    return tr(lang, "Which unit are you reporting for?"), keyboard(*rows)
+
+
+DRAFT_STATE = N_("draft {done}/{total}")
+SUBMITTED_STATE = N_("submitted — change it")
+UNLOCKED_STATE = N_("reopened by the office")
+OVERDUE_STATE = N_("overdue since {due}, will be marked late")
+OPEN_STATE = N_("due {due}")
+
+
+def period_menu(
+    unit_id: int, choices: list[PeriodChoice], lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    rows = []
+    for choice in choices:
+        due = day(choice.due, lang)
+        if choice.draft_progress is not None:
+            done, total = choice.draft_progress
+            state = tr(lang, DRAFT_STATE, done=done, total=total)
+        elif choice.submitted:
+            state = tr(lang, SUBMITTED_STATE)
+        elif choice.unlocked:
+            state = tr(lang, UNLOCKED_STATE)
+        elif choice.state.value == "overdue":
+            state = tr(lang, OVERDUE_STATE, due=due)
+        else:
+            state = tr(lang, OPEN_STATE, due=due)
+        label = f"{choice.period.label(lang)} — {state}"
+        rows.append([(label, f"{PREFIX}:period:{unit_id}:{choice.period.key}")])
+    return tr(lang, "Which month?"), keyboard(*rows)
+
+
+def takeover_prompt(
+    unit_id: int, period: Period, owner_text: str, lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    return (
+        tr(
+            lang,
+            "{held}\n\nDo you want to take it over? Their answers so far are kept.",
+            held=owner_text,
+        ),
+        keyboard(
+            [(tr(lang, "Take over"), f"{PREFIX}:takeover:{unit_id}:{period.key}")],
+            [(tr(lang, "Leave it"), f"{PREFIX}:leave")],
+        ),
+    )
+
+
+def question(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    q = view.question
+    assert q is not None
+    ind = q.indicator
+    head = tr(
+        lang,
+        "Question {index}/{total} · {label}",
+        index=q.index,
+        total=q.total,
+        label=ind.label.get(lang),
+    )
+    if ind.unit:
+        head += f" ({ind.unit.get(lang)})"
+    lines = [_title(view, lang), "", head]
+    if ind.help:
+        lines.append(ind.help.get(lang))
+    if q.last_value is not None:
+        lines.append(tr(lang, "Last month: {value}", value=value_text(ind, q.last_value, lang)))
+    else:
+        lines.append(tr(lang, "Last month: no figure"))
+    if view.answers[q.index - 1].answered:  # going back, or changing an item from the review
+        lines.append(tr(lang, "Entered: {value}", value=value_text(ind, q.current, lang)))
+    hint = {
+        IndicatorKind.YES_NO: N_("Choose Yes or No."),
+        IndicatorKind.PERCENT: N_("Type a percentage, for example 12,5."),
+    }.get(ind.kind, N_("Type a whole number, for example 1.500."))
+    lines.append(tr(lang, hint))
+
+    step = f"{view.draft_id}:{view.step}"
+    rows: list[list[tuple[str, str]]] = []
+    if ind.kind is IndicatorKind.YES_NO:
+        rows.append(
+            [(tr(lang, "Yes"), f"{SHORT}:yes:{step}"), (tr(lang, "No"), f"{SHORT}:no:{step}")]
+        )
+    if q.can_keep_last and q.last_value is not None:
+        rows.append(
+            [
+                (
+                    tr(lang, "Keep last month: {value}", value=value_text(ind, q.last_value, lang)),
+                    f"{SHORT}:keep:{step}",
+                )
+            ]
+        )
+    extra: list[tuple[str, str]] = []
+    if q.can_skip:
+        extra.append((tr(lang, "Skip"), f"{SHORT}:skip:{step}"))
+    if q.can_go_back:
+        extra.append((tr(lang, "◀ Back"), f"{SHORT}:back:{step}"))
+    extra.append((tr(lang, "⏸ Pause"), f"{SHORT}:stop:{view.draft_id}"))
+    rows.append(extra)
+    return "\n".join(lines), keyboard(*rows)
+
+
+def jump_prompt(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    pending = view.pending
+    assert pending is not None
+    change = (pending.new - pending.last) / pending.last * 100 if pending.last else Decimal(0)
+    text = tr(
+        lang,
+        "“{label}” changes a lot from last month: {last} → {new} ({change}%). Is that right?",
+        label=pending.indicator.label.get(lang),
+        last=value_text(pending.indicator, pending.last, lang),
+        new=value_text(pending.indicator, pending.new, lang),
+        change=("+" if change > 0 else "") + number(round(change, 1), lang),
+    )
+    step = f"{view.draft_id}:{view.step}"
+    return text, keyboard(
+        [(tr(lang, "✅ Yes, it is right"), f"{PREFIX}:jumpok:{step}")],
+        [(tr(lang, "✏️ Type it again"), f"{PREFIX}:jumpredo:{step}")],
+    )
+
+
+def answer_lines(lines: list[AnswerLine], lang: str) -> str:
+    out = []
+    for line in lines:
+        value = value_text(line.indicator, line.value, lang) if line.answered else "—"
+        out.append(f"{line.index}. {line.indicator.label.get(lang)}: {value}")
+        if line.note:
+            out.append("   " + tr(lang, "reason: {note}", note=line.note))
+    return "\n".join(out)
+
+
+def review(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    intro = (
+        tr(lang, "Check the changed report, then send it.")
+        if view.amending
+        else tr(lang, "Check your report, then send it.")
+    )
+    text = f"{_title(view, lang)}\n{intro}\n\n{answer_lines(view.answers, lang)}"
+    send = tr(lang, "✅ Send the changes") if view.amending else tr(lang, "✅ Send the report")
+    return text, keyboard(
+        [(send, f"{PREFIX}:submit:{view.draft_id}:{view.unit_id}:{view.period.key}")],
+        [(tr(lang, "✏️ Change an item"), f"{PREFIX}:edit:{view.draft_id}")],
+        [(tr(lang, "⏸ Pause"), f"{PREFIX}:stop:{view.draft_id}")],
+    )
+
+
+def item_menu(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [
+        [
+            (
+                f"{line.index}. {line.indicator.label.get(lang)}",
+                f"{PREFIX}:item:{view.draft_id}:{line.index}",
+            )
+        ]
+        for line in view.answers
+    ]
+    return tr(lang, "Which item do you want to change?"), keyboard(*rows)
+
+
+def cancel_choice(draft_id: int, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    return tr(lang, "Keep the draft to continue later, or delete it?"), keyboard(
+        [(tr(lang, "Keep the draft"), f"{PREFIX}:keepdraft:{draft_id}")],
+        [(tr(lang, "Delete the draft"), f"{PREFIX}:discard:{draft_id}")],
+    )
+
+
+def receipt(r: Receipt, lang: str, zone: Any) -> str:
+    when = moment(r.submitted_at, lang, zone)
+    if r.revision > 1:
+        head = tr(
+            lang,
+            "✅ Changes saved: {period} — {unit} (revision {revision}, {changes} items changed).",
+            period=r.period.label(lang),
+            unit=r.unit_name,
+            revision=r.revision,
+            changes=r.changes,
+        )
+    else:
+        timing = tr(lang, "late") if r.late else tr(lang, "on time")
+        head = tr(
+            lang,
+            "✅ Report received: {period} — {unit}\nSent {when} ({timing}) by {who}.",
+            period=r.period.label(lang),
+            unit=r.unit_name,
+            when=when,
+            timing=timing,
+            who=r.submitted_by,
+        )
+    receipt_no = tr(lang, "Receipt number: BC-{number}", number=f"{r.report_id:06d}")
+    return f"{head}\n{receipt_no}\n\n{answer_lines(r.lines, lang)}"
+
+
+_STATUS = {
+    StatusKind.SUBMITTED: N_("submitted on {when}"),
+    StatusKind.SUBMITTED_LATE: N_("submitted late on {when}"),
+    StatusKind.IN_PROGRESS: N_("draft in progress (due {due})"),
+    StatusKind.DUE: N_("not yet submitted (due {due})"),
+    StatusKind.OVERDUE: N_("OVERDUE since {due}"),
+    StatusKind.MISSING: N_("missing — locked"),
+    StatusKind.NOT_OPEN: N_("not open yet"),
+}
+
+
+def statuses(units: list[UnitStatus], lang: str, zone: Any) -> str:
+    if not units:
+        return tr(lang, "You are not an officer of any reporting unit.")
+    blocks = [tr(lang, "Report status")]
+    for unit in units:
+        lines = [f"\n{unit.unit.name}"]
+        for row in unit.periods:
+            when = day(row.submitted_at.astimezone(zone).date(), lang) if row.submitted_at else ""
+            state = tr(lang, _STATUS[row.kind], when=when, due=day(row.due, lang))
+            lines.append(f"• {row.period.label(lang)}: {state}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks) + "\n\n" + tr(lang, "Type /baocao to report.")
+
+
+def parse_data(data: str) -> list[str]:
+    """'!rpt:v1:keep:12:3' → ['keep', '12', '3'] (a hint only: the service re-checks it)."""
+    return data.removeprefix(SHORTCUT_MARK).removeprefix(PREFIX + ":").split(":")

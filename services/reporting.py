@@ -1,0 +1,1019 @@
+"""Monthly reports: choosing unit and period, answering, review, submit, amend, status.
+
+Every answered step is committed to the draft row, so a restart loses nothing. Every call
+re-checks on the server who owns the draft, that the caller still serves the unit, and that the
+step a button belongs to is the current one: callback data is only ever a hint.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    IndicatorSetVersion,
+    Person,
+    Report,
+    ReportChange,
+    ReportDraft,
+    ReportingUnit,
+    ReportUnlock,
+    ReportValue,
+    Role,
+    RoleAssignment,
+    UnitKind,
+)
+from services import audit
+from services.errors import DomainError, NotFound, PermissionDenied
+from services.indicators import (
+    Indicator,
+    IndicatorConfig,
+    IndicatorKind,
+    IndicatorSet,
+    RuleViolation,
+    fingerprint,
+    jump_exceeded,
+    rules_touching,
+    snapshot,
+    violated_rules,
+)
+from services.numbers import parse_count, parse_decimal, parse_yes_no
+from services.periods import (
+    Period,
+    PeriodState,
+    ReportingCalendar,
+    due_date,
+    is_late,
+    lock_date,
+    open_date,
+    open_periods,
+    state_on,
+)
+
+MAX_REASON = 300
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class NotAnOfficer(PermissionDenied):
+    message = "You are not (or no longer) an officer of this unit."
+
+
+class NoReportingSet(DomainError):
+    message = "No indicators are configured for this kind of unit yet."
+
+
+class PeriodLocked(DomainError):
+    message = "This period is locked. Only an administrator can reopen it."
+
+
+class PeriodNotOpen(DomainError):
+    message = "This period is not open for reporting."
+
+
+class DraftHeldByOther(DomainError):
+    message = "{owner} started this report on {since} and is still working on it."
+
+
+class DraftTakenOver(DomainError):
+    message = "{owner} has taken over this report. Nothing was changed."
+
+
+class StaleAction(DomainError):
+    message = "This button belongs to an earlier step. Nothing was changed."
+
+
+class DraftGone(DomainError):
+    message = "This report is no longer in progress."
+
+
+class AlreadySubmitted(DomainError):
+    message = "This report was already submitted on {when}. Nothing was sent twice."
+
+
+class MissingRequired(DomainError):
+    message = "Please answer every required item first: {items}."
+
+
+class OutOfBounds(DomainError):
+    message = "The value must be between {low} and {high}."
+
+
+class TooLow(DomainError):
+    message = "The value must be at least {low}."
+
+
+class TooHigh(DomainError):
+    message = "The value must be at most {high}."
+
+
+class CannotKeep(DomainError):
+    message = "There is no value from last month to keep."
+
+
+class CannotSkip(DomainError):
+    message = "This item is required and cannot be skipped."
+
+
+class ReasonRequired(DomainError):
+    message = "Please write a short reason (up to {limit} characters)."
+
+
+class RuleBroken(DomainError):
+    """A cross-field rule from the indicator YAML; its message is the rule's own label."""
+
+    message = "A rule of the indicator set is broken."
+
+    def __init__(self, violation: RuleViolation) -> None:
+        super().__init__()
+        self.violation = violation
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+@dataclass
+class ReportingSetup:
+    """Indicator sets and calendar, loaded once at start; version ids cached by fingerprint."""
+
+    indicators: IndicatorConfig
+    calendar: ReportingCalendar
+    zone: ZoneInfo
+    _version_ids: dict[str, int] = field(default_factory=dict)
+
+
+_sets_by_version: dict[int, IndicatorSet] = {}  # rows never change once written
+
+
+async def current_version_id(session: AsyncSession, setup: ReportingSetup, kind: UnitKind) -> int:
+    """The stored version of this kind's current set, stored now if the YAML changed."""
+    indicator_set = setup.indicators.for_kind(kind)
+    if indicator_set is None:
+        raise NoReportingSet()
+    print_ = fingerprint(indicator_set)
+    if print_ in setup._version_ids:
+        return setup._version_ids[print_]
+    version_id = await session.scalar(
+        select(IndicatorSetVersion.id).where(IndicatorSetVersion.fingerprint == print_)
+    )
+    if version_id is None:
+        row = IndicatorSetVersion(
+            unit_kind=kind,
+            fingerprint=print_,
+            config_version=setup.indicators.version,
+            definition=snapshot(indicator_set),
+        )
+        try:
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError:  # another instance stored the same version first
+            version_id = await session.scalar(
+                select(IndicatorSetVersion.id).where(IndicatorSetVersion.fingerprint == print_)
+            )
+        else:
+            version_id = row.id
+    assert version_id is not None
+    setup._version_ids[print_] = version_id
+    return version_id
+
+
+async def indicator_set_of(session: AsyncSession, version_id: int) -> IndicatorSet:
+    if version_id not in _sets_by_version:
+        definition = await session.scalar(
+            select(IndicatorSetVersion.definition).where(IndicatorSetVersion.id == version_id)
+        )
+        if definition is None:
+            raise NotFound()
+        _sets_by_version[version_id] = IndicatorSet.model_validate(definition)
+    return _sets_by_version[version_id]
+
+
+# --- what the handlers show -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    unit_id: int
+    code: str
+    name: str
+    kind: UnitKind
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    period: Period
+    state: PeriodState
+    due: date
+    submitted: bool
+    late: bool
+    unlocked: bool
+    draft_progress: tuple[int, int] | None  # (answered, total)
+
+
+@dataclass(frozen=True)
+class Question:
+    index: int  # 1-based
+    total: int
+    indicator: Indicator
+    last_value: Decimal | None
+    current: Decimal | None
+    can_keep_last: bool
+    can_skip: bool
+    can_go_back: bool
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    index: int
+    indicator: Indicator
+    value: Decimal | None
+    note: str | None
+    answered: bool
+
+
+@dataclass(frozen=True)
+class PendingJump:
+    indicator: Indicator
+    last: Decimal
+    new: Decimal
+
+
+@dataclass(frozen=True)
+class DraftView:
+    draft_id: int
+    unit_id: int
+    unit_name: str
+    period: Period
+    step: int
+    total: int
+    question: Question | None  # None: the review screen
+    pending: PendingJump | None
+    answers: list[AnswerLine]
+    amending: bool
+
+
+@dataclass(frozen=True)
+class Receipt:
+    report_id: int
+    unit_name: str
+    period: Period
+    submitted_at: datetime
+    submitted_by: str
+    late: bool
+    revision: int
+    changes: int
+    lines: list[AnswerLine]
+
+
+class StatusKind(enum.StrEnum):
+    SUBMITTED = "submitted"
+    SUBMITTED_LATE = "submitted_late"
+    IN_PROGRESS = "in_progress"
+    DUE = "due"
+    OVERDUE = "overdue"
+    MISSING = "missing"  # locked and never submitted
+    NOT_OPEN = "not_open"
+
+
+@dataclass(frozen=True)
+class PeriodStatus:
+    period: Period
+    kind: StatusKind
+    due: date
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    unit: UnitChoice
+    periods: list[PeriodStatus]
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+async def units_for(session: AsyncSession, person_id: int) -> list[UnitChoice]:
+    rows = await session.scalars(
+        select(ReportingUnit)
+        .join(RoleAssignment, RoleAssignment.reporting_unit_id == ReportingUnit.id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(
+            RoleAssignment.person_id == person_id,
+            RoleAssignment.role == Role.OFFICER,
+            RoleAssignment.revoked_at.is_(None),
+            Person.revoked_at.is_(None),
+            ReportingUnit.active.is_(True),
+        )
+        .order_by(ReportingUnit.name)
+    )
+    return [UnitChoice(u.id, u.code, u.name, u.kind) for u in rows.unique()]
+
+
+async def _require_officer(session: AsyncSession, person_id: int, unit_id: int) -> ReportingUnit:
+    for choice in await units_for(session, person_id):
+        if choice.unit_id == unit_id:
+            unit = await session.get(ReportingUnit, unit_id)
+            assert unit is not None
+            return unit
+    raise NotAnOfficer()
+
+
+async def _unlocked_until(session: AsyncSession, unit_id: int, period: Period) -> datetime | None:
+    until: datetime | None = await session.scalar(
+        select(ReportUnlock.until).where(
+            ReportUnlock.reporting_unit_id == unit_id, ReportUnlock.period == period.key
+        )
+    )
+    return until
+
+
+async def _check_open(
+    session: AsyncSession, unit_id: int, period: Period, setup: ReportingSetup, now: datetime
+) -> None:
+    state = state_on(period, local_date(now, setup), setup.calendar)
+    if state is PeriodState.NOT_OPEN:
+        raise PeriodNotOpen()
+    if state is PeriodState.LOCKED:
+        until = await _unlocked_until(session, unit_id, period)
+        if until is None or until <= now:
+            raise PeriodLocked()
+
+
+def local_date(now: datetime, setup: ReportingSetup) -> date:
+    """Deadlines are days in Vietnam, whatever the server's clock says."""
+    return now.astimezone(setup.zone).date()
+
+
+# --- choosing -------------------------------------------------------------------------------
+
+
+async def periods_for(
+    session: AsyncSession, person_id: int, unit_id: int, setup: ReportingSetup, now: datetime
+) -> list[PeriodChoice]:
+    """Periods the officer can report or amend now, newest first."""
+    await _require_officer(session, person_id, unit_id)
+    calendar = setup.calendar
+    today = local_date(now, setup)
+    periods = set(open_periods(today, calendar))
+    unlocks = await session.scalars(
+        select(ReportUnlock.period).where(
+            ReportUnlock.reporting_unit_id == unit_id, ReportUnlock.until > now
+        )
+    )
+    periods |= {Period.from_key(key) for key in unlocks}
+    keys = [p.key for p in periods]
+    reports = {
+        r.period: r
+        for r in await session.scalars(
+            select(Report).where(Report.reporting_unit_id == unit_id, Report.period.in_(keys))
+        )
+    }
+    drafts = {
+        d.period: d
+        for d in await session.scalars(
+            select(ReportDraft).where(
+                ReportDraft.reporting_unit_id == unit_id, ReportDraft.period.in_(keys)
+            )
+        )
+    }
+    choices = []
+    for period in sorted(periods, reverse=True):
+        draft = drafts.get(period.key)
+        progress = None
+        if draft is not None:
+            total = len(
+                (await indicator_set_of(session, draft.indicator_set_version_id)).indicators
+            )
+            progress = (min(draft.step, total), total)
+        report = reports.get(period.key)
+        choices.append(
+            PeriodChoice(
+                period=period,
+                state=state_on(period, today, calendar),
+                due=due_date(period, calendar),
+                submitted=report is not None,
+                late=report.late if report else False,
+                unlocked=period.key not in {p.key for p in open_periods(today, calendar)},
+                draft_progress=progress,
+            )
+        )
+    return choices
+
+
+async def open_draft(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    unit_id: int,
+    period: Period,
+    setup: ReportingSetup,
+    now: datetime,
+    takeover: bool = False,
+) -> DraftView:
+    """Resume this unit's draft for the period, take it over, or start one (an amendment when
+    the report was already submitted)."""
+    unit = await _require_officer(session, person_id, unit_id)
+    await _check_open(session, unit_id, period, setup, now)
+    draft = await _draft_for(session, unit_id, period)
+    if draft is not None and draft.owner_person_id != person_id:
+        if not takeover:
+            owner = await session.get(Person, draft.owner_person_id)
+            raise DraftHeldByOther(
+                owner=owner.display_name if owner else "?", since=draft.updated_at
+            )
+        audit.record(
+            session,
+            actor=f"person:{person_id}",
+            action="report.takeover",
+            entity="report_draft",
+            entity_id=draft.id,
+            previous_owner=draft.owner_person_id,
+        )
+        draft.owner_person_id = person_id
+        await session.commit()
+    if draft is None:
+        draft = await _new_draft(session, person_id, unit, period, setup)
+    return await _view(session, draft, unit.name)
+
+
+async def _draft_for(session: AsyncSession, unit_id: int, period: Period) -> ReportDraft | None:
+    draft: ReportDraft | None = await session.scalar(
+        select(ReportDraft).where(
+            ReportDraft.reporting_unit_id == unit_id, ReportDraft.period == period.key
+        )
+    )
+    return draft
+
+
+async def _new_draft(
+    session: AsyncSession,
+    person_id: int,
+    unit: ReportingUnit,
+    period: Period,
+    setup: ReportingSetup,
+) -> ReportDraft:
+    report = await session.scalar(
+        select(Report).where(Report.reporting_unit_id == unit.id, Report.period == period.key)
+    )
+    if report is None:
+        version_id = await current_version_id(session, setup, unit.kind)
+        answers: dict[str, Any] = {}
+        step = 0
+    else:
+        # An amendment starts from what was submitted, on the review screen.
+        version_id = report.indicator_set_version_id
+        values = await session.scalars(
+            select(ReportValue).where(ReportValue.report_id == report.id)
+        )
+        answers = {v.indicator_code: {"v": _text(v.value), "note": v.note} for v in values}
+        step = len((await indicator_set_of(session, version_id)).indicators)
+    draft = ReportDraft(
+        reporting_unit_id=unit.id,
+        period=period.key,
+        indicator_set_version_id=version_id,
+        started_by_person_id=person_id,
+        owner_person_id=person_id,
+        amending_report_id=report.id if report else None,
+        step=step,
+        answers=answers,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(draft)
+    except IntegrityError:
+        # Another officer of the unit started the same draft a moment earlier.
+        existing = await _draft_for(session, unit.id, period)
+        assert existing is not None
+        owner = await session.get(Person, existing.owner_person_id)
+        raise DraftHeldByOther(
+            owner=owner.display_name if owner else "?", since=existing.updated_at
+        ) from None
+    await session.commit()
+    return draft
+
+
+async def current_draft(session: AsyncSession, person_id: int) -> DraftView | None:
+    """The draft this person touched last: where a resumed conversation continues."""
+    draft = await session.scalar(
+        select(ReportDraft)
+        .where(ReportDraft.owner_person_id == person_id)
+        .order_by(ReportDraft.updated_at.desc(), ReportDraft.id.desc())
+        .limit(1)
+    )
+    if draft is None:
+        return None
+    unit = await session.get(ReportingUnit, draft.reporting_unit_id)
+    assert unit is not None
+    return await _view(session, draft, unit.name)
+
+
+async def require_current_draft(session: AsyncSession, person_id: int) -> DraftView:
+    """The draft a typed answer is for; if another officer took it over, say who."""
+    view = await current_draft(session, person_id)
+    if view is not None:
+        return view
+    taken = await session.scalar(
+        select(ReportDraft)
+        .where(ReportDraft.started_by_person_id == person_id)
+        .order_by(ReportDraft.updated_at.desc())
+        .limit(1)
+    )
+    if taken is not None:
+        owner = await session.get(Person, taken.owner_person_id)
+        raise DraftTakenOver(owner=owner.display_name if owner else "?")
+    raise DraftGone()
+
+
+# --- answering ------------------------------------------------------------------------------
+
+
+async def _load_owned(
+    session: AsyncSession, person_id: int, draft_id: int, step: int | None
+) -> tuple[ReportDraft, IndicatorSet, str]:
+    draft = await session.scalar(
+        select(ReportDraft).where(ReportDraft.id == draft_id).with_for_update()
+    )
+    if draft is None:
+        raise DraftGone()
+    unit = await _require_officer(session, person_id, draft.reporting_unit_id)
+    if draft.owner_person_id != person_id:
+        owner = await session.get(Person, draft.owner_person_id)
+        raise DraftTakenOver(owner=owner.display_name if owner else "?")
+    if step is not None and step != draft.step:
+        raise StaleAction()
+    return draft, await indicator_set_of(session, draft.indicator_set_version_id), unit.name
+
+
+def _parse(indicator: Indicator, text: str) -> Decimal:
+    if indicator.kind is IndicatorKind.YES_NO:
+        return Decimal(1 if parse_yes_no(text) else 0)
+    if indicator.kind is IndicatorKind.PERCENT:
+        return parse_decimal(text)
+    return Decimal(parse_count(text))
+
+
+def _check_bounds(indicator: Indicator, value: Decimal) -> None:
+    low, high = indicator.min, indicator.max
+    if indicator.kind is IndicatorKind.YES_NO:
+        return
+    if low is not None and high is not None and not low <= value <= high:
+        raise OutOfBounds(low=low, high=high)
+    if low is not None and value < low:
+        raise TooLow(low=low)
+    if high is not None and value > high:
+        raise TooHigh(high=high)
+
+
+def _known_values(draft: ReportDraft) -> dict[str, Decimal | None]:
+    return {code: _decimal(entry.get("v")) for code, entry in draft.answers.items()}
+
+
+def _check_rules(
+    indicator_set: IndicatorSet, draft: ReportDraft, code: str, value: Decimal | None
+) -> None:
+    values = _known_values(draft)
+    values[code] = value
+    touching = {rule.code for rule in rules_touching(indicator_set, code)}
+    for violation in violated_rules(indicator_set, values):
+        if violation.rule.code in touching:
+            raise RuleBroken(violation)
+
+
+async def answer(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    draft_id: int,
+    step: int | None,
+    text: str,
+    setup: ReportingSetup,
+) -> DraftView:
+    """A typed (or button) answer to the current question."""
+    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    indicator = _current(draft, indicator_set)
+    value = _parse(indicator, text)
+    _check_bounds(indicator, value)
+    _check_rules(indicator_set, draft, indicator.code, value)
+    last = (await _last_values(session, draft)).get(indicator.code)
+    if jump_exceeded(indicator, setup.indicators.jump_threshold, value, last):
+        draft.pending = {"code": indicator.code, "v": _text(value)}
+        await session.commit()
+        return await _view(session, draft, unit_name)
+    _store(draft, indicator_set, indicator.code, value, None)
+    await session.commit()
+    return await _view(session, draft, unit_name)
+
+
+async def keep_last(
+    session: AsyncSession, *, person_id: int, draft_id: int, step: int
+) -> DraftView:
+    """Keep last month's value of a stock."""
+    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    indicator = _current(draft, indicator_set)
+    last = (await _last_values(session, draft)).get(indicator.code)
+    if indicator.kind is not IndicatorKind.STOCK or last is None:
+        raise CannotKeep()
+    _check_rules(indicator_set, draft, indicator.code, last)
+    _store(draft, indicator_set, indicator.code, last, None)
+    await session.commit()
+    return await _view(session, draft, unit_name)
+
+
+async def skip(session: AsyncSession, *, person_id: int, draft_id: int, step: int) -> DraftView:
+    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    indicator = _current(draft, indicator_set)
+    if indicator.required:
+        raise CannotSkip()
+    _store(draft, indicator_set, indicator.code, None, None)
+    await session.commit()
+    return await _view(session, draft, unit_name)
+
+
+async def go_back(session: AsyncSession, *, person_id: int, draft_id: int, step: int) -> DraftView:
+    draft, _set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    draft.pending = None
+    draft.returning_to_review = False
+    draft.step = max(0, draft.step - 1)
+    await session.commit()
+    return await _view(session, draft, unit_name)
+
+
+async def confirm_jump(
+    session: AsyncSession, *, person_id: int, draft_id: int, step: int, reason: str
+) -> DraftView:
+    """Keep a value far from last month's, with the reason the officer gave."""
+    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > MAX_REASON:
+        raise ReasonRequired(limit=MAX_REASON)
+    if draft.pending is None:
+        raise StaleAction()
+    indicator = _current(draft, indicator_set)
+    value = _decimal(draft.pending["v"])
+    draft.pending = None
+    _store(draft, indicator_set, indicator.code, value, reason)
+    await session.commit()
+    return await _view(session, draft, unit_name)
+
+
+async def retry_jump(
+    session: AsyncSession, *, person_id: int, draft_id: int, step: int
+) -> DraftView:
+    """The officer wants to type the value again."""
+    draft, _set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    draft.pending = None
+    await session.commit()
+    return await _view(session, draft, unit_name)
+
+
+async def edit_item(
+    session: AsyncSession, *, person_id: int, draft_id: int, index: int
+) -> DraftView:
+    """From the review screen: answer item ``index`` (1-based) again, then come back."""
+    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, None)
+    total = len(indicator_set.indicators)
+    if draft.step != total or not 1 <= index <= total:
+        raise StaleAction()
+    draft.step = index - 1
+    draft.returning_to_review = True
+    await session.commit()
+    return await _view(session, draft, unit_name)
+
+
+def _current(draft: ReportDraft, indicator_set: IndicatorSet) -> Indicator:
+    if draft.step >= len(indicator_set.indicators):
+        raise StaleAction()
+    return indicator_set.indicators[draft.step]
+
+
+def _store(
+    draft: ReportDraft,
+    indicator_set: IndicatorSet,
+    code: str,
+    value: Decimal | None,
+    note: str | None,
+) -> None:
+    # JSON columns are only saved when reassigned, not when mutated in place.
+    draft.answers = {**draft.answers, code: {"v": _text(value), "note": note}}
+    draft.pending = None
+    if draft.returning_to_review:
+        draft.step = len(indicator_set.indicators)
+        draft.returning_to_review = False
+    else:
+        draft.step += 1
+
+
+# --- submitting -----------------------------------------------------------------------------
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    draft_id: int,
+    unit_id: int,
+    period: Period,
+    reason: str | None,
+    setup: ReportingSetup,
+    now: datetime,
+) -> Receipt:
+    """Store the report in one transaction. A second tap finds the draft gone and gets the
+    receipt's facts instead of a second report."""
+    try:
+        draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, None)
+    except DraftGone:
+        await _require_officer(session, person_id, unit_id)
+        existing = await session.scalar(
+            select(Report).where(Report.reporting_unit_id == unit_id, Report.period == period.key)
+        )
+        if existing is not None:
+            raise AlreadySubmitted(when=existing.updated_at) from None
+        raise
+    period = Period.from_key(draft.period)
+    total = len(indicator_set.indicators)
+    if draft.step != total or draft.pending is not None:
+        raise StaleAction()
+    await _check_open(session, draft.reporting_unit_id, period, setup, now)
+    missing = [
+        i.label.vi for i in indicator_set.indicators if i.required and i.code not in draft.answers
+    ]
+    if missing:
+        raise MissingRequired(items=", ".join(missing))
+    values = _known_values(draft)
+    violations = violated_rules(indicator_set, values)
+    if violations:
+        raise RuleBroken(violations[0])
+
+    changes = 0
+    if draft.amending_report_id is None:
+        report = Report(
+            reporting_unit_id=draft.reporting_unit_id,
+            period=draft.period,
+            indicator_set_version_id=draft.indicator_set_version_id,
+            submitted_at=now,
+            submitted_by_person_id=person_id,
+            late=is_late(period, local_date(now, setup), setup.calendar),
+        )
+        session.add(report)
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            raise AlreadySubmitted(when=now) from None
+        for code, entry in draft.answers.items():
+            session.add(
+                ReportValue(
+                    report_id=report.id,
+                    indicator_code=code,
+                    value=_decimal(entry.get("v")),
+                    note=entry.get("note"),
+                )
+            )
+        action = "report.submit"
+    else:
+        reason = " ".join((reason or "").split())
+        if not reason or len(reason) > MAX_REASON:
+            raise ReasonRequired(limit=MAX_REASON)
+        found = await session.get(Report, draft.amending_report_id)
+        if found is None:
+            raise DraftGone()
+        report = found
+        stored = {
+            v.indicator_code: v
+            for v in await session.scalars(
+                select(ReportValue).where(ReportValue.report_id == report.id)
+            )
+        }
+        for code, entry in draft.answers.items():
+            new = _decimal(entry.get("v"))
+            row = stored.get(code)
+            old = row.value if row else None
+            if row is not None and old == new and row.note == entry.get("note"):
+                continue
+            if row is None:
+                session.add(
+                    ReportValue(
+                        report_id=report.id, indicator_code=code, value=new, note=entry.get("note")
+                    )
+                )
+            else:
+                row.value, row.note = new, entry.get("note")
+            if old != new:
+                changes += 1
+                session.add(
+                    ReportChange(
+                        report_id=report.id,
+                        indicator_code=code,
+                        old_value=old,
+                        new_value=new,
+                        person_id=person_id,
+                        at=now,
+                        reason=reason,
+                    )
+                )
+        report.revision += 1
+        action = "report.amend"
+    await session.delete(draft)
+    audit.record(
+        session,
+        actor=f"person:{person_id}",
+        action=action,
+        entity="report",
+        entity_id=report.id,
+        period=draft.period,
+        changes=changes,
+    )
+    await session.commit()
+    person = await session.get(Person, person_id)
+    return Receipt(
+        report_id=report.id,
+        unit_name=unit_name,
+        period=period,
+        submitted_at=report.submitted_at,
+        submitted_by=person.display_name if person else "?",
+        late=report.late,
+        revision=report.revision,
+        changes=changes,
+        lines=_lines(indicator_set, values, draft.answers),
+    )
+
+
+async def discard(session: AsyncSession, *, person_id: int, draft_id: int) -> None:
+    draft, _set, _name = await _load_owned(session, person_id, draft_id, None)
+    await session.delete(draft)
+    await session.commit()
+
+
+async def unlock(
+    session: AsyncSession, *, unit_code: str, period: Period, until: datetime, actor: str
+) -> None:
+    """An administrator reopens a period after its lock day (admin CLI)."""
+    unit = await session.scalar(select(ReportingUnit).where(ReportingUnit.code == unit_code))
+    if unit is None:
+        raise NotFound()
+    row = await session.scalar(
+        select(ReportUnlock).where(
+            ReportUnlock.reporting_unit_id == unit.id, ReportUnlock.period == period.key
+        )
+    )
+    if row is None:
+        session.add(
+            ReportUnlock(
+                reporting_unit_id=unit.id, period=period.key, until=until, unlocked_by=actor
+            )
+        )
+    else:
+        row.until, row.unlocked_by = until, actor
+    audit.record(
+        session,
+        actor=actor,
+        action="report.unlock",
+        entity="reporting_unit",
+        entity_id=unit.id,
+        period=period.key,
+        until=until.isoformat(),
+    )
+    await session.commit()
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+async def unit_statuses(
+    session: AsyncSession, person_id: int, setup: ReportingSetup, now: datetime
+) -> list[UnitStatus]:
+    """For /trangthai: each unit the officer serves, its recent periods and their state."""
+    calendar = setup.calendar
+    today = local_date(now, setup)
+    periods = [Period.of(today)]
+    for _ in range(calendar.lookback_months):
+        periods.append(periods[-1].previous())
+    periods = [p for p in periods if open_date(p, calendar) <= today]
+    keys = [p.key for p in periods]
+    result = []
+    for unit in await units_for(session, person_id):
+        reports = {
+            r.period: r
+            for r in await session.scalars(
+                select(Report).where(
+                    Report.reporting_unit_id == unit.unit_id, Report.period.in_(keys)
+                )
+            )
+        }
+        drafts = set(
+            await session.scalars(
+                select(ReportDraft.period).where(
+                    ReportDraft.reporting_unit_id == unit.unit_id, ReportDraft.period.in_(keys)
+                )
+            )
+        )
+        rows = []
+        for period in periods:
+            report = reports.get(period.key)
+            state = state_on(period, today, calendar)
+            if report is not None:
+                kind = StatusKind.SUBMITTED_LATE if report.late else StatusKind.SUBMITTED
+            elif period.key in drafts and state is not PeriodState.LOCKED:
+                kind = StatusKind.IN_PROGRESS
+            else:
+                kind = {
+                    PeriodState.NOT_OPEN: StatusKind.NOT_OPEN,
+                    PeriodState.OPEN: StatusKind.DUE,
+                    PeriodState.OVERDUE: StatusKind.OVERDUE,
+                    PeriodState.LOCKED: StatusKind.MISSING,
+                }[state]
+            rows.append(
+                PeriodStatus(
+                    period,
+                    kind,
+                    due_date(period, calendar),
+                    report.submitted_at if report else None,
+                )
+            )
+        result.append(UnitStatus(unit, rows))
+    return result
+
+
+def lock_day_of(period: Period, setup: ReportingSetup) -> date:
+    return lock_date(period, setup.calendar)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+async def _last_values(session: AsyncSession, draft: ReportDraft) -> dict[str, Decimal | None]:
+    previous = Period.from_key(draft.period).previous()
+    rows = await session.execute(
+        select(ReportValue.indicator_code, ReportValue.value)
+        .join(Report, Report.id == ReportValue.report_id)
+        .where(Report.reporting_unit_id == draft.reporting_unit_id, Report.period == previous.key)
+    )
+    return {code: value for code, value in rows.all()}
+
+
+async def _view(session: AsyncSession, draft: ReportDraft, unit_name: str) -> DraftView:
+    indicator_set = await indicator_set_of(session, draft.indicator_set_version_id)
+    total = len(indicator_set.indicators)
+    last = await _last_values(session, draft)
+    values = _known_values(draft)
+    question = None
+    pending = None
+    if draft.step < total:
+        indicator = indicator_set.indicators[draft.step]
+        previous = last.get(indicator.code)
+        question = Question(
+            index=draft.step + 1,
+            total=total,
+            indicator=indicator,
+            last_value=previous,
+            current=values.get(indicator.code),
+            can_keep_last=indicator.kind is IndicatorKind.STOCK and previous is not None,
+            can_skip=not indicator.required,
+            can_go_back=draft.step > 0,
+        )
+        if draft.pending is not None and previous is not None:
+            pending = PendingJump(indicator, previous, _decimal(draft.pending["v"]) or Decimal(0))
+    return DraftView(
+        draft_id=draft.id,
+        unit_id=draft.reporting_unit_id,
+        unit_name=unit_name,
+        period=Period.from_key(draft.period),
+        step=draft.step,
+        total=total,
+        question=question,
+        pending=pending,
+        answers=_lines(indicator_set, values, draft.answers),
+        amending=draft.amending_report_id is not None,
+    )
+
+
+def _lines(
+    indicator_set: IndicatorSet, values: dict[str, Decimal | None], answers: dict[str, Any]
+) -> list[AnswerLine]:
+    return [
+        AnswerLine(
+            index=number,
+            indicator=indicator,
+            value=values.get(indicator.code),
+            note=(answers.get(indicator.code) or {}).get("note"),
+            answered=indicator.code in answers,
+        )
+        for number, indicator in enumerate(indicator_set.indicators, start=1)
+    ]
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def _decimal(text: object) -> Decimal | None:
+    return None if text is None else Decimal(str(text))

@@ -1,0 +1,472 @@
+"""The monthly report through the real Application: answers, rules, review, submit, amend,
+restart, stale and foreign buttons, two officers, locks. The clock is the test's."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import load_reporting_setup
+from bot.channels.updates import ChannelUser
+from bot.config import Settings
+from models import (
+    Person,
+    Report,
+    ReportChange,
+    ReportDraft,
+    ReportValue,
+    RoleAssignment,
+    UnitKind,
+    utcnow,
+)
+from models.db import UnitOfWork
+from services import reporting
+from services.indicators import IndicatorKind, IndicatorSet
+from services.periods import Period
+from tests.e2e.conftest import Chat, Clock, start_app, stop_app
+from tests.factories import Tree, make_person, make_tree
+
+NOVEMBER = Period(2026, 11)
+
+
+@pytest.fixture
+def union_set(settings: Settings) -> IndicatorSet:
+    found = load_reporting_setup(settings).indicators.for_kind(UnitKind.TRADE_UNION)
+    assert found is not None
+    return found
+
+
+def plausible(union_set: IndicatorSet) -> dict[str, str]:
+    """An answer for every indicator that breaks no rule: members ≤ workers and so on."""
+    answers = {}
+    for indicator in union_set.indicators:
+        answers[indicator.code] = {
+            IndicatorKind.YES_NO: "có",
+            IndicatorKind.PERCENT: "12,5",
+        }.get(indicator.kind, "3")
+    answers["workers"] = "1.200"
+    answers["union_members"] = "1 000"
+    return answers
+
+
+async def answer_through(
+    chat: Chat,
+    user: ChannelUser,
+    union_set: IndicatorSet,
+    answers: dict[str, str],
+    *,
+    upto: int | None = None,
+) -> str:
+    """Answer questions in order (upto: how many); return the last thing the bot said."""
+    said = ""
+    for indicator in union_set.indicators[:upto]:
+        said = await chat.send(user, answers[indicator.code])
+    return said
+
+
+@pytest.fixture
+async def tree(session: AsyncSession) -> Tree:
+    return await make_tree(session)
+
+
+@pytest.fixture
+async def lan_id(session: AsyncSession, tree: Tree, lan: ChannelUser) -> int:
+    return await make_person(session, lan.user_id, "Nguyễn Thị Lan", units=(tree.union.id,))
+
+
+async def test_a_whole_report_from_first_question_to_receipt(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int, union_set: IndicatorSet
+) -> None:
+    first = await chat.send(lan, "/baocao")
+    total = len(union_set.indicators)
+    assert f"Câu 1/{total}" in first and union_set.indicators[0].label.vi in first
+    assert "Tháng trước: chưa có số liệu" in first
+    said = await answer_through(chat, lan, union_set, plausible(union_set))
+    assert "Kiểm tra báo cáo" in said and "1.200 người" in said
+    receipt = await chat.press(lan, "Gửi báo cáo")
+    assert "Đã nhận báo cáo: tháng 11/2026" in receipt and "đúng hạn" in receipt
+    assert "BC-" in receipt and "Nguyễn Thị Lan" in receipt
+
+    report = await session.scalar(select(Report))
+    assert report is not None and report.period == "2026-11" and not report.late
+    values = {v.indicator_code: v.value for v in await session.scalars(select(ReportValue))}
+    assert values["workers"] == Decimal(1200) and values["union_members"] == Decimal(1000)
+    assert len(values) == total
+    assert await session.scalar(select(func.count()).select_from(ReportDraft)) == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("1,5", "số nguyên"),
+        ("abc", "không phải là số"),
+        ("-3", "là số âm"),
+        ("1.50", "không phải số hợp lệ"),
+    ],
+)
+async def test_bad_numbers_are_refused_with_a_reason_and_the_question_asked_again(
+    chat: Chat,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+    typed: str,
+    expected: str,
+    union_set: IndicatorSet,
+) -> None:
+    await chat.send(lan, "/baocao")
+    said = await chat.send(lan, typed)
+    assert expected in said.lower()
+    assert "Câu 1/" in said  # asked again, with its buttons
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.step == 0 and draft.answers == {}
+
+
+async def test_cross_field_rules_refuse_members_above_workers(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int, union_set: IndicatorSet
+) -> None:
+    await chat.send(lan, "/baocao")
+    await chat.send(lan, "100")  # workers
+    said = await chat.send(lan, "150")  # union members
+    assert "không được lớn hơn" in said and "Câu 2/" in said
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.step == 1 and "union_members" not in draft.answers
+
+
+async def test_vietnamese_number_forms_are_all_1500(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int
+) -> None:
+    for typed in ("1.500", "1 500", "1500"):
+        await chat.send(lan, "/baocao")
+        await chat.send(lan, typed)
+        draft = await session.scalar(select(ReportDraft))
+        assert draft is not None and draft.answers["workers"]["v"] == "1500"
+        await session.delete(draft)
+        await session.commit()
+
+
+async def test_big_jump_asks_are_you_sure_and_keeps_the_reason(
+    chat: Chat,
+    session: AsyncSession,
+    uow: UnitOfWork,
+    lan: ChannelUser,
+    lan_id: int,
+    tree: Tree,
+    clock: Clock,
+    union_set: IndicatorSet,
+) -> None:
+    # October was reported with 1.000 workers.
+    clock.set_local(2026, 10, 20)
+    await chat.send(lan, "/baocao")
+    october = plausible(union_set) | {"workers": "1000", "union_members": "800"}
+    await answer_through(chat, lan, union_set, october)
+    await chat.press(lan, "Gửi báo cáo")
+    clock.set_local(2026, 11, 20)
+
+    question = await chat.send(lan, "/baocao")
+    assert "Tháng trước: 1.000 người" in question
+    labels = [b["text"] for b in chat.last_with_buttons(lan).buttons]
+    assert "Giữ như tháng trước: 1.000 người" in labels
+    said = await chat.send(lan, "2.000")
+    assert "thay đổi nhiều" in said and "1.000 người → 2.000 người" in said
+    assert "lý do" in (await chat.press(lan, "Đúng")).lower()
+    next_question = await chat.send(lan, "Mở thêm dây chuyền mới")
+    assert "Câu 2/" in next_question
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None
+    assert draft.answers["workers"] == {"v": "2000", "note": "Mở thêm dây chuyền mới"}
+
+    # "Type it again" drops the pending value.
+    await chat.send(lan, "5000")  # union members: 800 → 5000 is a jump, and ≤ 2000 fails first
+    said = await chat.send(lan, "1900")
+    assert "thay đổi nhiều" in said
+    again = await chat.press(lan, "Nhập lại")
+    assert "Câu 2/" in again
+    # Keep last month's value of a stock with its button.
+    kept = await chat.press(lan, "Giữ như tháng trước")
+    assert "Câu 3/" in kept
+    session.expire_all()
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.answers["union_members"]["v"] == "800"
+
+
+async def test_restart_in_the_middle_resumes_at_the_same_question(
+    settings: Settings,
+    uow: UnitOfWork,
+    clock: Clock,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+    union_set: IndicatorSet,
+) -> None:
+    first = await start_app(settings, uow, clock)
+    await first.send(lan, "/baocao")
+    await answer_through(first, lan, union_set, plausible(union_set), upto=3)
+    await stop_app(first)
+
+    second = await start_app(settings, uow, clock)
+    try:
+        said = await second.send(lan, plausible(union_set)[union_set.indicators[3].code])
+        assert "Câu 5/" in said  # the 4th answer was taken: the conversation went on
+        draft = await session.scalar(select(ReportDraft))
+        assert draft is not None and draft.step == 4
+        assert [c for c in union_set.indicators[:4] if c.code not in draft.answers] == []
+    finally:
+        await stop_app(second)
+
+
+async def test_double_tap_on_send_makes_one_report(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int, union_set: IndicatorSet
+) -> None:
+    await chat.send(lan, "/baocao")
+    await answer_through(chat, lan, union_set, plausible(union_set))
+    send = next(b for b in chat.last_with_buttons(lan).buttons if "Gửi" in b["text"])
+    first = await chat.callback(lan, send["callback_data"])
+    second = await chat.callback(lan, send["callback_data"])
+    assert "Đã nhận báo cáo" in first
+    assert "Đã nhận báo cáo" not in second
+    assert await session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+async def test_a_button_from_an_earlier_step_changes_nothing(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int, union_set: IndicatorSet
+) -> None:
+    await chat.send(lan, "/baocao")
+    await chat.send(lan, "1200")
+    back_at_step_1 = next(b for b in chat.last_with_buttons(lan).buttons if "Quay lại" in b["text"])
+    await chat.send(lan, "1000")
+    said = await chat.callback(lan, back_at_step_1["callback_data"])
+    assert "bước trước" in said
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.step == 2
+
+
+async def test_another_users_button_is_refused(
+    chat: Chat,
+    session: AsyncSession,
+    lan: ChannelUser,
+    hung: ChannelUser,
+    lan_id: int,
+    tree: Tree,
+) -> None:
+    await make_person(session, hung.user_id, "Trần Văn Hùng", units=(tree.other_union.id,))
+    await chat.send(lan, "/baocao")
+    await chat.send(lan, "1200")
+    lans_back = next(b for b in chat.last_with_buttons(lan).buttons if "Quay lại" in b["text"])
+    # Outside any conversation it is just an expired button…
+    assert "hết hiệu lực" in await chat.callback(hung, lans_back["callback_data"])
+    # …and inside his own report the server refuses it: he does not serve Lan's unit.
+    await chat.send(hung, "/baocao")
+    said = await chat.callback(hung, lans_back["callback_data"])
+    assert "không còn là) cán bộ của đơn vị này" in said
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.step == 1 and draft.owner_person_id == lan_id
+
+
+async def test_a_unit_no_longer_served_is_refused(
+    chat: Chat, session: AsyncSession, uow: UnitOfWork, lan: ChannelUser, lan_id: int
+) -> None:
+    await chat.send(lan, "/baocao")
+    await chat.send(lan, "1200")
+    async with uow() as other:
+        role = await other.scalar(select(RoleAssignment).where(RoleAssignment.person_id == lan_id))
+        assert role is not None
+        role.revoked_at = utcnow()
+        await other.commit()
+    said = await chat.send(lan, "1000")
+    assert "không còn là) cán bộ của đơn vị này" in said
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.step == 1
+
+
+async def test_non_text_where_a_number_is_expected_gets_a_hint(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int
+) -> None:
+    await chat.send(lan, "/baocao")
+    for make in (
+        chat.updates.sticker,
+        chat.updates.photo,
+        chat.updates.voice,
+        chat.updates.location,
+    ):
+        said = "\n".join(c.text for c in await chat.feed(make(lan)))
+        assert "trả lời bằng chữ" in said and "Câu 1/" in said
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.step == 0
+
+
+async def test_cancel_keeps_the_draft_unless_deleted(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int
+) -> None:
+    await chat.send(lan, "/baocao")
+    await chat.send(lan, "1200")
+    assert "Giữ bản nháp" in await chat.send(lan, "/cancel")
+    assert "/baocao để tiếp tục" in await chat.press(lan, "Giữ bản nháp")
+    resumed = await chat.send(lan, "/baocao")
+    assert "Câu 2/" in resumed
+    await chat.press(lan, "Tạm dừng")
+    assert "đã được xóa" in await chat.press(lan, "Xóa bản nháp")
+    assert await session.scalar(select(func.count()).select_from(ReportDraft)) == 0
+    assert "Câu 1/" in await chat.send(lan, "/baocao")
+
+
+async def test_two_officers_one_draft_and_a_takeover(
+    chat: Chat,
+    session: AsyncSession,
+    lan: ChannelUser,
+    hung: ChannelUser,
+    lan_id: int,
+    tree: Tree,
+    union_set: IndicatorSet,
+) -> None:
+    hung_id = await make_person(session, hung.user_id, "Trần Văn Hùng", units=(tree.union.id,))
+    await chat.send(lan, "/baocao")
+    await chat.send(lan, "1200")
+    held = await chat.send(hung, "/baocao")
+    assert "Nguyễn Thị Lan" in held and "tiếp quản" in held.lower()
+    taken = await chat.press(hung, "Tiếp quản")
+    assert "Câu 2/" in taken  # Lan's answer is kept
+    refused = await chat.send(lan, "1000")
+    assert "Trần Văn Hùng" in refused and "tiếp quản" in refused
+    answers = plausible(union_set)
+    said = ""
+    for indicator in union_set.indicators[1:]:
+        said = await chat.send(hung, answers[indicator.code])
+    assert "Kiểm tra báo cáo" in said and "1.200 người" in said  # Lan's first answer kept
+    await chat.press(hung, "Gửi báo cáo")
+    report = await session.scalar(select(Report))
+    assert report is not None and report.submitted_by_person_id == hung_id
+    assert await session.scalar(select(func.count()).select_from(Report)) == 1
+    # Lan now finds the month submitted: she is offered the amendment, not a second report.
+    assert "Kiểm tra báo cáo đã sửa" in await chat.send(lan, "/baocao")
+
+
+async def test_amending_until_the_lock_day_keeps_an_audit_trail(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int, union_set: IndicatorSet
+) -> None:
+    await chat.send(lan, "/baocao")
+    await answer_through(chat, lan, union_set, plausible(union_set))
+    await chat.press(lan, "Gửi báo cáo")
+
+    review = await chat.send(lan, "/baocao")
+    assert "Kiểm tra báo cáo đã sửa" in review
+    await chat.press(lan, "Sửa một mục")
+    question = await chat.press(lan, "1. ")
+    assert "Câu 1/" in question and "Đã nhập: 1.200 người" in question
+    back_to_review = await chat.send(lan, "1.250")
+    assert "Kiểm tra báo cáo đã sửa" in back_to_review and "1.250 người" in back_to_review
+    assert "lý do" in (await chat.press(lan, "Gửi bản sửa")).lower()
+    saved = await chat.send(lan, "Số liệu nhân sự cập nhật")
+    assert "Đã lưu bản sửa" in saved and "lần 2" in saved
+
+    change = await session.scalar(select(ReportChange))
+    assert change is not None
+    assert (change.indicator_code, change.old_value, change.new_value) == (
+        "workers",
+        Decimal(1200),
+        Decimal(1250),
+    )
+    assert change.reason == "Số liệu nhân sự cập nhật" and change.person_id == lan_id
+    report = await session.scalar(select(Report))
+    assert report is not None and report.revision == 2
+
+
+async def test_after_the_lock_day_only_an_admin_unlock_reopens(
+    chat: Chat,
+    session: AsyncSession,
+    uow: UnitOfWork,
+    lan: ChannelUser,
+    lan_id: int,
+    tree: Tree,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    clock.set_local(2026, 12, 20)  # November locked (lock day in December has passed)
+    # Only December is open: it is asked straight away, November is not offered.
+    said = await chat.send(lan, "/baocao")
+    assert "Báo cáo tháng 12/2026" in said and "Câu 1/" in said
+    async with uow() as other:
+        await reporting.unlock(
+            other,
+            unit_code=tree.union.code,
+            period=NOVEMBER,
+            until=clock.now + timedelta(days=3),
+            actor="cli:test",
+        )
+    await chat.send(lan, "/baocao")
+    offered = [b["text"] for b in chat.last_with_buttons(lan).buttons]
+    assert any("tháng 11/2026 — được cơ quan thường trực mở lại" in label for label in offered)
+
+
+async def test_late_report_is_accepted_and_marked_late(
+    chat: Chat,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+    clock: Clock,
+    union_set: IndicatorSet,
+) -> None:
+    clock.set_local(2026, 11, 27)  # after the 25th (a Wednesday): overdue, not locked
+    await chat.send(lan, "/baocao")
+    await answer_through(chat, lan, union_set, plausible(union_set))
+    receipt = await chat.press(lan, "Gửi báo cáo")
+    assert "nộp muộn" in receipt
+    report = await session.scalar(select(Report))
+    assert report is not None and report.late
+
+
+async def test_status_lists_due_submitted_and_missing(
+    chat: Chat,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+    clock: Clock,
+    union_set: IndicatorSet,
+) -> None:
+    status = await chat.send(lan, "/trangthai")
+    assert "CĐCS Công ty May Hà Phong" in status
+    assert "tháng 11/2026: chưa nộp (hạn 25/11/2026)" in status
+    assert "tháng 10/2026: chưa nộp — đã khóa" in status
+    await chat.send(lan, "/baocao")
+    await answer_through(chat, lan, union_set, plausible(union_set))
+    await chat.press(lan, "Gửi báo cáo")
+    assert "tháng 11/2026: đã nộp ngày 20/11/2026" in await chat.send(lan, "/trangthai")
+
+
+async def test_people_who_are_not_officers_are_told(
+    chat: Chat, session: AsyncSession, hung: ChannelUser, tree: Tree
+) -> None:
+    assert "đăng ký" in (await chat.send(hung, "/baocao")).lower()
+    await make_person(session, hung.user_id, "Trần Văn Hùng")
+    assert "không phải là cán bộ" in await chat.send(hung, "/baocao")
+    person = await session.scalar(select(Person))
+    assert person is not None
+
+
+async def test_the_conversation_timeout_keeps_the_draft(
+    settings: Settings,
+    uow: UnitOfWork,
+    clock: Clock,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+) -> None:
+    quick = settings.model_copy(update={"report_timeout_minutes": 0.01})  # 0,6 s
+    chat = await start_app(quick, uow, clock)
+    try:
+        await chat.send(lan, "/baocao")
+        await chat.send(lan, "1200")
+        await asyncio.sleep(1.5)
+        assert "Đã tạm dừng vì chờ lâu" in chat.api.sent(lan.user_id)[-1].text
+        # The next number is not taken as an answer: the conversation has ended…
+        assert "Câu 3/" not in await chat.send(lan, "1000")
+        # …and /baocao resumes the kept draft at question 2.
+        assert "Câu 2/" in await chat.send(lan, "/baocao")
+    finally:
+        await stop_app(chat)
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.answers["workers"]["v"] == "1200"
