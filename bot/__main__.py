@@ -13,6 +13,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import tr
 from bot.logging_setup import configure
 from handlers.menu import ROLE_LABELS
+from models import utcnow
 from models.db import create_engine, make_uow
 from models.migrate import upgrade
 from services.indicators import ConfigFileError
@@ -28,16 +29,22 @@ async def run_console(settings: Settings, source=sys.stdin, out=sys.stdout) -> N
 
     engine = create_engine(settings.database_url)
     uow = make_uow(engine)
+    reporting_setup = load_reporting_setup(settings)
     async with uow() as session:
         if await demo.is_empty(session):
-            seeded = await demo.seed(session, settings.secret)
+            seeded = await demo.seed(session, settings.secret, reporting_setup, utcnow())
             print("• Đã tạo tỉnh mẫu. Mã mời để thử đăng ký (dùng /as new):", file=out)
             lang = settings.default_language
             for code, role, scope in seeded.invites:
                 print(f"    {code}  →  {tr(lang, ROLE_LABELS[role], scope=scope)}", file=out)
     api = LocalBotApi(username=settings.bot_username or "demo_congdoan_bot")
     application = build_application(
-        settings, uow, channel=demo.DEMO_CHANNEL, request=api, rate_limit=False
+        settings,
+        uow,
+        channel=demo.DEMO_CHANNEL,
+        request=api,
+        rate_limit=False,
+        reporting=reporting_setup,
     )
     people = {
         p.key: ChannelUser(int(p.external_id), p.first_name, p.last_name)

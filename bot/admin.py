@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+from bot.app import load_reporting_setup
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import day, tr
 from models import Role, utcnow
@@ -196,7 +197,7 @@ async def cmd_seed_demo(args: argparse.Namespace, settings: Settings, uow: UnitO
                 file=sys.stderr,
             )
             return 1
-        seeded = await demo.seed(session, settings.secret)
+        seeded = await demo.seed(session, settings.secret, load_reporting_setup(settings), utcnow())
     for code, role, scope in seeded.invites:
         print(f"{code}  →  {tr(lang, ROLE_NAMES[role])}: {scope}")
     return 0

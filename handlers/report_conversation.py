@@ -477,8 +477,9 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
                 MessageHandler(other, not_text),
             ],
             Report.CONFIRMING_JUMP: [
-                CallbackQueryHandler(jump_answer, pattern=f"^{p}:jump(ok|redo):"),
-                MessageHandler(text, not_a_button),
+                CallbackQueryHandler(jump_answer, pattern=f"^{s}:jump(ok|redo):"),
+                MessageHandler(text, typed_answer),  # a corrected number replaces the pending one
+                MessageHandler(other, not_text),
             ],
             Report.GIVING_JUMP_REASON: [
                 MessageHandler(text, jump_reason),

@@ -161,8 +161,9 @@ def jump_prompt(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     )
     step = f"{view.draft_id}:{view.step}"
     return text, keyboard(
-        [(tr(lang, "✅ Yes, it is right"), f"{PREFIX}:jumpok:{step}")],
-        [(tr(lang, "✏️ Type it again"), f"{PREFIX}:jumpredo:{step}")],
+        # Shortcuts: a number typed here is simply a corrected answer.
+        [(tr(lang, "✅ Yes, it is right"), f"{SHORT}:jumpok:{step}")],
+        [(tr(lang, "✏️ Type it again"), f"{SHORT}:jumpredo:{step}")],
     )
 
 

@@ -3,7 +3,10 @@ an admin and a few invite codes to try registration with."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -14,14 +17,19 @@ from models import (
     NodeKind,
     OrgNode,
     Person,
+    Report,
     ReportingUnit,
+    ReportValue,
     Role,
     RoleAssignment,
     UnitKind,
 )
 from services import audit
+from services.indicators import IndicatorKind, IndicatorSet, violated_rules
 from services.invites import create_invite, display_code
 from services.org_import import import_org_tree
+from services.periods import Period, due_date
+from services.reporting import ReportingSetup, current_version_id, local_date
 
 DEMO_TREE = Path(__file__).with_name("demo_province.csv")
 DEMO_CHANNEL = "console"
@@ -59,8 +67,10 @@ async def is_empty(session: AsyncSession) -> bool:
     return not await session.scalar(select(func.count()).select_from(OrgNode))
 
 
-async def seed(session: AsyncSession, secret: bytes) -> DemoSeed:
-    """Fill an empty database with the demo province. Commits."""
+async def seed(
+    session: AsyncSession, secret: bytes, setup: ReportingSetup, now: datetime
+) -> DemoSeed:
+    """Fill an empty database with the demo province and three months of reports. Commits."""
     await import_org_tree(session, DEMO_TREE, actor=ACTOR)
     unions = (
         await session.scalars(
@@ -125,4 +135,115 @@ async def seed(session: AsyncSession, secret: bytes) -> DemoSeed:
             code=code,
         )
         invites.append((display_code(code), role, scope))
+    await seed_history(session, setup, now, grants=grants)
     return DemoSeed(invites)
+
+
+HISTORY_MONTHS = 3
+
+
+async def seed_history(
+    session: AsyncSession,
+    setup: ReportingSetup,
+    now: datetime,
+    *,
+    grants: dict[str, list[tuple[Role, int | None, int | None]]],
+) -> None:
+    """Reports for the three months before the current one, for most units, so that the demo
+    shows last month's figures, a few missing and late reports, and something to digest."""
+    admin = await session.scalar(
+        select(Person.id).join(RoleAssignment).where(RoleAssignment.role == Role.ADMIN)
+    )
+    assert admin is not None
+    demo_officer_units = {
+        unit_id
+        for key in ("officer", "officer2")
+        for _role, unit_id, _node in grants[key]
+        if unit_id is not None
+    }
+    current = Period.of(local_date(now, setup))
+    units = (
+        await session.execute(
+            select(ReportingUnit, OrgNode.worker_count)
+            .join(OrgNode, OrgNode.id == ReportingUnit.org_node_id)
+            .order_by(ReportingUnit.id)
+        )
+    ).all()
+    for unit, worker_count in units:
+        indicator_set = setup.indicators.for_kind(unit.kind)
+        if indicator_set is None:
+            continue
+        version_id = await current_version_id(session, setup, unit.kind)
+        rng = random.Random(unit.id)  # the same demo every time
+        base = worker_count or rng.randint(40, 400)
+        if unit.kind is not UnitKind.TRADE_UNION:
+            base = max(5, base // 40)
+        for months_back in range(HISTORY_MONTHS, -1, -1):
+            period = current.shift(-months_back)
+            # Some units are missing a month; the current month is mostly still to come, and
+            # the demo officer's own units are left for the newcomer to report.
+            missing_chance = 0.7 if months_back == 0 else 0.12
+            if rng.random() < missing_chance or (
+                months_back == 0 and unit.id in demo_officer_units
+            ):
+                continue
+            due = due_date(period, setup.calendar)
+            late = rng.random() < 0.15
+            submitted_on = (
+                due + timedelta(days=rng.randint(1, 6))
+                if late
+                else due - timedelta(days=rng.randint(0, 6))
+            )
+            report = Report(
+                reporting_unit_id=unit.id,
+                period=period.key,
+                indicator_set_version_id=version_id,
+                submitted_at=datetime.combine(submitted_on, time(9), tzinfo=setup.zone),
+                submitted_by_person_id=admin,
+                late=late,
+            )
+            session.add(report)
+            await session.flush()
+            for code, value in plausible_values(indicator_set, rng, base).items():
+                session.add(ReportValue(report_id=report.id, indicator_code=code, value=value))
+    await session.commit()
+
+
+def plausible_values(
+    indicator_set: IndicatorSet, rng: random.Random, base: int
+) -> dict[str, Decimal]:
+    """Figures of the right kind that keep every rule of the set: stocks near ``base`` (so
+    months follow each other without big jumps), small flows, mostly "yes"."""
+    values: dict[str, Decimal] = {}
+    first_stock = True
+    for indicator in indicator_set.indicators:
+        if indicator.kind is IndicatorKind.YES_NO:
+            value = Decimal(1 if rng.random() < 0.7 else 0)
+        elif indicator.kind is IndicatorKind.PERCENT:
+            value = Decimal(rng.randint(50, 100))
+        elif indicator.kind is IndicatorKind.STOCK:
+            share = 1.0 if first_stock else 0.8
+            value = Decimal(max(1, round(base * share * rng.uniform(0.98, 1.02))))
+            first_stock = False
+        else:
+            value = Decimal(rng.randint(0, max(1, min(6, base // 50))))
+        if indicator.max is not None:
+            value = min(value, indicator.max)
+        if indicator.min is not None:
+            value = max(value, indicator.min)
+        values[indicator.code] = value
+    for _ in range(len(indicator_set.rules) + 1):
+        broken = violated_rules(indicator_set, values)
+        if not broken:
+            break
+        for violation in broken:
+            comparison = violation.rule.comparison
+            right = (
+                values.get(comparison.right, Decimal(0))
+                if isinstance(comparison.right, str)
+                else comparison.right
+            )
+            if isinstance(comparison.left, str):
+                # a <= b, a == b, a >= b: the left side is the one a person would correct.
+                values[comparison.left] = right - 1 if comparison.op == "<" else right
+    return values

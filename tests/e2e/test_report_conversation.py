@@ -186,6 +186,11 @@ async def test_big_jump_asks_are_you_sure_and_keeps_the_reason(
     assert "thay đổi nhiều" in said
     again = await chat.press(lan, "Nhập lại")
     assert "Câu 2/" in again
+    # A number typed at "is that right?" is a corrected answer.
+    assert "thay đổi nhiều" in await chat.send(lan, "1800")
+    corrected = await chat.send(lan, "810")
+    assert "Câu 3/" in corrected
+    await chat.press(lan, "Quay lại")
     # Keep last month's value of a stock with its button.
     kept = await chat.press(lan, "Giữ như tháng trước")
     assert "Câu 3/" in kept

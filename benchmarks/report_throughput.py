@@ -1,0 +1,711 @@
+#!/usr/bin/env python3
+"""Monthly-report throughput through the whole Application, against bare python-telegram-bot.
+
+    python benchmarks/report_throughput.py [--officers N] [--backend sqlite|postgresql|both]
+                                           [--concurrency K] [--quick] [--profile FILE]
+    python3 run.py bench benchmarks/report_throughput.py --quick
+
+For each backend it builds a fresh database (a temporary SQLite file; a scratch PostgreSQL
+database, dropped afterwards), migrates it, and creates N enterprises, each with a trade union and
+one registered officer. Every officer then writes a complete November 2026 report as a user would:
+``/baocao``, one typed answer per indicator, then the "Gửi báo cáo" button. The clock is fixed
+inside the open period (2026-11-20 10:00 Asia/Ho_Chi_Minh).
+
+A *step* is one update awaited through ``application.process_update`` — the Application exactly as
+``build_application`` makes it (database persistence, job queue for the conversation timeout),
+with the in-process ``LocalBotApi`` in place of the network and no rate limiter. Up to K officers
+are in flight at once (each one sequential), and every update goes through the Application's own
+update processor, so updates are handled one at a time as the real bot handles them
+(``concurrent_updates`` is not set).
+
+Two latencies are recorded per step with ``time.perf_counter``:
+  * step latency  — ``process_update`` alone: the aim (p99 ≤ 50 ms) is judged on this;
+  * queued        — from the update being handed over until it is done, i.e. including the wait
+                    behind the other officers' updates (what a user feels when K type at once).
+
+The baseline, measured in the same process right before and right after each backend's run, is a
+bare PTB Application (same LocalBotApi type, no persistence, no database) whose only handler
+echoes the text back; it is driven with the same number of updates, the same way. The ratio is bot
+steps/s ÷ echo steps/s (the aim: ≥ 0.20 on SQLite).
+
+Finally each backend is checked: one report per officer, no draft left ("lost 0, duplicated 0").
+``--profile FILE`` writes a cProfile of the bot phase (first backend) and prints its hot spots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import math
+import os
+import platform
+import pstats
+import random
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere: import the project from its root
+    sys.path.insert(0, str(ROOT))
+
+import sqlalchemy  # noqa: E402
+import telegram  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+from sqlalchemy import String, cast, func, insert, literal, select, text, update  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
+
+from bot.app import build_application, load_reporting_setup, publish_commands  # noqa: E402
+from bot.channels.local_bot_api import ApiCall, LocalBotApi  # noqa: E402
+from bot.channels.updates import ChannelUser, UpdateFactory  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from models import (  # noqa: E402
+    ChannelAccount,
+    NodeKind,
+    OrgNode,
+    Ownership,
+    Person,
+    Report,
+    ReportDraft,
+    ReportingUnit,
+    Role,
+    RoleAssignment,
+    UnitKind,
+)
+from models.db import create_engine, make_uow  # noqa: E402
+from models.migrate import upgrade  # noqa: E402
+from services.indicators import IndicatorKind  # noqa: E402
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HANOI).astimezone(UTC)  # November is open, due 25/11
+PERIOD = "2026-11"
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+SECRET = "bench-secret-" + "x" * 40
+FIRST_USER_ID = 7_000_000_001
+
+AIM_RATIO = 0.20  # bot steps/s ÷ echo steps/s, on SQLite
+AIM_P99_MS = 50.0
+
+DEFAULT_OFFICERS = 200
+QUICK_OFFICERS = 12
+DEFAULT_CONCURRENCY = 20
+WARMUP_OFFICERS = 3  # reports written before measuring (cold caches); checked, not timed
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+@dataclass
+class Timings:
+    step: list[float] = field(default_factory=list)  # process_update alone, seconds
+    queued: list[float] = field(default_factory=list)  # handed over → done, seconds
+    wall: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        return len(self.step)
+
+    @property
+    def rate(self) -> float:
+        return self.steps / self.wall if self.wall else 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100), in milliseconds."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1] * 1000
+
+
+# --- driving an Application -----------------------------------------------------------------
+
+
+@dataclass
+class Driver:
+    """Hands updates to an Application the way its update fetcher does, and times them."""
+
+    app: Application  # type: ignore[type-arg]
+    api: LocalBotApi
+    factory: UpdateFactory = field(default_factory=UpdateFactory)
+    timings: Timings = field(default_factory=Timings)
+    # Per chat: the last message that carried buttons (message id, buttons) and the last text.
+    keyboards: dict[str, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
+    last_text: dict[str, str] = field(default_factory=dict)
+    recording: bool = True
+
+    def __post_init__(self) -> None:
+        self.api.on_call = self._seen
+
+    def _seen(self, call: ApiCall, result: Any) -> None:
+        if call.method == "answerCallbackQuery" or not isinstance(result, dict):
+            return
+        if call.buttons:
+            message_id = call.params.get("message_id") or result["message_id"]
+            self.keyboards[call.chat_id] = (int(message_id), call.buttons)
+        if call.text:
+            self.last_text[call.chat_id] = call.text
+
+    async def step(self, data: dict[str, Any]) -> None:
+        update = Update.de_json(data, self.app.bot)
+        started = 0.0
+
+        async def timed() -> None:
+            nonlocal started
+            started = time.perf_counter()
+            await self.app.process_update(update)
+
+        handed_over = time.perf_counter()
+        # What Application's update fetcher does with every update: the processor's semaphore
+        # (1 without concurrent_updates) makes updates run one at a time.
+        await self.app.update_processor.process_update(update, timed())
+        done = time.perf_counter()
+        if self.recording:
+            self.timings.step.append(done - started)
+            self.timings.queued.append(done - handed_over)
+
+
+Script = Callable[[Driver, int], Awaitable[bool]]
+
+
+async def drive(driver: Driver, officers: list[int], concurrency: int, script: Script) -> int:
+    """Run ``script`` for every officer, at most ``concurrency`` at once; return failures."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in officers:
+        queue.put_nowait(index)
+    failures = 0
+
+    async def worker() -> None:
+        nonlocal failures
+        while True:
+            try:
+                index = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            if not await script(driver, index):
+                failures += 1
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(officers))))))
+    return failures
+
+
+def officer_user(index: int) -> ChannelUser:
+    return ChannelUser(FIRST_USER_ID + index, f"Cán bộ {index}", "Nguyễn", language_code="vi")
+
+
+def officer_answers(codes: list[tuple[str, IndicatorKind]], index: int) -> list[str]:
+    """Plausible typed answers (no rule broken, no jump: there is no October), in the forms
+    people type: 1.200, 1 200, 1200, có, 12,5."""
+    rng = random.Random(index)
+    workers = rng.randint(30, 5000)
+    members = rng.randint(0, workers)
+    forms = [
+        lambda n: f"{n:,}".replace(",", "."),
+        lambda n: f"{n:,}".replace(",", " "),
+        str,
+    ]
+    answers = []
+    for code, kind in codes:
+        if code == "workers":
+            value = rng.choice(forms)(workers)
+        elif code == "union_members":
+            value = rng.choice(forms)(members)
+        elif kind is IndicatorKind.YES_NO:
+            value = rng.choice(["có", "không", "Có"])
+        elif kind is IndicatorKind.PERCENT:
+            value = f"{rng.randint(0, 100)},{rng.randint(0, 9)}"
+        else:
+            value = str(rng.randint(0, min(members, 20)))
+        answers.append(value)
+    return answers
+
+
+def report_script(codes: list[tuple[str, IndicatorKind]]) -> Script:
+    """/baocao, one typed answer per indicator, then the "Gửi báo cáo" button."""
+
+    async def script(driver: Driver, index: int) -> bool:
+        user = officer_user(index)
+        chat = str(user.user_id)
+        await driver.step(driver.factory.message(user, "/baocao"))
+        if "Câu 1/" not in driver.last_text.get(chat, ""):
+            return False
+        for answer in officer_answers(codes, index):
+            await driver.step(driver.factory.message(user, answer))
+        message_id, buttons = driver.keyboards.get(chat, (0, []))
+        send = [b for b in buttons if "Gửi báo cáo" in b.get("text", "")]
+        if not send:
+            return False
+        await driver.step(
+            driver.factory.callback(user, send[0]["callback_data"], message_id=message_id)
+        )
+        return "Đã nhận báo cáo" in driver.last_text.get(chat, "")
+
+    return script
+
+
+def echo_script(codes: list[tuple[str, IndicatorKind]]) -> Script:
+    """The same number of text updates per officer, to a bot that only echoes them."""
+
+    async def script(driver: Driver, index: int) -> bool:
+        user = officer_user(index)
+        texts = ["/baocao", *officer_answers(codes, index), "Gửi báo cáo"]
+        for typed in texts:
+            await driver.step(driver.factory.message(user, typed))
+        return driver.last_text.get(str(user.user_id)) == texts[-1]
+
+    return script
+
+
+# --- the baseline ---------------------------------------------------------------------------
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None and update.message.text is not None
+    await update.message.reply_text(update.message.text)
+
+
+async def run_echo(
+    officers: int, concurrency: int, codes: list[tuple[str, IndicatorKind]]
+) -> Timings:
+    api = LocalBotApi(username="echo_bot")
+    app = (
+        Application.builder()
+        .token("0:local")
+        .request(api)
+        .get_updates_request(api)
+        .updater(None)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    await app.initialize()
+    await app.start()
+    driver = Driver(app, api)
+    script = echo_script(codes)
+    try:
+        driver.recording = False
+        await drive(driver, list(range(WARMUP_OFFICERS)), concurrency, script)
+        driver.recording = True
+        started = time.perf_counter()
+        failures = await drive(
+            driver, list(range(WARMUP_OFFICERS, WARMUP_OFFICERS + officers)), concurrency, script
+        )
+        driver.timings.wall = time.perf_counter() - started
+    finally:
+        await app.stop()
+        await app.shutdown()
+    if failures:
+        raise SystemExit(f"echo baseline: {failures} officers did not get their echo back")
+    return driver.timings
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def postgres_server_url() -> str:
+    return os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
+        "TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL
+    )
+
+
+def postgres_reachable(url: str) -> bool:
+    parts = urlsplit(url.replace("+asyncpg", ""))
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
+            return True
+    except OSError:
+        return False
+
+
+async def admin_execute(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def fresh_database(backend: str) -> Iterator[str]:
+    """A migrated, empty database; removed afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+            upgrade(url)
+            yield url
+        return
+    server_url = postgres_server_url()
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def make_officers(engine: AsyncEngine, count: int, zones: int = 4) -> None:
+    """A province, a few zones, ``count`` enterprises each with a trade union and one registered
+    officer (as registration leaves them), inserted in bulk."""
+    uow = make_uow(engine)
+    async with uow() as session:
+        province = OrgNode(code="BENCH", kind=NodeKind.PROVINCE, name="Tỉnh Thử tải", path="/")
+        session.add(province)
+        await session.flush()
+        province.path = f"/{province.id}/"
+        zone_rows = [
+            OrgNode(
+                code=f"BENCH-KCN-{z + 1}",
+                kind=NodeKind.INDUSTRIAL_ZONE,
+                name=f"KCN Thử tải {z + 1}",
+                parent_id=province.id,
+            )
+            for z in range(zones)
+        ]
+        session.add_all(zone_rows)
+        await session.flush()
+        for zone in zone_rows:
+            zone.path = f"{province.path}{zone.id}/"
+        await session.flush()
+
+        enterprise_ids = list(
+            await session.scalars(
+                insert(OrgNode).returning(OrgNode.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "code": f"BENCH-DN-{i:05d}",
+                        "kind": NodeKind.ENTERPRISE,
+                        "name": f"Công ty TNHH Thử tải số {i}",
+                        "parent_id": zone_rows[i % zones].id,
+                        "path": "/",
+                        "worker_count": 100 + i % 4000,
+                        "ownership": Ownership.DOMESTIC if i % 3 else Ownership.FOREIGN,
+                    }
+                    for i in range(count)
+                ],
+            )
+        )
+        for zone in zone_rows:
+            await session.execute(
+                update(OrgNode)
+                .where(OrgNode.parent_id == zone.id)
+                .values(path=literal(zone.path) + cast(OrgNode.id, String) + "/")
+            )
+        unit_ids = list(
+            await session.scalars(
+                insert(ReportingUnit).returning(ReportingUnit.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "code": f"BENCH-CDCS-{i:05d}",
+                        "kind": UnitKind.TRADE_UNION,
+                        "name": f"CĐCS Công ty Thử tải số {i}",
+                        "org_node_id": enterprise_ids[i],
+                    }
+                    for i in range(count)
+                ],
+            )
+        )
+        person_ids = list(
+            await session.scalars(
+                insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                [
+                    {"display_name": f"Nguyễn Cán bộ {i}", "language": "vi"}
+                    for i in range(count)
+                ],
+            )
+        )
+        await session.execute(
+            insert(ChannelAccount),
+            [
+                {
+                    "person_id": person_ids[i],
+                    "channel": "telegram",
+                    "external_id": str(FIRST_USER_ID + i),
+                    "chat_id": str(FIRST_USER_ID + i),
+                }
+                for i in range(count)
+            ],
+        )
+        await session.execute(
+            insert(RoleAssignment),
+            [
+                {"person_id": person_ids[i], "role": Role.OFFICER, "reporting_unit_id": unit_ids[i]}
+                for i in range(count)
+            ],
+        )
+        await session.commit()
+
+
+@dataclass
+class Check:
+    officers: int
+    reports: int
+    units_reported: int
+    drafts: int
+
+    @property
+    def lost(self) -> int:
+        return self.officers - self.units_reported
+
+    @property
+    def duplicated(self) -> int:
+        return self.reports - self.units_reported
+
+
+async def check_reports(engine: AsyncEngine, officers: int) -> Check:
+    async with make_uow(engine)() as session:
+        reports = await session.scalar(
+            select(func.count()).select_from(Report).where(Report.period == PERIOD)
+        )
+        units = await session.scalar(
+            select(func.count(func.distinct(Report.reporting_unit_id))).where(
+                Report.period == PERIOD
+            )
+        )
+        drafts = await session.scalar(select(func.count()).select_from(ReportDraft))
+    return Check(officers, reports or 0, units or 0, drafts or 0)
+
+
+# --- one backend ----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    backend: str
+    officers: int
+    concurrency: int
+    bot: Timings
+    echo_before: Timings
+    echo_after: Timings
+    check: Check
+    failures: int
+    setup_seconds: float
+
+    @property
+    def echo_rate(self) -> float:
+        return (self.echo_before.rate + self.echo_after.rate) / 2
+
+    @property
+    def ratio(self) -> float:
+        return self.bot.rate / self.echo_rate if self.echo_rate else 0.0
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.bot.step, 99)
+
+
+async def run_bot(
+    url: str,
+    officers: int,
+    concurrency: int,
+    codes: list[tuple[str, IndicatorKind]],
+    profile: cProfile.Profile | None,
+) -> tuple[Timings, int, Check]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=url,
+        app_secret=SecretStr(SECRET),
+        bot_username="bench_bot",
+    )
+    engine = create_engine(settings.database_url)
+    total = WARMUP_OFFICERS + officers
+    await make_officers(engine, total)
+    api = LocalBotApi(username="bench_bot")
+    app = build_application(
+        settings,
+        make_uow(engine),
+        channel="telegram",
+        request=api,
+        rate_limit=False,
+        clock=lambda: NOW,
+    )
+    await app.initialize()
+    await publish_commands(app)
+    await app.start()
+    driver = Driver(app, api)
+    script = report_script(codes)
+    try:
+        driver.recording = False
+        failures = await drive(driver, list(range(WARMUP_OFFICERS)), concurrency, script)
+        driver.recording = True
+        if profile is not None:
+            profile.enable()
+        started = time.perf_counter()
+        failures += await drive(driver, list(range(WARMUP_OFFICERS, total)), concurrency, script)
+        driver.timings.wall = time.perf_counter() - started
+        if profile is not None:
+            profile.disable()
+    finally:
+        await app.stop()  # writes the last conversation states
+        await app.shutdown()
+    check = await check_reports(engine, total)
+    await engine.dispose()
+    return driver.timings, failures, check
+
+
+def run_backend(
+    backend: str,
+    officers: int,
+    concurrency: int,
+    codes: list[tuple[str, IndicatorKind]],
+    profile: cProfile.Profile | None,
+) -> Result:
+    started = time.perf_counter()
+    with fresh_database(backend) as url:
+        setup_seconds = time.perf_counter() - started
+
+        async def both() -> tuple[Timings, Timings, Timings, int, Check]:
+            before = await run_echo(officers, concurrency, codes)
+            bot, failures, check = await run_bot(url, officers, concurrency, codes, profile)
+            after = await run_echo(officers, concurrency, codes)
+            return before, bot, after, failures, check
+
+        before, bot, after, failures, check = asyncio.run(both())
+    return Result(backend, officers, concurrency, bot, before, after, check, failures, setup_seconds)
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def print_result(result: Result) -> None:
+    bot, check = result.bot, result.check
+    steps_each = bot.steps // result.officers if result.officers else 0
+    ratio_ok = result.ratio >= AIM_RATIO
+    p99_ok = result.p99 <= AIM_P99_MS
+    print(f"\n=== {result.backend} ===")
+    print(
+        f"  officers            {result.officers} (+{WARMUP_OFFICERS} warm-up, not timed), "
+        f"{result.concurrency} in flight, {steps_each} steps each"
+    )
+    print(f"  steps               {bot.steps}")
+    print(f"  wall time           {bot.wall:.2f} s")
+    print(f"  steps/s             {bot.rate:,.1f}")
+    print(
+        f"  step latency        p50 {percentile(bot.step, 50):.1f} ms   "
+        f"p99 {result.p99:.1f} ms   max {percentile(bot.step, 100):.1f} ms"
+    )
+    print(
+        f"  queued latency      p50 {percentile(bot.queued, 50):.1f} ms   "
+        f"p99 {percentile(bot.queued, 99):.1f} ms   (incl. waiting behind "
+        f"{result.concurrency - 1} other officers)"
+    )
+    print(
+        f"  echo steps/s        {result.echo_rate:,.1f}   (before {result.echo_before.rate:,.1f}, "
+        f"after {result.echo_after.rate:,.1f}; p50 {percentile(result.echo_before.step, 50):.2f}"
+        f" ms, p99 {percentile(result.echo_before.step, 99):.2f} ms)"
+    )
+    print(f"  ratio bot/echo      {result.ratio:.3f}")
+    ratio_aim = f"ratio ≥ {AIM_RATIO:.2f}: {verdict(ratio_ok)}"
+    if result.backend != "sqlite":
+        ratio_aim += " (aim set for SQLite; informative here)"
+    print(f"  aims                {ratio_aim};  p99 ≤ {AIM_P99_MS:.0f} ms: {verdict(p99_ok)}")
+    print(
+        f"  reports             {check.reports} of {check.officers} officers, "
+        f"{check.drafts} drafts left: lost {check.lost}, duplicated {check.duplicated}"
+        + (f"; {result.failures} conversations went wrong" if result.failures else "")
+    )
+
+
+def print_summary(results: list[Result]) -> None:
+    print("\n=== summary ===")
+    header = (
+        f"  {'backend':<11}{'officers':>9}{'steps':>7}{'wall s':>8}{'steps/s':>9}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'echo/s':>9}{'ratio':>7}  aims"
+    )
+    print(header)
+    for r in results:
+        aims = (
+            f"ratio {verdict(r.ratio >= AIM_RATIO)}"
+            + ("" if r.backend == "sqlite" else " (n/a)")
+            + f", p99 {verdict(r.p99 <= AIM_P99_MS)}"
+        )
+        print(
+            f"  {r.backend:<11}{r.officers:>9}{r.bot.steps:>7}{r.bot.wall:>8.1f}"
+            f"{r.bot.rate:>9.1f}{percentile(r.bot.step, 50):>8.1f}{r.p99:>8.1f}"
+            f"{r.echo_rate:>9.0f}{r.ratio:>7.3f}  {aims}"
+        )
+    for r in results:
+        print(
+            f"  {r.backend}: lost {r.check.lost}, duplicated {r.check.duplicated}, "
+            f"drafts left {r.check.drafts}"
+        )
+
+
+def print_profile(profile: cProfile.Profile, path: str, backend: str) -> None:
+    profile.dump_stats(path)
+    print(f"\n=== profile of the bot phase on {backend} (cProfile, written to {path}) ===")
+    stats = pstats.Stats(profile, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(str(ROOT / "services"), 15)
+    stats.sort_stats("cumulative").print_stats(str(ROOT / "handlers"), 10)
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--officers", type=int, help=f"default {DEFAULT_OFFICERS}")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_OFFICERS} officers (CI)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the bot phase of one backend")
+    args = parser.parse_args(argv)
+    officers = args.officers or (QUICK_OFFICERS if args.quick else DEFAULT_OFFICERS)
+
+    settings = Settings(_env_file=None, app_secret=SecretStr(SECRET))  # type: ignore[call-arg]
+    union_set = load_reporting_setup(settings).indicators.for_kind(UnitKind.TRADE_UNION)
+    assert union_set is not None
+    codes = [(i.code, i.kind) for i in union_set.indicators]
+
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    print(
+        f"report_throughput: {officers} officers per backend, {args.concurrency} in flight, "
+        f"{len(codes) + 2} steps per report; Python {platform.python_version()}, "
+        f"python-telegram-bot {telegram.__version__}, SQLAlchemy {sqlalchemy.__version__}, "
+        f"{os.cpu_count()} CPUs"
+    )
+    results: list[Result] = []
+    profile = cProfile.Profile() if args.profile else None
+    for backend in backends:
+        if backend == "postgresql" and not postgres_reachable(postgres_server_url()):
+            print(
+                f"\nPostgreSQL not reachable at {postgres_server_url()}: "
+                "PostgreSQL part SKIPPED"
+            )
+            continue
+        result = run_backend(backend, officers, args.concurrency, codes, profile)
+        print_result(result)
+        results.append(result)
+        if profile is not None:
+            print_profile(profile, args.profile, backend)
+            profile = None
+    if not results:
+        return 1
+    print_summary(results)
+    broken = any(r.check.lost or r.check.duplicated or r.check.drafts or r.failures for r in results)
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
