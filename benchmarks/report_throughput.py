@@ -424,10 +424,7 @@ async def make_officers(engine: AsyncEngine, count: int, zones: int = 4) -> None
         person_ids = list(
             await session.scalars(
                 insert(Person).returning(Person.id, sort_by_parameter_order=True),
-                [
-                    {"display_name": f"Nguyễn Cán bộ {i}", "language": "vi"}
-                    for i in range(count)
-                ],
+                [{"display_name": f"Nguyễn Cán bộ {i}", "language": "vi"} for i in range(count)],
             )
         )
         await session.execute(
@@ -577,7 +574,9 @@ def run_backend(
             return before, bot, after, failures, check
 
         before, bot, after, failures, check = asyncio.run(both())
-    return Result(backend, officers, concurrency, bot, before, after, check, failures, setup_seconds)
+    return Result(
+        backend, officers, concurrency, bot, before, after, check, failures, setup_seconds
+    )
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -689,10 +688,7 @@ def main(argv: list[str] | None = None) -> int:
     profile = cProfile.Profile() if args.profile else None
     for backend in backends:
         if backend == "postgresql" and not postgres_reachable(postgres_server_url()):
-            print(
-                f"\nPostgreSQL not reachable at {postgres_server_url()}: "
-                "PostgreSQL part SKIPPED"
-            )
+            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
             continue
         result = run_backend(backend, officers, args.concurrency, codes, profile)
         print_result(result)
@@ -703,7 +699,9 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         return 1
     print_summary(results)
-    broken = any(r.check.lost or r.check.duplicated or r.check.drafts or r.failures for r in results)
+    broken = any(
+        r.check.lost or r.check.duplicated or r.check.drafts or r.failures for r in results
+    )
     return 1 if broken else 0
 
 

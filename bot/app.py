@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Callable
 from datetime import datetime
 
+from grassroots_config import DEFAULT_CONFIG_DIR
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
@@ -14,7 +15,6 @@ from telegram.warnings import PTBUserWarning
 from bot.config import Settings
 from bot.i18n import tr
 from bot.persistence import DatabasePersistence
-from config import DEFAULT_CONFIG_DIR
 from handlers import common, registration_conversation, report_conversation, report_status
 from handlers.context import CONTEXT_TYPES, BotContext, BotData
 from handlers.menu import COMMANDS

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import yaml
+from grassroots_config import DEFAULT_CONFIG_DIR
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -36,7 +37,6 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from config import DEFAULT_CONFIG_DIR
 from models.org import UnitKind
 from services.numbers import format_number
 

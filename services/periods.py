@@ -19,9 +19,9 @@ from typing import Final
 
 import holidays
 from babel.dates import format_date
+from grassroots_config import DEFAULT_CONFIG_DIR
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from config import DEFAULT_CONFIG_DIR
 from services.indicators import load_yaml_model
 
 DEFAULT_CALENDAR_FILE: Final = DEFAULT_CONFIG_DIR / "reporting.yaml"

@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from grassroots_config import DEFAULT_CONFIG_DIR
 
-from config import DEFAULT_CONFIG_DIR
 from models.org import UnitKind
 from services.indicators import (
     DEFAULT_INDICATORS_FILE,

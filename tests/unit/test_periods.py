@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grassroots_config import DEFAULT_CONFIG_DIR
 
-from config import DEFAULT_CONFIG_DIR
 from services.indicators import ConfigFileError
 from services.periods import (
     DEFAULT_CALENDAR_FILE,
