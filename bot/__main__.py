@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from typing import TextIO
 
 from telegram import Update
 
@@ -21,10 +22,10 @@ from services.indicators import ConfigFileError
 log = logging.getLogger("bot")
 
 
-async def run_console(settings: Settings, source=sys.stdin, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
-    from bot.channels.console import ConsoleChat
-    from bot.channels.local_bot_api import LocalBotApi
-    from bot.channels.updates import ChannelUser
+async def run_console(
+    settings: Settings, source: TextIO = sys.stdin, out: TextIO = sys.stdout
+) -> None:
+    from bot.channels.console import make_console
     from services import demo
 
     engine = create_engine(settings.database_url)
@@ -37,27 +38,14 @@ async def run_console(settings: Settings, source=sys.stdin, out=sys.stdout) -> N
             lang = settings.default_language
             for code, role, scope in seeded.invites:
                 print(f"    {code}  →  {tr(lang, ROLE_LABELS[role], scope=scope)}", file=out)
-    api = LocalBotApi(username=settings.bot_username or "demo_congdoan_bot")
-    application = build_application(
-        settings,
-        uow,
-        channel=demo.DEMO_CHANNEL,
-        request=api,
-        rate_limit=False,
-        reporting=reporting_setup,
-    )
-    people = {
-        p.key: ChannelUser(int(p.external_id), p.first_name, p.last_name)
-        for p in (*demo.DEMO_PEOPLE, *demo.DEMO_STRANGERS)
-    }
-    chat = ConsoleChat(application, api, people, out=out)
-    async with application:
-        await publish_commands(application)  # post_init only runs under run_polling
-        await application.start()
+    chat = make_console(settings, uow, reporting_setup, out=out)
+    async with chat.application:
+        await publish_commands(chat.application)  # post_init only runs under run_polling
+        await chat.application.start()
         try:
             await chat.run(source)
         finally:
-            await application.stop()
+            await chat.application.stop()
     await engine.dispose()
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 
 from telegram import Update
@@ -16,6 +18,10 @@ from telegram.ext import Application
 
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
 from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory, render_numbered
+from bot.config import Settings
+from models import utcnow
+from models.db import UnitOfWork
+from services.reporting import ReportingSetup
 
 CONSOLE_HELP = """\
 Bảng điều khiển (console) — trò chuyện với bot như một người dùng mẫu.
@@ -123,3 +129,32 @@ class ConsoleChat:
             if not await self.handle_line(line):
                 break
         self._print("Tạm biệt.")
+
+
+def make_console(
+    settings: Settings,
+    uow: UnitOfWork,
+    setup: ReportingSetup,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    out: TextIO | None = None,
+) -> ConsoleChat:
+    """The real Application on the in-process Bot API, with the demo people to speak as."""
+    from bot.app import build_application
+    from services import demo
+
+    api = LocalBotApi(username=settings.bot_username or "demo_congdoan_bot")
+    application = build_application(
+        settings,
+        uow,
+        channel=demo.DEMO_CHANNEL,
+        request=api,
+        rate_limit=False,
+        reporting=setup,
+        clock=clock,
+    )
+    people = {
+        p.key: ChannelUser(int(p.external_id), p.first_name, p.last_name)
+        for p in (*demo.DEMO_PEOPLE, *demo.DEMO_STRANGERS)
+    }
+    return ConsoleChat(application, api, people, out=out or sys.stdout)

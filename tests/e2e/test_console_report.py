@@ -8,10 +8,8 @@ import io
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import build_application, load_reporting_setup
-from bot.channels.console import ConsoleChat
-from bot.channels.local_bot_api import LocalBotApi
-from bot.channels.updates import ChannelUser
+from bot.app import load_reporting_setup
+from bot.channels.console import make_console
 from bot.config import Settings
 from models import Person, Report, ReportValue, UnitKind
 from models.db import UnitOfWork
@@ -25,22 +23,9 @@ async def test_a_report_in_the_console(
 ) -> None:
     setup = load_reporting_setup(settings)
     await demo.seed(session, settings.secret, setup, clock.now)
-    api = LocalBotApi(username="demo_bot")
-    application = build_application(
-        settings,
-        uow,
-        channel=demo.DEMO_CHANNEL,
-        request=api,
-        rate_limit=False,
-        reporting=setup,
-        clock=clock,
-    )
-    people = {
-        p.key: ChannelUser(int(p.external_id), p.first_name, p.last_name)
-        for p in (*demo.DEMO_PEOPLE, *demo.DEMO_STRANGERS)
-    }
     out = io.StringIO()
-    console = ConsoleChat(application, api, people, out=out)
+    console = make_console(settings, uow, setup, clock=clock, out=out)
+    application = console.application
     cell_set = setup.indicators.for_kind(UnitKind.PARTY_CELL)
     assert cell_set is not None
     async with application:
