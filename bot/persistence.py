@@ -33,35 +33,48 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Any]):
             update_interval=update_interval,
         )
         self._uow = uow
+        # What the database holds, so that the periodic flush writes only what changed: most
+        # report steps stay in the same state, and rewriting them all each second made the flush
+        # compete with the users' own steps for the database.
+        self._stored: dict[tuple[str, str], int] = {}
 
     async def get_conversations(self, name: str) -> ConversationDict:
         async with self._uow() as session:
             rows = await session.scalars(
                 select(ConversationState).where(ConversationState.name == name)
             )
-            return {tuple(json.loads(row.key)): row.state for row in rows}
+            found = {row.key: row.state for row in rows}
+        self._stored.update({(name, key): state for key, state in found.items()})
+        return {tuple(json.loads(key)): state for key, state in found.items()}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
+        text = _key_text(key)
+        if self._stored.get((name, text)) == new_state or (
+            new_state is None and (name, text) not in self._stored
+        ):
+            return
+        if new_state is not None and not isinstance(new_state, int):
+            return  # a non-blocking handler's pending state; written once it resolves
         async with self._uow() as session:
-            text = _key_text(key)
             if new_state is None:
                 await session.execute(
                     delete(ConversationState).where(
                         ConversationState.name == name, ConversationState.key == text
                     )
                 )
-            elif isinstance(new_state, int):
+            else:
                 row = await session.get(ConversationState, (name, text))
                 if row is None:
                     session.add(ConversationState(name=name, key=text, state=new_state))
                 else:
                     row.state = new_state
-            else:
-                # A non-blocking handler's pending state; it is written once it resolves.
-                return
             await session.commit()
+        if new_state is None:
+            self._stored.pop((name, text), None)
+        else:
+            self._stored[(name, text)] = new_state
 
     # Nothing else is persisted (see the module docstring).
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:

@@ -229,11 +229,10 @@ async def typed_answer(update: Update, context: BotContext) -> int:
     text = update.message.text
 
     async def step(session: AsyncSession, viewer: Viewer) -> int:
-        view = await reporting.require_current_draft(session, viewer.person_id)
         view = await reporting.answer(
             session,
             person_id=viewer.person_id,
-            draft_id=view.draft_id,
+            draft_id=None,  # the officer's current draft, locked and checked by the service
             step=None,
             text=text,
             setup=context.bot_data.reporting,
@@ -310,13 +309,8 @@ async def jump_reason(update: Update, context: BotContext) -> int:
     reason = update.message.text
 
     async def step(session: AsyncSession, viewer: Viewer) -> int:
-        view = await reporting.require_current_draft(session, viewer.person_id)
         view = await reporting.confirm_jump(
-            session,
-            person_id=viewer.person_id,
-            draft_id=view.draft_id,
-            step=view.step,
-            reason=reason,
+            session, person_id=viewer.person_id, draft_id=None, step=None, reason=reason
         )
         return await _present(update, view, language_of(context, viewer))
 

@@ -24,7 +24,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, **{"pool_size": 10, "max_overflow": 20, **kwargs}
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,7 +39,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # Room for the updates in flight plus the persistence flush and the scheduler's jobs.
+    return create_async_engine(
+        url, pool_pre_ping=True, **{"pool_size": 10, "max_overflow": 20, **kwargs}
+    )
 
 
 def make_uow(engine: AsyncEngine) -> UnitOfWork:

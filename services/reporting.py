@@ -319,12 +319,24 @@ async def units_for(session: AsyncSession, person_id: int) -> list[UnitChoice]:
 
 
 async def _require_officer(session: AsyncSession, person_id: int, unit_id: int) -> ReportingUnit:
-    for choice in await units_for(session, person_id):
-        if choice.unit_id == unit_id:
-            unit = await session.get(ReportingUnit, unit_id)
-            assert unit is not None
-            return unit
-    raise NotAnOfficer()
+    """The unit, if the person is an active officer of it now (one statement: every step)."""
+    unit: ReportingUnit | None = await session.scalar(
+        select(ReportingUnit)
+        .join(RoleAssignment, RoleAssignment.reporting_unit_id == ReportingUnit.id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(
+            ReportingUnit.id == unit_id,
+            ReportingUnit.active.is_(True),
+            RoleAssignment.person_id == person_id,
+            RoleAssignment.role == Role.OFFICER,
+            RoleAssignment.revoked_at.is_(None),
+            Person.revoked_at.is_(None),
+        )
+        .limit(1)
+    )
+    if unit is None:
+        raise NotAnOfficer()
+    return unit
 
 
 async def _unlocked_until(session: AsyncSession, unit_id: int, period: Period) -> datetime | None:
@@ -536,13 +548,34 @@ async def require_current_draft(session: AsyncSession, person_id: int) -> DraftV
 # --- answering ------------------------------------------------------------------------------
 
 
+@dataclass
+class _Loaded:
+    draft: ReportDraft
+    indicator_set: IndicatorSet
+    unit_name: str
+    last: dict[str, Decimal | None]  # last month's values, read once per step
+
+    def view(self) -> DraftView:
+        return _render(self.draft, self.unit_name, self.indicator_set, self.last)
+
+
 async def _load_owned(
-    session: AsyncSession, person_id: int, draft_id: int, step: int | None
-) -> tuple[ReportDraft, IndicatorSet, str]:
-    draft = await session.scalar(
-        select(ReportDraft).where(ReportDraft.id == draft_id).with_for_update()
-    )
+    session: AsyncSession, person_id: int, draft_id: int | None, step: int | None
+) -> _Loaded:
+    """Lock the draft (``None``: the person's current one) and check it may be changed."""
+    query = select(ReportDraft).with_for_update()
+    if draft_id is None:
+        query = (
+            query.where(ReportDraft.owner_person_id == person_id)
+            .order_by(ReportDraft.updated_at.desc(), ReportDraft.id.desc())
+            .limit(1)
+        )
+    else:
+        query = query.where(ReportDraft.id == draft_id)
+    draft = await session.scalar(query)
     if draft is None:
+        if draft_id is None:
+            await require_current_draft(session, person_id)  # says who took it over
         raise DraftGone()
     unit = await _require_officer(session, person_id, draft.reporting_unit_id)
     if draft.owner_person_id != person_id:
@@ -550,7 +583,12 @@ async def _load_owned(
         raise DraftTakenOver(owner=owner.display_name if owner else "?")
     if step is not None and step != draft.step:
         raise StaleAction()
-    return draft, await indicator_set_of(session, draft.indicator_set_version_id), unit.name
+    return _Loaded(
+        draft,
+        await indicator_set_of(session, draft.indicator_set_version_id),
+        unit.name,
+        await _last_values(session, draft),
+    )
 
 
 def _parse(indicator: Indicator, text: str) -> Decimal:
@@ -592,66 +630,72 @@ async def answer(
     session: AsyncSession,
     *,
     person_id: int,
-    draft_id: int,
+    draft_id: int | None,
     step: int | None,
     text: str,
     setup: ReportingSetup,
 ) -> DraftView:
-    """A typed (or button) answer to the current question."""
-    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    """A typed (or button) answer to the current question; ``draft_id`` None: the person's
+    current draft (a typed answer carries no draft id)."""
+    loaded = await _load_owned(session, person_id, draft_id, step)
+    draft, indicator_set = loaded.draft, loaded.indicator_set
     indicator = _current(draft, indicator_set)
     value = _parse(indicator, text)
     _check_bounds(indicator, value)
     _check_rules(indicator_set, draft, indicator.code, value)
-    last = (await _last_values(session, draft)).get(indicator.code)
+    last = loaded.last.get(indicator.code)
     if jump_exceeded(indicator, setup.indicators.jump_threshold, value, last):
         draft.pending = {"code": indicator.code, "v": _text(value)}
         await session.commit()
-        return await _view(session, draft, unit_name)
+        return loaded.view()
     _store(draft, indicator_set, indicator.code, value, None)
     await session.commit()
-    return await _view(session, draft, unit_name)
+    return loaded.view()
 
 
 async def keep_last(
     session: AsyncSession, *, person_id: int, draft_id: int, step: int
 ) -> DraftView:
     """Keep last month's value of a stock."""
-    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    loaded = await _load_owned(session, person_id, draft_id, step)
+    draft, indicator_set = loaded.draft, loaded.indicator_set
     indicator = _current(draft, indicator_set)
-    last = (await _last_values(session, draft)).get(indicator.code)
+    last = loaded.last.get(indicator.code)
     if indicator.kind is not IndicatorKind.STOCK or last is None:
         raise CannotKeep()
     _check_rules(indicator_set, draft, indicator.code, last)
     _store(draft, indicator_set, indicator.code, last, None)
     await session.commit()
-    return await _view(session, draft, unit_name)
+    return loaded.view()
 
 
 async def skip(session: AsyncSession, *, person_id: int, draft_id: int, step: int) -> DraftView:
-    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    loaded = await _load_owned(session, person_id, draft_id, step)
+    draft, indicator_set = loaded.draft, loaded.indicator_set
     indicator = _current(draft, indicator_set)
     if indicator.required:
         raise CannotSkip()
     _store(draft, indicator_set, indicator.code, None, None)
     await session.commit()
-    return await _view(session, draft, unit_name)
+    return loaded.view()
 
 
 async def go_back(session: AsyncSession, *, person_id: int, draft_id: int, step: int) -> DraftView:
-    draft, _set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    loaded = await _load_owned(session, person_id, draft_id, step)
+    draft = loaded.draft
     draft.pending = None
     draft.returning_to_review = False
     draft.step = max(0, draft.step - 1)
     await session.commit()
-    return await _view(session, draft, unit_name)
+    return loaded.view()
 
 
 async def confirm_jump(
-    session: AsyncSession, *, person_id: int, draft_id: int, step: int, reason: str
+    session: AsyncSession, *, person_id: int, draft_id: int | None, step: int | None, reason: str
 ) -> DraftView:
     """Keep a value far from last month's, with the reason the officer gave."""
-    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    loaded = await _load_owned(session, person_id, draft_id, step)
+    draft, indicator_set = loaded.draft, loaded.indicator_set
     reason = " ".join(reason.split())
     if not reason or len(reason) > MAX_REASON:
         raise ReasonRequired(limit=MAX_REASON)
@@ -662,31 +706,33 @@ async def confirm_jump(
     draft.pending = None
     _store(draft, indicator_set, indicator.code, value, reason)
     await session.commit()
-    return await _view(session, draft, unit_name)
+    return loaded.view()
 
 
 async def retry_jump(
     session: AsyncSession, *, person_id: int, draft_id: int, step: int
 ) -> DraftView:
     """The officer wants to type the value again."""
-    draft, _set, unit_name = await _load_owned(session, person_id, draft_id, step)
+    loaded = await _load_owned(session, person_id, draft_id, step)
+    draft = loaded.draft
     draft.pending = None
     await session.commit()
-    return await _view(session, draft, unit_name)
+    return loaded.view()
 
 
 async def edit_item(
     session: AsyncSession, *, person_id: int, draft_id: int, index: int
 ) -> DraftView:
     """From the review screen: answer item ``index`` (1-based) again, then come back."""
-    draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, None)
+    loaded = await _load_owned(session, person_id, draft_id, None)
+    draft, indicator_set = loaded.draft, loaded.indicator_set
     total = len(indicator_set.indicators)
     if draft.step != total or not 1 <= index <= total:
         raise StaleAction()
     draft.step = index - 1
     draft.returning_to_review = True
     await session.commit()
-    return await _view(session, draft, unit_name)
+    return loaded.view()
 
 
 def _current(draft: ReportDraft, indicator_set: IndicatorSet) -> Indicator:
@@ -729,7 +775,7 @@ async def submit(
     """Store the report in one transaction. A second tap finds the draft gone and gets the
     receipt's facts instead of a second report."""
     try:
-        draft, indicator_set, unit_name = await _load_owned(session, person_id, draft_id, None)
+        loaded = await _load_owned(session, person_id, draft_id, None)
     except DraftGone:
         await _require_officer(session, person_id, unit_id)
         existing = await session.scalar(
@@ -738,6 +784,7 @@ async def submit(
         if existing is not None:
             raise AlreadySubmitted(when=existing.updated_at) from None
         raise
+    draft, indicator_set = loaded.draft, loaded.indicator_set
     period = Period.from_key(draft.period)
     total = len(indicator_set.indicators)
     if draft.step != total or draft.pending is not None:
@@ -836,7 +883,7 @@ async def submit(
     person = await session.get(Person, person_id)
     return Receipt(
         report_id=report.id,
-        unit_name=unit_name,
+        unit_name=loaded.unit_name,
         period=period,
         submitted_at=report.submitted_at,
         submitted_by=person.display_name if person else "?",
@@ -848,7 +895,8 @@ async def submit(
 
 
 async def discard(session: AsyncSession, *, person_id: int, draft_id: int) -> None:
-    draft, _set, _name = await _load_owned(session, person_id, draft_id, None)
+    loaded = await _load_owned(session, person_id, draft_id, None)
+    draft = loaded.draft
     await session.delete(draft)
     await session.commit()
 
@@ -962,8 +1010,17 @@ async def _last_values(session: AsyncSession, draft: ReportDraft) -> dict[str, D
 
 async def _view(session: AsyncSession, draft: ReportDraft, unit_name: str) -> DraftView:
     indicator_set = await indicator_set_of(session, draft.indicator_set_version_id)
+    return _render(draft, unit_name, indicator_set, await _last_values(session, draft))
+
+
+def _render(
+    draft: ReportDraft,
+    unit_name: str,
+    indicator_set: IndicatorSet,
+    last: dict[str, Decimal | None],
+) -> DraftView:
+    """The view of a draft from what is already loaded: no database access."""
     total = len(indicator_set.indicators)
-    last = await _last_values(session, draft)
     values = _known_values(draft)
     question = None
     pending = None
