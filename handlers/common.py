@@ -82,8 +82,19 @@ async def cancel_outside(update: Update, context: BotContext) -> None:
 
 
 async def group_guard(update: Update, context: BotContext) -> None:
-    """In a group the bot reveals nothing: it only asks to be messaged privately."""
+    """Before every handler: in a group the bot reveals nothing and only asks to be messaged
+    privately; an edited message changes nothing (PTB would otherwise hand it to the same
+    handlers as a new message, and an edited report answer would answer the next question)."""
     chat = update.effective_chat
+    if chat is not None and chat.type == chat.PRIVATE and update.edited_message is not None:
+        await chat.send_message(
+            tr(
+                language_of(context, None),
+                "Editing a message you already sent changes "
+                "nothing. If something was wrong, send it again or use the buttons.",
+            )
+        )
+        raise ApplicationHandlerStop
     if chat is None or chat.type == chat.PRIVATE:
         return
     lang = context.bot_data.settings.default_language

@@ -120,6 +120,22 @@ class UpdateFactory:
             },
         }
 
+    def edited(self, user: ChannelUser, text: str) -> dict[str, Any]:
+        """The user edits an earlier message of theirs."""
+        data = self.message(user, text)
+        message = data.pop("message")
+        message["edit_date"] = message["date"]
+        return {**data, "edited_message": message}
+
+    def forwarded(self, user: ChannelUser, text: str) -> dict[str, Any]:
+        """A message forwarded from someone else: it carries their origin."""
+        origin = {
+            "type": "user",
+            "date": int(time.time()),
+            "sender_user": {"id": 777, "is_bot": False, "first_name": "Người khác"},
+        }
+        return self.message(user, text, forward_origin=origin)
+
     # Non-text messages, as a phone would send them.
     def sticker(self, user: ChannelUser) -> dict[str, Any]:
         return self.message(

@@ -475,3 +475,15 @@ async def test_the_conversation_timeout_keeps_the_draft(
         await stop_app(chat)
     draft = await session.scalar(select(ReportDraft))
     assert draft is not None and draft.answers["workers"]["v"] == "1200"
+
+
+async def test_editing_an_earlier_answer_changes_nothing(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int
+) -> None:
+    await chat.send(lan, "/baocao")
+    await chat.send(lan, "1200")
+    said = "\n".join(c.text for c in await chat.feed(chat.updates.edited(lan, "1300")))
+    assert "Sửa tin nhắn đã gửi không thay đổi gì" in said
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.step == 1 and draft.answers["workers"]["v"] == "1200"
+    assert "union_members" not in draft.answers
