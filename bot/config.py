@@ -7,13 +7,23 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services import anonymity
 
 ENV_FILE = Path(".env")
 
 # Secrets the bot cannot run without. In console mode missing ones are generated into .env.
-REQUIRED_SECRETS = ("app_secret",)
+REQUIRED_SECRETS = (
+    "app_secret",
+    "concern_text_key",
+    "receipt_pepper",
+    "concern_push_public_key",
+    "concern_push_private_key",
+)
+# Generated together: the two halves of one X25519 pair (see _generate_missing).
+PUSH_KEY_PAIR = ("concern_push_public_key", "concern_push_private_key")
 
 
 class Settings(BaseSettings):
@@ -38,6 +48,17 @@ class Settings(BaseSettings):
     code_lockout_minutes: int = Field(default=30, ge=1)
     # A report conversation left alone this long ends; its draft stays in the database.
     report_timeout_minutes: float = Field(default=30, gt=0)
+
+    # Anonymous concerns (docs/anonymity.md): keys live here, never in the database.
+    # AES-256-GCM key of concern and reply texts: 32 random bytes, urlsafe base64.
+    concern_text_key: SecretStr | None = None
+    # Earlier text keys, comma-separated: still decrypt until `rotate_text_keys` has run.
+    concern_text_keys_old: SecretStr | None = None
+    # Salt of the slow keyed hash of receipts. At least 32 characters.
+    receipt_pepper: SecretStr | None = None
+    # X25519 pair sealing the chat ids of workers who want replies pushed (urlsafe base64).
+    concern_push_public_key: str | None = None
+    concern_push_private_key: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -72,6 +93,60 @@ class Settings(BaseSettings):
             raise ValueError("cần ít nhất 32 ký tự (at least 32 characters)")
         return value
 
+    @field_validator("receipt_pepper")
+    @classmethod
+    def _pepper_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("cần ít nhất 32 ký tự (at least 32 characters)")
+        return value
+
+    @field_validator("concern_text_key")
+    @classmethod
+    def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                anonymity.decode_text_key(value.get_secret_value())
+            except anonymity.KeyFormatError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("concern_text_keys_old")
+    @classmethod
+    def _old_aes_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                anonymity.decode_old_text_keys(value.get_secret_value())
+            except anonymity.KeyFormatError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("concern_push_public_key")
+    @classmethod
+    def _push_public(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                anonymity.decode_push_public_key(value)
+            except anonymity.KeyFormatError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("concern_push_private_key")
+    @classmethod
+    def _push_private(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            return value
+        try:
+            private = anonymity.decode_push_private_key(value.get_secret_value())
+        except anonymity.KeyFormatError as exc:
+            raise ValueError(str(exc)) from None
+        public = info.data.get("concern_push_public_key")
+        if public is not None and private.public_key() != anonymity.decode_push_public_key(public):
+            raise ValueError(
+                "không khớp CONCERN_PUSH_PUBLIC_KEY (not the private half of "
+                "CONCERN_PUSH_PUBLIC_KEY; generate the two together)"
+            )
+        return value
+
     @field_validator("telegram_api_base_url")
     @classmethod
     def _server_root(cls, value: str) -> str:
@@ -99,6 +174,29 @@ def describe_validation_error(error: ValidationError) -> str:
     return f"Cấu hình không hợp lệ: {name} — {first['msg']}"
 
 
+def _generate_missing(missing: list[str]) -> dict[str, str]:
+    """Valid fresh values: random text for secrets, 32 random bytes for the AES key, and a real
+    X25519 pair for the push keys, generated together (one half alone cannot be made up)."""
+    halves = [name for name in PUSH_KEY_PAIR if name in missing]
+    if len(halves) == 1:
+        present = next(name for name in PUSH_KEY_PAIR if name not in missing)
+        raise SettingsError(
+            f"Thiếu cấu hình bắt buộc: {halves[0].upper()} — {present.upper()} đã có; hãy đặt cả "
+            "hai (python -m services.anonymity) (the push keys are a pair: set both)"
+        )
+    values: dict[str, str] = {}
+    if halves:
+        values["concern_push_public_key"], values["concern_push_private_key"] = (
+            anonymity.generate_push_key_pair()
+        )
+    for name in missing:
+        if name == "concern_text_key":
+            values[name] = anonymity.generate_text_key()
+        elif name not in values:
+            values[name] = secrets.token_urlsafe(48)
+    return values
+
+
 def load_settings(*, console: bool | None = None, env_file: Path = ENV_FILE) -> Settings:
     """Load and check settings. ``console`` None means: console mode iff there is no token.
 
@@ -118,9 +216,10 @@ def load_settings(*, console: bool | None = None, env_file: Path = ENV_FILE) -> 
             "(missing required setting)"
         )
     if missing:
+        generated = _generate_missing(missing)
         with env_file.open("a", encoding="utf-8") as env:
             for name in missing:
-                env.write(f"{name.upper()}={secrets.token_urlsafe(48)}\n")
+                env.write(f"{name.upper()}={generated[name]}\n")
         import sys
 
         print(

@@ -2,6 +2,14 @@
 
 from models.audit import AuditEntry
 from models.base import Base, utcnow
+from models.concerns import (
+    OPEN_STATUSES,
+    Concern,
+    ConcernLimit,
+    ConcernReply,
+    ConcernStatus,
+    LimitPurpose,
+)
 from models.org import NodeKind, OrgNode, Ownership, ReportingUnit, UnitKind
 from models.people import ChannelAccount, CodeAttempt, Invite, Person, Role, RoleAssignment
 from models.reporting import (
@@ -15,13 +23,19 @@ from models.reporting import (
 )
 
 __all__ = [
+    "OPEN_STATUSES",
     "AuditEntry",
     "Base",
     "ChannelAccount",
     "CodeAttempt",
+    "Concern",
+    "ConcernLimit",
+    "ConcernReply",
+    "ConcernStatus",
     "ConversationState",
     "IndicatorSetVersion",
     "Invite",
+    "LimitPurpose",
     "NodeKind",
     "OrgNode",
     "Ownership",

@@ -21,6 +21,13 @@ from models.migrate import upgrade
 TEST_SECRET = "test-secret-" + "x" * 40
 
 
+def concern_key_env() -> dict[str, str]:
+    """Fresh concern keys as environment variables (Telegram mode refuses to start without)."""
+    from services.anonymity import new_key_lines
+
+    return dict(line.split("=", 1) for line in new_key_lines())
+
+
 async def _admin_execute(server_url: str, statement: str) -> None:
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:

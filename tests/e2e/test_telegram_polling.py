@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.bot_api_stand_in import StandIn
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, concern_key_env
 
 
 def start_update(update_id: int, text: str) -> dict[str, object]:
@@ -41,6 +41,7 @@ def poll_once(
         "TELEGRAM_API_BASE_URL": api.url,
         "APP_SECRET": TEST_SECRET,
         "DATABASE_URL": database_url,
+        **concern_key_env(),
     }
     bot = subprocess.Popen(
         [sys.executable, "-m", "bot"],

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import SettingsError, load_settings
+from tests.conftest import concern_key_env
 
 GOOD_SECRET = "s" * 40
 
@@ -22,6 +23,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "TELEGRAM_API_BASE_URL",
         "LOG_LEVEL",
         "INVITE_VALID_DAYS",
+        "CONCERN_TEXT_KEY",
+        "CONCERN_TEXT_KEYS_OLD",
+        "RECEIPT_PEPPER",
+        "CONCERN_PUSH_PUBLIC_KEY",
+        "CONCERN_PUSH_PRIVATE_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -82,8 +88,46 @@ def test_console_mode_generates_missing_secret_once(
 def test_secrets_never_show_in_repr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOT_TOKEN", "123:very-secret-token")
     monkeypatch.setenv("APP_SECRET", GOOD_SECRET)
+    keys = concern_key_env()
+    for name, value in keys.items():
+        monkeypatch.setenv(name, value)
     settings = load_settings(env_file=tmp_path / ".env")
-    assert "very-secret-token" not in repr(settings) and GOOD_SECRET not in repr(settings)
+    shown = repr(settings)
+    assert "very-secret-token" not in shown and GOOD_SECRET not in shown
+    assert keys["CONCERN_TEXT_KEY"] not in shown and keys["RECEIPT_PEPPER"] not in shown
+    assert keys["CONCERN_PUSH_PRIVATE_KEY"] not in shown
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["CONCERN_TEXT_KEY", "RECEIPT_PEPPER", "CONCERN_PUSH_PUBLIC_KEY", "CONCERN_PUSH_PRIVATE_KEY"],
+)
+def test_telegram_mode_refuses_to_start_without_each_concern_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("APP_SECRET", GOOD_SECRET)
+    for name, value in concern_key_env().items():
+        if name != missing:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=missing):
+        load_settings(env_file=tmp_path / ".env")
+
+
+def test_console_mode_generates_working_concern_keys(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    settings = load_settings(env_file=env)
+    from services.anonymity import (
+        ConcernKeys,
+        decrypt_text,
+        encrypt_text,
+        open_chat_id,
+        seal_chat_id,
+    )
+
+    keys = ConcernKeys.from_settings(settings)
+    assert decrypt_text(keys, encrypt_text(keys, "tâm tư", "c1"), "c1") == "tâm tư"
+    assert open_chat_id(keys, seal_chat_id(keys, "12345", "c1"), "c1") == "12345"
 
 
 @pytest.mark.parametrize(

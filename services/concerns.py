@@ -1,0 +1,1175 @@
+"""Anonymous worker concerns (tâm tư, nguyện vọng): raise, follow up, answer, escalate, notify.
+
+The contract is design.md, "Anonymity of workers", and docs/anonymity.md. In short: a worker is
+known to this module only as a daily-rotating keyed hash (``subject``, for rate limits) and, if
+they asked for replies to be pushed, a chat id sealed to a key the database does not hold. A case
+stores dates, never times; its text is encrypted; its receipt is a slow keyed hash. Officers are
+not anonymous: their permission is checked here, from the database, on every call.
+
+Texts are cleaned on the way in (``clean_text``: NFC, no zero-width or direction-override
+characters); escaping for HTML or Markdown is the renderer's job, which must always escape them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from grassroots_config import DEFAULT_CONFIG_DIR
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    OPEN_STATUSES,
+    Concern,
+    ConcernLimit,
+    ConcernReply,
+    ConcernStatus,
+    LimitPurpose,
+    NodeKind,
+    OrgNode,
+    Person,
+    ReportingUnit,
+    Role,
+    RoleAssignment,
+    UnitKind,
+)
+from services import audit
+from services.anonymity import (
+    ConcernKeys,
+    UndecryptableText,
+    decrypt_text,
+    display_receipt,
+    encrypt_text,
+    new_case_code,
+    new_id,
+    new_receipt,
+    normalize_receipt,
+    open_chat_id,
+    receipt_hash,
+    reencrypt_text,
+    same_secret,
+    seal_chat_id,
+)
+from services.errors import N_, DomainError, NotFound, PermissionDenied
+from services.indicators import Label, load_yaml_model
+
+DEFAULT_CONCERNS_FILE: Final = DEFAULT_CONFIG_DIR / "concerns.yaml"
+MAX_TEXT_LENGTH: Final = 2000
+ZONE_KINDS: Final = (NodeKind.INDUSTRIAL_ZONE, NodeKind.ECONOMIC_ZONE, NodeKind.DISTRICT)
+# Statuses an officer sets by hand; "escalated" goes through escalate(), "received" is never set.
+SETTABLE_STATUSES: Final = (ConcernStatus.IN_PROGRESS, ConcernStatus.ANSWERED, ConcernStatus.CLOSED)
+# What workers and officers read for each status (msgids; Vietnamese in concerns.po).
+STATUS_LABELS: Final = {
+    ConcernStatus.RECEIVED: N_("Received"),
+    ConcernStatus.IN_PROGRESS: N_("Being handled"),
+    ConcernStatus.ANSWERED: N_("Answered"),
+    ConcernStatus.CLOSED: N_("Closed"),
+    ConcernStatus.ESCALATED: N_("Passed on to the zone union"),
+}
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class EnterpriseNotFound(NotFound):
+    message = "No enterprise has this code. Please check the code on the poster."
+
+
+class UnknownCategory(DomainError):
+    message = "Please choose one of the listed topics."
+
+
+class EmptyText(DomainError):
+    message = "Please write what you want to tell the union."
+
+
+class TextTooLong(DomainError):
+    message = (
+        "Your message is {length} characters long; the limit is {limit}. "
+        "Please shorten it and send it again."
+    )
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(length=length, limit=limit)
+        self.length = length
+        self.limit = limit
+
+
+class TooManyConcerns(DomainError):
+    message = "You have already sent {limit} concerns today. Please send the next one tomorrow."
+
+
+class TooManyMessages(DomainError):
+    message = "Too many messages in a short time. Please wait a minute and try again."
+
+
+class ReceiptMalformed(DomainError):
+    message = "A receipt is 12 digits, for example 1234 5678 9012."
+
+
+class ReceiptNotRecognised(NotFound):
+    """The same answer for a wrong receipt and for one that never existed."""
+
+    message = "This receipt was not recognised. Please check the 12 digits."
+
+
+class TooManyAttempts(DomainError):
+    message = "Too many unrecognised receipts today. Please try again tomorrow."
+
+
+class CaseNotFound(NotFound):
+    message = "This case does not exist (any more)."
+
+
+class NotCaseOfficer(PermissionDenied):
+    message = "Only the officers of the union this case was sent to can do this."
+
+
+class CaseClosed(DomainError):
+    message = "This case is closed. Nothing was changed."
+
+
+class StatusNotSettable(DomainError):
+    message = "This status cannot be set by hand."
+
+
+class NoZoneAbove(DomainError):
+    message = "No industrial-zone or district level was found above this enterprise."
+
+
+class AlreadyEscalated(DomainError):
+    message = "This case has already been passed on to {zone}."
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    # Frozen and strict like the indicator sets: a misspelt key stops the bot at start.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+_CODE: Final = re.compile(r"[a-z][a-z0-9_]{0,39}")  # cases store it: concerns.category
+
+
+class Category(_Model):
+    code: str
+    label: Label
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not _CODE.fullmatch(value):
+            raise ValueError(
+                f"{value!r} must be 1-40 lower-case latin letters, digits or _, "
+                "starting with a letter"
+            )
+        return value
+
+
+class ConcernConfig(_Model):
+    """``config/concerns.yaml``: categories and the limits of the channel."""
+
+    max_text_length: int = Field(default=MAX_TEXT_LENGTH, ge=1, le=4000)
+    small_enterprise_workers: int = Field(default=50, ge=0)
+    concerns_per_day: int = Field(default=3, ge=1)
+    messages_per_minute: int = Field(default=20, ge=1)
+    receipt_attempts_per_day: int = Field(default=10, ge=1)
+    escalate_after_days: int = Field(default=7, ge=1)
+    notice_times: tuple[time, ...] = Field(default=(time(8), time(14)), min_length=1)
+    categories: tuple[Category, ...] = Field(min_length=1)
+
+    @field_validator("notice_times", mode="before")
+    @classmethod
+    def _sexagesimal(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 14:00 as the base-60 number 840 (= 14 × 60): take it back.
+        if isinstance(value, list | tuple):
+            return [
+                time(item // 60, item % 60) if isinstance(item, int) and 0 <= item < 1440 else item
+                for item in value
+            ]
+        return value
+
+    @field_validator("notice_times")
+    @classmethod
+    def _distinct_times(cls, value: tuple[time, ...]) -> tuple[time, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a time is listed twice")
+        return tuple(sorted(value))
+
+    @field_validator("categories")
+    @classmethod
+    def _distinct_codes(cls, value: tuple[Category, ...]) -> tuple[Category, ...]:
+        seen: set[str] = set()
+        for category in value:
+            if category.code in seen:
+                raise ValueError(f"category {category.code!r} is listed twice")
+            seen.add(category.code)
+        return value
+
+    def category(self, code: str) -> Category | None:
+        for category in self.categories:
+            if category.code == code:
+                return category
+        return None
+
+
+def load_concern_config(path: Path = DEFAULT_CONCERNS_FILE) -> ConcernConfig:
+    """Load and check the concern settings; ConfigFileError (one line) on any problem."""
+    return load_yaml_model(path, ConcernConfig)
+
+
+# --- cleaning texts -------------------------------------------------------------------------
+
+_NEWLINES: Final = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
+# Invisible letters that are not format characters (Hangul fillers, the combining grapheme
+# joiner, the Braille blank): used to hide text or fake an empty message.
+_INVISIBLE: Final = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800")
+_BLANK_LINES: Final = re.compile(r"\n{3,}")
+
+
+def _visible(ch: str) -> bool:
+    if ch in "\n\t":
+        return True
+    # Cf: zero-width space/joiners, word joiner, BOM, soft hyphen, every bidi embedding, override
+    # and isolate (U+202A–202E, U+2066–2069, LRM/RLM/ALM); Cc: control characters.
+    return unicodedata.category(ch) not in ("Cf", "Cc") and ch not in _INVISIBLE
+
+
+def clean_text(text: str, *, limit: int = MAX_TEXT_LENGTH) -> str:
+    """NFC, line breaks unified, zero-width / direction-override / control characters removed,
+    trailing spaces and runs of blank lines trimmed. Never shortens the text: too long →
+    TextTooLong(length, limit); nothing left → EmptyText."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").translate(_NEWLINES))
+    text = "".join(ch for ch in text if _visible(ch)).replace("\t", " ")
+    # Again: removing a joiner can leave a letter and its combining mark side by side.
+    text = unicodedata.normalize("NFC", text)
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    text = _BLANK_LINES.sub("\n\n", text).strip()
+    if not text:
+        raise EmptyText()
+    if len(text) > limit:
+        raise TextTooLong(len(text), limit)
+    return text
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnterpriseView:
+    enterprise_id: int
+    code: str
+    name: str
+    worker_count: int | None
+    small: bool  # fewer workers than small_enterprise_workers, or unknown: warn the worker
+    union_name: str | None  # None: no trade union yet, concerns go to the zone union
+
+
+@dataclass(frozen=True)
+class Submission:
+    case_code: str
+    receipt: str = field(repr=False)  # "1234 5678 9012": shown once, never stored
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    number: int
+    created_on: date
+    signed_as: str  # the organisation, never the person
+    text: str
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    """What a worker sees with their receipt. Not their own text: a leaked receipt must not
+    hand it to someone else."""
+
+    case_code: str
+    enterprise_name: str
+    category: str
+    status: ConcernStatus
+    created_on: date
+    status_changed_on: date
+    replies: tuple[ReplyView, ...]
+    push: bool
+
+
+@dataclass(frozen=True)
+class InboxCase:
+    concern_id: str
+    case_code: str
+    enterprise_id: int
+    enterprise_name: str
+    category: str
+    status: ConcernStatus
+    created_on: date
+    status_changed_on: date
+    text: str  # cleaned on the way in; still escape it when rendering
+    replies: tuple[ReplyView, ...]
+    overdue: bool
+    escalated_to: str | None  # the zone's name
+    as_zone: bool  # the viewer sees it as an officer of the zone union, not of the enterprise
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    concern_id: str
+    case_code: str
+    reply: ReplyView
+    push_sealed: bytes | None = field(repr=False)  # deliver the reply here if not None
+
+    def push_chat_id(self, keys: ConcernKeys) -> str | None:
+        """Open the seal (needs CONCERN_PUSH_PRIVATE_KEY); keep the result in memory only."""
+        if self.push_sealed is None:
+            return None
+        return open_chat_id(keys, self.push_sealed, _context(self.concern_id))
+
+
+@dataclass(frozen=True)
+class Escalation:
+    concern_id: str
+    case_code: str
+    enterprise_id: int
+    zone_id: int
+    zone_name: str
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    enterprise_id: int
+    enterprise_name: str
+    new_cases: int
+    escalated_cases: int
+
+
+@dataclass(frozen=True)
+class PendingNotice:
+    person_id: int
+    lines: tuple[NoticeLine, ...]
+    concern_ids: tuple[str, ...]
+
+
+def _context(concern_id: str) -> str:
+    return f"concern:{concern_id}"
+
+
+# --- rate limits ----------------------------------------------------------------------------
+
+
+def _purpose_hash(subject: str, purpose: LimitPurpose) -> str:
+    # One more keyed hash per purpose: a worker's concern counter and their message window are
+    # separate rows that nothing in the table joins.
+    return hmac.new(subject.encode(), purpose.value.encode(), hashlib.sha256).hexdigest()
+
+
+def _upsert(session: AsyncSession, values: dict[str, Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(ConcernLimit).values(**values)
+
+
+_LIMIT_KEY: Final = [ConcernLimit.purpose, ConcernLimit.subject_hash, ConcernLimit.day]
+
+
+async def _prune(session: AsyncSession, today: date) -> None:
+    # Subjects rotate daily, so older rows can never match again; keeping yesterday's too
+    # tolerates callers whose "today" differs by a time zone.
+    await session.execute(delete(ConcernLimit).where(ConcernLimit.day < today - timedelta(days=1)))
+
+
+async def _take(
+    session: AsyncSession, purpose: LimitPurpose, subject: str, today: date, limit: int
+) -> int | None:
+    """Count one more use if fewer than ``limit`` were counted today; the new count, or None
+    when the limit is reached. Atomic on both backends (INSERT … ON CONFLICT … RETURNING)."""
+    await _prune(session, today)
+    statement = _upsert(
+        session,
+        {
+            "purpose": purpose,
+            "subject_hash": _purpose_hash(subject, purpose),
+            "day": today,
+            "count": 1,
+        },
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=_LIMIT_KEY,
+        set_={"count": ConcernLimit.count + 1},
+        where=ConcernLimit.count < limit,
+    ).returning(ConcernLimit.count)
+    count: int | None = await session.scalar(statement)
+    return count
+
+
+async def _used(session: AsyncSession, purpose: LimitPurpose, subject: str, today: date) -> int:
+    count = await session.scalar(
+        select(ConcernLimit.count).where(
+            ConcernLimit.purpose == purpose,
+            ConcernLimit.subject_hash == _purpose_hash(subject, purpose),
+            ConcernLimit.day == today,
+        )
+    )
+    return count or 0
+
+
+async def _give_back(
+    session: AsyncSession, purpose: LimitPurpose, subject: str, today: date
+) -> None:
+    await session.execute(
+        update(ConcernLimit)
+        .where(
+            ConcernLimit.purpose == purpose,
+            ConcernLimit.subject_hash == _purpose_hash(subject, purpose),
+            ConcernLimit.day == today,
+            ConcernLimit.count > 0,
+        )
+        .values(count=ConcernLimit.count - 1)
+    )
+
+
+async def check_message_rate(
+    session: AsyncSession, subject: str, now: datetime, *, config: ConcernConfig
+) -> None:
+    """Count one message of this subject in the current minute; TooManyMessages beyond
+    ``messages_per_minute``. Commits. Message windows older than a minute are deleted here, so
+    the table never says for long when anyone last wrote."""
+    minute = int(now.timestamp() // 60)
+    today = now.date()
+    await _prune(session, today)
+    await session.execute(
+        delete(ConcernLimit).where(
+            ConcernLimit.purpose == LimitPurpose.MESSAGES, ConcernLimit.window_minute < minute - 1
+        )
+    )
+    statement = _upsert(
+        session,
+        {
+            "purpose": LimitPurpose.MESSAGES,
+            "subject_hash": _purpose_hash(subject, LimitPurpose.MESSAGES),
+            "day": today,
+            "count": 1,
+            "window_minute": minute,
+        },
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=_LIMIT_KEY,
+        set_={
+            "count": case((ConcernLimit.window_minute == minute, ConcernLimit.count + 1), else_=1),
+            "window_minute": minute,
+        },
+    ).returning(ConcernLimit.count)
+    count: int | None = await session.scalar(statement)
+    await session.commit()
+    if count is not None and count > config.messages_per_minute:
+        raise TooManyMessages()
+
+
+# --- the worker's side ----------------------------------------------------------------------
+
+
+async def _trade_union(session: AsyncSession, enterprise_id: int) -> ReportingUnit | None:
+    union: ReportingUnit | None = await session.scalar(
+        select(ReportingUnit)
+        .where(
+            ReportingUnit.org_node_id == enterprise_id,
+            ReportingUnit.kind == UnitKind.TRADE_UNION,
+            ReportingUnit.active.is_(True),
+        )
+        .order_by(ReportingUnit.id)
+        .limit(1)
+    )
+    return union
+
+
+async def _zone_of(session: AsyncSession, enterprise_id: int) -> OrgNode | None:
+    """The nearest ancestor that is an industrial or economic zone or a district."""
+    node = await session.get(OrgNode, enterprise_id)
+    for _ in range(32):  # the tree is a handful of levels deep; a cycle must not hang a job
+        if node is None or node.parent_id is None:
+            return None
+        node = await session.get(OrgNode, node.parent_id)
+        if node is not None and node.kind in ZONE_KINDS:
+            return node
+    return None
+
+
+async def _enterprise(session: AsyncSession, enterprise_id: int) -> OrgNode:
+    node = await session.get(OrgNode, enterprise_id)
+    if node is None or node.kind is not NodeKind.ENTERPRISE or not node.active:
+        raise EnterpriseNotFound()
+    return node
+
+
+async def enterprise_by_code(
+    session: AsyncSession, code: str, *, config: ConcernConfig
+) -> EnterpriseView:
+    """The enterprise of a deep link (``c_<code>``) or a typed code, in any letter case."""
+    wanted = code.strip().upper()
+    node = (
+        await session.scalar(
+            select(OrgNode).where(
+                func.upper(OrgNode.code) == wanted,
+                OrgNode.kind == NodeKind.ENTERPRISE,
+                OrgNode.active.is_(True),
+            )
+        )
+        if 0 < len(wanted) <= 64
+        else None
+    )
+    if node is None:
+        raise EnterpriseNotFound()
+    union = await _trade_union(session, node.id)
+    return EnterpriseView(
+        enterprise_id=node.id,
+        code=node.code,
+        name=node.name,
+        worker_count=node.worker_count,
+        small=node.worker_count is None or node.worker_count < config.small_enterprise_workers,
+        union_name=union.name if union else None,
+    )
+
+
+async def _unused(session: AsyncSession, column: Any, value: str) -> bool:
+    count = await session.scalar(select(func.count()).select_from(Concern).where(column == value))
+    return count == 0
+
+
+async def submit_concern(
+    session: AsyncSession,
+    *,
+    enterprise_id: int,
+    category: str,
+    text: str,
+    subject: str,
+    keys: ConcernKeys,
+    today: date,
+    push_chat_id: str | None = None,
+    config: ConcernConfig,
+) -> Submission:
+    """Store a concern; return its public case code and the secret receipt (shown once).
+
+    At most ``concerns_per_day`` per subject and day (TooManyConcerns). An enterprise without a
+    trade union sends the case straight to its zone union. Commits.
+    """
+    if config.category(category) is None:
+        raise UnknownCategory()
+    body = clean_text(text, limit=config.max_text_length)
+    enterprise = await _enterprise(session, enterprise_id)
+    if await _used(session, LimitPurpose.CONCERNS, subject, today) >= config.concerns_per_day:
+        raise TooManyConcerns(limit=config.concerns_per_day)  # before any slow hashing
+    zone = None
+    if await _trade_union(session, enterprise.id) is None:
+        zone = await _zone_of(session, enterprise.id)
+    # The slow hash comes before the first write: no lock is held while it runs.
+    while True:  # a clash is one in 10**12; checked rather than left to the unique index
+        receipt = new_receipt()
+        hashed = await asyncio.to_thread(receipt_hash, keys, receipt)
+        if await _unused(session, Concern.receipt_hash, hashed):
+            break
+    case_code = new_case_code()
+    while not await _unused(session, Concern.case_code, case_code):
+        case_code = new_case_code()
+    # Counted atomically with the insert: parallel submissions cannot overshoot the limit.
+    if await _take(session, LimitPurpose.CONCERNS, subject, today, config.concerns_per_day) is None:
+        await session.rollback()
+        raise TooManyConcerns(limit=config.concerns_per_day)
+    concern_id = new_id()
+    session.add(
+        Concern(
+            id=concern_id,
+            case_code=case_code,
+            receipt_hash=hashed,
+            enterprise_id=enterprise.id,
+            category=category,
+            status=ConcernStatus.RECEIVED if zone is None else ConcernStatus.ESCALATED,
+            created_on=today,
+            status_changed_on=today,
+            escalated_on=None if zone is None else today,
+            escalated_to_node_id=None if zone is None else zone.id,
+            text_encrypted=encrypt_text(keys, body, _context(concern_id)),
+            push_sealed=(
+                None
+                if push_chat_id is None
+                else seal_chat_id(keys, push_chat_id, _context(concern_id))
+            ),
+            notified=False,
+        )
+    )
+    # No audit entry: its timestamp would be the exact time of the concern.
+    await session.commit()
+    return Submission(case_code=case_code, receipt=display_receipt(receipt))
+
+
+async def _by_receipt(
+    session: AsyncSession,
+    receipt_text: str,
+    subject: str,
+    keys: ConcernKeys,
+    today: date,
+    config: ConcernConfig,
+) -> Concern:
+    receipt = normalize_receipt(receipt_text)
+    if receipt is None:
+        raise ReceiptMalformed()
+    # Reserve the attempt before hashing: parallel guesses cannot overshoot the limit, and over
+    # the limit nothing is hashed or looked up at all.
+    taken = await _take(
+        session, LimitPurpose.RECEIPT_ATTEMPTS, subject, today, config.receipt_attempts_per_day
+    )
+    if taken is None:
+        await session.rollback()
+        raise TooManyAttempts()
+    await session.commit()
+    hashed = await asyncio.to_thread(receipt_hash, keys, receipt)
+    concern = await session.scalar(select(Concern).where(Concern.receipt_hash == hashed))
+    if concern is None or not same_secret(concern.receipt_hash, hashed):
+        raise ReceiptNotRecognised()
+    # Only unrecognised receipts count: a worker may check their own case as often as they like.
+    await _give_back(session, LimitPurpose.RECEIPT_ATTEMPTS, subject, today)
+    await session.commit()
+    await session.refresh(concern)
+    return concern
+
+
+async def _replies(
+    session: AsyncSession, concern_ids: Sequence[str], keys: ConcernKeys
+) -> dict[str, tuple[ReplyView, ...]]:
+    found: dict[str, list[ReplyView]] = defaultdict(list)
+    if not concern_ids:
+        return {}
+    rows = await session.scalars(
+        select(ConcernReply)
+        .where(ConcernReply.concern_id.in_(concern_ids))
+        .order_by(ConcernReply.concern_id, ConcernReply.number)
+    )
+    for row in rows:
+        found[row.concern_id].append(
+            ReplyView(
+                number=row.number,
+                created_on=row.created_on,
+                signed_as=row.signed_as,
+                text=decrypt_text(keys, row.body_encrypted, f"reply:{row.id}"),
+            )
+        )
+    return {key: tuple(value) for key, value in found.items()}
+
+
+async def lookup(
+    session: AsyncSession,
+    receipt_text: str,
+    subject: str,
+    keys: ConcernKeys,
+    today: date,
+    *,
+    config: ConcernConfig,
+) -> CaseStatus:
+    """A case's status and the union's replies, for whoever holds its receipt.
+
+    A wrong and a nonexistent receipt get the same ReceiptNotRecognised, and count against
+    ``receipt_attempts_per_day`` for the subject; past it, TooManyAttempts before any hashing.
+    """
+    concern = await _by_receipt(session, receipt_text, subject, keys, today, config)
+    enterprise_name = await session.scalar(
+        select(OrgNode.name).where(OrgNode.id == concern.enterprise_id)
+    )
+    replies = await _replies(session, [concern.id], keys)
+    return CaseStatus(
+        case_code=concern.case_code,
+        enterprise_name=enterprise_name or "",
+        category=concern.category,
+        status=concern.status,
+        created_on=concern.created_on,
+        status_changed_on=concern.status_changed_on,
+        replies=replies.get(concern.id, ()),
+        push=concern.push_sealed is not None,
+    )
+
+
+async def set_push(
+    session: AsyncSession,
+    receipt_text: str,
+    chat_id: str | None,
+    *,
+    subject: str,
+    keys: ConcernKeys,
+    today: date,
+    config: ConcernConfig,
+) -> bool:
+    """Opt in (a chat id) or out (None) of pushed replies for the receipt's case. The receipt is
+    checked like ``lookup``. Returns whether replies are now pushed. Commits."""
+    concern = await _by_receipt(session, receipt_text, subject, keys, today, config)
+    if chat_id is not None and concern.status is ConcernStatus.CLOSED:
+        raise CaseClosed()
+    concern.push_sealed = (
+        None if chat_id is None else seal_chat_id(keys, chat_id, _context(concern.id))
+    )
+    await session.commit()
+    return chat_id is not None
+
+
+# --- the officers' side ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unions:
+    """Where a person is an active officer: enterprise id → trade union name, zone id → zone
+    union name."""
+
+    enterprises: dict[int, str]
+    zones: dict[int, str]
+
+
+async def _unions_of(session: AsyncSession, person_id: int) -> _Unions:
+    rows = (
+        await session.execute(
+            select(ReportingUnit.kind, ReportingUnit.org_node_id, ReportingUnit.name)
+            .join(RoleAssignment, RoleAssignment.reporting_unit_id == ReportingUnit.id)
+            .join(Person, Person.id == RoleAssignment.person_id)
+            .where(
+                RoleAssignment.person_id == person_id,
+                RoleAssignment.role == Role.OFFICER,
+                RoleAssignment.revoked_at.is_(None),
+                Person.revoked_at.is_(None),
+                ReportingUnit.active.is_(True),
+                ReportingUnit.kind.in_([UnitKind.TRADE_UNION, UnitKind.ZONE_UNION]),
+            )
+            .order_by(ReportingUnit.id)
+        )
+    ).all()
+    unions = _Unions({}, {})
+    for kind, node_id, name in rows:
+        target = unions.enterprises if kind is UnitKind.TRADE_UNION else unions.zones
+        target.setdefault(node_id, name)
+    return unions
+
+
+def _signature(unions: _Unions, concern: Concern) -> str | None:
+    """The organisation in whose name this person acts on this case, or None: not theirs."""
+    if concern.enterprise_id in unions.enterprises:
+        return unions.enterprises[concern.enterprise_id]
+    if concern.escalated_to_node_id is not None:
+        return unions.zones.get(concern.escalated_to_node_id)
+    return None
+
+
+def _overdue(concern: Concern, today: date, config: ConcernConfig) -> bool:
+    waiting = concern.status in OPEN_STATUSES and (
+        (today - concern.created_on).days >= config.escalate_after_days
+    )
+    return concern.overdue or waiting
+
+
+async def _names(session: AsyncSession, node_ids: Collection[int]) -> dict[int, str]:
+    if not node_ids:
+        return {}
+    rows = await session.execute(select(OrgNode.id, OrgNode.name).where(OrgNode.id.in_(node_ids)))
+    return {node_id: name for node_id, name in rows.all()}
+
+
+async def _inbox_cases(
+    session: AsyncSession,
+    concerns: Sequence[Concern],
+    unions: _Unions,
+    today: date,
+    keys: ConcernKeys,
+    config: ConcernConfig,
+) -> list[InboxCase]:
+    names = await _names(
+        session,
+        {c.enterprise_id for c in concerns}
+        | {c.escalated_to_node_id for c in concerns if c.escalated_to_node_id is not None},
+    )
+    replies = await _replies(session, [c.id for c in concerns], keys)
+    return [
+        InboxCase(
+            concern_id=c.id,
+            case_code=c.case_code,
+            enterprise_id=c.enterprise_id,
+            enterprise_name=names.get(c.enterprise_id, ""),
+            category=c.category,
+            status=c.status,
+            created_on=c.created_on,
+            status_changed_on=c.status_changed_on,
+            text=decrypt_text(keys, c.text_encrypted, _context(c.id)),
+            replies=replies.get(c.id, ()),
+            overdue=_overdue(c, today, config),
+            escalated_to=(
+                None if c.escalated_to_node_id is None else names.get(c.escalated_to_node_id)
+            ),
+            as_zone=c.enterprise_id not in unions.enterprises,
+        )
+        for c in concerns
+    ]
+
+
+async def inbox(
+    session: AsyncSession,
+    person_id: int,
+    today: date,
+    *,
+    keys: ConcernKeys,
+    config: ConcernConfig,
+    include_closed: bool = False,
+) -> list[InboxCase]:
+    """Cases of the enterprises whose trade union this person serves, and cases escalated to
+    the zones whose zone union they serve; oldest first (by date, then the random case code,
+    so the order within a day says nothing)."""
+    unions = await _unions_of(session, person_id)
+    scope = []
+    if unions.enterprises:
+        scope.append(Concern.enterprise_id.in_(unions.enterprises))
+    if unions.zones:
+        scope.append(Concern.escalated_to_node_id.in_(unions.zones))
+    if not scope:
+        return []
+    statement = select(Concern).where(or_(*scope)).order_by(Concern.created_on, Concern.case_code)
+    if not include_closed:
+        statement = statement.where(Concern.status != ConcernStatus.CLOSED)
+    concerns = (await session.scalars(statement)).all()
+    return await _inbox_cases(session, concerns, unions, today, keys, config)
+
+
+async def _officer_case(
+    session: AsyncSession, person_id: int, concern_id: str, *, lock: bool = False
+) -> tuple[Concern, _Unions, str]:
+    statement = select(Concern).where(Concern.id == concern_id)
+    concern = await session.scalar(statement.with_for_update() if lock else statement)
+    if concern is None:
+        raise CaseNotFound()
+    unions = await _unions_of(session, person_id)
+    signed_as = _signature(unions, concern)
+    if signed_as is None:
+        raise NotCaseOfficer()
+    return concern, unions, signed_as
+
+
+async def get_case(
+    session: AsyncSession,
+    person_id: int,
+    concern_id: str,
+    today: date,
+    *,
+    keys: ConcernKeys,
+    config: ConcernConfig,
+) -> InboxCase:
+    """One case as the inbox shows it, checked like every officer action."""
+    concern, unions, _ = await _officer_case(session, person_id, concern_id)
+    (view,) = await _inbox_cases(session, [concern], unions, today, keys, config)
+    return view
+
+
+async def reply(
+    session: AsyncSession,
+    person_id: int,
+    concern_id: str,
+    text: str,
+    today: date,
+    *,
+    keys: ConcernKeys,
+    config: ConcernConfig,
+) -> ReplyResult:
+    """Answer a case in the name of the union (never the person); status → answered. Returns
+    the sealed chat id when the worker asked for replies to be pushed. Commits."""
+    concern, _, signed_as = await _officer_case(session, person_id, concern_id, lock=True)
+    if concern.status is ConcernStatus.CLOSED:
+        raise CaseClosed()
+    body = clean_text(text, limit=config.max_text_length)
+    last = await session.scalar(
+        select(func.max(ConcernReply.number)).where(ConcernReply.concern_id == concern.id)
+    )
+    reply_id = new_id()
+    number = (last or 0) + 1
+    session.add(
+        ConcernReply(
+            id=reply_id,
+            concern_id=concern.id,
+            number=number,
+            created_on=today,
+            body_encrypted=encrypt_text(keys, body, f"reply:{reply_id}"),
+            signed_as=signed_as,
+            officer_person_id=person_id,
+        )
+    )
+    concern.status = ConcernStatus.ANSWERED
+    concern.status_changed_on = today
+    concern.answered_on = concern.answered_on or today
+    audit.record(
+        session,
+        actor=f"person:{person_id}",
+        action="concern.reply",
+        entity="concern",
+        entity_id=concern.id,
+        number=number,
+    )
+    result = ReplyResult(
+        concern_id=concern.id,
+        case_code=concern.case_code,
+        reply=ReplyView(number=number, created_on=today, signed_as=signed_as, text=body),
+        push_sealed=concern.push_sealed,
+    )
+    await session.commit()
+    return result
+
+
+async def set_status(
+    session: AsyncSession, person_id: int, concern_id: str, status: ConcernStatus, today: date
+) -> ConcernStatus:
+    """Mark a case in progress, answered or closed. Closing deletes the push seal: nothing
+    links the case to a chat any more. Commits."""
+    if status not in SETTABLE_STATUSES:
+        raise StatusNotSettable()
+    concern, _, _ = await _officer_case(session, person_id, concern_id, lock=True)
+    if concern.status is ConcernStatus.CLOSED:
+        raise CaseClosed()
+    if concern.status is not status:
+        audit.record(
+            session,
+            actor=f"person:{person_id}",
+            action="concern.status",
+            entity="concern",
+            entity_id=concern.id,
+            old=concern.status.value,
+            new=status.value,
+        )
+        concern.status = status
+        concern.status_changed_on = today
+        if status is ConcernStatus.ANSWERED:
+            concern.answered_on = concern.answered_on or today
+    if status is ConcernStatus.CLOSED:
+        concern.push_sealed = None
+    await session.commit()
+    return concern.status
+
+
+def _escalate_to(concern: Concern, zone: OrgNode, today: date) -> None:
+    concern.status = ConcernStatus.ESCALATED
+    concern.status_changed_on = today
+    concern.escalated_on = today
+    concern.escalated_to_node_id = zone.id
+    concern.notified = False  # the zone's officers hear of it in the next batch
+
+
+async def escalate(
+    session: AsyncSession, person_id: int, concern_id: str, today: date
+) -> Escalation:
+    """Pass a case to the zone union above its enterprise. Commits."""
+    concern, unions, _ = await _officer_case(session, person_id, concern_id, lock=True)
+    if concern.enterprise_id not in unions.enterprises:
+        raise NotCaseOfficer()  # a zone officer already has it
+    if concern.status is ConcernStatus.CLOSED:
+        raise CaseClosed()
+    if concern.escalated_to_node_id is not None:
+        names = await _names(session, [concern.escalated_to_node_id])
+        raise AlreadyEscalated(zone=names.get(concern.escalated_to_node_id, "?"))
+    zone = await _zone_of(session, concern.enterprise_id)
+    if zone is None:
+        raise NoZoneAbove()
+    _escalate_to(concern, zone, today)
+    audit.record(
+        session,
+        actor=f"person:{person_id}",
+        action="concern.escalate",
+        entity="concern",
+        entity_id=concern.id,
+        zone=zone.code,
+    )
+    result = Escalation(concern.id, concern.case_code, concern.enterprise_id, zone.id, zone.name)
+    await session.commit()
+    return result
+
+
+# --- jobs (the scheduler calls these) -------------------------------------------------------
+
+
+async def pending_notices(session: AsyncSession) -> list[PendingNotice]:
+    """Per officer to notify: how many cases per enterprise are new (or newly escalated to
+    their zone) since the last batch. Reads only; ``mark_notified`` after sending."""
+    cases = (
+        await session.execute(
+            select(Concern.id, Concern.enterprise_id, Concern.escalated_to_node_id, Concern.status)
+            .where(Concern.notified.is_(False), Concern.status != ConcernStatus.CLOSED)
+            .order_by(Concern.id)
+        )
+    ).all()
+    if not cases:
+        return []
+    nodes = {c.enterprise_id for c in cases} | {
+        c.escalated_to_node_id for c in cases if c.escalated_to_node_id is not None
+    }
+    officers = (
+        await session.execute(
+            select(RoleAssignment.person_id, ReportingUnit.org_node_id, ReportingUnit.kind)
+            .join(ReportingUnit, ReportingUnit.id == RoleAssignment.reporting_unit_id)
+            .join(Person, Person.id == RoleAssignment.person_id)
+            .where(
+                RoleAssignment.role == Role.OFFICER,
+                RoleAssignment.revoked_at.is_(None),
+                Person.revoked_at.is_(None),
+                ReportingUnit.active.is_(True),
+                ReportingUnit.org_node_id.in_(nodes),
+                ReportingUnit.kind.in_([UnitKind.TRADE_UNION, UnitKind.ZONE_UNION]),
+            )
+        )
+    ).all()
+    at_enterprise: dict[int, set[int]] = defaultdict(set)
+    at_zone: dict[int, set[int]] = defaultdict(set)
+    for person_id, node_id, kind in officers:
+        (at_enterprise if kind is UnitKind.TRADE_UNION else at_zone)[node_id].add(person_id)
+
+    counts: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    ids: dict[int, list[str]] = defaultdict(list)
+    for concern_id, enterprise_id, zone_id, status in cases:
+        recipients = set(at_enterprise.get(enterprise_id, ()))
+        if zone_id is not None:
+            recipients |= at_zone.get(zone_id, set())
+        for person_id in recipients:
+            counts[person_id][enterprise_id][status is ConcernStatus.ESCALATED] += 1
+            ids[person_id].append(concern_id)
+    names = await _names(session, {c.enterprise_id for c in cases})
+    return [
+        PendingNotice(
+            person_id=person_id,
+            lines=tuple(
+                NoticeLine(enterprise_id, names.get(enterprise_id, ""), new, escalated)
+                for enterprise_id, (new, escalated) in sorted(
+                    per_enterprise.items(), key=lambda item: names.get(item[0], "")
+                )
+            ),
+            concern_ids=tuple(ids[person_id]),
+        )
+        for person_id, per_enterprise in sorted(counts.items())
+    ]
+
+
+async def mark_notified(session: AsyncSession, concern_ids: Collection[str]) -> None:
+    """The batch notice about these cases went out. Commits."""
+    chunk = list(concern_ids)
+    for start in range(0, len(chunk), 500):
+        await session.execute(
+            update(Concern).where(Concern.id.in_(chunk[start : start + 500])).values(notified=True)
+        )
+    await session.commit()
+
+
+async def escalate_overdue(
+    session: AsyncSession, today: date, *, config: ConcernConfig
+) -> list[Escalation]:
+    """Cases still received or in progress ``escalate_after_days`` after they were sent go to
+    the zone union by themselves and count as overdue. Commits."""
+    cutoff = today - timedelta(days=config.escalate_after_days)
+    concerns = (
+        await session.scalars(
+            select(Concern)
+            .where(Concern.status.in_(OPEN_STATUSES), Concern.created_on <= cutoff)
+            .order_by(Concern.id)
+            .with_for_update()
+        )
+    ).all()
+    zones: dict[int, OrgNode | None] = {}
+    done: list[Escalation] = []
+    for concern in concerns:
+        if concern.enterprise_id not in zones:
+            zones[concern.enterprise_id] = await _zone_of(session, concern.enterprise_id)
+        zone = zones[concern.enterprise_id]
+        if zone is None:
+            continue  # an enterprise outside any zone stays with its union, still overdue
+        _escalate_to(concern, zone, today)
+        concern.overdue = True
+        audit.record(
+            session,
+            actor="system",
+            action="concern.escalate_overdue",
+            entity="concern",
+            entity_id=concern.id,
+            zone=zone.code,
+        )
+        done.append(
+            Escalation(concern.id, concern.case_code, concern.enterprise_id, zone.id, zone.name)
+        )
+    await session.commit()
+    return done
+
+
+# --- key rotation (the admin CLI calls these) -----------------------------------------------
+
+
+async def rotate_text_keys(session: AsyncSession, keys: ConcernKeys, *, batch: int = 200) -> int:
+    """Re-encrypt every concern and reply text still under an old key with CONCERN_TEXT_KEY;
+    the number of rows changed. Commits after each batch, so it can be interrupted and re-run.
+    Afterwards the old keys can be removed from CONCERN_TEXT_KEYS_OLD."""
+    changed = 0
+    tables: tuple[tuple[Any, Any, str], ...] = (
+        (Concern, Concern.text_encrypted, "concern"),
+        (ConcernReply, ConcernReply.body_encrypted, "reply"),
+    )
+    for model, column, prefix in tables:
+        last = ""
+        while True:
+            rows = (
+                await session.execute(
+                    select(model.id, column).where(model.id > last).order_by(model.id).limit(batch)
+                )
+            ).all()
+            if not rows:
+                break
+            for row_id, blob in rows:
+                fresh = reencrypt_text(keys, blob, f"{prefix}:{row_id}")
+                if fresh is not None:
+                    await session.execute(
+                        update(model).where(model.id == row_id).values({column.key: fresh})
+                    )
+                    changed += 1
+            last = rows[-1][0]
+            await session.commit()
+    return changed
+
+
+async def reseal_push_targets(
+    session: AsyncSession, keys: ConcernKeys, old_private_key: X25519PrivateKey
+) -> int:
+    """After a new CONCERN_PUSH_* pair: open each seal with the old private key and seal it to
+    the new public key; the number of rows changed. Seals already under the new pair are kept.
+    Commits."""
+    old = ConcernKeys(
+        text_key=keys.text_key,
+        old_text_keys=(),
+        receipt_pepper=keys.receipt_pepper,
+        rate_secret=keys.rate_secret,
+        push_public=old_private_key.public_key(),
+        push_private=old_private_key,
+    )
+    changed = 0
+    rows = (
+        await session.execute(
+            select(Concern.id, Concern.push_sealed).where(Concern.push_sealed.is_not(None))
+        )
+    ).all()
+    for concern_id, sealed in rows:
+        try:
+            open_chat_id(keys, sealed, _context(concern_id))
+            continue
+        except UndecryptableText:
+            pass
+        chat_id = open_chat_id(old, sealed, _context(concern_id))
+        await session.execute(
+            update(Concern)
+            .where(Concern.id == concern_id)
+            .values(push_sealed=seal_chat_id(keys, chat_id, _context(concern_id)))
+        )
+        changed += 1
+    await session.commit()
+    return changed

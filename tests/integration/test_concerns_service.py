@@ -1,0 +1,762 @@
+"""Anonymous concerns: the worker's side, the officers' side, the jobs, and what is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Date, DateTime, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    AuditEntry,
+    Base,
+    Concern,
+    ConcernLimit,
+    ConcernStatus,
+    LimitPurpose,
+    NodeKind,
+    OrgNode,
+    ReportingUnit,
+    UnitKind,
+)
+from models.db import UnitOfWork
+from services import anonymity, concerns
+from services.access import revoke_person
+from services.anonymity import ConcernKeys
+from services.concerns import ConcernConfig, load_concern_config
+from services.errors import PermissionDenied
+from services.indicators import ConfigFileError
+from tests.factories import Tree, make_person, make_tree
+
+TODAY = date(2026, 11, 20)
+WORKER = "987654321"  # a Telegram user id; in a private chat also the chat id
+CONFIG = load_concern_config()
+
+
+def make_keys(text_key: str | None = None, old: str = "") -> ConcernKeys:
+    public, private = anonymity.generate_push_key_pair()
+    return ConcernKeys.from_strings(
+        text_key=text_key or anonymity.generate_text_key(),
+        old_text_keys=old,
+        receipt_pepper="pepper-" + "p" * 40,
+        rate_secret="app-secret-" + "s" * 40,
+        push_public_key=public,
+        push_private_key=private,
+    )
+
+
+KEYS = make_keys()
+
+
+def subject(user: str = WORKER, day: date = TODAY) -> str:
+    return KEYS.subject("telegram", user, day)
+
+
+@dataclass(frozen=True)
+class World:
+    tree: Tree
+    zone_union_name: str
+    lan: int  # officer of the trade union of DN-01
+    minh: int  # officer of the trade union of DN-02 (the small enterprise)
+    hoa: int  # officer of the industrial-zone union
+
+
+async def make_world(session: AsyncSession) -> World:
+    tree = await make_tree(session)
+    zone_union = ReportingUnit(
+        code="CD-KCN",
+        kind=UnitKind.ZONE_UNION,
+        name="Công đoàn các KCN tỉnh Bắc Giang",
+        org_node_id=tree.zone.id,
+    )
+    session.add(zone_union)
+    await session.commit()
+    return World(
+        tree=tree,
+        zone_union_name=zone_union.name,
+        lan=await make_person(session, 1, "Nguyễn Thị Lan", units=(tree.union.id,)),
+        minh=await make_person(session, 2, "Trần Văn Minh", units=(tree.other_union.id,)),
+        hoa=await make_person(session, 3, "Lê Thị Hoa", units=(zone_union.id,)),
+    )
+
+
+async def submit(
+    session: AsyncSession,
+    enterprise_id: int,
+    text: str = "Tiền tăng ca tháng 10 chưa được trả đủ.",
+    *,
+    who: str = WORKER,
+    day: date = TODAY,
+    push: str | None = None,
+    config: ConcernConfig = CONFIG,
+    keys: ConcernKeys = KEYS,
+) -> concerns.Submission:
+    return await concerns.submit_concern(
+        session,
+        enterprise_id=enterprise_id,
+        category="overtime",
+        text=text,
+        subject=keys.subject("telegram", who, day),
+        keys=keys,
+        today=day,
+        push_chat_id=push,
+        config=config,
+    )
+
+
+async def lookup(
+    session: AsyncSession, receipt: str, *, who: str = WORKER, day: date = TODAY, **kw: Any
+) -> concerns.CaseStatus:
+    return await concerns.lookup(
+        session, receipt, subject(who, day), KEYS, day, config=kw.get("config", CONFIG)
+    )
+
+
+async def only_case(session: AsyncSession, person: int, day: date = TODAY) -> concerns.InboxCase:
+    (case,) = await concerns.inbox(session, person, day, keys=KEYS, config=CONFIG)
+    return case
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+def test_the_shipped_configuration() -> None:
+    assert [c.code for c in CONFIG.categories] == [
+        "wages",
+        "overtime",
+        "safety",
+        "insurance",
+        "contract",
+        "housing",
+        "meals",
+        "management",
+        "other",
+    ]
+    assert CONFIG.category("wages") is not None
+    assert CONFIG.category("wages").label.vi == "Tiền lương, thu nhập"  # type: ignore[union-attr]
+    assert (CONFIG.max_text_length, CONFIG.small_enterprise_workers) == (2000, 50)
+    assert (CONFIG.concerns_per_day, CONFIG.messages_per_minute) == (3, 20)
+    assert (CONFIG.receipt_attempts_per_day, CONFIG.escalate_after_days) == (10, 7)
+    assert [t.strftime("%H:%M") for t in CONFIG.notice_times] == ["08:00", "14:00"]
+
+
+def test_unquoted_yaml_times_are_read_as_times(tmp_path: Path) -> None:
+    path = tmp_path / "concerns.yaml"
+    path.write_text(
+        "notice_times: [14:00, 8:30]\n"
+        "categories:\n  - {code: other, label: {vi: Khác, en: Other}}\n",
+        encoding="utf-8",
+    )
+    assert [t.strftime("%H:%M") for t in load_concern_config(path).notice_times] == [
+        "08:30",
+        "14:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("categories: []\n", "categories"),
+        (
+            "categories:\n"
+            "  - {code: a, label: {vi: A, en: A}}\n"
+            "  - {code: a, label: {vi: B, en: B}}\n",
+            "twice",
+        ),
+        ("concerns_per_day: 0\ncategories:\n  - {code: a, label: {vi: A, en: A}}\n", "per_day"),
+        ("categories:\n  - {code: Bad Code, label: {vi: A, en: A}}\n", "lower-case"),
+        ("categores: []\n", "categores"),
+    ],
+)
+def test_a_bad_configuration_stops_with_one_line(tmp_path: Path, body: str, problem: str) -> None:
+    path = tmp_path / "concerns.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigFileError) as error:
+        load_concern_config(path)
+    assert problem in str(error.value) and "\n" not in str(error.value)
+
+
+# --- cleaning texts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Lương\u200b thấp\u200d", "Lương thấp"),  # zero-width space and joiner
+        ("\ufeffxin chào", "xin chào"),  # byte-order mark
+        ("abc\u202edcba\u202c", "abcdcba"),  # right-to-left override
+        ("\u2066<b>x</b>\u2069", "<b>x</b>"),  # isolates; markup itself is escaped when shown
+        ("a\u200eb\u200fc\u061cd", "abcd"),  # LRM, RLM, ALM
+        ("so\u00adft", "soft"),  # soft hyphen
+        ("ca\u0301c", "các"),  # decomposed → NFC
+        ("ca\u200d\u0301c", "các"),  # a joiner hidden between letter and accent
+        (
+            "  dòng 1  \r\ndòng 2\r\n\r\n\r\n\r\ndòng 3\u2028dòng 4\t!  ",
+            "dòng 1\ndòng 2\n\ndòng 3\ndòng 4 !",
+        ),
+        ("\x07bell\x1b[31m", "bell[31m"),  # control characters
+        ("\u3164\u115fa", "a"),  # invisible Hangul fillers
+    ],
+)
+def test_clean_text(raw: str, clean: str) -> None:
+    assert concerns.clean_text(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\u200b\u200b", "\n\u202e\n"])
+def test_nothing_visible_is_refused(raw: str) -> None:
+    with pytest.raises(concerns.EmptyText):
+        concerns.clean_text(raw)
+
+
+def test_too_long_is_refused_with_its_length_never_cut() -> None:
+    assert concerns.clean_text("a" * 2000) == "a" * 2000
+    with pytest.raises(concerns.TextTooLong) as error:
+        concerns.clean_text("á" * 2001)
+    assert (error.value.length, error.value.limit) == (2001, 2000)
+    assert "2001" in str(error.value) and "2000" in str(error.value)
+    # Invisible characters do not count against the limit.
+    assert len(concerns.clean_text("a" * 2000 + "\u200b" * 50)) == 2000
+
+
+# --- the worker's side ----------------------------------------------------------------------
+
+
+async def test_enterprise_by_code(session: AsyncSession) -> None:
+    world = await make_world(session)
+    big = await concerns.enterprise_by_code(session, " dn-01 ", config=CONFIG)
+    assert (big.enterprise_id, big.name, big.small) == (
+        world.tree.enterprise.id,
+        "Công ty TNHH May Hà Phong",
+        False,
+    )
+    assert big.union_name == "CĐCS Công ty May Hà Phong"
+    small = await concerns.enterprise_by_code(session, "DN-02", config=CONFIG)
+    assert small.small and small.worker_count == 35
+    for code in ("DN-99", "KCN-QC", "BG", "", "x" * 100):
+        with pytest.raises(concerns.EnterpriseNotFound):
+            await concerns.enterprise_by_code(session, code, config=CONFIG)
+
+
+async def test_submit_then_lookup(session: AsyncSession) -> None:
+    world = await make_world(session)
+    sent = await submit(session, world.tree.enterprise.id)
+    assert sent.case_code.startswith("TT-") and len(sent.case_code) == 9
+    assert len(sent.receipt) == 14 and sent.receipt[4] == " " and sent.receipt not in repr(sent)
+    status = await lookup(session, sent.receipt.replace(" ", "-"))
+    assert status.case_code == sent.case_code
+    assert status.status is ConcernStatus.RECEIVED
+    assert (status.created_on, status.category, status.replies) == (TODAY, "overtime", ())
+    assert status.enterprise_name == "Công ty TNHH May Hà Phong" and not status.push
+    # Checking one's own case costs no attempt.
+    for _ in range(CONFIG.receipt_attempts_per_day + 2):
+        await lookup(session, sent.receipt)
+
+
+async def test_unknown_category_and_enterprise_are_refused(session: AsyncSession) -> None:
+    world = await make_world(session)
+    with pytest.raises(concerns.UnknownCategory):
+        await concerns.submit_concern(
+            session,
+            enterprise_id=world.tree.enterprise.id,
+            category="politics",
+            text="x",
+            subject=subject(),
+            keys=KEYS,
+            today=TODAY,
+            config=CONFIG,
+        )
+    with pytest.raises(concerns.EnterpriseNotFound):
+        await submit(session, world.tree.zone.id)
+    assert await session.scalar(select(func.count()).select_from(Concern)) == 0
+
+
+async def test_wrong_and_nonexistent_receipts_get_the_same_answer(session: AsyncSession) -> None:
+    world = await make_world(session)
+    sent = await submit(session, world.tree.enterprise.id)
+    digits = anonymity.normalize_receipt(sent.receipt)
+    assert digits is not None
+    wrong = digits[:-1] + str((int(digits[-1]) + 1) % 10)  # one digit off a real receipt
+    answers = []
+    for typed in (wrong, "0000 0000 0000"):
+        with pytest.raises(concerns.ReceiptNotRecognised) as error:
+            await lookup(session, typed)
+        answers.append((type(error.value), str(error.value), error.value.params))
+    assert answers[0] == answers[1]
+    with pytest.raises(concerns.ReceiptMalformed):
+        await lookup(session, "12345")
+
+
+async def test_receipt_attempts_are_limited_per_subject_and_day(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await make_world(session)
+    config = CONFIG.model_copy(update={"receipt_attempts_per_day": 3})
+    sent = await submit(session, world.tree.enterprise.id)
+    for guess in range(3):
+        with pytest.raises(concerns.ReceiptNotRecognised):
+            await lookup(session, f"{guess:012d}", config=config)
+    hashed: list[str] = []
+    real_hash = anonymity.receipt_hash
+    monkeypatch.setattr(concerns, "receipt_hash", lambda k, r: hashed.append(r) or real_hash(k, r))
+    # Over the limit even the right receipt is refused, before anything is hashed.
+    with pytest.raises(concerns.TooManyAttempts):
+        await lookup(session, sent.receipt, config=config)
+    assert hashed == []
+    # Another worker, or the same one tomorrow, is not affected.
+    assert (await lookup(session, sent.receipt, who="111", config=config)).case_code
+    tomorrow = TODAY + timedelta(days=1)
+    assert (await lookup(session, sent.receipt, day=tomorrow, config=config)).case_code
+
+
+async def test_parallel_guesses_cannot_overshoot_the_limit(uow: UnitOfWork) -> None:
+    async with uow() as session:
+        world = await make_world(session)
+        await submit(session, world.tree.enterprise.id)
+    config = CONFIG.model_copy(update={"receipt_attempts_per_day": 4})
+
+    async def guess(n: int) -> str:
+        async with uow() as own:
+            try:
+                await lookup(own, f"{n:012d}", config=config)
+            except concerns.DomainError as error:
+                return type(error).__name__
+        return "found"
+
+    results = await asyncio.gather(*(guess(n) for n in range(10)))
+    assert results.count("ReceiptNotRecognised") == 4
+    assert results.count("TooManyAttempts") == 6
+
+
+async def test_concerns_per_day_are_limited_per_subject(session: AsyncSession) -> None:
+    world = await make_world(session)
+    for _ in range(3):
+        await submit(session, world.tree.enterprise.id)
+    with pytest.raises(concerns.TooManyConcerns) as error:
+        await submit(session, world.tree.small_enterprise.id)
+    assert error.value.params == {"limit": 3}
+    await submit(session, world.tree.enterprise.id, who="123456")  # another worker is fine
+    await submit(session, world.tree.enterprise.id, day=TODAY + timedelta(days=1))  # so is tomorrow
+    assert await session.scalar(select(func.count()).select_from(Concern)) == 5
+
+
+async def test_parallel_submissions_respect_the_daily_limit(uow: UnitOfWork) -> None:
+    async with uow() as session:
+        world = await make_world(session)
+
+    async def send() -> str:
+        async with uow() as own:
+            try:
+                await submit(own, world.tree.enterprise.id)
+            except concerns.TooManyConcerns:
+                return "refused"
+        return "sent"
+
+    results = await asyncio.gather(*(send() for _ in range(6)))
+    assert sorted(results) == ["refused"] * 3 + ["sent"] * 3
+
+
+async def test_a_refused_text_costs_no_concern_of_the_day(session: AsyncSession) -> None:
+    world = await make_world(session)
+    for _ in range(5):
+        with pytest.raises(concerns.TextTooLong) as error:
+            await submit(session, world.tree.enterprise.id, "ư" * 2001)
+        assert error.value.length == 2001
+    await submit(session, world.tree.enterprise.id)
+    assert await session.scalar(select(func.count()).select_from(Concern)) == 1
+
+
+async def test_officers_read_the_cleaned_text(session: AsyncSession) -> None:
+    world = await make_world(session)
+    raw = unicodedata.normalize("NFD", "Quản đốc\u200b la mắng\u202e công nhân")
+    await submit(session, world.tree.enterprise.id, raw)
+    case = await only_case(session, world.lan)
+    assert case.text == "Quản đốc la mắng công nhân"
+    assert unicodedata.is_normalized("NFC", case.text)
+
+
+async def test_messages_per_minute_are_bounded(session: AsyncSession) -> None:
+    now = datetime(2026, 11, 20, 3, 15, 10, tzinfo=UTC)
+    for _ in range(CONFIG.messages_per_minute):
+        await concerns.check_message_rate(session, subject(), now, config=CONFIG)
+    with pytest.raises(concerns.TooManyMessages):
+        await concerns.check_message_rate(session, subject(), now, config=CONFIG)
+    await concerns.check_message_rate(session, subject("222"), now, config=CONFIG)
+    await concerns.check_message_rate(session, subject(), now + timedelta(minutes=1), config=CONFIG)
+    # Windows older than a minute are deleted: the table soon forgets when anyone wrote.
+    await concerns.check_message_rate(
+        session, subject("333"), now + timedelta(minutes=5), config=CONFIG
+    )
+    windows = await session.scalars(
+        select(ConcernLimit.window_minute).where(ConcernLimit.purpose == LimitPurpose.MESSAGES)
+    )
+    assert list(windows) == [int((now + timedelta(minutes=5)).timestamp() // 60)]
+
+
+async def test_the_limits_table_stays_bounded(session: AsyncSession) -> None:
+    world = await make_world(session)
+    for offset in range(6):
+        day = TODAY + timedelta(days=offset)
+        for user in ("1001", "1002"):
+            await submit(session, world.tree.enterprise.id, who=user, day=day)
+            with pytest.raises(concerns.ReceiptNotRecognised):
+                await lookup(session, "0000 0000 0000", who=user, day=day)
+    days = set(await session.scalars(select(ConcernLimit.day)))
+    assert days == {TODAY + timedelta(days=4), TODAY + timedelta(days=5)}
+    assert await session.scalar(select(func.count()).select_from(ConcernLimit)) == 8
+
+
+async def test_push_opt_in_and_out_with_the_receipt(session: AsyncSession) -> None:
+    world = await make_world(session)
+    sent = await submit(session, world.tree.enterprise.id)
+    common = {"subject": subject(), "keys": KEYS, "today": TODAY, "config": CONFIG}
+    assert await concerns.set_push(session, sent.receipt, WORKER, **common)
+    assert (await lookup(session, sent.receipt)).push
+    result = await concerns.reply(
+        session,
+        world.lan,
+        (await only_case(session, world.lan)).concern_id,
+        "Đã nhận.",
+        TODAY,
+        keys=KEYS,
+        config=CONFIG,
+    )
+    assert result.push_chat_id(KEYS) == WORKER
+    assert not await concerns.set_push(session, sent.receipt, None, **common)
+    assert not (await lookup(session, sent.receipt)).push
+    with pytest.raises(concerns.ReceiptNotRecognised):
+        await concerns.set_push(session, "1111 1111 1111", WORKER, **common)
+
+
+# --- the officers' side ---------------------------------------------------------------------
+
+
+async def test_officers_see_only_their_enterprise(session: AsyncSession) -> None:
+    world = await make_world(session)
+    await submit(session, world.tree.enterprise.id)
+    case = await only_case(session, world.lan)
+    assert (case.created_on, case.category, case.status) == (
+        TODAY,
+        "overtime",
+        ConcernStatus.RECEIVED,
+    )
+    assert case.text == "Tiền tăng ca tháng 10 chưa được trả đủ." and not case.overdue
+    assert not case.as_zone and case.escalated_to is None
+    # The officer of another enterprise, and the zone union before escalation, see nothing …
+    for other in (world.minh, world.hoa):
+        assert await concerns.inbox(session, other, TODAY, keys=KEYS, config=CONFIG) == []
+        # … and can do nothing with the case, whatever id they send.
+        with pytest.raises(PermissionDenied):
+            await concerns.reply(
+                session, other, case.concern_id, "Trả lời", TODAY, keys=KEYS, config=CONFIG
+            )
+        with pytest.raises(PermissionDenied):
+            await concerns.set_status(session, other, case.concern_id, ConcernStatus.CLOSED, TODAY)
+        with pytest.raises(PermissionDenied):
+            await concerns.escalate(session, other, case.concern_id, TODAY)
+        with pytest.raises(PermissionDenied):
+            await concerns.get_case(
+                session, other, case.concern_id, TODAY, keys=KEYS, config=CONFIG
+            )
+    with pytest.raises(concerns.CaseNotFound):
+        await concerns.reply(session, world.lan, "0" * 32, "x", TODAY, keys=KEYS, config=CONFIG)
+    # A revoked officer loses the inbox at once.
+    await revoke_person(session, world.lan, actor="test")
+    assert await concerns.inbox(session, world.lan, TODAY, keys=KEYS, config=CONFIG) == []
+
+
+async def test_a_reply_is_signed_by_the_organisation(session: AsyncSession) -> None:
+    world = await make_world(session)
+    sent = await submit(session, world.tree.enterprise.id)
+    case = await only_case(session, world.lan)
+    result = await concerns.reply(
+        session,
+        world.lan,
+        case.concern_id,
+        "Công đoàn đã làm việc với phòng nhân sự, tiền tăng ca sẽ trả vào kỳ lương tới.",
+        TODAY + timedelta(days=2),
+        keys=KEYS,
+        config=CONFIG,
+    )
+    assert result.push_sealed is None and result.push_chat_id(KEYS) is None
+    status = await lookup(session, sent.receipt)
+    assert status.status is ConcernStatus.ANSWERED
+    (answer,) = status.replies
+    assert answer.signed_as == "CĐCS Công ty May Hà Phong"
+    assert "Lan" not in answer.signed_as and answer.created_on == TODAY + timedelta(days=2)
+    assert answer.text.startswith("Công đoàn đã làm việc")
+    row = await session.scalar(select(Concern))
+    assert row is not None and row.answered_on == TODAY + timedelta(days=2)
+    audit = (await session.scalars(select(AuditEntry.action))).all()
+    assert audit == ["concern.reply"]  # the officer's act is recorded; the submission is not
+
+
+async def test_statuses_and_closing_deletes_the_push_seal(session: AsyncSession) -> None:
+    world = await make_world(session)
+    sent = await submit(session, world.tree.enterprise.id, push=WORKER)
+    case = await only_case(session, world.lan)
+    assert (await session.scalar(select(Concern.push_sealed))) is not None
+    for status in (ConcernStatus.RECEIVED, ConcernStatus.ESCALATED):
+        with pytest.raises(concerns.StatusNotSettable):
+            await concerns.set_status(session, world.lan, case.concern_id, status, TODAY)
+    assert (
+        await concerns.set_status(
+            session, world.lan, case.concern_id, ConcernStatus.IN_PROGRESS, TODAY
+        )
+        is ConcernStatus.IN_PROGRESS
+    )
+    assert (await lookup(session, sent.receipt)).status is ConcernStatus.IN_PROGRESS
+    await concerns.set_status(session, world.lan, case.concern_id, ConcernStatus.CLOSED, TODAY)
+    assert (await session.scalar(select(Concern.push_sealed))) is None
+    assert not (await lookup(session, sent.receipt)).push
+    assert await concerns.inbox(session, world.lan, TODAY, keys=KEYS, config=CONFIG) == []
+    closed = await concerns.inbox(
+        session, world.lan, TODAY, keys=KEYS, config=CONFIG, include_closed=True
+    )
+    assert closed[0].status is ConcernStatus.CLOSED
+    with pytest.raises(concerns.CaseClosed):
+        await concerns.reply(
+            session, world.lan, case.concern_id, "x", TODAY, keys=KEYS, config=CONFIG
+        )
+    with pytest.raises(concerns.CaseClosed):
+        await concerns.set_push(
+            session, sent.receipt, WORKER, subject=subject(), keys=KEYS, today=TODAY, config=CONFIG
+        )
+
+
+async def test_escalate_by_hand_to_the_zone_union(session: AsyncSession) -> None:
+    world = await make_world(session)
+    await submit(session, world.tree.enterprise.id)
+    case = await only_case(session, world.lan)
+    done = await concerns.escalate(session, world.lan, case.concern_id, TODAY)
+    assert (done.zone_id, done.zone_name) == (world.tree.zone.id, "KCN Quang Châu")
+    seen = await only_case(session, world.hoa)
+    assert seen.as_zone and seen.status is ConcernStatus.ESCALATED and not seen.overdue
+    assert (await only_case(session, world.lan)).escalated_to == "KCN Quang Châu"
+    with pytest.raises(concerns.AlreadyEscalated):
+        await concerns.escalate(session, world.lan, case.concern_id, TODAY)
+    result = await concerns.reply(
+        session,
+        world.hoa,
+        case.concern_id,
+        "Đã chuyển cơ quan chức năng.",
+        TODAY,
+        keys=KEYS,
+        config=CONFIG,
+    )
+    assert result.reply.signed_as == world.zone_union_name
+    # The officer of another enterprise in the same zone still sees nothing.
+    assert await concerns.inbox(session, world.minh, TODAY, keys=KEYS, config=CONFIG) == []
+
+
+async def test_an_enterprise_outside_any_zone_cannot_escalate(session: AsyncSession) -> None:
+    world = await make_world(session)
+    lonely = OrgNode(
+        code="DN-LE", kind=NodeKind.ENTERPRISE, name="Công ty Lẻ", parent_id=world.tree.province.id
+    )
+    session.add(lonely)
+    await session.flush()
+    union = ReportingUnit(
+        code="CDCS-LE", kind=UnitKind.TRADE_UNION, name="CĐCS Công ty Lẻ", org_node_id=lonely.id
+    )
+    session.add(union)
+    await session.commit()
+    officer = await make_person(session, 9, "Phạm Văn Tú", units=(union.id,))
+    await submit(session, lonely.id)
+    case = await only_case(session, officer)
+    with pytest.raises(concerns.NoZoneAbove):
+        await concerns.escalate(session, officer, case.concern_id, TODAY)
+    assert await concerns.escalate_overdue(session, TODAY + timedelta(days=30), config=CONFIG) == []
+    assert (await only_case(session, officer, TODAY + timedelta(days=30))).overdue
+
+
+async def test_an_enterprise_without_a_union_sends_to_the_zone(session: AsyncSession) -> None:
+    world = await make_world(session)
+    bare = OrgNode(
+        code="DN-03",
+        kind=NodeKind.ENTERPRISE,
+        name="Công ty Chưa có CĐ",
+        parent_id=world.tree.zone.id,
+    )
+    session.add(bare)
+    await session.commit()
+    assert (await concerns.enterprise_by_code(session, "DN-03", config=CONFIG)).union_name is None
+    await submit(session, bare.id)
+    case = await only_case(session, world.hoa)
+    assert case.status is ConcernStatus.ESCALATED and case.as_zone
+
+
+async def test_escalate_overdue_after_the_configured_days(session: AsyncSession) -> None:
+    world = await make_world(session)
+    await submit(session, world.tree.enterprise.id)
+    answered = await submit(session, world.tree.enterprise.id, who="555")
+    cases = await concerns.inbox(session, world.lan, TODAY, keys=KEYS, config=CONFIG)
+    status = await lookup(session, answered.receipt, who="555")
+    answered_id = next(c.concern_id for c in cases if c.case_code == status.case_code)
+    await concerns.reply(
+        session, world.lan, answered_id, "Đã trả lời.", TODAY, keys=KEYS, config=CONFIG
+    )
+    await concerns.mark_notified(session, [c.concern_id for c in cases])
+
+    day6 = TODAY + timedelta(days=6)
+    assert await concerns.escalate_overdue(session, day6, config=CONFIG) == []
+    assert not any(
+        c.overdue for c in await concerns.inbox(session, world.lan, day6, keys=KEYS, config=CONFIG)
+    )
+    day7 = TODAY + timedelta(days=7)
+    (done,) = await concerns.escalate_overdue(session, day7, config=CONFIG)
+    assert done.zone_id == world.tree.zone.id and done.concern_id != answered_id
+    row = await session.get(Concern, done.concern_id)
+    assert row is not None
+    assert (row.status, row.overdue, row.escalated_on) == (ConcernStatus.ESCALATED, True, day7)
+    seen = await only_case(session, world.hoa, day7)
+    assert seen.overdue and seen.as_zone
+    # Running the job again changes nothing; the zone hears of it in the next batch.
+    assert await concerns.escalate_overdue(session, day7, config=CONFIG) == []
+    (notice,) = [n for n in await concerns.pending_notices(session) if n.person_id == world.hoa]
+    assert notice.lines[0].escalated_cases == 1
+    assert (
+        await session.scalar(
+            select(AuditEntry.actor).where(AuditEntry.action == "concern.escalate_overdue")
+        )
+    ) == "system"
+
+
+async def test_pending_notices_then_mark_notified(session: AsyncSession) -> None:
+    world = await make_world(session)
+    second_officer = await make_person(session, 4, "Đỗ Văn Nam", units=(world.tree.union.id,))
+    revoked = await make_person(session, 5, "Vũ Thị Mai", units=(world.tree.union.id,))
+    await revoke_person(session, revoked, actor="test")
+    for who in ("1", "2"):
+        await submit(session, world.tree.enterprise.id, who=who)
+    await submit(session, world.tree.small_enterprise.id, who="3")
+
+    notices = {n.person_id: n for n in await concerns.pending_notices(session)}
+    assert set(notices) == {world.lan, second_officer, world.minh}
+    (line,) = notices[world.lan].lines
+    assert (line.enterprise_name, line.new_cases, line.escalated_cases) == (
+        "Công ty TNHH May Hà Phong",
+        2,
+        0,
+    )
+    assert notices[world.minh].lines[0].new_cases == 1
+    await concerns.mark_notified(session, notices[world.lan].concern_ids)
+    left = await concerns.pending_notices(session)
+    assert [n.person_id for n in left] == [world.minh]
+    await concerns.mark_notified(session, left[0].concern_ids)
+    assert await concerns.pending_notices(session) == []
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+async def test_rotating_the_text_key_reencrypts_every_row(session: AsyncSession) -> None:
+    world = await make_world(session)
+    first = anonymity.generate_text_key()
+    old_keys = make_keys(first)
+    await submit(session, world.tree.enterprise.id, "Nhà vệ sinh thiếu nước.", keys=old_keys)
+    (case,) = await concerns.inbox(session, world.lan, TODAY, keys=old_keys, config=CONFIG)
+    await concerns.reply(
+        session,
+        world.lan,
+        case.concern_id,
+        "Đã báo ban giám đốc.",
+        TODAY,
+        keys=old_keys,
+        config=CONFIG,
+    )
+    second = anonymity.generate_text_key()
+    rotated = make_keys(second, old=first)
+    assert await concerns.rotate_text_keys(session, rotated) == 2
+    assert await concerns.rotate_text_keys(session, rotated) == 0  # idempotent
+    only_new = make_keys(second)
+    (after,) = await concerns.inbox(session, world.lan, TODAY, keys=only_new, config=CONFIG)
+    assert after.text == "Nhà vệ sinh thiếu nước."
+    assert after.replies[0].text == "Đã báo ban giám đốc."
+
+
+async def test_resealing_push_targets_for_a_new_key_pair(session: AsyncSession) -> None:
+    world = await make_world(session)
+    await submit(session, world.tree.enterprise.id, push=WORKER)
+    assert KEYS.push_private is not None
+    fresh = make_keys()
+    assert await concerns.reseal_push_targets(session, fresh, KEYS.push_private) == 1
+    case = await only_case(session, world.lan)
+    result = await concerns.reply(
+        session, world.lan, case.concern_id, "Đã nhận.", TODAY, keys=fresh, config=CONFIG
+    )
+    assert result.push_chat_id(fresh) == WORKER
+
+
+# --- what is stored -------------------------------------------------------------------------
+
+
+def _flatten(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        return [raw.hex(), raw.decode("latin-1")]
+    if isinstance(value, dict):
+        return [item for key, v in value.items() for item in (str(key), *_flatten(v))]
+    if isinstance(value, list | tuple):
+        return [item for v in value for item in _flatten(v)]
+    return [str(value)]
+
+
+async def test_nothing_stored_identifies_the_worker(session: AsyncSession) -> None:
+    world = await make_world(session)
+    sent = await submit(session, world.tree.enterprise.id, push=WORKER)
+    status = await lookup(session, sent.receipt)
+    with pytest.raises(concerns.ReceiptNotRecognised):
+        await lookup(session, "0000 0000 0000")
+    await concerns.check_message_rate(
+        session, subject(), datetime(2026, 11, 20, 3, 15, tzinfo=UTC), config=CONFIG
+    )
+    await concerns.reply(
+        session,
+        world.lan,
+        (await only_case(session, world.lan)).concern_id,
+        "Đã nhận.",
+        TODAY,
+        keys=KEYS,
+        config=CONFIG,
+    )
+    receipt = anonymity.normalize_receipt(sent.receipt)
+    assert receipt is not None and status.push
+
+    needles = [WORKER, receipt, sent.receipt, receipt[:8], "Tiền tăng ca", subject()]
+    found = []
+    for table in Base.metadata.sorted_tables:
+        rows = (await session.execute(text(f'SELECT * FROM "{table.name}"'))).all()
+        for row in rows:
+            for column, value in zip(row._fields, row, strict=True):
+                for cell in _flatten(value):
+                    found += [(table.name, column, n) for n in needles if n in cell]
+    assert found == []
+
+    # Dates, never times, for everything about a case.
+    for name in ("concerns", "concern_replies"):
+        table = Base.metadata.tables[name]
+        assert not [c.name for c in table.columns if isinstance(c.type, DateTime)]
+        assert {c.name for c in table.columns if isinstance(c.type, Date)} >= {"created_on"}
+        for row in (await session.execute(text(f'SELECT * FROM "{name}"'))).all():
+            assert not any(isinstance(v, datetime) for v in row)
+    # The only time-like value in the limits table is the message window, kept a minute or two.
+    limits = Base.metadata.tables["concern_limits"]
+    assert not [c.name for c in limits.columns if isinstance(c.type, DateTime)]
+    assert (
+        await session.scalar(
+            select(func.count())
+            .select_from(ConcernLimit)
+            .where(ConcernLimit.window_minute.is_not(None))
+        )
+        == 1
+    )
+    # No audit entry for anything the worker did.
+    assert (await session.scalars(select(AuditEntry.action))).all() == ["concern.reply"]
