@@ -15,13 +15,24 @@ from telegram.warnings import PTBUserWarning
 from bot.config import Settings
 from bot.i18n import tr
 from bot.persistence import DatabasePersistence
-from handlers import common, registration_conversation, report_conversation, report_status
-from handlers.context import CONTEXT_TYPES, BotContext, BotData
+from handlers import (
+    common,
+    concern_conversation,
+    concern_inbox,
+    registration_conversation,
+    report_conversation,
+    report_status,
+)
+from handlers.context import CONTEXT_TYPES, BotContext, BotData, ConcernSetup
 from handlers.menu import COMMANDS
 from models import utcnow
 from models.db import UnitOfWork
+from scheduler import concern_jobs
+from services.anonymity import ConcernKeys
+from services.concerns import load_concern_config
 from services.indicators import load_indicator_config
 from services.periods import load_calendar
+from services.ratelimit import MinuteLimiter
 from services.reporting import ReportingSetup
 
 # Conversations are tracked per user and chat, not per message, on purpose: a button pressed in
@@ -38,6 +49,17 @@ def load_reporting_setup(settings: Settings) -> ReportingSetup:
         indicators=load_indicator_config(folder / "indicators.yaml"),
         calendar=load_calendar(folder / "reporting.yaml"),
         zone=settings.zone,
+    )
+
+
+def load_concern_setup(settings: Settings) -> ConcernSetup:
+    """Keys from the environment (required in Telegram mode) and config/concerns.yaml."""
+    folder = settings.config_dir or DEFAULT_CONFIG_DIR
+    config = load_concern_config(folder / "concerns.yaml")
+    return ConcernSetup(
+        keys=ConcernKeys.from_settings(settings),
+        config=config,
+        limiter=MinuteLimiter(config.messages_per_minute),
     )
 
 
@@ -76,16 +98,23 @@ def build_application(
     data.uow = uow
     data.channel = channel
     data.reporting = reporting or load_reporting_setup(settings)
+    data.concerns = load_concern_setup(settings)
     data.clock = clock
 
     for handler in common.guards():
         application.add_handler(handler, group=-1)
+    # The worker's /start c_<code> must reach the concern conversation before registration's
+    # /start; the concern conversation is never persisted.
+    application.add_handler(concern_conversation.build())
+    application.add_handler(concern_conversation.check_handler())
     application.add_handler(registration_conversation.build())
     application.add_handler(report_conversation.build(settings.report_timeout_minutes))
     application.add_handler(report_status.build())
+    application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
     application.add_handlers(common.general())
     application.add_handlers(common.last_resort())
     application.add_error_handler(common.on_error)
+    concern_jobs.register(application)
     return application
 
 

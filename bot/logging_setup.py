@@ -5,8 +5,18 @@ from __future__ import annotations
 import logging
 
 # httpx logs every request URL, which contains the bot token; PTB's DEBUG logs print whole updates
-# and every call's parameters (chat ids), which may identify a worker. None go below WARNING.
-NOISY_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio")
+# and every call's parameters (chat ids); SQLAlchemy's INFO logs print statement parameters (a
+# worker's user id in the identity lookup). None go below WARNING, whatever LOG_LEVEL says. The
+# app itself logs nothing when a concern arrives: a log line's timestamp is the exact time.
+NOISY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "apscheduler",
+    "aiosqlite",
+    "asyncio",
+    "sqlalchemy",
+)
 
 
 def configure(level: str = "INFO") -> None:

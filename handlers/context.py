@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,8 +15,20 @@ from bot.config import Settings
 from bot.i18n import day, moment, normalize_language, number, tr
 from models.db import UnitOfWork
 from services.access import Identity, Viewer
+from services.anonymity import ConcernKeys
+from services.concerns import ConcernConfig
 from services.errors import DomainError
+from services.ratelimit import MinuteLimiter
 from services.reporting import ReportingSetup, RuleBroken
+
+
+@dataclass
+class ConcernSetup:
+    """Keys (from the environment), the concerns YAML, and the in-memory message limiter."""
+
+    keys: ConcernKeys
+    config: ConcernConfig
+    limiter: MinuteLimiter
 
 
 class BotData:
@@ -25,6 +38,7 @@ class BotData:
     uow: UnitOfWork
     channel: str
     reporting: ReportingSetup
+    concerns: ConcernSetup
     clock: Callable[[], datetime]  # aware UTC now; tests move it
 
 

@@ -63,7 +63,8 @@ async def start(update: Update, context: BotContext) -> int:
         update,
         lang,
         "Welcome. Officers and committee members: please type the invite "
-        "code you received (for example ABCD-EFGH).",
+        "code you received (for example ABCD-EFGH).\n\nWorkers who want to raise a concern "
+        "anonymously: type /tamtu (or scan the QR poster).",
     )
     return Registration.AWAITING_CODE
 

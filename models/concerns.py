@@ -34,7 +34,6 @@ OPEN_STATUSES = (ConcernStatus.RECEIVED, ConcernStatus.IN_PROGRESS)
 class LimitPurpose(enum.StrEnum):
     CONCERNS = "concerns"  # concerns sent today
     RECEIPT_ATTEMPTS = "receipt_attempts"  # wrong receipts typed today
-    MESSAGES = "messages"  # messages in the current minute
 
 
 class Concern(Base):
@@ -85,12 +84,10 @@ class ConcernReply(Base):
 
 
 class ConcernLimit(Base):
-    """Rate-limit counters under daily-rotating keyed hashes; only today's and yesterday's
-    rows are kept (pruned on every write), message windows only for a minute or two.
-
-    Each purpose hashes the subject again with its own label, so the row that counts a worker's
-    concerns cannot be joined to the row that holds the minute of their last message.
-    """
+    """Rate-limit counters per day under daily-rotating keyed hashes; only today's and
+    yesterday's rows are kept (pruned on every write). Each purpose hashes the subject again
+    with its own label, so counters of different purposes cannot be joined. The per-minute
+    message limit is kept in memory (services/ratelimit.py): no time of day is ever stored."""
 
     __tablename__ = "concern_limits"
     __table_args__ = (CheckConstraint("count >= 0", name="count_not_negative"),)
@@ -102,4 +99,3 @@ class ConcernLimit(Base):
     day: Mapped[date] = mapped_column(primary_key=True, index=True)
     count: Mapped[int] = mapped_column(default=0)
     # Messages only: the minute (since the epoch) the current window started.
-    window_minute: Mapped[int | None]

@@ -143,3 +143,30 @@ async def list_people(session: AsyncSession) -> list[PersonRow]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class ChatTarget:
+    person_id: int
+    chat_id: str
+    language: str
+
+
+async def chat_targets(
+    session: AsyncSession, person_ids: list[int], channel: str
+) -> list[ChatTarget]:
+    """Where to reach these people on one channel (reachable, not revoked accounts)."""
+    if not person_ids:
+        return []
+    rows = await session.execute(
+        select(ChannelAccount.person_id, ChannelAccount.chat_id, Person.language)
+        .join(Person, Person.id == ChannelAccount.person_id)
+        .where(
+            ChannelAccount.person_id.in_(person_ids),
+            ChannelAccount.channel == channel,
+            ChannelAccount.reachable.is_(True),
+            ChannelAccount.chat_id.is_not(None),
+            Person.revoked_at.is_(None),
+        )
+    )
+    return [ChatTarget(pid, str(chat), lang) for pid, chat, lang in rows.all()]

@@ -20,14 +20,14 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from grassroots_config import DEFAULT_CONFIG_DIR
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,10 +110,6 @@ class TextTooLong(DomainError):
 
 class TooManyConcerns(DomainError):
     message = "You have already sent {limit} concerns today. Please send the next one tomorrow."
-
-
-class TooManyMessages(DomainError):
-    message = "Too many messages in a short time. Please wait a minute and try again."
 
 
 class ReceiptMalformed(DomainError):
@@ -439,43 +435,6 @@ async def _give_back(
         )
         .values(count=ConcernLimit.count - 1)
     )
-
-
-async def check_message_rate(
-    session: AsyncSession, subject: str, now: datetime, *, config: ConcernConfig
-) -> None:
-    """Count one message of this subject in the current minute; TooManyMessages beyond
-    ``messages_per_minute``. Commits. Message windows older than a minute are deleted here, so
-    the table never says for long when anyone last wrote."""
-    minute = int(now.timestamp() // 60)
-    today = now.date()
-    await _prune(session, today)
-    await session.execute(
-        delete(ConcernLimit).where(
-            ConcernLimit.purpose == LimitPurpose.MESSAGES, ConcernLimit.window_minute < minute - 1
-        )
-    )
-    statement = _upsert(
-        session,
-        {
-            "purpose": LimitPurpose.MESSAGES,
-            "subject_hash": _purpose_hash(subject, LimitPurpose.MESSAGES),
-            "day": today,
-            "count": 1,
-            "window_minute": minute,
-        },
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=_LIMIT_KEY,
-        set_={
-            "count": case((ConcernLimit.window_minute == minute, ConcernLimit.count + 1), else_=1),
-            "window_minute": minute,
-        },
-    ).returning(ConcernLimit.count)
-    count: int | None = await session.scalar(statement)
-    await session.commit()
-    if count is not None and count > config.messages_per_minute:
-        raise TooManyMessages()
 
 
 # --- the worker's side ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from bot.channels.local_bot_api import ApiCall, LocalBotApi
 from bot.channels.updates import ChannelUser, UpdateFactory
 from bot.config import Settings
 from models.db import UnitOfWork
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, concern_key_env
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -47,6 +47,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         app_secret=SecretStr(TEST_SECRET),
         bot_username="test_bot",
+        **{name.lower(): value for name, value in concern_key_env().items()},
     )
 
 

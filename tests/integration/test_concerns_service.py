@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ from models import (
     Concern,
     ConcernLimit,
     ConcernStatus,
-    LimitPurpose,
     NodeKind,
     OrgNode,
     ReportingUnit,
@@ -380,24 +379,6 @@ async def test_officers_read_the_cleaned_text(session: AsyncSession) -> None:
     assert unicodedata.is_normalized("NFC", case.text)
 
 
-async def test_messages_per_minute_are_bounded(session: AsyncSession) -> None:
-    now = datetime(2026, 11, 20, 3, 15, 10, tzinfo=UTC)
-    for _ in range(CONFIG.messages_per_minute):
-        await concerns.check_message_rate(session, subject(), now, config=CONFIG)
-    with pytest.raises(concerns.TooManyMessages):
-        await concerns.check_message_rate(session, subject(), now, config=CONFIG)
-    await concerns.check_message_rate(session, subject("222"), now, config=CONFIG)
-    await concerns.check_message_rate(session, subject(), now + timedelta(minutes=1), config=CONFIG)
-    # Windows older than a minute are deleted: the table soon forgets when anyone wrote.
-    await concerns.check_message_rate(
-        session, subject("333"), now + timedelta(minutes=5), config=CONFIG
-    )
-    windows = await session.scalars(
-        select(ConcernLimit.window_minute).where(ConcernLimit.purpose == LimitPurpose.MESSAGES)
-    )
-    assert list(windows) == [int((now + timedelta(minutes=5)).timestamp() // 60)]
-
-
 async def test_the_limits_table_stays_bounded(session: AsyncSession) -> None:
     world = await make_world(session)
     for offset in range(6):
@@ -715,9 +696,6 @@ async def test_nothing_stored_identifies_the_worker(session: AsyncSession) -> No
     status = await lookup(session, sent.receipt)
     with pytest.raises(concerns.ReceiptNotRecognised):
         await lookup(session, "0000 0000 0000")
-    await concerns.check_message_rate(
-        session, subject(), datetime(2026, 11, 20, 3, 15, tzinfo=UTC), config=CONFIG
-    )
     await concerns.reply(
         session,
         world.lan,
@@ -747,16 +725,9 @@ async def test_nothing_stored_identifies_the_worker(session: AsyncSession) -> No
         assert {c.name for c in table.columns if isinstance(c.type, Date)} >= {"created_on"}
         for row in (await session.execute(text(f'SELECT * FROM "{name}"'))).all():
             assert not any(isinstance(v, datetime) for v in row)
-    # The only time-like value in the limits table is the message window, kept a minute or two.
+    # The limits table holds days and counts, no time of day at all.
     limits = Base.metadata.tables["concern_limits"]
     assert not [c.name for c in limits.columns if isinstance(c.type, DateTime)]
-    assert (
-        await session.scalar(
-            select(func.count())
-            .select_from(ConcernLimit)
-            .where(ConcernLimit.window_minute.is_not(None))
-        )
-        == 1
-    )
+    assert {c.name for c in limits.columns} == {"purpose", "subject_hash", "day", "count"}
     # No audit entry for anything the worker did.
     assert (await session.scalars(select(AuditEntry.action))).all() == ["concern.reply"]

@@ -1,8 +1,8 @@
-"""anonymous concerns: cases, replies, rate-limit counters
+"""anonymous concerns
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-21 10:23:35.389640
+Create Date: 2026-11-21 10:35:14.906790
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ def upgrade() -> None:
             sa.Enum(
                 "concerns",
                 "receipt_attempts",
-                "messages",
                 name="limit_purpose",
                 native_enum=False,
                 create_constraint=True,
@@ -38,7 +37,6 @@ def upgrade() -> None:
         sa.Column("subject_hash", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
-        sa.Column("window_minute", sa.Integer(), nullable=True),
         sa.CheckConstraint("count >= 0", name=op.f("ck_concern_limits_count_not_negative")),
         sa.PrimaryKeyConstraint("purpose", "subject_hash", "day", name=op.f("pk_concern_limits")),
     )

@@ -1,0 +1,416 @@
+"""A worker raises a concern: enterprise (QR link or code), what the union will know, category,
+text, preview, send; then /kiemtra with the receipt.
+
+Nothing here is persisted: the draft lives in memory only until it is sent (design.md). Nothing
+about the worker is logged: handlers log nothing, and the error handler logs no update. Texts
+are sent without a parse mode, so a worker's text can never become markup for the officers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import IntEnum
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.i18n import day, tr
+from handlers.context import BotContext, describe, keyboard, language_of, say, show
+from services import concerns
+from services.concerns import STATUS_LABELS, CaseStatus
+from services.errors import N_, DomainError
+from services.ratelimit import TooManyMessages
+
+DRAFT = "concern"  # user_data key: memory only, removed when sent, cancelled or timed out
+PREFIX = "tt:v1"
+END = ConversationHandler.END
+
+
+class Concern(IntEnum):
+    TYPING_ENTERPRISE = 1
+    READING_PROMISE = 2
+    CHOOSING_CATEGORY = 3
+    WRITING = 4
+    PREVIEWING = 5
+
+
+def _today(context: BotContext) -> date:
+    return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
+
+
+def _subject(update: Update, context: BotContext) -> str:
+    """The worker's rate-limit key for today: a keyed hash, never the id itself."""
+    user = update.effective_user
+    assert user is not None
+    return context.bot_data.concerns.keys.subject(
+        context.bot_data.channel, str(user.id), _today(context)
+    )
+
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft: dict[str, Any] = context.user_data.setdefault(DRAFT, {})
+    return draft
+
+
+def _forget(context: BotContext) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT, None)
+
+
+async def _throttled(update: Update, context: BotContext) -> bool:
+    """Count the message against the per-minute limit; say so when it is exceeded."""
+    minute = int(context.bot_data.clock().timestamp() // 60)
+    try:
+        context.bot_data.concerns.limiter.hit(_subject(update, context), minute)
+    except TooManyMessages as refusal:
+        await show(update, describe(language_of(context, None), refusal, None))
+        return True
+    return False
+
+
+async def start_with_link(update: Update, context: BotContext) -> int:
+    """/start c_<enterprise code>, from the QR poster."""
+    if await _throttled(update, context):
+        return END
+    code = (context.args or [""])[0].removeprefix("c_")
+    return await _enterprise(update, context, code)
+
+
+async def start_without_link(update: Update, context: BotContext) -> int:
+    """/tamtu: ask for the enterprise code printed on the poster."""
+    if await _throttled(update, context):
+        return END
+    _forget(context)
+    await say(
+        update,
+        language_of(context, None),
+        "Type the code of your enterprise, as printed on the poster (for example DN-QC-01).",
+    )
+    return Concern.TYPING_ENTERPRISE
+
+
+async def typed_enterprise(update: Update, context: BotContext) -> int:
+    """The enterprise code typed by a worker who came without a link."""
+    assert update.message is not None and update.message.text is not None
+    if await _throttled(update, context):
+        return Concern.TYPING_ENTERPRISE
+    return await _enterprise(update, context, update.message.text.strip().upper())
+
+
+async def _enterprise(update: Update, context: BotContext, code: str) -> int:
+    lang = language_of(context, None)
+    setup = context.bot_data.concerns
+    async with context.bot_data.uow() as session:
+        try:
+            enterprise = await concerns.enterprise_by_code(session, code, config=setup.config)
+        except DomainError:
+            await say(
+                update,
+                lang,
+                "No enterprise has this code. Check the poster and type the "
+                "code again, or /cancel.",
+            )
+            return Concern.TYPING_ENTERPRISE
+    draft = _draft(context)
+    draft.clear()
+    draft.update(enterprise_id=enterprise.enterprise_id, enterprise=enterprise.name)
+    union = enterprise.union_name or tr(lang, "the industrial-zone union")
+    promise = tr(
+        lang,
+        "You are writing to {union} of {enterprise}.\n\n"
+        "What the union will know: your text, its category, and the day you sent it.\n"
+        "What it will NOT know: your name, your Telegram account, your phone number, the time "
+        "of day. Nobody who copies the database can find that out either.\n\n"
+        "Do not put your name or details that point to you in the text.",
+        union=union,
+        enterprise=enterprise.name,
+    )
+    if enterprise.small:
+        promise += "\n\n" + tr(
+            lang,
+            "⚠️ This enterprise has few workers: the union may guess who "
+            "wrote from what is written. Write with that in mind.",
+        )
+    await show(
+        update,
+        promise,
+        keyboard(
+            [(tr(lang, "Continue"), f"{PREFIX}:go")], [(tr(lang, "Cancel"), f"{PREFIX}:cancel")]
+        ),
+    )
+    return Concern.READING_PROMISE
+
+
+async def promise_read(update: Update, context: BotContext) -> int:
+    """After the promise screen: the categories."""
+    lang = language_of(context, None)
+    categories = context.bot_data.concerns.config.categories
+    rows = [[(c.label.get(lang), f"{PREFIX}:cat:{c.code}")] for c in categories]
+    await say(update, lang, "What is it about?", markup=keyboard(*rows))
+    return Concern.CHOOSING_CATEGORY
+
+
+async def category_chosen(update: Update, context: BotContext) -> int:
+    """A category button."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    code = update.callback_query.data.rsplit(":", 1)[-1]
+    lang = language_of(context, None)
+    category = context.bot_data.concerns.config.category(code)
+    if category is None or "enterprise_id" not in _draft(context):
+        await say(update, lang, "This button has expired. Type /tamtu to start again.")
+        return END
+    _draft(context)["category"] = code
+    await say(
+        update,
+        lang,
+        "Write what you want the union to know (up to {limit} characters). Text only.",
+        limit=context.bot_data.concerns.config.max_text_length,
+    )
+    return Concern.WRITING
+
+
+async def text_written(update: Update, context: BotContext) -> int:
+    """The concern's text: cleaned, checked for length, then previewed."""
+    message = update.message
+    assert message is not None and message.text is not None
+    lang = language_of(context, None)
+    if await _throttled(update, context):
+        return Concern.WRITING
+    if message.forward_origin is not None:
+        await say(
+            update,
+            lang,
+            "Forwarded messages are not accepted: they carry the name of the "
+            "person who first wrote them. Please type your text yourself.",
+        )
+        return Concern.WRITING
+    try:
+        text = concerns.clean_text(
+            message.text, limit=context.bot_data.concerns.config.max_text_length
+        )
+    except DomainError as refusal:
+        await show(update, describe(lang, refusal, None))
+        return Concern.WRITING
+    draft = _draft(context)
+    draft["text"] = text
+    category = context.bot_data.concerns.config.category(draft.get("category", ""))
+    preview = tr(
+        lang,
+        "Please check before sending:\n\n{enterprise} · {category}\n\n{text}",
+        enterprise=draft.get("enterprise", ""),
+        category=category.label.get(lang) if category else "",
+        text=text,
+    )
+    await show(
+        update,
+        preview,
+        keyboard(
+            [(tr(lang, "✅ Send"), f"{PREFIX}:send")],
+            [(tr(lang, "✅ Send, and tell me the answer here"), f"{PREFIX}:sendpush")],
+            [(tr(lang, "✏️ Write it again"), f"{PREFIX}:rewrite")],
+            [(tr(lang, "✖ Cancel"), f"{PREFIX}:cancel")],
+        ),
+    )
+    return Concern.PREVIEWING
+
+
+async def not_text(update: Update, context: BotContext) -> int | None:
+    """Photos, voice, video, files and the like: refused, with the reason."""
+    message = update.effective_message
+    lang = language_of(context, None)
+    if message is not None and (message.photo or message.document or message.video):
+        reason = N_(
+            "Photos, videos and files are not accepted: they can carry the phone's "
+            "details and place, and a picture can show who took it. Please describe it "
+            "in words."
+        )
+    elif message is not None and (message.voice or message.video_note or message.audio):
+        reason = N_(
+            "Voice messages are not accepted: a voice can be recognised. Please type your text."
+        )
+    else:
+        reason = N_("Please write your text in words.")
+    await say(update, lang, reason)
+    return None
+
+
+async def preview_choice(update: Update, context: BotContext) -> int:
+    """Send (with or without answers pushed here) or write again."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    action = update.callback_query.data.rsplit(":", 1)[-1]
+    lang = language_of(context, None)
+    draft = _draft(context)
+    if action == "rewrite":
+        await say(update, lang, "Write your text again:")
+        return Concern.WRITING
+    if not {"enterprise_id", "category", "text"} <= draft.keys():
+        await say(update, lang, "This button has expired. Type /tamtu to start again.")
+        return END
+    setup = context.bot_data.concerns
+    chat = update.effective_chat
+    push = str(chat.id) if action == "sendpush" and chat is not None else None
+    async with context.bot_data.uow() as session:
+        try:
+            sent = await concerns.submit_concern(
+                session,
+                enterprise_id=draft["enterprise_id"],
+                category=draft["category"],
+                text=draft["text"],
+                subject=_subject(update, context),
+                keys=setup.keys,
+                today=_today(context),
+                push_chat_id=push,
+                config=setup.config,
+            )
+        except DomainError as refusal:
+            await show(update, describe(lang, refusal, None))
+            return END
+    _forget(context)
+    follow = (
+        tr(lang, "The union's answer will also be sent to this chat.")
+        if push
+        else tr(lang, "Nothing links this chat to your case: keep the receipt to follow it.")
+    )
+    await say(
+        update,
+        lang,
+        "✅ Sent to the union.\n\nCase code: {case}\nSecret receipt: {receipt}\n\n"
+        "This receipt is shown only once. Write it down or take a photo of it: with it, "
+        "type /kiemtra {receipt} to see the answer. Anyone with the receipt can read the "
+        "answers, so keep it to yourself.\n\n{follow}",
+        case=sent.case_code,
+        receipt=sent.receipt,
+        follow=follow,
+    )
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """/cancel or ✖: nothing is kept."""
+    _forget(context)
+    await say(update, language_of(context, None), "Cancelled. Nothing was sent or kept.")
+    return END
+
+
+async def timed_out(update: object, context: BotContext) -> None:
+    """After a long pause the unsent draft is dropped from memory."""
+    _forget(context)
+
+
+async def check(update: Update, context: BotContext) -> None:
+    """/kiemtra <receipt>: status and answers; a wrong and an unknown receipt look the same."""
+    lang = language_of(context, None)
+    if await _throttled(update, context):
+        return
+    receipt = " ".join(context.args or [])
+    if not receipt:
+        await say(
+            update,
+            lang,
+            "Type /kiemtra followed by your 12-digit receipt, for example /kiemtra 1234 5678 9012.",
+        )
+        return
+    setup = context.bot_data.concerns
+    async with context.bot_data.uow() as session:
+        try:
+            status = await concerns.lookup(
+                session,
+                receipt,
+                _subject(update, context),
+                setup.keys,
+                _today(context),
+                config=setup.config,
+            )
+        except DomainError as refusal:
+            await show(update, describe(lang, refusal, None))
+            return
+    await show(update, render_status(status, context, lang))
+
+
+def render_status(status: CaseStatus, context: BotContext, lang: str) -> str:
+    category = context.bot_data.concerns.config.category(status.category)
+    lines = [
+        tr(
+            lang,
+            "Case {case} · {enterprise}",
+            case=status.case_code,
+            enterprise=status.enterprise_name,
+        ),
+        tr(
+            lang,
+            "Sent on {date} · {category}",
+            date=day(status.created_on, lang),
+            category=category.label.get(lang) if category else status.category,
+        ),
+        tr(
+            lang,
+            "Status: {status} (since {date})",
+            status=tr(lang, STATUS_LABELS[status.status]),
+            date=day(status.status_changed_on, lang),
+        ),
+    ]
+    if not status.replies:
+        lines.append(tr(lang, "No answer yet."))
+    for reply in status.replies:
+        lines.append("")
+        lines.append(
+            tr(
+                lang,
+                "Answer of {date} from {organisation}:",
+                date=day(reply.created_on, lang),
+                organisation=reply.signed_as,
+            )
+        )
+        lines.append(reply.text)
+    return "\n".join(lines)
+
+
+def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    other = private & ~filters.TEXT & ~filters.COMMAND
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler(
+                "start", start_with_link, filters=private & filters.Regex(r"^/start\s+c_")
+            ),
+            CommandHandler("tamtu", start_without_link, filters=private),
+        ],
+        states={
+            Concern.TYPING_ENTERPRISE: [
+                MessageHandler(text, typed_enterprise),
+                MessageHandler(other, not_text),
+            ],
+            Concern.READING_PROMISE: [CallbackQueryHandler(promise_read, pattern=f"^{PREFIX}:go$")],
+            Concern.CHOOSING_CATEGORY: [
+                CallbackQueryHandler(category_chosen, pattern=f"^{PREFIX}:cat:")
+            ],
+            Concern.WRITING: [MessageHandler(text, text_written), MessageHandler(other, not_text)],
+            Concern.PREVIEWING: [
+                CallbackQueryHandler(preview_choice, pattern=f"^{PREFIX}:(send|sendpush|rewrite)$"),
+            ],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel, filters=private),
+            CallbackQueryHandler(cancel, pattern=f"^{PREFIX}:cancel$"),
+            CommandHandler("tamtu", start_without_link, filters=private),
+        ],
+        name="concern",
+        persistent=False,  # never: see the module docstring
+        allow_reentry=True,
+        conversation_timeout=timeout_minutes * 60,
+    )
+
+
+def check_handler() -> CommandHandler[BotContext, None]:
+    return CommandHandler("kiemtra", check, filters=filters.ChatType.PRIVATE)

@@ -1,0 +1,276 @@
+"""/hopthu: the trade-union officers' inbox of workers' concerns.
+
+Cases show the day (never a time), category and text; replies go out signed by the union, never
+by the officer. The service checks, from the database, that the officer serves the case's
+enterprise (or its zone, for escalated cases): callback data only names the case.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import IntEnum
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.i18n import day, tr
+from handlers.context import BotContext, describe, identity_of, keyboard, language_of, say, show
+from models.concerns import ConcernStatus
+from services import access, concerns
+from services.concerns import STATUS_LABELS, InboxCase
+from services.errors import DomainError
+
+PREFIX = "hop:v1"
+REPLYING_TO = "replying_to"  # user_data (officers only): the case being answered
+SHOWN_AT_ONCE = 10
+END = ConversationHandler.END
+
+
+class Inbox(IntEnum):
+    WRITING_REPLY = 1
+
+
+def _today(context: BotContext) -> date:
+    return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
+
+
+def render_case(
+    case: InboxCase, context: BotContext, lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    category = context.bot_data.concerns.config.category(case.category)
+    head = f"📩 {case.case_code} · {day(case.created_on, lang)} · " + (
+        category.label.get(lang) if category else case.category
+    )
+    state = tr(lang, STATUS_LABELS[case.status])
+    if case.overdue:
+        state += " · " + tr(lang, "OVERDUE")
+    lines = [head, f"{case.enterprise_name} · {state}"]
+    if case.escalated_to:
+        lines.append(tr(lang, "Passed on to {zone}", zone=case.escalated_to))
+    lines += ["", case.text]
+    for reply in case.replies:
+        lines += [
+            "",
+            tr(
+                lang,
+                "Answered on {date} as {organisation}:",
+                date=day(reply.created_on, lang),
+                organisation=reply.signed_as,
+            ),
+            reply.text,
+        ]
+    rows = [
+        [(tr(lang, "✍️ Answer"), f"{PREFIX}:reply:{case.concern_id}")],
+        [
+            (tr(lang, "Being handled"), f"{PREFIX}:st:{case.concern_id}:in_progress"),
+            (tr(lang, "Close"), f"{PREFIX}:st:{case.concern_id}:closed"),
+        ],
+    ]
+    if not case.as_zone and case.escalated_to is None:
+        rows.append([(tr(lang, "⬆️ Pass on to the zone union"), f"{PREFIX}:esc:{case.concern_id}")])
+    return "\n".join(lines), keyboard(*rows)
+
+
+async def inbox(update: Update, context: BotContext) -> int:
+    """/hopthu: the open cases of the officer's enterprises (and escalated ones of their zone)."""
+    identity = identity_of(update, context)
+    setup = context.bot_data.concerns
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        if viewer is None or viewer.revoked:
+            await say(update, lang, "This command is for registered officers. Type /start.")
+            return END
+        cases = await concerns.inbox(
+            session, viewer.person_id, _today(context), keys=setup.keys, config=setup.config
+        )
+    if not cases:
+        await say(
+            update,
+            lang,
+            "No concerns are waiting. New ones are announced here at the set times of day.",
+        )
+        return END
+    await say(update, lang, "{count} open concerns:", count=len(cases))
+    for case in cases[:SHOWN_AT_ONCE]:
+        text, markup = render_case(case, context, lang)
+        await show(update, text, markup)
+    if len(cases) > SHOWN_AT_ONCE:
+        await say(
+            update,
+            lang,
+            "Showing the {shown} oldest; answer or close them to see more.",
+            shown=SHOWN_AT_ONCE,
+        )
+    return END
+
+
+async def start_reply(update: Update, context: BotContext) -> int:
+    """✍️ Answer: ask for the text."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
+    identity = identity_of(update, context)
+    setup = context.bot_data.concerns
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            if viewer is None:
+                raise concerns.NotCaseOfficer()
+            case = await concerns.get_case(
+                session,
+                viewer.person_id,
+                concern_id,
+                _today(context),
+                keys=setup.keys,
+                config=setup.config,
+            )
+        except DomainError as refusal:
+            await update.callback_query.answer()
+            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
+            return END
+    if context.user_data is not None:
+        context.user_data[REPLYING_TO] = concern_id
+    await update.callback_query.answer()
+    await say(
+        update,
+        lang,
+        "Write the answer to {case}. It is signed by the union, not by you. /cancel to stop.",
+        case=case.case_code,
+    )
+    return Inbox.WRITING_REPLY
+
+
+async def reply_written(update: Update, context: BotContext) -> int:
+    """The answer's text: stored, signed by the union, and pushed if the worker asked."""
+    assert update.message is not None and update.message.text is not None
+    concern_id = context.user_data.pop(REPLYING_TO, None) if context.user_data else None
+    identity = identity_of(update, context)
+    setup = context.bot_data.concerns
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            if viewer is None or concern_id is None:
+                raise concerns.NotCaseOfficer()
+            result = await concerns.reply(
+                session,
+                viewer.person_id,
+                concern_id,
+                update.message.text,
+                _today(context),
+                keys=setup.keys,
+                config=setup.config,
+            )
+        except DomainError as refusal:
+            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
+            return END
+    pushed = False
+    target = result.push_chat_id(setup.keys)
+    if target is not None:
+        worker_lang = context.bot_data.settings.default_language
+        await context.bot.send_message(
+            target,
+            tr(
+                worker_lang,
+                "The union answered your concern {case}:\n\n{text}\n\n— {organisation}",
+                case=result.case_code,
+                text=result.reply.text,
+                organisation=result.reply.signed_as,
+            ),
+        )
+        pushed = True
+    await say(
+        update,
+        lang,
+        "Answer sent, signed “{organisation}”.{pushed}",
+        organisation=result.reply.signed_as,
+        pushed=" " + tr(lang, "The worker gets it in their chat.") if pushed else "",
+    )
+    return END
+
+
+async def status_button(update: Update, context: BotContext) -> None:
+    """Being handled / Close."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    _, _, _, concern_id, status = update.callback_query.data.split(":")
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            if viewer is None:
+                raise concerns.NotCaseOfficer()
+            new = await concerns.set_status(
+                session, viewer.person_id, concern_id, ConcernStatus(status), _today(context)
+            )
+        except (DomainError, ValueError) as refusal:
+            await update.callback_query.answer()
+            text = (
+                describe(lang, refusal, None)
+                if isinstance(refusal, DomainError)
+                else tr(lang, "This button has expired.")
+            )
+            await show(update, text)
+            return
+    await update.callback_query.answer()
+    await say(update, lang, "Status set: {status}.", status=tr(lang, STATUS_LABELS[new]))
+
+
+async def escalate_button(update: Update, context: BotContext) -> None:
+    """⬆️ Pass on to the zone union."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            if viewer is None:
+                raise concerns.NotCaseOfficer()
+            done = await concerns.escalate(session, viewer.person_id, concern_id, _today(context))
+        except DomainError as refusal:
+            await update.callback_query.answer()
+            await show(update, describe(lang, refusal, None))
+            return
+    await update.callback_query.answer()
+    await say(
+        update, lang, "{case} was passed on to {zone}.", case=done.case_code, zone=done.zone_name
+    )
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """/cancel while writing an answer."""
+    if context.user_data is not None:
+        context.user_data.pop(REPLYING_TO, None)
+    await say(update, language_of(context, None), "Cancelled.")
+    return END
+
+
+def build() -> list[object]:
+    private = filters.ChatType.PRIVATE
+    replying = ConversationHandler(
+        entry_points=[CallbackQueryHandler(start_reply, pattern=f"^{PREFIX}:reply:")],
+        states={
+            Inbox.WRITING_REPLY: [
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, reply_written)
+            ]
+        },
+        fallbacks=[CommandHandler("cancel", cancel, filters=private)],
+        name="inbox_reply",
+        persistent=False,
+        allow_reentry=True,
+        conversation_timeout=30 * 60,
+    )
+    return [
+        CommandHandler("hopthu", inbox, filters=private),
+        replying,
+        CallbackQueryHandler(status_button, pattern=f"^{PREFIX}:st:"),
+        CallbackQueryHandler(escalate_button, pattern=f"^{PREFIX}:esc:"),
+    ]

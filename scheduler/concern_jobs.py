@@ -1,0 +1,74 @@
+"""Concern jobs on PTB's JobQueue: new-case notices in batches, and automatic escalation.
+
+Notices go out only at the configured times of day (08:00 and 14:00 by default), never right
+after a submission: a notice a minute after a worker pressed "send" would tell the officers when
+it was written. Each says how many new cases wait per enterprise, nothing more.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from telegram.ext import Application
+
+from bot.i18n import tr
+from handlers.context import BotContext
+from services import access, concerns
+
+
+async def announce_new_concerns(context: BotContext) -> None:
+    """Tell each officer how many new (or escalated) cases wait, then mark them announced."""
+    data = context.bot_data
+    async with data.uow() as session:
+        notices = await concerns.pending_notices(session)
+        targets = await access.chat_targets(session, [n.person_id for n in notices], data.channel)
+        by_person = {t.person_id: t for t in targets}
+        announced: set[str] = set()
+        for notice in notices:
+            target = by_person.get(notice.person_id)
+            if target is None:
+                continue
+            lang = target.language
+            lines = [
+                tr(
+                    lang,
+                    "• {enterprise}: {new} new, {escalated} passed on",
+                    enterprise=line.enterprise_name,
+                    new=line.new_cases,
+                    escalated=line.escalated_cases,
+                )
+                for line in notice.lines
+            ]
+            await context.bot.send_message(
+                target.chat_id,
+                tr(
+                    lang,
+                    "Workers' concerns are waiting:\n{lines}\n\nType /hopthu to read and "
+                    "answer them.",
+                    lines="\n".join(lines),
+                ),
+            )
+            announced.update(notice.concern_ids)
+        await concerns.mark_notified(session, announced)
+
+
+async def escalate_overdue(context: BotContext) -> None:
+    """Cases nobody answered in time go to the zone union by themselves."""
+    data = context.bot_data
+    today = data.clock().astimezone(data.settings.zone).date()
+    async with data.uow() as session:
+        await concerns.escalate_overdue(session, today, config=data.concerns.config)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Daily jobs in Asia/Ho_Chi_Minh (or the configured zone)."""
+    data = application.bot_data
+    queue = application.job_queue
+    if queue is None:
+        return
+    zone = data.settings.zone
+    for at in data.concerns.config.notice_times:
+        queue.run_daily(
+            announce_new_concerns, time=at.replace(tzinfo=zone), name=f"concern-notices-{at:%H%M}"
+        )
+    queue.run_daily(escalate_overdue, time=time(7, 30, tzinfo=zone), name="concern-escalation")

@@ -1,0 +1,251 @@
+"""Workers' concerns through the real Application: QR entry, promise, category, text, preview,
+send, receipt, /kiemtra, the officers' inbox, replies, push, escalation, notices, abuse."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.updates import ChannelUser
+from models import Concern, ReportingUnit, UnitKind
+from scheduler import concern_jobs
+from tests.e2e.conftest import Chat, Clock
+from tests.factories import Tree, make_person, make_tree
+
+RECEIPT = re.compile(r"\d{4} \d{4} \d{4}")
+
+
+@pytest.fixture
+def worker() -> ChannelUser:
+    return ChannelUser(4440001, "Công", "Nhân", language_code="vi")
+
+
+@pytest.fixture
+async def tree(session: AsyncSession) -> Tree:
+    tree = await make_tree(session)
+    session.add(
+        ReportingUnit(
+            code="CD-KCN-QC",
+            kind=UnitKind.ZONE_UNION,
+            name="Công đoàn KCN Quang Châu",
+            org_node_id=tree.zone.id,
+        )
+    )
+    await session.commit()
+    return tree
+
+
+@pytest.fixture
+async def lan_id(session: AsyncSession, tree: Tree, lan: ChannelUser) -> int:
+    return await make_person(session, lan.user_id, "Nguyễn Thị Lan", units=(tree.union.id,))
+
+
+async def raise_concern(
+    chat: Chat, worker: ChannelUser, text: str, *, code: str = "DN-01", push: bool = False
+) -> str:
+    """The whole worker flow from the QR link; returns the receipt."""
+    promise = await chat.send(worker, f"/start c_{code}")
+    assert "KHÔNG biết" in promise
+    await chat.press(worker, "Tiếp tục")
+    await chat.press(worker, "Tiền lương")
+    preview = await chat.send(worker, text)
+    assert "Vui lòng kiểm tra trước khi gửi" in preview
+    sent = await chat.press(worker, "báo trả lời cho tôi" if push else "✅ Gửi")
+    found = RECEIPT.search(sent)
+    assert found is not None and "Mã vụ việc: TT-" in sent, sent
+    return found.group(0)
+
+
+async def test_worker_sends_and_follows_up_officer_answers(
+    chat: Chat, session: AsyncSession, worker: ChannelUser, lan: ChannelUser, lan_id: int
+) -> None:
+    receipt = await raise_concern(chat, worker, "Tiền tăng ca tháng 10 chưa được trả.")
+    status = await chat.send(worker, f"/kiemtra {receipt}")
+    assert "Trạng thái: Đã tiếp nhận" in status and "Chưa có trả lời" in status
+    assert "Tiền tăng ca" not in status  # the receipt shows answers, not the worker's own text
+
+    inbox = await chat.send(lan, "/hopthu")
+    assert "Tiền tăng ca tháng 10 chưa được trả." in inbox and "Tiền lương" in inbox
+    assert re.search(r"\d{2}:\d{2}", inbox) is None  # the day, never the time
+    assert "Viết trả lời" in await chat.press(lan, "Trả lời")
+    done = await chat.send(lan, "Công đoàn đã làm việc với phòng nhân sự, sẽ trả trong tuần.")
+    assert "ký tên “CĐCS Công ty May Hà Phong”" in done
+
+    answer = await chat.send(worker, f"/kiemtra {receipt.replace(' ', '')}")
+    assert "Công đoàn đã làm việc với phòng nhân sự" in answer
+    assert "CĐCS Công ty May Hà Phong" in answer and "Nguyễn Thị Lan" not in answer
+    assert "Đã trả lời" in answer
+
+
+async def test_answers_are_pushed_only_to_workers_who_asked(
+    chat: Chat, session: AsyncSession, worker: ChannelUser, lan: ChannelUser, lan_id: int
+) -> None:
+    other = ChannelUser(4440002, "Người", "Khác")
+    await raise_concern(chat, worker, "Nhà vệ sinh xưởng 2 hỏng.", push=True)
+    await raise_concern(chat, other, "Không có nước uống ca đêm.")
+    chat.api.clear()
+    await chat.send(lan, "/hopthu")
+    cases = {c.text: c for c in chat.api.sent(lan.user_id) if c.buttons}
+    for marker, expect_push in (("Nhà vệ sinh", True), ("nước uống", False)):
+        case = next(c for text, c in cases.items() if marker in text)
+        answer = next(b for b in case.buttons if "Trả lời" in b["text"])
+        await chat.callback(lan, answer["callback_data"])
+        said = await chat.send(lan, "Đã báo ban giám đốc.")
+        assert ("nhận được trong cuộc trò chuyện" in said) is expect_push
+    pushed = [c.text for c in chat.api.sent(worker.user_id) if "Công đoàn đã trả lời" in c.text]
+    assert pushed and "Đã báo ban giám đốc." in pushed[0] and "Nguyễn Thị Lan" not in pushed[0]
+    assert [c for c in chat.api.sent(other.user_id) if "Công đoàn đã trả lời" in c.text] == []
+
+
+async def test_small_enterprise_warning_and_entry_without_link(
+    chat: Chat, tree: Tree, worker: ChannelUser
+) -> None:
+    assert "ít người lao động" in await chat.send(worker, "/start c_DN-02")
+    assert "Nhập mã doanh nghiệp" in await chat.send(worker, "/tamtu")
+    assert "Không có doanh nghiệp nào mang mã này" in await chat.send(worker, "DN-99")
+    promise = await chat.send(worker, "dn-01")
+    assert "CĐCS Công ty May Hà Phong" in promise and "ít người lao động" not in promise
+
+
+async def test_long_text_is_asked_to_be_shortened_never_cut(
+    chat: Chat, session: AsyncSession, tree: Tree, worker: ChannelUser
+) -> None:
+    await chat.send(worker, "/start c_DN-01")
+    await chat.press(worker, "Tiếp tục")
+    await chat.press(worker, "Tiền lương")
+    said = await chat.send(worker, "a" * 2001)
+    assert "2.001" in said or "2001" in said
+    assert "Vui lòng kiểm tra trước khi gửi" not in said
+    assert "Vui lòng kiểm tra trước khi gửi" in await chat.send(worker, "a" * 2000)
+    assert await session.scalar(select(func.count()).select_from(Concern)) == 0
+
+
+async def test_media_forwards_and_edits_are_refused_with_reasons(
+    chat: Chat, session: AsyncSession, tree: Tree, worker: ChannelUser
+) -> None:
+    await chat.send(worker, "/start c_DN-01")
+    await chat.press(worker, "Tiếp tục")
+    await chat.press(worker, "An toàn")
+    photo = "\n".join(c.text for c in await chat.feed(chat.updates.photo(worker)))
+    assert "Không nhận ảnh" in photo
+    voice = "\n".join(c.text for c in await chat.feed(chat.updates.voice(worker)))
+    assert "Không nhận tin nhắn thoại" in voice
+    document = chat.updates.message(worker, None, document={"file_id": "d", "file_unique_id": "d"})
+    assert "Không nhận ảnh, video hay tệp" in "\n".join(c.text for c in await chat.feed(document))
+    forwarded = await chat.feed(chat.updates.forwarded(worker, "Chuyển tiếp từ nhóm"))
+    assert "Không nhận tin nhắn chuyển tiếp" in forwarded[-1].text
+    await chat.send(worker, "Máy dập không có che chắn.")
+    await chat.press(worker, "✅ Gửi")
+    edited = await chat.feed(chat.updates.edited(worker, "Máy dập ĐÃ có che chắn."))
+    assert "Sửa tin nhắn đã gửi không thay đổi gì" in edited[-1].text
+    assert await session.scalar(select(func.count()).select_from(Concern)) == 1
+
+
+async def test_officer_text_is_cleaned_and_never_markup(
+    chat: Chat, tree: Tree, worker: ChannelUser, lan: ChannelUser, lan_id: int
+) -> None:
+    await raise_concern(chat, worker, "<b>Gấp</b> *quản đốc*\u200b la\u202e mắng")
+    await chat.send(lan, "/hopthu")
+    case = next(c for c in chat.api.sent(lan.user_id) if "Gấp" in c.text)
+    assert "<b>Gấp</b> *quản đốc* la mắng" in case.text
+    assert "parse_mode" not in case.params
+
+
+async def test_limits_without_identity(
+    chat: Chat, session: AsyncSession, tree: Tree, worker: ChannelUser
+) -> None:
+    for number in range(3):
+        await raise_concern(chat, worker, f"Tâm tư số {number}")
+    await chat.send(worker, "/start c_DN-01")
+    await chat.press(worker, "Tiếp tục")
+    await chat.press(worker, "Tiền lương")
+    await chat.send(worker, "Tâm tư số 4")
+    refused = await chat.press(worker, "✅ Gửi")
+    assert "Hôm nay bạn đã gửi 3 tâm tư" in refused and "Mã vụ việc" not in refused
+    assert await session.scalar(select(func.count()).select_from(Concern)) == 3
+
+    # Receipt guessing: a wrong and an unknown receipt get the same answer, then a limit.
+    wrong = await chat.send(worker, "/kiemtra 1111 2222 3333")
+    unknown = await chat.send(worker, "/kiemtra 9999 8888 7777")
+    assert wrong == unknown
+    answers = [await chat.send(worker, f"/kiemtra 1234 5678 90{n:02d}") for n in range(12)]
+    assert answers[-1] != wrong
+
+
+async def test_flooding_is_slowed(chat: Chat, tree: Tree, worker: ChannelUser) -> None:
+    said = [await chat.send(worker, "/tamtu") for _ in range(25)]
+    assert any("quá nhanh" in s for s in said)
+    assert "quá nhanh" not in said[0]
+    # Another account is not slowed by it.
+    assert "Nhập mã doanh nghiệp" in await chat.send(ChannelUser(4449999, "Khác"), "/tamtu")
+
+
+async def test_officers_see_only_their_enterprises(
+    chat: Chat,
+    session: AsyncSession,
+    tree: Tree,
+    worker: ChannelUser,
+    hung: ChannelUser,
+    lan_id: int,
+    lan: ChannelUser,
+) -> None:
+    await make_person(session, hung.user_id, "Trần Văn Hùng", units=(tree.other_union.id,))
+    await raise_concern(chat, worker, "Bữa ăn ca thiếu rau.")
+    assert "Không có tâm tư nào đang chờ" in await chat.send(hung, "/hopthu")
+    await chat.send(lan, "/hopthu")
+    reply_button = next(b for b in chat.last_with_buttons(lan).buttons if "Trả lời" in b["text"])
+    refused = await chat.callback(hung, reply_button["callback_data"])
+    assert "Viết trả lời" not in refused
+
+
+async def test_escalation_by_hand_and_when_overdue(
+    chat: Chat,
+    session: AsyncSession,
+    tree: Tree,
+    worker: ChannelUser,
+    lan: ChannelUser,
+    lan_id: int,
+    hung: ChannelUser,
+    clock: Clock,
+) -> None:
+    zone_union = await session.scalar(
+        select(ReportingUnit.id).where(ReportingUnit.kind == UnitKind.ZONE_UNION)
+    )
+    assert zone_union is not None
+    await make_person(session, hung.user_id, "Trần Văn Hùng", units=(zone_union,))
+    await raise_concern(chat, worker, "Không được ký hợp đồng.")
+    assert "Không có tâm tư nào đang chờ" in await chat.send(hung, "/hopthu")
+    await chat.send(lan, "/hopthu")
+    assert "Đã chuyển" in await chat.press(lan, "Chuyển lên")
+    assert "Không được ký hợp đồng." in await chat.send(hung, "/hopthu")
+
+    await raise_concern(chat, worker, "Nhà trẻ đóng cửa sớm.")
+    clock.set_local(2026, 12, 5)  # more than 7 days unanswered
+    await concern_jobs.escalate_overdue(SimpleNamespace(bot_data=chat.app.bot_data))  # type: ignore[arg-type]
+    zone_inbox = await chat.send(hung, "/hopthu")
+    assert "Nhà trẻ đóng cửa sớm." in zone_inbox and "QUÁ HẠN" in zone_inbox
+
+
+async def test_new_case_notices_come_in_batches(
+    chat: Chat,
+    session: AsyncSession,
+    tree: Tree,
+    worker: ChannelUser,
+    lan: ChannelUser,
+    lan_id: int,
+) -> None:
+    chat.api.clear()
+    await raise_concern(chat, worker, "Ca đêm không có xe đưa đón.")
+    await raise_concern(chat, ChannelUser(4440003, "Ba"), "Phòng thay đồ chật.")
+    assert chat.api.sent(lan.user_id) == []  # nothing right after submission
+    context = SimpleNamespace(bot_data=chat.app.bot_data, bot=chat.app.bot)
+    await concern_jobs.announce_new_concerns(context)  # type: ignore[arg-type]
+    notices = chat.api.sent(lan.user_id)
+    assert len(notices) == 1
+    assert "Công ty TNHH May Hà Phong: 2 mới" in notices[0].text and "/hopthu" in notices[0].text
+    await concern_jobs.announce_new_concerns(context)  # type: ignore[arg-type]
+    assert len(chat.api.sent(lan.user_id)) == 1  # announced once
