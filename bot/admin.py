@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import load_reporting_setup
+from bot.app import load_concern_setup, load_reporting_setup
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import day, tr
+from bot.posters import concern_link, render_poster, vietnamese_poster_text
 from models import Role, utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import current_revision, head_revision, upgrade
-from services import access, demo, invites, org_queries, reporting
+from services import access, anonymity, concerns, demo, invites, org_queries, reporting
 from services.errors import N_, DomainError
 from services.org_import import OrgImportError, import_org_tree
 from services.periods import Period
@@ -153,6 +155,67 @@ async def cmd_unlock(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
     return 0
 
 
+async def cmd_posters(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    """One A4 PNG per enterprise: the QR of /start c_<code> and what anonymity means."""
+    lang = settings.default_language
+    config = load_concern_setup(settings).config
+    async with uow() as session:
+        try:
+            rows = await org_queries.list_enterprises(session, under=args.under)
+        except DomainError:
+            print(tr(lang, "No such unit or node: {code}", code=args.under), file=sys.stderr)
+            return 1
+    if args.enterprise:
+        rows = [r for r in rows if r.code == args.enterprise]
+        if not rows:
+            print(tr(lang, "No such unit or node: {code}", code=args.enterprise), file=sys.stderr)
+            return 1
+    bot = settings.bot_username or "<BOT_USERNAME>"
+    folder = Path(args.out)
+    for row in rows:
+        small = row.worker_count is None or row.worker_count < config.small_enterprise_workers
+        text = vietnamese_poster_text(row.name, row.code, bot, small)
+        path = render_poster(text, concern_link(bot, row.code), folder / f"{row.code}.png")
+        print(f"{row.code}  {path}")
+    print(tr(lang, "{n} posters written to {folder}", n=len(rows), folder=folder))
+    if not settings.bot_username:
+        print(tr(lang, "Set BOT_USERNAME so that the link names your bot."), file=sys.stderr)
+    return 0
+
+
+async def cmd_rotate_concern_keys(
+    args: argparse.Namespace, settings: Settings, uow: UnitOfWork
+) -> int:
+    keys = load_concern_setup(settings).keys
+    async with uow() as session:
+        changed = await concerns.rotate_text_keys(session, keys)
+    print(tr(settings.default_language, "{n} texts re-encrypted with the current key.", n=changed))
+    return 0
+
+
+async def cmd_reseal_concern_push(
+    args: argparse.Namespace, settings: Settings, uow: UnitOfWork
+) -> int:
+    lang = settings.default_language
+    # The old key comes from the environment, not the command line, to stay out of shell history.
+    old = os.environ.get(args.old_key_env)
+    if not old:
+        print(
+            tr(
+                lang, "Set {name} to the old CONCERN_PUSH_PRIVATE_KEY first.", name=args.old_key_env
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    keys = load_concern_setup(settings).keys
+    async with uow() as session:
+        changed = await concerns.reseal_push_targets(
+            session, keys, anonymity.decode_push_private_key(old)
+        )
+    print(tr(lang, "{n} push targets sealed to the new key.", n=changed))
+    return 0
+
+
 async def cmd_list_units(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
     async with uow() as session:
         rows = await org_queries.list_units(session, under=args.under)
@@ -244,6 +307,22 @@ def parser() -> argparse.ArgumentParser:
     rev = sub.add_parser("revoke", help="thu hồi quyền một người / revoke a person")
     rev.add_argument("person_id", type=int)
     sub.add_parser("seed-demo", help="tạo tỉnh mẫu vào CSDL trống / seed the demo province")
+    post = sub.add_parser("posters", help="áp phích QR gửi tâm tư / QR posters for concerns")
+    post.add_argument("--enterprise", help="chỉ một doanh nghiệp (mã) / one enterprise")
+    post.add_argument("--under", help="các doanh nghiệp thuộc cấp này / enterprises under a node")
+    post.add_argument("--out", default="posters", help="thư mục / folder (posters/)")
+    sub.add_parser(
+        "rotate-concern-keys",
+        help="mã hóa lại nội dung bằng khóa mới / re-encrypt with the new key",
+    )
+    reseal = sub.add_parser(
+        "reseal-concern-push", help="niêm phong lại chat id bằng cặp khóa mới / reseal push ids"
+    )
+    reseal.add_argument(
+        "--old-key-env",
+        default="OLD_CONCERN_PUSH_PRIVATE_KEY",
+        help="biến môi trường chứa khóa cũ / env var with the old private key",
+    )
     sub.add_parser("health", help="kiểm tra CSDL và phiên bản / database and schema check")
     return p
 
@@ -252,6 +331,9 @@ COMMANDS: dict[str, Command] = {
     "import-org": cmd_import,
     "invite": cmd_invite,
     "list-units": cmd_list_units,
+    "posters": cmd_posters,
+    "rotate-concern-keys": cmd_rotate_concern_keys,
+    "reseal-concern-push": cmd_reseal_concern_push,
     "unlock": cmd_unlock,
     "list-people": cmd_list_people,
     "revoke": cmd_revoke,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import admin
-from models import Invite, Person, ReportUnlock
-from tests.conftest import TEST_SECRET
+from models import Invite, Person, ReportUnlock, utcnow
+from tests.conftest import TEST_SECRET, concern_key_env
 from tests.factories import make_tree
 
 
@@ -23,6 +23,8 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("APP_SECRET", TEST_SECRET)
     monkeypatch.setenv("BOT_USERNAME", "congdoan_test_bot")
+    for name, value in concern_key_env().items():
+        monkeypatch.setenv(name, value)
     return tmp_path
 
 
@@ -110,3 +112,55 @@ async def test_unlock_reopens_a_locked_period(
     assert await cli("unlock", "--unit", tree.union.code, "--period", "tháng 10") == 1
     assert "2026-10" in capsys.readouterr().err
     assert await cli("unlock", "--unit", "NOPE", "--period", "2026-10") == 1
+
+
+async def test_posters_for_every_enterprise_or_one(
+    cli_env: Path, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = await make_tree(session)
+    assert await cli("posters", "--under", tree.zone.code, "--out", "out") == 0
+    out = capsys.readouterr().out
+    assert "2 áp phích" in out
+    for code in (tree.enterprise.code, tree.small_enterprise.code):
+        with Image.open(cli_env / "out" / f"{code}.png") as image:
+            assert image.size == (1240, 1754)
+    assert await cli("posters", "--enterprise", "NOPE") == 1
+
+
+async def test_text_key_rotation_re_encrypts_and_reseal_needs_the_old_key(
+    cli_env: Path,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from services import anonymity, concerns
+
+    tree = await make_tree(session)
+    old = concern_key_env()
+    for name, value in old.items():
+        monkeypatch.setenv(name, value)
+    keys = anonymity.ConcernKeys.from_strings(
+        text_key=old["CONCERN_TEXT_KEY"],
+        receipt_pepper=old["RECEIPT_PEPPER"],
+        rate_secret=TEST_SECRET,
+        push_public_key=old["CONCERN_PUSH_PUBLIC_KEY"],
+        push_private_key=old["CONCERN_PUSH_PRIVATE_KEY"],
+    )
+    config = concerns.load_concern_config()
+    await concerns.submit_concern(
+        session,
+        enterprise_id=tree.enterprise.id,
+        category="wages",
+        text="Lương chậm.",
+        subject="s",
+        keys=keys,
+        today=utcnow().date(),
+        config=config,
+    )
+    new = concern_key_env()
+    monkeypatch.setenv("CONCERN_TEXT_KEY", new["CONCERN_TEXT_KEY"])
+    monkeypatch.setenv("CONCERN_TEXT_KEYS_OLD", old["CONCERN_TEXT_KEY"])
+    assert await cli("rotate-concern-keys") == 0
+    assert "1 nội dung" in capsys.readouterr().out
+    assert await cli("reseal-concern-push") == 1
+    assert "OLD_CONCERN_PUSH_PRIVATE_KEY" in capsys.readouterr().err
