@@ -38,6 +38,11 @@ async def run_console(
             lang = settings.default_language
             for code, role, scope in seeded.invites:
                 print(f"    {code}  →  {tr(lang, ROLE_LABELS[role], scope=scope)}", file=out)
+            print(
+                "• Thử gửi tâm tư: /as worker, /tamtu, mã doanh nghiệp "
+                f"{seeded.officer_enterprise}; cán bộ mẫu đọc và trả lời: /as officer, /hopthu",
+                file=out,
+            )
     chat = make_console(settings, uow, reporting_setup, out=out)
     async with chat.application:
         await publish_commands(chat.application)  # post_init only runs under run_polling

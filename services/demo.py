@@ -61,6 +61,7 @@ DEMO_INVITE_CODES = ("DEMQ2345", "DEMR2345", "DEMS2345")
 @dataclass(frozen=True)
 class DemoSeed:
     invites: list[tuple[str, Role, str]]  # (displayed code, role, unit or node name)
+    officer_enterprise: str  # the demo officer's enterprise code, for trying a concern
 
 
 async def is_empty(session: AsyncSession) -> bool:
@@ -136,7 +137,11 @@ async def seed(
         )
         invites.append((display_code(code), role, scope))
     await seed_history(session, setup, now, grants=grants)
-    return DemoSeed(invites)
+    enterprise_code = await session.scalar(
+        select(OrgNode.code).where(OrgNode.id == unions[0].org_node_id)
+    )
+    assert enterprise_code is not None
+    return DemoSeed(invites, enterprise_code)
 
 
 HISTORY_MONTHS = 3

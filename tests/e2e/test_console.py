@@ -26,6 +26,15 @@ DEMQ2345
 /start
 /group /start
 /as nobody
+/as worker
+/tamtu
+{enterprise}
+1
+1
+Bếp ăn ca tối không đủ suất.
+1
+/as officer
+/hopthu
 /quit
 """
 
@@ -47,7 +56,7 @@ def run_console(tmp_path: Path, database_url: str, script: str) -> subprocess.Co
 async def test_console_seeds_the_demo_and_runs_the_real_conversations(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
-    done = run_console(tmp_path, database_url, SCRIPT)
+    done = run_console(tmp_path, database_url, SCRIPT.format(enterprise="DN-DT-01"))
     out = done.stdout
     assert done.returncode == 0, done.stderr
     # Missing secret generated into .env with a notice.
@@ -63,6 +72,10 @@ async def test_console_seeds_the_demo_and_runs_the_real_conversations(
     assert "Language set: English." in out and "Hello Người Mới" in out
     assert "Please message me privately" in out or "nhắn riêng" in out
     assert "Không có người dùng mẫu “nobody”" in out
+    # A worker's concern, then the demo officer of that enterprise reads it.
+    assert "Thử gửi tâm tư: /as worker, /tamtu, mã doanh nghiệp DN-DT-01" in out
+    assert "Mã biên nhận bí mật:" in out
+    assert out.count("Bếp ăn ca tối không đủ suất.") == 3  # typed, previewed, in the inbox
     assert out.rstrip().endswith("Tạm biệt.")
 
     async with engine.connect() as connection:
