@@ -93,6 +93,7 @@ from models import (  # noqa: E402
 )
 from models.db import create_engine, make_uow  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
+from services.anonymity import new_key_lines  # noqa: E402
 from services.indicators import IndicatorKind  # noqa: E402
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -570,6 +571,8 @@ async def run_bot(
         database_url=url,
         app_secret=SecretStr(SECRET),
         bot_username="bench_bot",
+        # Fresh concern keys: the bot refuses to start without them, as in production.
+        **{k.lower(): v for k, v in (line.split("=", 1) for line in new_key_lines())},
     )
     engine = create_engine(settings.database_url)
     total = WARMUP_OFFICERS + officers
