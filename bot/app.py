@@ -28,11 +28,13 @@ from handlers.menu import COMMANDS
 from models import utcnow
 from models.db import UnitOfWork
 from scheduler import concern_jobs
+from scheduler import reminders as reminder_jobs
 from services.anonymity import ConcernKeys
 from services.concerns import load_concern_config
 from services.indicators import load_indicator_config
 from services.periods import load_calendar
 from services.ratelimit import MinuteLimiter
+from services.reminders import load_reminder_config
 from services.reporting import ReportingSetup
 
 # Conversations are tracked per user and chat, not per message, on purpose: a button pressed in
@@ -99,6 +101,9 @@ def build_application(
     data.channel = channel
     data.reporting = reporting or load_reporting_setup(settings)
     data.concerns = load_concern_setup(settings)
+    data.reminders = load_reminder_config(
+        (settings.config_dir or DEFAULT_CONFIG_DIR) / "reminders.yaml"
+    )
     data.clock = clock
 
     for handler in common.guards():
@@ -115,6 +120,7 @@ def build_application(
     application.add_handlers(common.last_resort())
     application.add_error_handler(common.on_error)
     concern_jobs.register(application)
+    reminder_jobs.register(application)
     return application
 
 

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     code_lockout_minutes: int = Field(default=30, ge=1)
     # A report conversation left alone this long ends; its draft stays in the database.
     report_timeout_minutes: float = Field(default=30, gt=0)
+    # Reminders and the outbox sender run on the JobQueue (tests drive them by hand instead).
+    scheduler_enabled: bool = True
 
     # Anonymous concerns (docs/anonymity.md): keys live here, never in the database.
     # AES-256-GCM key of concern and reply texts: 32 random bytes, urlsafe base64.

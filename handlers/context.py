@@ -19,6 +19,7 @@ from services.anonymity import ConcernKeys
 from services.concerns import ConcernConfig
 from services.errors import DomainError
 from services.ratelimit import MinuteLimiter
+from services.reminders import ReminderConfig
 from services.reporting import ReportingSetup, RuleBroken
 
 
@@ -39,6 +40,7 @@ class BotData:
     channel: str
     reporting: ReportingSetup
     concerns: ConcernSetup
+    reminders: ReminderConfig
     clock: Callable[[], datetime]  # aware UTC now; tests move it
 
 

@@ -450,7 +450,11 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
     p = views.PREFIX
     s = views.SHORT.replace("!", r"\!")
     return ConversationHandler(
-        entry_points=[CommandHandler("baocao", start, filters=private)],
+        entry_points=[
+            CommandHandler("baocao", start, filters=private),
+            # The button of a reminder: straight to that unit and month.
+            CallbackQueryHandler(period_chosen, pattern=f"^{p}:open:"),
+        ],
         states={
             Report.CHOOSING_UNIT: [
                 CallbackQueryHandler(unit_chosen, pattern=f"^{p}:unit:"),

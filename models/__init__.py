@@ -11,6 +11,7 @@ from models.concerns import (
     LimitPurpose,
 )
 from models.org import NodeKind, OrgNode, Ownership, ReportingUnit, UnitKind
+from models.outbox import OutboxMessage, OutboxStatus
 from models.people import ChannelAccount, CodeAttempt, Invite, Person, Role, RoleAssignment
 from models.reporting import (
     ConversationState,
@@ -38,6 +39,8 @@ __all__ = [
     "LimitPurpose",
     "NodeKind",
     "OrgNode",
+    "OutboxMessage",
+    "OutboxStatus",
     "Ownership",
     "Person",
     "Report",

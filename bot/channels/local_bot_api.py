@@ -61,6 +61,9 @@ class LocalBotApi(BaseRequest):
     # Sees every call with the answer it got (a sent message carries its new message_id).
     on_call: Callable[[ApiCall, Any], None] | None = None
     calls: list[ApiCall] = field(default_factory=list)
+    # Tests: answers to give instead of success, per chat id, consumed in order:
+    # (HTTP status, description, parameters) — e.g. (429, "Too Many Requests", {"retry_after": 5})
+    failures: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -80,6 +83,7 @@ class LocalBotApi(BaseRequest):
             for c in self.calls
             if c.method in SENDING_METHODS - {"sendChatAction"}
             and (chat_id is None or c.chat_id == str(chat_id))
+            and not (isinstance(c.result, dict) and "error" in c.result)
         ]
 
     def clear(self) -> None:
@@ -98,6 +102,18 @@ class LocalBotApi(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         call = ApiCall(api_method, params)
+        queued = self.failures.get(str(params.get("chat_id", "")))
+        if queued and api_method in SENDING_METHODS:
+            status, description, parameters = queued.pop(0)
+            call.result = {"error": status}
+            self.calls.append(call)
+            body = {
+                "ok": False,
+                "error_code": status,
+                "description": description,
+                "parameters": parameters,
+            }
+            return status, json.dumps(body).encode()
         self.calls.append(call)
         result = call.result = self._answer(api_method, params)
         if self.on_call:

@@ -47,6 +47,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         app_secret=SecretStr(TEST_SECRET),
         bot_username="test_bot",
+        scheduler_enabled=False,  # tests run the jobs by hand, on the test's clock
         **{name.lower(): value for name, value in concern_key_env().items()},
     )
 

@@ -1,0 +1,275 @@
+"""Reminder jobs: plan what is due into the outbox, and drain the outbox through the Bot API.
+
+Both run on PTB's JobQueue. Planning is idempotent (services/reminders.py + outbox keys), and the
+sender is the only place that talks to the Bot API for scheduled messages: it waits out
+RetryAfter, marks a recipient who blocked the bot unreachable and tells the admins, and retries
+network errors later. A message claimed but not confirmed when the process died is sent again
+after a restart (at most the batch in flight); none is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.ext import Application
+
+from bot.i18n import day, tr
+from handlers.context import BotContext, BotData
+from models import ChannelAccount, OutboxStatus, Person, Report, Role, RoleAssignment
+from services import outbox, reminders
+from services.outbox import Outgoing
+
+SEND_BATCH = 30  # about one second of Telegram's bulk limit
+MAX_ATTEMPTS = 8
+
+
+def _when(days_left: int, lang: str) -> str:
+    if days_left > 0:
+        return tr(lang, "{days} days left", days=days_left)
+    if days_left == 0:
+        return tr(lang, "due today")
+    return tr(lang, "overdue by {days} days", days=-days_left)
+
+
+def render(
+    due: list[reminders.ReminderDue], escalations: list[reminders.EscalationDue]
+) -> list[Outgoing]:
+    items = []
+    for r in due:
+        lang = r.recipient.language
+        text = tr(
+            lang,
+            "⏰ Reminder: {unit} has not sent its report for {period}. Due {due} ({when}).",
+            unit=r.unit_name,
+            period=r.period.label(lang),
+            due=day(r.due, lang),
+            when=_when(r.days_left, lang),
+        )
+        button = {
+            "text": tr(lang, "📝 Report now"),
+            "callback_data": f"rpt:v1:open:{r.unit_id}:{r.period.key}",
+        }
+        items.append(
+            Outgoing(
+                idempotency_key=f"reminder:{r.recipient.person_id}:{r.unit_id}:{r.period.key}:{r.stage}",
+                kind="reminder",
+                person_id=r.recipient.person_id,
+                channel=r.recipient.channel,
+                chat_id=r.recipient.chat_id,
+                text=text,
+                buttons=[[button]],
+                reporting_unit_id=r.unit_id,
+                period=r.period.key,
+                not_before=r.not_before,
+            )
+        )
+    for e in escalations:
+        lang = e.recipient.language
+        text = tr(
+            lang,
+            "⚠️ {zone}: {count} units have not sent their report for {period} (due {due}):\n{units}",
+            zone=e.zone_name,
+            count=len(e.missing),
+            period=e.period.label(lang),
+            due=day(e.due, lang),
+            units="\n".join(f"• {name}" for name in e.missing),
+        )
+        items.append(
+            Outgoing(
+                idempotency_key=f"escalation:{e.recipient.person_id}:{e.period.key}",
+                kind="escalation",
+                person_id=e.recipient.person_id,
+                channel=e.recipient.channel,
+                chat_id=e.recipient.chat_id,
+                text=text,
+                period=e.period.key,
+                not_before=e.not_before,
+            )
+        )
+    return items
+
+
+async def plan_tick(context: BotContext) -> int:
+    """Put what is due now into the outbox; the number of new messages."""
+    data = context.bot_data
+    now = data.clock()
+    async with data.uow() as session:
+        due, escalations = await reminders.plan(
+            session, data.reporting, data.reminders, now, data.channel
+        )
+        return await outbox.enqueue(session, render(due, escalations), now)
+
+
+@dataclass
+class Drained:
+    sent: int = 0
+    skipped: int = 0
+    retried: int = 0
+    unreachable: int = 0
+    failed: int = 0
+
+
+async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drained:
+    """Send one batch of due messages. ``bot`` is the Application's bot (rate-limited)."""
+    from telegram import Bot
+
+    assert isinstance(bot, Bot)
+    result = Drained()
+    now = data.clock()
+    async with data.uow() as session:
+        batch = await outbox.claim(session, now, limit)
+    for message in batch:
+        async with data.uow() as session:
+            if message.kind == "reminder" and await _reported(session, message):
+                await outbox.mark(session, message.id, OutboxStatus.SKIPPED, data.clock())
+                result.skipped += 1
+                continue
+            markup = None
+            if message.buttons:
+                markup = InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(b["text"], callback_data=b["callback_data"])
+                            for b in row
+                        ]
+                        for row in message.buttons
+                    ]
+                )
+            try:
+                await bot.send_message(message.chat_id, message.text, reply_markup=markup)
+            except RetryAfter as wait:
+                delay = _retry_delay(wait)
+                await outbox.mark(
+                    session,
+                    message.id,
+                    OutboxStatus.PENDING,
+                    data.clock(),
+                    error="429",
+                    retry_in=delay,
+                )
+                result.retried += 1
+            except Forbidden:
+                await outbox.mark(
+                    session, message.id, OutboxStatus.UNREACHABLE, data.clock(), error="blocked"
+                )
+                await _unreachable(session, data, message.channel, message.chat_id)
+                result.unreachable += 1
+            except BadRequest as error:
+                await outbox.mark(
+                    session, message.id, OutboxStatus.FAILED, data.clock(), error=str(error)
+                )
+                result.failed += 1
+            except NetworkError as error:  # includes TimedOut: try again later
+                give_up = message.attempts >= MAX_ATTEMPTS
+                await outbox.mark(
+                    session,
+                    message.id,
+                    OutboxStatus.FAILED,
+                    data.clock(),
+                    error=str(error),
+                    retry_in=None if give_up else timedelta(seconds=30 * message.attempts),
+                )
+                result.failed += give_up
+                result.retried += not give_up
+            else:
+                await outbox.mark(session, message.id, OutboxStatus.SENT, data.clock())
+                result.sent += 1
+    return result
+
+
+def _retry_delay(wait: RetryAfter) -> timedelta:
+    # PTB 22 warns that retry_after becomes a timedelta; read it without tripping the warning.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seconds = wait.retry_after
+    return seconds if isinstance(seconds, timedelta) else timedelta(seconds=seconds)
+
+
+async def _reported(session: object, message: object) -> bool:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from models import OutboxMessage
+
+    assert isinstance(session, AsyncSession) and isinstance(message, OutboxMessage)
+    found = await session.scalar(
+        select(Report.id).where(
+            Report.reporting_unit_id == message.reporting_unit_id,
+            Report.period == message.period,
+        )
+    )
+    return found is not None
+
+
+async def _unreachable(session: object, data: BotData, channel: str, chat_id: str) -> None:
+    """Mark the account unreachable and tell the admins (through the outbox, once)."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    assert isinstance(session, AsyncSession)
+    account = await session.scalar(
+        select(ChannelAccount).where(
+            ChannelAccount.channel == channel, ChannelAccount.chat_id == chat_id
+        )
+    )
+    if account is None:
+        return
+    await session.execute(
+        update(ChannelAccount).where(ChannelAccount.id == account.id).values(reachable=False)
+    )
+    person = await session.get(Person, account.person_id)
+    await session.commit()
+    admins = await session.execute(
+        select(Person.id, Person.language, ChannelAccount.chat_id)
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+        .where(
+            RoleAssignment.role == Role.ADMIN,
+            RoleAssignment.revoked_at.is_(None),
+            ChannelAccount.channel == channel,
+            ChannelAccount.reachable.is_(True),
+        )
+    )
+    name = person.display_name if person else "?"
+    await outbox.enqueue(
+        session,
+        [
+            Outgoing(
+                idempotency_key=f"unreachable:{account.id}:{admin_id}",
+                kind="admin",
+                person_id=admin_id,
+                channel=channel,
+                chat_id=str(admin_chat),
+                text=tr(
+                    lang,
+                    "{name} has blocked the bot: reminders and digests no longer reach "
+                    "them. Please contact them another way.",
+                    name=name,
+                ),
+            )
+            for admin_id, lang, admin_chat in admins.all()
+        ],
+        data.clock(),
+    )
+
+
+async def drain_tick(context: BotContext) -> None:
+    await drain(context.bot_data, context.bot)
+
+
+async def recover_on_start(application: Application) -> None:  # type: ignore[type-arg]
+    """Messages claimed by a process that died go back to the queue."""
+    async with application.bot_data.uow() as session:
+        await outbox.recover(session)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    queue = application.job_queue
+    if queue is None or not application.bot_data.settings.scheduler_enabled:
+        return
+    queue.run_repeating(plan_tick, interval=60, first=5, name="reminders-plan")
+    queue.run_repeating(drain_tick, interval=2, first=3, name="outbox-drain")

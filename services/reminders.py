@@ -1,0 +1,261 @@
+"""Who must be reminded now, and which zone officers must hear of units still missing.
+
+Planning is a pure function of the database and the moment: run it twice, after a restart or
+after hours of downtime, and it names the same (person, unit, period, stage) again; the outbox's
+idempotency key turns that into exactly one message. Only the stage whose time has come and
+whose successor has not is planned: a reminder missed during downtime is still sent while it is
+relevant, never a pile of stale ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from grassroots_config import DEFAULT_CONFIG_DIR
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    ChannelAccount,
+    NodeKind,
+    OrgNode,
+    Person,
+    Report,
+    ReportingUnit,
+    Role,
+    RoleAssignment,
+    UnitKind,
+)
+from services.indicators import load_yaml_model
+from services.periods import Period, due_date, open_periods
+from services.reporting import ReportingSetup, local_date
+
+ZONE_KINDS = (NodeKind.INDUSTRIAL_ZONE, NodeKind.ECONOMIC_ZONE, NodeKind.DISTRICT)
+
+
+def _as_time(value: Any) -> Any:
+    # YAML reads an unquoted 08:00 as a number of minutes (sexagesimal): turn it back.
+    if isinstance(value, int):
+        return time(value // 60, value % 60)
+    return value
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str = Field(pattern=r"^[a-z0-9+\-]{1,12}$")
+    days: int = Field(ge=-31, le=31)
+    at: time
+
+    _at = field_validator("at", mode="before")(_as_time)
+
+
+class QuietHours(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: time
+    end: time
+
+    _times = field_validator("start", "end", mode="before")(_as_time)
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end  # across midnight
+
+
+class ReminderConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    stages: tuple[Stage, ...] = Field(min_length=1)
+    escalation: Stage
+    quiet_hours: QuietHours
+
+
+def load_reminder_config(path: Path = DEFAULT_CONFIG_DIR / "reminders.yaml") -> ReminderConfig:
+    return load_yaml_model(path, ReminderConfig)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    channel: str
+    chat_id: str
+    language: str
+
+
+@dataclass(frozen=True)
+class ReminderDue:
+    recipient: Recipient
+    unit_id: int
+    unit_name: str
+    period: Period
+    stage: str
+    due: date
+    days_left: int  # negative: overdue by that many days
+    not_before: datetime  # after the quiet hours when planned inside them
+
+
+@dataclass(frozen=True)
+class EscalationDue:
+    recipient: Recipient
+    zone_name: str
+    period: Period
+    due: date
+    missing: tuple[str, ...]  # unit names
+    not_before: datetime
+
+
+def _moment(day: date, at: time, setup: ReportingSetup) -> datetime:
+    return datetime.combine(day, at, tzinfo=setup.zone)
+
+
+def current_stage(
+    period: Period, config: ReminderConfig, setup: ReportingSetup, now: datetime
+) -> Stage | None:
+    """The stage whose time has come and whose successor's has not, for this period."""
+    due = due_date(period, setup.calendar)
+    ladder = sorted((*config.stages, config.escalation), key=lambda s: (s.days, s.at))
+    for index, stage in enumerate(ladder):
+        starts = _moment(due + timedelta(days=stage.days), stage.at, setup)
+        following = ladder[index + 1] if index + 1 < len(ladder) else None
+        ends = (
+            _moment(due + timedelta(days=following.days), following.at, setup)
+            if following
+            else starts + timedelta(days=1)
+        )
+        if starts <= now < ends:
+            return stage
+    return None
+
+
+def not_before(now: datetime, config: ReminderConfig, setup: ReportingSetup) -> datetime:
+    """Now, or the end of the quiet hours if now is inside them."""
+    local = now.astimezone(setup.zone)
+    if not config.quiet_hours.contains(local.time()):
+        return now
+    end_day = local.date() if local.time() < config.quiet_hours.end else local.date() + timedelta(1)
+    return _moment(end_day, config.quiet_hours.end, setup)
+
+
+async def _missing_units(
+    session: AsyncSession, period: Period, kinds: list[UnitKind]
+) -> list[tuple[ReportingUnit, OrgNode]]:
+    reported = select(Report.reporting_unit_id).where(Report.period == period.key)
+    rows = await session.execute(
+        select(ReportingUnit, OrgNode)
+        .join(OrgNode, OrgNode.id == ReportingUnit.org_node_id)
+        .where(
+            ReportingUnit.active.is_(True),
+            ReportingUnit.kind.in_(kinds),
+            ReportingUnit.id.not_in(reported),
+        )
+        .order_by(ReportingUnit.name)
+    )
+    return [(unit, node) for unit, node in rows.all()]
+
+
+async def _officers(
+    session: AsyncSession, unit_ids: list[int], channel: str
+) -> dict[int, list[Recipient]]:
+    if not unit_ids:
+        return {}
+    rows = await session.execute(
+        select(RoleAssignment.reporting_unit_id, Person.id, Person.language, ChannelAccount.chat_id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+        .where(
+            RoleAssignment.reporting_unit_id.in_(unit_ids),
+            RoleAssignment.role == Role.OFFICER,
+            RoleAssignment.revoked_at.is_(None),
+            Person.revoked_at.is_(None),
+            ChannelAccount.channel == channel,
+            ChannelAccount.reachable.is_(True),
+            ChannelAccount.chat_id.is_not(None),
+        )
+    )
+    found: dict[int, list[Recipient]] = {}
+    for unit_id, person_id, language, chat_id in rows.all():
+        found.setdefault(unit_id, []).append(Recipient(person_id, channel, chat_id, language))
+    return found
+
+
+async def plan(
+    session: AsyncSession,
+    setup: ReportingSetup,
+    config: ReminderConfig,
+    now: datetime,
+    channel: str,
+) -> tuple[list[ReminderDue], list[EscalationDue]]:
+    """Reminders to officers of units that have not reported, and escalations to zone officers,
+    due at ``now``."""
+    today = local_date(now, setup)
+    kinds = [s.unit_kind for s in setup.indicators.sets]
+    reminders: list[ReminderDue] = []
+    escalations: list[EscalationDue] = []
+    send_from = not_before(now, config, setup)
+    for period in open_periods(today, setup.calendar):
+        stage = current_stage(period, config, setup, now)
+        if stage is None:
+            continue
+        due = due_date(period, setup.calendar)
+        missing = await _missing_units(session, period, kinds)
+        if stage == config.escalation:
+            escalations += await _escalations(session, missing, period, due, channel, send_from)
+            continue
+        officers = await _officers(session, [u.id for u, _ in missing], channel)
+        for unit, _node in missing:
+            for recipient in officers.get(unit.id, []):
+                reminders.append(
+                    ReminderDue(
+                        recipient,
+                        unit.id,
+                        unit.name,
+                        period,
+                        stage.code,
+                        due,
+                        (due - today).days,
+                        send_from,
+                    )
+                )
+    return reminders, escalations
+
+
+async def _escalations(
+    session: AsyncSession,
+    missing: list[tuple[ReportingUnit, OrgNode]],
+    period: Period,
+    due: date,
+    channel: str,
+    send_from: datetime,
+) -> list[EscalationDue]:
+    zones = {
+        z.id: z for z in await session.scalars(select(OrgNode).where(OrgNode.kind.in_(ZONE_KINDS)))
+    }
+    by_zone: dict[int, list[str]] = {}
+    for unit, node in missing:
+        if unit.kind is UnitKind.ZONE_UNION:
+            continue
+        ancestors = [int(part) for part in node.path.strip("/").split("/") if part]
+        zone_id = next((a for a in reversed(ancestors) if a in zones), None)
+        if zone_id is not None:
+            by_zone.setdefault(zone_id, []).append(unit.name)
+    zone_unions = {
+        u.org_node_id: u
+        for u in await session.scalars(
+            select(ReportingUnit).where(
+                ReportingUnit.kind == UnitKind.ZONE_UNION,
+                ReportingUnit.org_node_id.in_(list(by_zone)),
+            )
+        )
+    }
+    officers = await _officers(session, [u.id for u in zone_unions.values()], channel)
+    result = []
+    for zone_id, names in by_zone.items():
+        union = zone_unions.get(zone_id)
+        for recipient in officers.get(union.id, []) if union else []:
+            result.append(
+                EscalationDue(recipient, zones[zone_id].name, period, due, tuple(names), send_from)
+            )
+    return result
