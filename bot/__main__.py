@@ -9,7 +9,7 @@ from typing import TextIO
 
 from telegram import Update
 
-from bot.app import build_application, load_reporting_setup, publish_commands
+from bot.app import build_application, load_reporting_setup, on_start
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import tr
 from bot.logging_setup import configure
@@ -45,7 +45,7 @@ async def run_console(
             )
     chat = make_console(settings, uow, reporting_setup, out=out)
     async with chat.application:
-        await publish_commands(chat.application)  # post_init only runs under run_polling
+        await on_start(chat.application)  # post_init only runs under run_polling
         await chat.application.start()
         try:
             await chat.run(source)

@@ -93,7 +93,7 @@ def build_application(
         )
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-    application = builder.post_init(publish_commands).build()
+    application = builder.post_init(on_start).build()
 
     data: BotData = application.bot_data
     data.settings = settings
@@ -122,6 +122,13 @@ def build_application(
     concern_jobs.register(application)
     reminder_jobs.register(application)
     return application
+
+
+async def on_start(application: Application) -> None:  # type: ignore[type-arg]
+    """Before polling: the command menu, and messages a dead process had claimed back in the
+    outbox queue."""
+    await publish_commands(application)
+    await reminder_jobs.recover_on_start(application)
 
 
 async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
