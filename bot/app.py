@@ -29,6 +29,7 @@ from models import utcnow
 from models.db import UnitOfWork
 from scheduler import concern_jobs
 from scheduler import reminders as reminder_jobs
+from scheduler.leader import Leadership
 from services.anonymity import ConcernKeys
 from services.concerns import load_concern_config
 from services.indicators import load_indicator_config
@@ -105,6 +106,7 @@ def build_application(
         (settings.config_dir or DEFAULT_CONFIG_DIR) / "reminders.yaml"
     )
     data.clock = clock
+    data.leadership = Leadership(settings.database_url)
 
     for handler in common.guards():
         application.add_handler(handler, group=-1)

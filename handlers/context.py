@@ -14,6 +14,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 from bot.config import Settings
 from bot.i18n import day, moment, normalize_language, number, tr
 from models.db import UnitOfWork
+from scheduler.leader import Leadership
 from services.access import Identity, Viewer
 from services.anonymity import ConcernKeys
 from services.concerns import ConcernConfig
@@ -41,6 +42,7 @@ class BotData:
     reporting: ReportingSetup
     concerns: ConcernSetup
     reminders: ReminderConfig
+    leadership: Leadership  # only the leading instance runs scheduled jobs
     clock: Callable[[], datetime]  # aware UTC now; tests move it
 
 

@@ -19,6 +19,8 @@ from services import access, concerns
 async def announce_new_concerns(context: BotContext) -> None:
     """Tell each officer how many new (or escalated) cases wait, then mark them announced."""
     data = context.bot_data
+    if not data.leadership.is_leader:
+        return
     async with data.uow() as session:
         notices = await concerns.pending_notices(session)
         targets = await access.chat_targets(session, [n.person_id for n in notices], data.channel)
@@ -55,6 +57,8 @@ async def announce_new_concerns(context: BotContext) -> None:
 async def escalate_overdue(context: BotContext) -> None:
     """Cases nobody answered in time go to the zone union by themselves."""
     data = context.bot_data
+    if not data.leadership.is_leader:
+        return
     today = data.clock().astimezone(data.settings.zone).date()
     async with data.uow() as session:
         await concerns.escalate_overdue(session, today, config=data.concerns.config)

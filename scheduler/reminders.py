@@ -96,6 +96,8 @@ def render(
 async def plan_tick(context: BotContext) -> int:
     """Put what is due now into the outbox; the number of new messages."""
     data = context.bot_data
+    if not data.leadership.is_leader:
+        return 0
     now = data.clock()
     async with data.uow() as session:
         due, escalations = await reminders.plan(
@@ -258,7 +260,13 @@ async def _unreachable(session: object, data: BotData, channel: str, chat_id: st
 
 
 async def drain_tick(context: BotContext) -> None:
-    await drain(context.bot_data, context.bot)
+    if context.bot_data.leadership.is_leader:
+        await drain(context.bot_data, context.bot)
+
+
+async def leadership_tick(context: BotContext) -> None:
+    """Keep the lead, or take it when the leader is gone (a standby within seconds)."""
+    await context.bot_data.leadership.try_acquire()
 
 
 async def recover_on_start(application: Application) -> None:  # type: ignore[type-arg]
@@ -271,5 +279,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     queue = application.job_queue
     if queue is None or not application.bot_data.settings.scheduler_enabled:
         return
+    queue.run_repeating(leadership_tick, interval=5, first=0, name="scheduler-leadership")
     queue.run_repeating(plan_tick, interval=60, first=5, name="reminders-plan")
     queue.run_repeating(drain_tick, interval=2, first=3, name="outbox-drain")
