@@ -40,7 +40,8 @@ async def run_console(
                 print(f"    {code}  →  {tr(lang, ROLE_LABELS[role], scope=scope)}", file=out)
             print(
                 "• Thử gửi tâm tư: /as worker, /tamtu, mã doanh nghiệp "
-                f"{seeded.officer_enterprise}; cán bộ mẫu đọc và trả lời: /as officer, /hopthu",
+                f"{seeded.officer_enterprise}; cán bộ mẫu đọc và trả lời sau đợt thông báo: "
+                "/as officer, #notices, /hopthu",
                 file=out,
             )
     chat = make_console(settings, uow, reporting_setup, out=out)

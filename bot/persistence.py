@@ -27,8 +27,11 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Any]):
         # A short interval: the state written at most a second late is all a crash can lose, and
         # the draft itself is already in the database by then.
         super().__init__(
+            # user_data/chat_data "stored" (by the no-op methods below) only so that PTB
+            # empties its sets of user and chat ids at each flush; with False it keeps every
+            # id that ever wrote to the bot in memory for the life of the process.
             store_data=PersistenceInput(
-                bot_data=False, chat_data=False, user_data=False, callback_data=False
+                bot_data=False, chat_data=True, user_data=True, callback_data=False
             ),
             update_interval=update_interval,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from telegram import Update
 from telegram.ext import (
@@ -128,7 +129,12 @@ async def unknown_message(update: Update, context: BotContext) -> None:
 
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure without the update (it may carry a worker's identity) and apologise."""
-    log.error("handler failed on %s", type(update).__name__, exc_info=context.error)
+    # Where it failed and what kind of error, never its message or locals: a database error's
+    # message can carry the values of a worker's row (PostgreSQL's DETAIL, for one).
+    error = context.error
+    frames = traceback.extract_tb(error.__traceback__) if error is not None else []
+    where = " < ".join(f"{f.name}:{f.lineno}" for f in reversed(frames[-6:]))
+    log.error("handler failed: %s at %s", type(error).__name__, where)
     if isinstance(update, Update) and update.effective_chat is not None:
         if update.effective_chat.type == update.effective_chat.PRIVATE:
             lang = language_of(context, None) if context.user_data is not None else "vi"

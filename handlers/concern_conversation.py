@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import day, tr
+from bot.texts import split_text
 from handlers.context import BotContext, describe, keyboard, language_of, say, show
 from services import concerns
 from services.concerns import STATUS_LABELS, CaseStatus
@@ -333,7 +334,8 @@ async def check(update: Update, context: BotContext) -> None:
         except DomainError as refusal:
             await show(update, describe(lang, refusal, None))
             return
-    await show(update, render_status(status, context, lang))
+    for part in split_text(render_status(status, context, lang)):
+        await show(update, part)
 
 
 def render_status(status: CaseStatus, context: BotContext, lang: str) -> str:

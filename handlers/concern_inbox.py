@@ -7,6 +7,7 @@ enterprise (or its zone, for escalated cases): callback data only names the case
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from enum import IntEnum
 
@@ -20,6 +21,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import day, tr
+from bot.texts import split_text
 from handlers.context import BotContext, describe, identity_of, keyboard, language_of, say, show
 from models.concerns import ConcernStatus
 from services import access, concerns
@@ -42,7 +44,7 @@ def _today(context: BotContext) -> date:
 
 def render_case(
     case: InboxCase, context: BotContext, lang: str
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, InlineKeyboardMarkup | None]:
     category = context.bot_data.concerns.config.category(case.category)
     head = f"📩 {case.case_code} · {day(case.created_on, lang)} · " + (
         category.label.get(lang) if category else case.category
@@ -65,6 +67,9 @@ def render_case(
             ),
             reply.text,
         ]
+    if case.escalated_to is not None and not case.as_zone:
+        # Passed above: only the zone union acts on it now; the enterprise union can read it.
+        return "\n".join(lines), None
     rows = [
         [(tr(lang, "✍️ Answer"), f"{PREFIX}:reply:{case.concern_id}")],
         [
@@ -72,7 +77,7 @@ def render_case(
             (tr(lang, "Close"), f"{PREFIX}:st:{case.concern_id}:closed"),
         ],
     ]
-    if not case.as_zone and case.escalated_to is None:
+    if not case.as_zone:
         rows.append([(tr(lang, "⬆️ Pass on to the zone union"), f"{PREFIX}:esc:{case.concern_id}")])
     return "\n".join(lines), keyboard(*rows)
 
@@ -100,7 +105,10 @@ async def inbox(update: Update, context: BotContext) -> int:
     await say(update, lang, "{count} open concerns:", count=len(cases))
     for case in cases[:SHOWN_AT_ONCE]:
         text, markup = render_case(case, context, lang)
-        await show(update, text, markup)
+        *before, last = split_text(text)  # a case and its answers can exceed one message
+        for part in before:
+            await show(update, part)
+        await show(update, last, markup)
     if len(cases) > SHOWN_AT_ONCE:
         await say(
             update,
@@ -171,35 +179,41 @@ async def reply_written(update: Update, context: BotContext) -> int:
         except DomainError as refusal:
             await show(update, describe(lang, refusal, context.bot_data.settings.zone))
             return END
-    pushed = False
-    target = result.push_chat_id(setup.keys)
-    if target is not None:
-        worker_lang = context.bot_data.settings.default_language
-        await context.bot.send_message(
-            target,
-            tr(
-                worker_lang,
-                "The union answered your concern {case}:\n\n{text}\n\n— {organisation}",
-                case=result.case_code,
-                text=result.reply.text,
-                organisation=result.reply.signed_as,
-            ),
-        )
-        pushed = True
+    await _push(context, result)
+    # The same words whether or not the worker asked for pushed answers: the officer must not
+    # learn who opted in, or who blocked the bot.
     await say(
-        update,
-        lang,
-        "Answer sent, signed “{organisation}”.{pushed}",
-        organisation=result.reply.signed_as,
-        pushed=" " + tr(lang, "The worker gets it in their chat.") if pushed else "",
+        update, lang, "Answer sent, signed “{organisation}”.", organisation=result.reply.signed_as
     )
     return END
+
+
+async def _push(context: BotContext, result: concerns.ReplyResult) -> None:
+    """Deliver the answer to a worker who asked for it. The answer is already stored: a failure
+    here (blocked bot, keys rotated without a reseal) only means /kiemtra is the way to read it."""
+    try:
+        target = result.push_chat_id(context.bot_data.concerns.keys)
+        if target is None:
+            return
+        worker_lang = context.bot_data.settings.default_language
+        text = tr(
+            worker_lang,
+            "The union answered your concern {case}:\n\n{text}\n\n— {organisation}",
+            case=result.case_code,
+            text=result.reply.text,
+            organisation=result.reply.signed_as,
+        )
+        for part in split_text(text):
+            await context.bot.send_message(target, part)
+    except Exception:  # nothing about it may reach the officer, or the log's details
+        logging.getLogger(__name__).warning("a pushed answer could not be delivered")
 
 
 async def status_button(update: Update, context: BotContext) -> None:
     """Being handled / Close."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    _, _, _, concern_id, status = update.callback_query.data.split(":")
+    parts = update.callback_query.data.split(":")
+    concern_id, status = (parts[3], parts[4]) if len(parts) == 5 else ("", "")
     identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
         viewer = await access.identify(session, identity.channel, identity.external_id)

@@ -25,7 +25,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, **{"pool_size": 10, "max_overflow": 20, **kwargs}
+            url,
+            connect_args={"timeout": 30},
+            # Parameters never appear in exception messages, hence never in an error log.
+            hide_parameters=True,
+            **{"pool_size": 10, "max_overflow": 20, **kwargs},
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -41,7 +45,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     # Room for the updates in flight plus the persistence flush and the scheduler's jobs.
     return create_async_engine(
-        url, pool_pre_ping=True, **{"pool_size": 10, "max_overflow": 20, **kwargs}
+        url,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        **{"pool_size": 10, "max_overflow": 20, **kwargs},
     )
 
 

@@ -7,13 +7,17 @@ it was written. Each says how many new cases wait per enterprise, nothing more.
 
 from __future__ import annotations
 
+import logging
 from datetime import time
 
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.i18n import tr
 from handlers.context import BotContext
 from services import access, concerns
+
+log = logging.getLogger(__name__)
 
 
 async def announce_new_concerns(context: BotContext) -> None:
@@ -41,17 +45,26 @@ async def announce_new_concerns(context: BotContext) -> None:
                 )
                 for line in notice.lines
             ]
-            await context.bot.send_message(
-                target.chat_id,
-                tr(
-                    lang,
-                    "Workers' concerns are waiting:\n{lines}\n\nType /hopthu to read and "
-                    "answer them.",
-                    lines="\n".join(lines),
-                ),
-            )
+            try:
+                await context.bot.send_message(
+                    target.chat_id,
+                    tr(
+                        lang,
+                        "Workers' concerns are waiting:\n{lines}\n\nType /hopthu to read and "
+                        "answer them.",
+                        lines="\n".join(lines),
+                    ),
+                )
+            except TelegramError:
+                # One unreachable officer must not stop the others' notices; the cases are
+                # released below anyway and wait in /hopthu.
+                log.warning("a concern notice could not be delivered")
+                continue
             announced.update(notice.concern_ids)
         await concerns.mark_notified(session, announced)
+        # Every pending case becomes visible in /hopthu now, not before: officers learn of new
+        # cases only at these times of day.
+        await concerns.release_pending(session)
 
 
 async def escalate_overdue(context: BotContext) -> None:

@@ -546,6 +546,10 @@ async def submit_concern(
     if await _take(session, LimitPurpose.CONCERNS, subject, today, config.concerns_per_day) is None:
         await session.rollback()
         raise TooManyConcerns(limit=config.concerns_per_day)
+    # Committed on its own: written in the concern's transaction, the counter row (whose subject
+    # a holder of APP_SECRET can compute) would carry the same PostgreSQL transaction id as the
+    # case. A failure below costs the worker one of the day's submissions, never a lost limit.
+    await session.commit()
     concern_id = new_id()
     session.add(
         Concern(
@@ -717,12 +721,13 @@ async def _unions_of(session: AsyncSession, person_id: int) -> _Unions:
 
 
 def _signature(unions: _Unions, concern: Concern) -> str | None:
-    """The organisation in whose name this person acts on this case, or None: not theirs."""
-    if concern.enterprise_id in unions.enterprises:
-        return unions.enterprises[concern.enterprise_id]
+    """The organisation in whose name this person acts on this case, or None: not theirs.
+
+    Once escalated, only the zone union acts: the enterprise's union must not be able to close
+    (bury) a case that was passed above it."""
     if concern.escalated_to_node_id is not None:
         return unions.zones.get(concern.escalated_to_node_id)
-    return None
+    return unions.enterprises.get(concern.enterprise_id)
 
 
 def _overdue(concern: Concern, today: date, config: ConcernConfig) -> bool:
@@ -795,7 +800,13 @@ async def inbox(
         scope.append(Concern.escalated_to_node_id.in_(unions.zones))
     if not scope:
         return []
-    statement = select(Concern).where(or_(*scope)).order_by(Concern.created_on, Concern.case_code)
+    # Only cases a batch has released (``notified``): seeing one the moment it arrives would
+    # tell an officer who was on their phone at that minute.
+    statement = (
+        select(Concern)
+        .where(or_(*scope), Concern.notified.is_(True))
+        .order_by(Concern.created_on, Concern.case_code)
+    )
     if not include_closed:
         statement = statement.where(Concern.status != ConcernStatus.CLOSED)
     concerns = (await session.scalars(statement)).all()
@@ -805,7 +816,7 @@ async def inbox(
 async def _officer_case(
     session: AsyncSession, person_id: int, concern_id: str, *, lock: bool = False
 ) -> tuple[Concern, _Unions, str]:
-    statement = select(Concern).where(Concern.id == concern_id)
+    statement = select(Concern).where(Concern.id == concern_id, Concern.notified.is_(True))
     concern = await session.scalar(statement.with_for_update() if lock else statement)
     if concern is None:
         raise CaseNotFound()
@@ -1014,6 +1025,16 @@ async def pending_notices(session: AsyncSession) -> list[PendingNotice]:
     ]
 
 
+async def release_pending(session: AsyncSession) -> int:
+    """Make every case not yet released visible to its officers (run by each notice batch,
+    whether or not a notice reached anyone). Commits."""
+    result = await session.execute(
+        update(Concern).where(Concern.notified.is_(False)).values(notified=True)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def mark_notified(session: AsyncSession, concern_ids: Collection[str]) -> None:
     """The batch notice about these cases went out. Commits."""
     chunk = list(concern_ids)
@@ -1033,7 +1054,11 @@ async def escalate_overdue(
     concerns = (
         await session.scalars(
             select(Concern)
-            .where(Concern.status.in_(OPEN_STATUSES), Concern.created_on <= cutoff)
+            .where(
+                Concern.status.in_(OPEN_STATUSES),
+                Concern.created_on <= cutoff,
+                Concern.escalated_to_node_id.is_(None),  # once is enough; the zone has it
+            )
             .order_by(Concern.id)
             .with_for_update()
         )

@@ -26,6 +26,13 @@ class MinuteLimiter:
 
     def hit(self, subject: str, minute: int) -> None:
         """Count one message of ``subject`` in ``minute`` (minutes since the epoch)."""
+        # Forget windows older than the previous minute: nothing keeps "when did this subject
+        # last write" longer than that. The dict is ordered by last use, oldest first.
+        while self._windows:
+            oldest = next(iter(self._windows))
+            if self._windows[oldest][0] >= minute - 1:
+                break
+            del self._windows[oldest]
         window, count = self._windows.pop(subject, (minute, 0))
         count = count + 1 if window == minute else 1
         self._windows[subject] = (minute, count)  # most recent last

@@ -28,8 +28,17 @@ Bảng điều khiển (console) — trò chuyện với bot như một người
   /as officer | officer2 | committee | admin | worker | new   đổi người dùng
   #sticker  #photo  #voice  #location                        gửi thử tin không phải chữ
   /group <tin nhắn>                                          gửi tin trong một nhóm chat
+  #notices                                                   chạy đợt thông báo tâm tư (như 08:00)
   /quit                                                      thoát
 Nút bấm hiện thành danh sách đánh số: gõ số (hoặc chữ trên nút) để chọn."""
+
+
+@dataclass
+class _JobContext:
+    """What a JobQueue callback reads from its context, for jobs run by hand."""
+
+    bot_data: Any
+    bot: Any
 
 
 @dataclass
@@ -75,6 +84,14 @@ class ConsoleChat:
             return False
         if line.startswith("/as"):
             self._switch(line.removeprefix("/as").strip())
+            return True
+        if line == "#notices":
+            # What the 08:00 and 14:00 job does: officers hear of new concerns, and see them.
+            from scheduler import concern_jobs
+
+            await self.application.bot_data.leadership.try_acquire()
+            context = _JobContext(self.application.bot_data, self.application.bot)
+            await concern_jobs.announce_new_concerns(context)  # type: ignore[arg-type]
             return True
         user = self.user
         data: dict[str, Any]

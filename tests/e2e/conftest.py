@@ -65,10 +65,20 @@ class Chat:
         await self.app.process_update(Update.de_json(data, self.app.bot))
         return [c for c in self.api.calls[before:] if c.method != "answerCallbackQuery"]
 
+    @staticmethod
+    def _to(calls: list[ApiCall], chat_id: object) -> str:
+        """What reached this chat (a push to another user is not part of the answer)."""
+        return "\n".join(
+            c.text
+            for c in calls
+            if c.chat_id == str(chat_id)
+            and not (isinstance(c.result, dict) and "error" in c.result)
+        )
+
     async def send(self, user: ChannelUser, text: str, **kwargs: Any) -> str:
-        """Send text; return everything the bot sent back, joined."""
+        """Send text; return everything the bot sent back to that chat, joined."""
         calls = await self.feed(self.updates.message(user, text, **kwargs))
-        return "\n".join(c.text for c in calls)
+        return self._to(calls, kwargs.get("chat_id", user.user_id))
 
     def last_with_buttons(self, user: ChannelUser) -> ApiCall:
         for call in reversed(self.api.sent(user.user_id)):
@@ -85,11 +95,11 @@ class Chat:
         calls = await self.feed(
             self.updates.callback(user, matches[0]["callback_data"], message_id=int(message_id))
         )
-        return "\n".join(c.text for c in calls)
+        return self._to(calls, user.user_id)
 
     async def callback(self, user: ChannelUser, data: str) -> str:
         calls = await self.feed(self.updates.callback(user, data))
-        return "\n".join(c.text for c in calls)
+        return self._to(calls, user.user_id)
 
 
 @dataclass
@@ -118,10 +128,12 @@ async def start_app(settings: Settings, uow: UnitOfWork, clock: Clock) -> Chat:
     await application.initialize()
     await publish_commands(application)
     await application.start()
+    await application.bot_data.leadership.try_acquire()  # jobs are driven by hand in tests
     return Chat(application, api)
 
 
 async def stop_app(chat: Chat) -> None:
+    await chat.app.bot_data.leadership.release()
     await chat.app.stop()
     await chat.app.shutdown()
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.channels.updates import ChannelUser
 from models import ReportingUnit, UnitKind, utcnow
 from models.base import Base
+from scheduler import concern_jobs
 from tests.e2e.conftest import Chat
 from tests.factories import Tree, make_person, make_tree
 
@@ -138,6 +139,8 @@ async def test_no_worker_is_identifiable_in_the_database_or_the_logs(
         assert "Chưa có trả lời" in await chat.send(worker, f"/kiemtra {receipt}")
         await chat.send(worker, "/kiemtra 0000 1111 2222")  # a wrong guess is counted too
 
+    context = type("Ctx", (), {"bot_data": chat.app.bot_data, "bot": chat.app.bot})
+    await concern_jobs.announce_new_concerns(context)  # type: ignore[arg-type]
     await chat.send(lan, "/hopthu")
     await chat.press(lan, "Trả lời")
     await chat.send(lan, "Công đoàn đã đề nghị công ty dừng việc trừ lương.")

@@ -44,6 +44,12 @@ async def lan_id(session: AsyncSession, tree: Tree, lan: ChannelUser) -> int:
     return await make_person(session, lan.user_id, "Nguyễn Thị Lan", units=(tree.union.id,))
 
 
+async def release(chat: Chat) -> None:
+    """The notice batch (08:00, 14:00): only then do officers see new cases in /hopthu."""
+    context = SimpleNamespace(bot_data=chat.app.bot_data, bot=chat.app.bot)
+    await concern_jobs.announce_new_concerns(context)  # type: ignore[arg-type]
+
+
 async def raise_concern(
     chat: Chat, worker: ChannelUser, text: str, *, code: str = "DN-01", push: bool = False
 ) -> str:
@@ -68,6 +74,7 @@ async def test_worker_sends_and_follows_up_officer_answers(
     assert "Trạng thái: Đã tiếp nhận" in status and "Chưa có trả lời" in status
     assert "Tiền tăng ca" not in status  # the receipt shows answers, not the worker's own text
 
+    await release(chat)
     inbox = await chat.send(lan, "/hopthu")
     assert "Tiền tăng ca tháng 10 chưa được trả." in inbox and "Tiền lương" in inbox
     assert re.search(r"\d{2}:\d{2}", inbox) is None  # the day, never the time
@@ -88,14 +95,16 @@ async def test_answers_are_pushed_only_to_workers_who_asked(
     await raise_concern(chat, worker, "Nhà vệ sinh xưởng 2 hỏng.", push=True)
     await raise_concern(chat, other, "Không có nước uống ca đêm.")
     chat.api.clear()
+    await release(chat)
     await chat.send(lan, "/hopthu")
     cases = {c.text: c for c in chat.api.sent(lan.user_id) if c.buttons}
-    for marker, expect_push in (("Nhà vệ sinh", True), ("nước uống", False)):
+    for marker in ("Nhà vệ sinh", "nước uống"):
         case = next(c for text, c in cases.items() if marker in text)
         answer = next(b for b in case.buttons if "Trả lời" in b["text"])
         await chat.callback(lan, answer["callback_data"])
         said = await chat.send(lan, "Đã báo ban giám đốc.")
-        assert ("nhận được trong cuộc trò chuyện" in said) is expect_push
+        # The officer reads the same words either way: whether the worker opted in is theirs.
+        assert said == "Đã gửi trả lời, ký tên “CĐCS Công ty May Hà Phong”."
     pushed = [c.text for c in chat.api.sent(worker.user_id) if "Công đoàn đã trả lời" in c.text]
     assert pushed and "Đã báo ban giám đốc." in pushed[0] and "Nguyễn Thị Lan" not in pushed[0]
     assert [c for c in chat.api.sent(other.user_id) if "Công đoàn đã trả lời" in c.text] == []
@@ -149,6 +158,7 @@ async def test_officer_text_is_cleaned_and_never_markup(
     chat: Chat, tree: Tree, worker: ChannelUser, lan: ChannelUser, lan_id: int
 ) -> None:
     await raise_concern(chat, worker, "<b>Gấp</b> *quản đốc*\u200b la\u202e mắng")
+    await release(chat)
     await chat.send(lan, "/hopthu")
     case = next(c for c in chat.api.sent(lan.user_id) if "Gấp" in c.text)
     assert "<b>Gấp</b> *quản đốc* la mắng" in case.text
@@ -195,7 +205,9 @@ async def test_officers_see_only_their_enterprises(
 ) -> None:
     await make_person(session, hung.user_id, "Trần Văn Hùng", units=(tree.other_union.id,))
     await raise_concern(chat, worker, "Bữa ăn ca thiếu rau.")
+    await release(chat)
     assert "Không có tâm tư nào đang chờ" in await chat.send(hung, "/hopthu")
+    await release(chat)
     await chat.send(lan, "/hopthu")
     reply_button = next(b for b in chat.last_with_buttons(lan).buttons if "Trả lời" in b["text"])
     refused = await chat.callback(hung, reply_button["callback_data"])
@@ -218,14 +230,18 @@ async def test_escalation_by_hand_and_when_overdue(
     assert zone_union is not None
     await make_person(session, hung.user_id, "Trần Văn Hùng", units=(zone_union,))
     await raise_concern(chat, worker, "Không được ký hợp đồng.")
+    await release(chat)
     assert "Không có tâm tư nào đang chờ" in await chat.send(hung, "/hopthu")
+    await release(chat)
     await chat.send(lan, "/hopthu")
     assert "Đã chuyển" in await chat.press(lan, "Chuyển lên")
+    await release(chat)
     assert "Không được ký hợp đồng." in await chat.send(hung, "/hopthu")
 
     await raise_concern(chat, worker, "Nhà trẻ đóng cửa sớm.")
     clock.set_local(2026, 12, 5)  # more than 7 days unanswered
     await concern_jobs.escalate_overdue(SimpleNamespace(bot_data=chat.app.bot_data))  # type: ignore[arg-type]
+    await release(chat)
     zone_inbox = await chat.send(hung, "/hopthu")
     assert "Nhà trẻ đóng cửa sớm." in zone_inbox and "QUÁ HẠN" in zone_inbox
 
@@ -249,3 +265,69 @@ async def test_new_case_notices_come_in_batches(
     assert "Công ty TNHH May Hà Phong: 2 mới" in notices[0].text and "/hopthu" in notices[0].text
     await concern_jobs.announce_new_concerns(context)  # type: ignore[arg-type]
     assert len(chat.api.sent(lan.user_id)) == 1  # announced once
+
+
+async def test_officers_see_new_cases_only_after_the_batch(
+    chat: Chat, tree: Tree, worker: ChannelUser, lan: ChannelUser, lan_id: int
+) -> None:
+    await raise_concern(chat, worker, "Nước uống ca đêm không đủ.")
+    assert "Không có tâm tư nào đang chờ" in await chat.send(lan, "/hopthu")
+    await release(chat)
+    assert "Nước uống ca đêm không đủ." in await chat.send(lan, "/hopthu")
+
+
+async def test_after_escalation_only_the_zone_acts_and_it_is_not_escalated_again(
+    chat: Chat,
+    session: AsyncSession,
+    tree: Tree,
+    worker: ChannelUser,
+    lan: ChannelUser,
+    lan_id: int,
+    hung: ChannelUser,
+    clock: Clock,
+) -> None:
+    zone_union = await session.scalar(
+        select(ReportingUnit.id).where(ReportingUnit.kind == UnitKind.ZONE_UNION)
+    )
+    assert zone_union is not None
+    await make_person(session, hung.user_id, "Trần Văn Hùng", units=(zone_union,))
+    await raise_concern(chat, worker, "Bị ép ký đơn nghỉ việc.")
+    await release(chat)
+    await chat.send(lan, "/hopthu")
+    close = next(b for b in chat.last_with_buttons(lan).buttons if "Đóng" in b["text"])
+    await chat.press(lan, "Chuyển lên")
+    await release(chat)
+    # The enterprise union can read it but not act: its old "close" button is refused…
+    assert "Đã đặt trạng thái" not in await chat.callback(lan, close["callback_data"])
+    # …and the zone union marks it in hand; the daily escalation does not take it back.
+    await chat.send(hung, "/hopthu")
+    assert "Đã đặt trạng thái" in await chat.press(hung, "Đang xử lý")
+    clock.set_local(2026, 12, 5)
+    await concern_jobs.escalate_overdue(SimpleNamespace(bot_data=chat.app.bot_data))  # type: ignore[arg-type]
+    case = await session.scalar(select(Concern))
+    assert case is not None and case.status.value == "in_progress" and not case.overdue
+
+
+async def test_the_officer_is_not_told_whether_the_worker_asked_for_pushes(
+    chat: Chat, tree: Tree, worker: ChannelUser, lan: ChannelUser, lan_id: int
+) -> None:
+    await raise_concern(chat, worker, "Ca 3 không có xe.", push=True)
+    chat.api.failures[str(worker.user_id)] = [(403, "Forbidden: bot was blocked by the user", {})]
+    await release(chat)
+    await chat.send(lan, "/hopthu")
+    await chat.press(lan, "Trả lời")
+    said = await chat.send(lan, "Đã đề nghị bố trí xe.")
+    assert said == "Đã gửi trả lời, ký tên “CĐCS Công ty May Hà Phong”."
+
+
+async def test_a_long_case_with_a_long_answer_fits_in_messages(
+    chat: Chat, tree: Tree, worker: ChannelUser, lan: ChannelUser, lan_id: int
+) -> None:
+    receipt = await raise_concern(chat, worker, "chữ " * 499)  # 1.996 characters
+    await release(chat)
+    await chat.send(lan, "/hopthu")
+    await chat.press(lan, "Trả lời")
+    await chat.send(lan, "trả lời " * 250)  # 2.000 characters
+    await chat.send(lan, "/hopthu")
+    await chat.send(worker, f"/kiemtra {receipt}")
+    assert all(len(c.text) <= 4096 for c in chat.api.sent())

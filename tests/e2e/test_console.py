@@ -35,6 +35,8 @@ Bếp ăn ca tối không đủ suất.
 1
 /as officer
 /hopthu
+#notices
+/hopthu
 /quit
 """
 
@@ -75,6 +77,8 @@ async def test_console_seeds_the_demo_and_runs_the_real_conversations(
     # A worker's concern, then the demo officer of that enterprise reads it.
     assert "Thử gửi tâm tư: /as worker, /tamtu, mã doanh nghiệp DN-DT-01" in out
     assert "Mã biên nhận bí mật:" in out
+    # Not in the inbox before the notice batch; after it, the officer is told and sees it.
+    assert "Không có tâm tư nào đang chờ" in out and "Có tâm tư của người lao động đang chờ" in out
     assert out.count("Bếp ăn ca tối không đủ suất.") == 3  # typed, previewed, in the inbox
     assert out.rstrip().endswith("Tạm biệt.")
 

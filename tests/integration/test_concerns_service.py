@@ -95,8 +95,9 @@ async def submit(
     push: str | None = None,
     config: ConcernConfig = CONFIG,
     keys: ConcernKeys = KEYS,
+    release: bool = True,
 ) -> concerns.Submission:
-    return await concerns.submit_concern(
+    sent = await concerns.submit_concern(
         session,
         enterprise_id=enterprise_id,
         category="overtime",
@@ -107,6 +108,9 @@ async def submit(
         push_chat_id=push,
         config=config,
     )
+    if release:  # as the notice batch does: officers see a case only once it is released
+        await concerns.release_pending(session)
+    return sent
 
 
 async def lookup(
@@ -516,11 +520,15 @@ async def test_escalate_by_hand_to_the_zone_union(session: AsyncSession) -> None
     case = await only_case(session, world.lan)
     done = await concerns.escalate(session, world.lan, case.concern_id, TODAY)
     assert (done.zone_id, done.zone_name) == (world.tree.zone.id, "KCN Quang Châu")
+    await concerns.release_pending(session)  # the zone hears of it at the next batch
     seen = await only_case(session, world.hoa)
     assert seen.as_zone and seen.status is ConcernStatus.ESCALATED and not seen.overdue
     assert (await only_case(session, world.lan)).escalated_to == "KCN Quang Châu"
-    with pytest.raises(concerns.AlreadyEscalated):
+    # Once escalated, only the zone union acts: the enterprise union cannot touch it again.
+    with pytest.raises(concerns.NotCaseOfficer):
         await concerns.escalate(session, world.lan, case.concern_id, TODAY)
+    with pytest.raises(concerns.NotCaseOfficer):
+        await concerns.set_status(session, world.lan, case.concern_id, ConcernStatus.CLOSED, TODAY)
     result = await concerns.reply(
         session,
         world.hoa,
@@ -595,12 +603,13 @@ async def test_escalate_overdue_after_the_configured_days(session: AsyncSession)
     row = await session.get(Concern, done.concern_id)
     assert row is not None
     assert (row.status, row.overdue, row.escalated_on) == (ConcernStatus.ESCALATED, True, day7)
-    seen = await only_case(session, world.hoa, day7)
-    assert seen.overdue and seen.as_zone
     # Running the job again changes nothing; the zone hears of it in the next batch.
     assert await concerns.escalate_overdue(session, day7, config=CONFIG) == []
     (notice,) = [n for n in await concerns.pending_notices(session) if n.person_id == world.hoa]
     assert notice.lines[0].escalated_cases == 1
+    await concerns.release_pending(session)
+    seen = await only_case(session, world.hoa, day7)
+    assert seen.overdue and seen.as_zone
     assert (
         await session.scalar(
             select(AuditEntry.actor).where(AuditEntry.action == "concern.escalate_overdue")
@@ -614,8 +623,8 @@ async def test_pending_notices_then_mark_notified(session: AsyncSession) -> None
     revoked = await make_person(session, 5, "Vũ Thị Mai", units=(world.tree.union.id,))
     await revoke_person(session, revoked, actor="test")
     for who in ("1", "2"):
-        await submit(session, world.tree.enterprise.id, who=who)
-    await submit(session, world.tree.small_enterprise.id, who="3")
+        await submit(session, world.tree.enterprise.id, who=who, release=False)
+    await submit(session, world.tree.small_enterprise.id, who="3", release=False)
 
     notices = {n.person_id: n for n in await concerns.pending_notices(session)}
     assert set(notices) == {world.lan, second_officer, world.minh}
