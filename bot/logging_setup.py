@@ -26,3 +26,6 @@ def configure(level: str = "INFO") -> None:
     )
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # APScheduler's "run time of job … was missed by …" warning names the scheduled moment: for
+    # a worker's conversation timeout that is their last step plus 30 minutes, to the second.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
