@@ -1,0 +1,723 @@
+"""The committee digest on a small tree with known reports and concerns, on both databases.
+
+Tree (codes): province BG → industrial zone KCN-A (enterprises DN-1, DN-2, and the zone union
+CDKCN-A on the zone itself) and district H-B (enterprise DN-3), plus another province XX whose
+figures must never leak in. Digest of October 2026, as of 20 November 2026.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from PIL import Image
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.digest_render import render_chart, render_excel, render_text
+from models import (
+    Concern,
+    ConcernStatus,
+    NodeKind,
+    OrgNode,
+    Ownership,
+    Report,
+    ReportingUnit,
+    ReportValue,
+    UnitKind,
+)
+from services.concerns import load_concern_config
+from services.digests import (
+    Digest,
+    DigestPeriod,
+    MissingUnit,
+    ScopeNotFound,
+    SuppressedCount,
+    build_digest,
+    unit_table,
+)
+from services.indicators import load_indicator_config
+from services.periods import Period, load_calendar
+from services.reporting import ReportingSetup, current_version_id
+from services.targets import MeasureKind, TargetConfig, TargetStatus, load_targets
+from tests.factories import make_person
+
+TODAY = date(2026, 11, 20)
+OCTOBER = DigestPeriod.of_month(2026, 10)
+CANARY = "CANARY-lương tháng 10 bị trừ vô lý"  # a concern's text: must appear nowhere
+
+TARGETS_YAML = """
+version: test
+targets:
+  - code: party
+    label: {vi: "Kết nạp đảng viên mới", en: "New party members"}
+    year: 2026
+    measure: {kind: sum, indicator: new_party_members, unit_kind: party_cell}
+    target: 40
+  - code: union
+    label: {vi: "Kết nạp đoàn viên công đoàn mới", en: "New union members"}
+    node_kinds: [province, industrial_zone]
+    year: 2026-2030
+    measure: {kind: sum, indicator: new_union_members, unit_kind: trade_union}
+    target: 1500
+  - code: cla
+    label: {vi: "Doanh nghiệp có thỏa ước", en: "Enterprises with an agreement"}
+    year: 2026
+    measure: {kind: share, indicator: cla_in_force, unit_kind: trade_union}
+    target: 80
+  - code: union
+    label: {vi: "Kết nạp đoàn viên công đoàn mới (KCN A)", en: "New union members (zone A)"}
+    scope: KCN-A
+    year: 2026
+    measure: {kind: sum, indicator: new_union_members, unit_kind: trade_union}
+    target: 30
+  - code: zone_unions
+    label: {vi: "Thành lập mới công đoàn cơ sở", en: "New grassroots unions"}
+    scope: KCN-A
+    year: 2026
+    measure: {kind: sum, indicator: new_grassroots_unions, unit_kind: zone_union}
+    target: 1
+  - code: old
+    label: {vi: "Chỉ tiêu năm 2025", en: "A 2025 target"}
+    year: 2025
+    measure: {kind: sum, indicator: new_party_members, unit_kind: party_cell}
+    target: 10
+"""
+
+
+@dataclass(frozen=True)
+class World:
+    province: int
+    zone: int
+    district: int
+    other_province: int
+    enterprises: dict[str, int]
+    units: dict[str, int]
+
+
+@pytest.fixture
+def setup() -> ReportingSetup:
+    return ReportingSetup(
+        indicators=load_indicator_config(),
+        calendar=load_calendar(),
+        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+    )
+
+
+@pytest.fixture
+def targets(tmp_path: Path, setup: ReportingSetup) -> TargetConfig:
+    path = tmp_path / "targets.yaml"
+    path.write_text(TARGETS_YAML, encoding="utf-8")
+    return load_targets(path, setup.indicators)
+
+
+CONCERNS = load_concern_config()
+
+
+async def _node(
+    session: AsyncSession, code: str, kind: NodeKind, name: str, parent: OrgNode | None
+) -> OrgNode:
+    node = OrgNode(
+        code=code,
+        kind=kind,
+        name=name,
+        parent_id=parent.id if parent else None,
+        worker_count=300 if kind is NodeKind.ENTERPRISE else None,
+        ownership=Ownership.DOMESTIC if kind is NodeKind.ENTERPRISE else None,
+    )
+    session.add(node)
+    await session.flush()
+    node.path = f"{parent.path if parent else '/'}{node.id}/"
+    return node
+
+
+async def _unit(
+    session: AsyncSession, code: str, kind: UnitKind, name: str, node: OrgNode, active: bool = True
+) -> int:
+    unit = ReportingUnit(code=code, kind=kind, name=name, org_node_id=node.id, active=active)
+    session.add(unit)
+    await session.flush()
+    return unit.id
+
+
+async def build_world(session: AsyncSession, setup: ReportingSetup) -> World:
+    province = await _node(session, "BG", NodeKind.PROVINCE, "Tỉnh Bắc Giang", None)
+    zone = await _node(session, "KCN-A", NodeKind.INDUSTRIAL_ZONE, "KCN An Phú", province)
+    district = await _node(session, "H-B", NodeKind.DISTRICT, "Huyện Bình Sơn", province)
+    e1 = await _node(session, "DN-1", NodeKind.ENTERPRISE, "Công ty May Hà Phong", zone)
+    e2 = await _node(session, "DN-2", NodeKind.ENTERPRISE, "Công ty Bao bì Nhật Minh", zone)
+    e3 = await _node(session, "DN-3", NodeKind.ENTERPRISE, "Công ty Giày Bình Sơn", district)
+    other = await _node(session, "XX", NodeKind.PROVINCE, "Tỉnh khác", None)
+    other_zone = await _node(session, "KCN-X", NodeKind.INDUSTRIAL_ZONE, "KCN X", other)
+    ex = await _node(session, "DN-X", NodeKind.ENTERPRISE, "Công ty X", other_zone)
+    units = {
+        "TU1": await _unit(session, "CDCS-1", UnitKind.TRADE_UNION, "CĐCS Hà Phong", e1),
+        "PC1": await _unit(session, "CB-1", UnitKind.PARTY_CELL, "Chi bộ Hà Phong", e1),
+        "TU2": await _unit(session, "CDCS-2", UnitKind.TRADE_UNION, "CĐCS Nhật Minh", e2),
+        "ZU1": await _unit(session, "CDKCN-A", UnitKind.ZONE_UNION, "Công đoàn KCN An Phú", zone),
+        "TU3": await _unit(session, "CDCS-3", UnitKind.TRADE_UNION, "CĐCS Giày Bình Sơn", e3),
+        "PC3": await _unit(session, "CB-3", UnitKind.PARTY_CELL, "Chi bộ Giày Bình Sơn", e3),
+        # Dissolved: neither expected nor missing.
+        "TU4": await _unit(
+            session, "CDCS-4", UnitKind.TRADE_UNION, "CĐCS đã giải thể", e3, active=False
+        ),
+        "TUX": await _unit(session, "CDCS-X", UnitKind.TRADE_UNION, "CĐCS X", ex),
+    }
+    await session.commit()
+    world = World(
+        province.id,
+        zone.id,
+        district.id,
+        other.id,
+        {"DN-1": e1.id, "DN-2": e2.id, "DN-3": e3.id, "DN-X": ex.id},
+        units,
+    )
+    await _reports(session, setup, world)
+    await _concerns(session, world)
+    return world
+
+
+async def _reports(session: AsyncSession, setup: ReportingSetup, world: World) -> None:
+    officer = await make_person(session, 1, "Cán bộ")
+    versions = {
+        kind: await current_version_id(session, setup, kind)
+        for kind in (UnitKind.TRADE_UNION, UnitKind.PARTY_CELL, UnitKind.ZONE_UNION)
+    }
+    kinds = {
+        "TU1": UnitKind.TRADE_UNION,
+        "TU2": UnitKind.TRADE_UNION,
+        "TU3": UnitKind.TRADE_UNION,
+        "TUX": UnitKind.TRADE_UNION,
+        "PC1": UnitKind.PARTY_CELL,
+        "PC3": UnitKind.PARTY_CELL,
+        "ZU1": UnitKind.ZONE_UNION,
+    }
+
+    def report(unit: str, period: str, late: bool, **values: int | None) -> None:
+        row = Report(
+            reporting_unit_id=world.units[unit],
+            period=period,
+            indicator_set_version_id=versions[kinds[unit]],
+            submitted_at=datetime(2026, 1, 1, tzinfo=UTC),
+            submitted_by_person_id=officer,
+            late=late,
+        )
+        session.add(row)
+        rows.append((row, values))
+
+    rows: list[tuple[Report, dict[str, int | None]]] = []
+    # October 2026: TU1, PC1, PC3 on time; TU2 and ZU1 late; TU3 missing.
+    report("TU1", "2026-10", False, new_union_members=10, cla_in_force=1, workers=500)
+    report("TU2", "2026-10", True, new_union_members=5, cla_in_force=0, workers=80)
+    report("PC1", "2026-10", False, new_party_members=3)
+    report("PC3", "2026-10", False, new_party_members=2)
+    report(
+        "ZU1",
+        "2026-10",
+        True,
+        new_grassroots_unions=1,
+        new_party_organisations=0,
+        new_youth_organisations=1,
+    )
+    # September 2026 (the previous month).
+    report("TU1", "2026-09", False, new_union_members=4, cla_in_force=1)
+    report("TU2", "2026-09", False, new_union_members=6)
+    report("PC1", "2026-09", False, new_party_members=1)
+    # January 2026 (year to date only). TU3's "yes" is its latest answer within 12 months.
+    report("TU1", "2026-01", False, new_union_members=20)
+    report("TU3", "2026-01", False, new_union_members=0, cla_in_force=1)
+    report("PC1", "2026-01", False, new_party_members=30)
+    # October 2025 (same month last year) and a month outside every window.
+    report("TU1", "2025-10", False, new_union_members=7)
+    report("PC1", "2025-10", False, new_party_members=2)
+    report("TU1", "2025-11", False, new_union_members=900)
+    # Another province: must never be counted.
+    report("TUX", "2026-10", False, new_union_members=1000, cla_in_force=1)
+    await session.flush()
+    for row, values in rows:
+        for code, value in values.items():
+            session.add(
+                ReportValue(
+                    report_id=row.id,
+                    indicator_code=code,
+                    value=None if value is None else Decimal(value),
+                )
+            )
+    await session.commit()
+
+
+async def _concerns(session: AsyncSession, world: World) -> None:
+    def concern(
+        enterprise: str,
+        category: str,
+        created: date,
+        status: ConcernStatus = ConcernStatus.RECEIVED,
+        answered: date | None = None,
+        overdue: bool = False,
+    ) -> None:
+        session.add(
+            Concern(
+                id=secrets.token_hex(16),
+                case_code="TT-" + secrets.token_hex(4).upper(),
+                receipt_hash=secrets.token_hex(32),
+                enterprise_id=world.enterprises[enterprise],
+                category=category,
+                status=status,
+                created_on=created,
+                status_changed_on=answered or created,
+                answered_on=answered,
+                escalated_on=None,
+                escalated_to_node_id=None,
+                overdue=overdue,
+                text_encrypted=CANARY.encode(),
+                push_sealed=None,
+                notified=True,
+            )
+        )
+
+    # DN-1, wages: 6 new in October, 5 of them answered in October, 1 still waiting (overdue).
+    for day in range(1, 6):
+        concern("DN-1", "wages", date(2026, 10, day), ConcernStatus.ANSWERED, date(2026, 10, 20))
+    concern("DN-1", "wages", date(2026, 10, 6))
+    # DN-2, wages: 2 new in October, both waiting: overdue now (one already escalated).
+    concern("DN-2", "wages", date(2026, 10, 7))
+    concern("DN-2", "wages", date(2026, 10, 8), ConcernStatus.ESCALATED, overdue=True)
+    # DN-3: one safety case raised and answered in October; one overtime case from September
+    # answered in October; one raised after the period, not yet overdue.
+    concern("DN-3", "safety", date(2026, 10, 9), ConcernStatus.CLOSED, date(2026, 10, 12))
+    concern("DN-3", "overtime", date(2026, 9, 20), ConcernStatus.ANSWERED, date(2026, 10, 3))
+    concern("DN-3", "meals", TODAY - timedelta(days=2))
+    # Another province: never counted.
+    for day in range(1, 8):
+        concern("DN-X", "wages", date(2026, 10, day))
+    await session.commit()
+
+
+async def digest_of(
+    session: AsyncSession,
+    node_id: int,
+    setup: ReportingSetup,
+    targets: TargetConfig,
+    period: DigestPeriod = OCTOBER,
+    today: date = TODAY,
+) -> Digest:
+    return await build_digest(
+        session,
+        node_id=node_id,
+        period=period,
+        setup=setup,
+        targets=targets,
+        concern_config=CONCERNS,
+        today=today,
+    )
+
+
+@pytest.fixture
+def statements(session: AsyncSession) -> Iterator[list[str]]:
+    """Every SQL statement the session runs while the test is on."""
+    seen: list[str] = []
+    engine = session.bind.sync_engine  # type: ignore[union-attr]
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+# --- the province's digest ------------------------------------------------------------------
+
+
+async def test_rates_ranking_and_missing_units(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+
+    assert digest.scope.code == "BG"
+    assert digest.months_open == (Period(2026, 10),)
+    assert digest.elapsed_months == 10
+    # 6 active units expected (the dissolved one is not); 5 reported, 3 of them on time.
+    assert (digest.overall.expected, digest.overall.submitted, digest.overall.on_time) == (6, 5, 3)
+    assert digest.overall.reporting_rate == pytest.approx(5 / 6)
+    assert digest.overall.on_time_rate == pytest.approx(0.5)
+    assert [(a.rank, a.code) for a in digest.areas] == [(1, "KCN-A"), (2, "H-B")]
+    zone, district = digest.areas
+    assert (zone.rate.expected, zone.rate.submitted, zone.rate.on_time) == (4, 4, 2)
+    assert (zone.rate.reporting_rate, zone.rate.on_time_rate) == (1.0, 0.5)
+    assert (district.rate.reporting_rate, district.rate.on_time_rate) == (0.5, 0.5)
+    assert digest.missing == (
+        MissingUnit(
+            world.units["TU3"],
+            "CDCS-3",
+            "CĐCS Giày Bình Sơn",
+            UnitKind.TRADE_UNION,
+            "H-B",
+            "Huyện Bình Sơn",
+            (Period(2026, 10),),
+        ),
+    )
+
+
+async def test_flow_totals_against_previous_month_last_year_and_year_to_date(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+    flows = {(f.unit_kind, f.code): f for f in digest.flows}
+
+    union = flows[(UnitKind.TRADE_UNION, "new_union_members")]
+    assert union.label.vi == "Kết nạp đoàn viên mới"
+    assert (union.current, union.previous, union.last_year) == (15, 10, 7)
+    assert (union.year_to_date, union.year_to_date_last_year) == (45, 7)
+    party = flows[(UnitKind.PARTY_CELL, "new_party_members")]
+    assert (party.current, party.previous, party.last_year) == (5, 1, 2)
+    assert (party.year_to_date, party.year_to_date_last_year) == (36, 2)
+    # The zone union reported only in October: nothing to compare with is None, not 0.
+    founded = flows[(UnitKind.ZONE_UNION, "new_grassroots_unions")]
+    assert (founded.current, founded.previous, founded.last_year) == (1, None, None)
+    # Stocks and yes/no are not flows; youth branches have no unit here at all.
+    assert (UnitKind.TRADE_UNION, "workers") not in flows
+    assert (UnitKind.TRADE_UNION, "cla_in_force") not in flows
+    assert flows[(UnitKind.YOUTH_UNION, "new_members")].current is None
+
+
+async def test_targets_by_the_pace_of_the_year(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+    progress = {t.code: t for t in digest.targets}
+
+    # Province: the "all" targets of 2026 only (not the zone's, not 2025's).
+    assert list(progress) == ["party", "union", "cla"]
+    party = progress["party"]
+    assert (party.value, party.target) == (36, 40)
+    assert party.achieved == pytest.approx(0.9)
+    assert party.expected == pytest.approx(10 / 12)
+    assert party.status is TargetStatus.ON_TRACK and not party.reached
+    union = progress["union"]
+    assert (union.value, union.target, union.status) == (45, 1500, TargetStatus.BEHIND)
+    # DN-1 yes (October), DN-2 no (October), DN-3 yes (January, its latest): 2 of 3.
+    cla = progress["cla"]
+    assert cla.measure is MeasureKind.SHARE
+    assert (cla.numerator, cla.denominator) == (2, 3)
+    assert cla.value == Decimal("66.7")
+    assert cla.expected == 1.0
+    assert cla.status is TargetStatus.BEHIND
+
+    # The zone: its own targets, the node-specific one replacing the "all" one.
+    zone = await digest_of(session, world.zone, setup, targets)
+    assert [(t.code, t.target, t.value) for t in zone.targets] == [
+        ("union", 30, 45),
+        ("zone_unions", 1, 1),
+    ]
+    assert all(t.reached and t.status is TargetStatus.ON_TRACK for t in zone.targets)
+    # The district has none.
+    district = await digest_of(session, world.district, setup, targets)
+    assert district.targets == ()
+
+
+async def test_concerns_are_suppressed_per_enterprise_and_never_read_as_text(
+    session: AsyncSession,
+    setup: ReportingSetup,
+    targets: TargetConfig,
+    statements: list[str],
+) -> None:
+    world = await build_world(session, setup)
+    statements.clear()
+    digest = await digest_of(session, world.province, setup, targets)
+
+    assert statements and not any("text_encrypted" in s for s in statements)
+    lines = {line.category: line for line in digest.concerns}
+    assert [line.category for line in digest.concerns][:3] == ["wages", "overtime", "safety"]
+    wages = lines["wages"]
+    # DN-1's 6 new are shown; DN-2's 2 are hidden: at least 7.
+    assert wages.new == SuppressedCount(visible=6, hidden=1)
+    assert wages.answered == SuppressedCount(visible=5, hidden=0)
+    # DN-1's 1 and DN-2's 2 overdue are both hidden.
+    assert wages.overdue == SuppressedCount(visible=0, hidden=2)
+    assert lines["safety"].new == SuppressedCount(0, 1)
+    assert lines["safety"].answered == SuppressedCount(0, 1)
+    assert lines["overtime"].new == SuppressedCount(0, 0)
+    assert lines["overtime"].answered == SuppressedCount(0, 1)
+    # Raised two days ago: neither new in October nor overdue.
+    meals = lines["meals"]
+    assert (meals.new, meals.answered, meals.overdue) == (SuppressedCount(),) * 3
+    total = digest.concerns_total
+    assert total.new == SuppressedCount(6, 2)  # DN-1 6 shown; DN-2 2 and DN-3 1 hidden
+    assert total.answered == SuppressedCount(5, 1)  # DN-1 5 shown; DN-3 2 hidden
+    assert total.overdue == SuppressedCount(0, 2)
+
+    text = "\n".join(render_text(digest, "vi"))
+    assert "• Tiền lương, thu nhập: ≥ 7 / 5 / ≥ 2" in text
+    assert "• An toàn, điều kiện làm việc: <5 / <5 / 0" in text
+    assert "• Tăng ca, làm thêm giờ, thời giờ làm việc: 0 / <5 / 0" in text
+    assert "Tổng: ≥ 8 / ≥ 6 / ≥ 2" in text
+    assert "Bữa ăn" not in text  # nothing to show for meals
+    assert "CANARY" not in text and "CANARY" not in "\n".join(render_text(digest, "en"))
+
+
+async def test_the_text_in_vietnamese_and_english(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+
+    (vi,) = render_text(digest, "vi")
+    assert vi.startswith("BÁO CÁO TỔNG HỢP: Tỉnh Bắc Giang, tháng 10/2026\n")
+    assert "Đã báo cáo: 83,3 % (5/6); đúng hạn: 50,0 % (3); nộp muộn: 2; chưa báo cáo: 1." in vi
+    assert "1. KCN An Phú: 100,0 %, đúng hạn 50,0 % (4/4)" in vi
+    assert "2. Huyện Bình Sơn: 50,0 %, đúng hạn 50,0 % (1/2)" in vi
+    assert "• CDCS-3 CĐCS Giày Bình Sơn — Huyện Bình Sơn" in vi
+    assert (
+        "• Kết nạp đoàn viên mới: 15 · tháng trước 10 (+50,0 %) · cùng kỳ năm trước 7 "
+        "(+114,3 %) · lũy kế năm 45 (cùng kỳ 7)"
+    ) in vi
+    assert "• Kết nạp đoàn viên công đoàn mới: 45/1.500 (3,0 %; tiến độ cần đạt 83,3 %): " in vi
+    assert "chậm tiến độ" in vi and "đúng tiến độ" in vi
+    assert "(chỉ tiêu 80,0 %; 2/3 doanh nghiệp)" in vi
+    assert "CDCS-X" not in vi and "Tỉnh khác" not in vi
+
+    (en,) = render_text(digest, "en")
+    assert en.startswith("DIGEST: Tỉnh Bắc Giang, October 2026\n")
+    assert "Reported: 83.3% (5 of 6); on time: 50.0% (3)" in en
+    assert "45 of 1,500 (3.0%; 83.3% due by now): behind" in en
+
+
+async def test_a_zone_ranks_its_enterprises_and_its_own_units(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.zone, setup, targets)
+
+    # DN-1: 2/2 on time; DN-2 and the zone union itself: 1/1, late: a shared second rank.
+    assert [(a.rank, a.code, a.direct) for a in digest.areas] == [
+        (1, "DN-1", False),
+        (2, "DN-2", False),
+        (2, "KCN-A", True),
+    ]
+    assert digest.missing == ()
+    assert (digest.overall.expected, digest.overall.submitted) == (4, 4)
+    text = render_text(digest, "vi")[0]
+    assert "2. KCN An Phú (trực thuộc): 100,0 %, đúng hạn 0,0 % (1/1)" in text
+    assert "Tất cả đơn vị đã báo cáo." in text
+
+
+async def test_quarter_and_year_add_up_months(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    quarter = await digest_of(
+        session, world.province, setup, targets, period=DigestPeriod.of_quarter(2026, 4)
+    )
+    # October and November are open (November opened on the 15th); nobody reported November.
+    assert quarter.months_open == (Period(2026, 10), Period(2026, 11))
+    assert quarter.elapsed_months == 11
+    assert (quarter.overall.expected, quarter.overall.submitted) == (12, 5)
+    assert len(quarter.missing) == 6
+    tu3 = next(unit for unit in quarter.missing if unit.code == "CDCS-3")
+    assert tu3.months == (Period(2026, 10), Period(2026, 11))
+    union = next(f for f in quarter.flows if f.code == "new_union_members")
+    # Q4 2026 vs Q3 2026 (September) and Q4 2025 (October + November 2025).
+    assert (union.current, union.previous, union.last_year) == (15, 10, 907)
+    assert union.year_to_date == 45
+
+    year = await digest_of(session, world.province, setup, targets, DigestPeriod.of_year(2026))
+    assert year.elapsed_months == 11
+    assert year.overall.expected == 6 * 11
+    assert year.overall.submitted == 5 + 3 + 3
+    union = next(f for f in year.flows if f.code == "new_union_members")
+    assert (union.current, union.previous, union.year_to_date) == (45, 907, 45)
+    assert "\n".join(render_text(year, "vi")).count("năm 2026") >= 1
+
+
+async def test_a_period_not_yet_open_expects_nothing(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(
+        session, world.province, setup, targets, period=DigestPeriod.of_month(2026, 12)
+    )
+    assert digest.months_open == ()
+    assert digest.overall.expected == 0 and digest.overall.reporting_rate is None
+    assert digest.areas == () and digest.missing == ()
+    assert digest.elapsed_months == 11  # the months before December
+    text = render_text(digest, "vi")[0]
+    assert "Trong kỳ này chưa có tháng nào mở nhận báo cáo." in text
+
+
+async def test_unknown_scope(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    with pytest.raises(ScopeNotFound):
+        await digest_of(session, 987654, setup, targets)
+
+
+# --- long texts, the chart and the spreadsheet ----------------------------------------------
+
+
+async def test_a_long_digest_is_split_between_lines(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+    many = tuple(
+        MissingUnit(
+            1000 + n,
+            f"CDCS-{n:04d}",
+            f"Công đoàn cơ sở Công ty TNHH Sản xuất Thương mại số {n}",
+            UnitKind.TRADE_UNION,
+            "KCN-A",
+            "Khu công nghiệp An Phú mở rộng giai đoạn hai",
+            (Period(2026, 10),),
+        )
+        for n in range(400)
+    )
+    long = dataclasses.replace(digest, missing=many)
+
+    parts = render_text(long, "vi", max_missing_lines=10_000)
+    whole = render_text(long, "vi", limit=10**9, max_missing_lines=10_000)
+    assert len(whole) == 1 and len(whole[0]) > 3 * 4096
+    assert len(parts) >= 4
+    assert all(len(part) <= 4000 for part in parts)
+    # Every line survives whole, in order: no line was cut.
+    kept = [line for part in parts for line in part.split("\n") if line]
+    assert kept == [line for line in whole[0].split("\n") if line]
+    # The first part starts with the header; no part starts or ends with a blank line.
+    assert parts[0].startswith("BÁO CÁO TỔNG HỢP")
+    assert all(part == part.strip("\n") for part in parts)
+
+    # By default the text lists the first 40 and points to the spreadsheet.
+    short = "\n".join(render_text(long, "vi"))
+    assert "… và 360 đơn vị khác (xem tệp Excel)." in short
+
+
+async def test_the_chart_is_a_png_of_sensible_size(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig, tmp_path: Path
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+    path = render_chart(digest, tmp_path / "chart.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert 800 <= image.width <= 2000 and 600 <= image.height <= 4000
+    # An empty digest (nothing due, no targets) still draws.
+    empty = await digest_of(
+        session, world.district, setup, targets, period=DigestPeriod.of_month(2026, 12)
+    )
+    assert render_chart(empty, tmp_path / "empty.png").stat().st_size > 1000
+
+
+async def test_the_excel_file(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig, tmp_path: Path
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+    table = await unit_table(
+        session, node_id=world.province, period=OCTOBER, setup=setup, today=TODAY
+    )
+    path = render_excel(digest, table, tmp_path / "digest.xlsx")
+
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["Số liệu", "Chỉ tiêu năm", "Đơn vị chưa báo cáo"]
+    for sheet in workbook.worksheets:
+        assert sheet.freeze_panes == "A2"
+
+    figures = workbook["Số liệu"]
+    headers = [cell.value for cell in figures[1]]
+    assert headers[:6] == [
+        "Mã đơn vị",
+        "Tên đơn vị",
+        "Loại đơn vị",
+        "Khu vực",
+        "Doanh nghiệp / nơi sinh hoạt",
+        "Tình trạng",
+    ]
+    rows = {row[0]: row for row in figures.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {"CDCS-1", "CB-1", "CDCS-2", "CDKCN-A", "CDCS-3", "CB-3"}
+    new_members = headers.index("Kết nạp đoàn viên mới (Công đoàn cơ sở)")
+    workers = headers.index("Tổng số lao động (Công đoàn cơ sở)")
+    cla = headers.index("Thỏa ước lao động tập thể (TƯLĐTT) đang có hiệu lực (Công đoàn cơ sở)")
+    assert rows["CDCS-1"][new_members] == 10 and rows["CDCS-1"][workers] == 500
+    assert rows["CDCS-1"][5] == "Đúng hạn" and rows["CDCS-2"][5] == "Nộp muộn"
+    assert rows["CDCS-3"][5] == "Chưa báo cáo" and rows["CDCS-3"][new_members] is None
+    tu1 = next(r for r in figures.iter_rows(min_row=2) if r[0].value == "CDCS-1")
+    assert tu1[new_members].data_type == "n" and tu1[new_members].number_format == "#,##0"
+    assert tu1[cla].value == 1 and "Có" in tu1[cla].number_format
+    assert tu1[6].data_type == "n"  # months reported
+
+    target_sheet = workbook["Chỉ tiêu năm"]
+    assert [c.value for c in target_sheet[1]][:5] == [
+        "Chỉ tiêu",
+        "Loại đơn vị",
+        "Cách tính",
+        "Kết quả",
+        "Chỉ tiêu năm",
+    ]
+    party, union, cla_row = list(target_sheet.iter_rows(min_row=2))
+    assert (union[3].value, union[4].value) == (45, 1500)
+    assert (party[3].value, party[4].value) == (36, 40)
+    assert party[3].number_format == "#,##0"
+    assert party[5].value == pytest.approx(0.9) and party[5].number_format == "0.0%"
+    assert cla_row[3].value == pytest.approx(0.667) and cla_row[3].number_format == "0.0%"
+    assert cla_row[4].value == pytest.approx(0.8)
+
+    missing = workbook["Đơn vị chưa báo cáo"]
+    assert [c.value for c in missing[1]] == [
+        "Mã đơn vị",
+        "Tên đơn vị",
+        "Loại đơn vị",
+        "Khu vực",
+        "Tháng chưa báo cáo",
+    ]
+    assert [c.value for c in missing[2]] == [
+        "CDCS-3",
+        "CĐCS Giày Bình Sơn",
+        "Công đoàn cơ sở",
+        "Huyện Bình Sơn",
+        "10/2026",
+    ]
+    # No concern text anywhere in the file.
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and "CANARY" in v for v in row)
+
+
+async def test_unit_table_over_a_quarter_adds_flows_and_keeps_the_latest_stock(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    table = await unit_table(
+        session,
+        node_id=world.province,
+        period=DigestPeriod.of_quarter(2026, 3),
+        setup=setup,
+        today=TODAY,
+    )
+    by_code = {row.code: row for row in table.rows}
+    assert by_code["CDCS-1"].values["new_union_members"] == 4
+    assert by_code["CDCS-1"].months_open == 3 and by_code["CDCS-1"].months_reported == 1
+    quarter4 = await unit_table(
+        session,
+        node_id=world.province,
+        period=DigestPeriod.of_quarter(2026, 4),
+        setup=setup,
+        today=TODAY,
+    )
+    tu1 = next(row for row in quarter4.rows if row.code == "CDCS-1")
+    assert tu1.values["workers"] == 500 and tu1.values["cla_in_force"] == 1
+    assert tu1.area_name == "KCN An Phú" and tu1.place_name == "Công ty May Hà Phong"
