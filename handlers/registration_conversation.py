@@ -102,6 +102,14 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
                 time=moment(locked.until, lang, settings.zone),
             )
             return Registration.AWAITING_CODE
+        except registration.EnterpriseCodeTyped:
+            await say(
+                update,
+                lang,
+                "This is the code of an enterprise. To raise a concern "
+                "anonymously, type /tamtu and then this code.",
+            )
+            return ConversationHandler.END
         except registration.CodeMalformed:
             await say(
                 update,

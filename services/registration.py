@@ -18,6 +18,7 @@ from models import (
     ChannelAccount,
     CodeAttempt,
     Invite,
+    NodeKind,
     OrgNode,
     Person,
     ReportingUnit,
@@ -47,6 +48,13 @@ class CodeExpired(DomainError):
 
 class CodeUsed(DomainError):
     message = "This invite code has already been used."
+
+
+class EnterpriseCodeTyped(DomainError):
+    """A worker who came by /start typed the poster's enterprise code: not a wrong invite code,
+    and nothing is recorded (a failure row would carry the exact time)."""
+
+    message = "That is an enterprise code."
 
 
 class LockedOut(DomainError):
@@ -122,6 +130,12 @@ async def check_code(
     until = await _locked_until(session, subject, policy, now)
     if until is not None:
         raise LockedOut(until)
+    if await session.scalar(
+        select(OrgNode.id).where(
+            OrgNode.kind == NodeKind.ENTERPRISE, func.upper(OrgNode.code) == text.strip().upper()
+        )
+    ):
+        raise EnterpriseCodeTyped()
     code = normalize_code(text)
     invite = (
         None

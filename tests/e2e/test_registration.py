@@ -263,3 +263,13 @@ async def test_command_menu_is_published_in_both_languages(chat: Chat) -> None:
     vi = next(c for c in published if "language_code" not in c.params)
     descriptions = [cmd["description"] for cmd in vi.params["commands"]]
     assert "Bạn có thể làm gì ở đây" in descriptions
+
+
+async def test_an_enterprise_code_typed_at_start_points_to_tamtu_and_records_nothing(
+    chat: Chat, session: AsyncSession, lan: ChannelUser
+) -> None:
+    await make_tree(session)
+    await chat.send(lan, "/start")
+    said = await chat.send(lan, "dn-01")
+    assert "/tamtu" in said and "Mã này không đúng" not in said
+    assert await session.scalar(select(func.count()).select_from(CodeAttempt)) == 0
