@@ -19,6 +19,7 @@ from handlers import (
     common,
     concern_conversation,
     concern_inbox,
+    digest_view,
     registration_conversation,
     report_conversation,
     report_status,
@@ -37,6 +38,7 @@ from services.periods import load_calendar
 from services.ratelimit import MinuteLimiter
 from services.reminders import load_reminder_config
 from services.reporting import ReportingSetup
+from services.targets import load_targets
 
 # Conversations are tracked per user and chat, not per message, on purpose: a button pressed in
 # an older message must still reach the user's conversation, which then re-checks it.
@@ -105,6 +107,9 @@ def build_application(
     data.reminders = load_reminder_config(
         (settings.config_dir or DEFAULT_CONFIG_DIR) / "reminders.yaml"
     )
+    data.targets = load_targets(
+        (settings.config_dir or DEFAULT_CONFIG_DIR) / "targets.yaml", data.reporting.indicators
+    )
     data.clock = clock
     data.leadership = Leadership(settings.database_url)
 
@@ -118,6 +123,7 @@ def build_application(
     application.add_handler(report_conversation.build(settings.report_timeout_minutes))
     application.add_handler(report_status.build())
     application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
+    application.add_handlers(digest_view.build())  # type: ignore[arg-type]
     application.add_handlers(common.general())
     application.add_handlers(common.last_resort())
     application.add_error_handler(common.on_error)

@@ -22,6 +22,7 @@ from services.errors import DomainError
 from services.ratelimit import MinuteLimiter
 from services.reminders import ReminderConfig
 from services.reporting import ReportingSetup, RuleBroken
+from services.targets import TargetConfig
 
 
 @dataclass
@@ -42,6 +43,7 @@ class BotData:
     reporting: ReportingSetup
     concerns: ConcernSetup
     reminders: ReminderConfig
+    targets: TargetConfig
     leadership: Leadership  # only the leading instance runs scheduled jobs
     clock: Callable[[], datetime]  # aware UTC now; tests move it
 

@@ -23,6 +23,11 @@ COMMANDS: list[CommandInfo] = [
     CommandInfo("baocao", N_("Report your unit's monthly figures"), frozenset({Role.OFFICER})),
     CommandInfo("trangthai", N_("Which months are due, sent or late"), frozenset({Role.OFFICER})),
     CommandInfo("hopthu", N_("Workers' concerns to answer"), frozenset({Role.OFFICER})),
+    CommandInfo(
+        "tonghop",
+        N_("Digest: who reported, figures, targets"),
+        frozenset({Role.COMMITTEE, Role.ADMIN}),
+    ),
     CommandInfo("tamtu", N_("Raise a concern anonymously (workers)")),
     CommandInfo("kiemtra", N_("Follow a concern with its receipt")),
     CommandInfo("help", N_("What you can do here")),

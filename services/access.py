@@ -170,3 +170,31 @@ async def chat_targets(
         )
     )
     return [ChatTarget(pid, str(chat), lang) for pid, chat, lang in rows.all()]
+
+
+async def may_view_node(session: AsyncSession, viewer: Viewer, node_id: int) -> bool:
+    """Committee members see their own subtree; administrators see everything."""
+    if viewer.has(Role.ADMIN):
+        return await session.get(OrgNode, node_id) is not None
+    node = await session.get(OrgNode, node_id)
+    if node is None:
+        return False
+    scopes = [r.org_node_id for r in viewer.roles if r.role is Role.COMMITTEE and r.org_node_id]
+    for scope_id in scopes:
+        scope = await session.get(OrgNode, scope_id)
+        if scope is not None and node.path.startswith(scope.path):
+            return True
+    return False
+
+
+async def home_node(session: AsyncSession, viewer: Viewer) -> int | None:
+    """Where a committee member's digest starts: their scope (an admin: the province)."""
+    for role in viewer.roles:
+        if role.role is Role.COMMITTEE and role.org_node_id:
+            return role.org_node_id
+    if viewer.has(Role.ADMIN):
+        root: int | None = await session.scalar(
+            select(OrgNode.id).where(OrgNode.parent_id.is_(None)).order_by(OrgNode.id).limit(1)
+        )
+        return root
+    return None

@@ -1,0 +1,112 @@
+"""/tonghop: the committee's digest on demand — period, then text, chart and Excel for the
+member's own subtree, then drill down area → enterprise with buttons.
+
+Every press re-checks on the server that the member may see the node: the node id in the
+callback data is only a hint.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot.digest_render import period_label, render_chart, render_excel, render_text
+from handlers.context import BotContext, identity_of, keyboard, language_of, say
+from models import Role
+from services import access, digests
+from services.digests import DigestPeriod
+from services.periods import Period
+
+PREFIX = "dg:v1"
+
+
+def _today(context: BotContext) -> date:
+    return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
+
+
+def period_choices(today: date) -> list[DigestPeriod]:
+    """Last month, this month, this quarter, this year (newest reporting first)."""
+    this_month = Period.of(today)
+    quarter = (today.month - 1) // 3 + 1
+    return [
+        DigestPeriod.from_month(this_month.previous()),
+        DigestPeriod.from_month(this_month),
+        DigestPeriod.of_quarter(today.year, quarter),
+        DigestPeriod.of_year(today.year),
+    ]
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """/tonghop: choose the period."""
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        home = await access.home_node(session, viewer) if viewer else None
+    if viewer is None or home is None or not (viewer.has(Role.COMMITTEE) or viewer.has(Role.ADMIN)):
+        await say(update, lang, "This command is for steering committee members.")
+        return
+    rows = [
+        [(period_label(p, lang), f"{PREFIX}:p:{home}:{p.key}")]
+        for p in period_choices(_today(context))
+    ]
+    await say(update, lang, "Which period?", markup=keyboard(*rows))
+
+
+async def show_digest(update: Update, context: BotContext) -> None:
+    """A period or an area button: the digest of that node and period."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    parts = update.callback_query.data.split(":")
+    identity = identity_of(update, context)
+    data = context.bot_data
+    async with data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            node_id, period = int(parts[3]), DigestPeriod.parse(parts[4])
+        except (IndexError, ValueError):
+            await say(update, lang, "This button has expired.")
+            return
+        if viewer is None or not await access.may_view_node(session, viewer, node_id):
+            await update.callback_query.answer()
+            await say(update, lang, "You may not see the digest of this part of the organisation.")
+            return
+        await update.callback_query.answer()
+        digest = await digests.build_digest(
+            session,
+            node_id=node_id,
+            period=period,
+            setup=data.reporting,
+            targets=data.targets,
+            concern_config=data.concerns.config,
+            today=_today(context),
+        )
+        table = await digests.unit_table(
+            session, node_id=node_id, period=period, setup=data.reporting, today=_today(context)
+        )
+    chat = update.effective_chat
+    assert chat is not None
+    for part in render_text(digest, lang):
+        await chat.send_message(part)
+    with tempfile.TemporaryDirectory() as folder:
+        chart = render_chart(digest, Path(folder) / "tonghop.png", lang)
+        workbook = render_excel(digest, table, Path(folder) / f"tonghop-{period.key}.xlsx", lang)
+        with chart.open("rb") as picture:
+            await chat.send_photo(picture)
+        with workbook.open("rb") as document:
+            await chat.send_document(document, filename=workbook.name)
+    areas = [a for a in digest.areas if not a.direct]
+    if areas:
+        rows = [[(a.name, f"{PREFIX}:p:{a.node_id}:{period.key}")] for a in areas]
+        await say(update, lang, "See one part in detail:", markup=keyboard(*rows))
+
+
+def build() -> list[object]:
+    return [
+        CommandHandler("tonghop", start, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(show_digest, pattern=f"^{PREFIX}:p:"),
+    ]
