@@ -41,7 +41,9 @@ class OutboxMessage(Base):
     # For reminders: checked again just before sending, so a unit that reported meanwhile is
     # not reminded.
     reporting_unit_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_units.id"))
-    period: Mapped[str | None] = mapped_column(String(7))
+    period: Mapped[str | None] = mapped_column(String(7))  # "2026-10", "2026-Q4" or "2026"
+    # For digests: whose subtree (rendered when sent, so the figures are current).
+    org_node_id: Mapped[int | None] = mapped_column(ForeignKey("org_nodes.id"))
     status: Mapped[OutboxStatus] = mapped_column(
         _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
     )

@@ -9,8 +9,11 @@ after a restart (at most the batch in flight); none is lost.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -103,7 +106,24 @@ async def plan_tick(context: BotContext) -> int:
         due, escalations = await reminders.plan(
             session, data.reporting, data.reminders, now, data.channel
         )
-        return await outbox.enqueue(session, render(due, escalations), now)
+        digests = await reminders.plan_digests(
+            session, data.reporting, data.reminders, now, data.channel
+        )
+        items = render(due, escalations) + [
+            Outgoing(
+                idempotency_key=f"digest:{d.recipient.person_id}:{d.node_id}:{d.period_key}",
+                kind="digest",
+                person_id=d.recipient.person_id,
+                channel=d.recipient.channel,
+                chat_id=d.recipient.chat_id,
+                text="",
+                org_node_id=d.node_id,
+                period=d.period_key,
+                not_before=d.not_before,
+            )
+            for d in digests
+        ]
+        return await outbox.enqueue(session, items, now)
 
 
 @dataclass
@@ -142,7 +162,10 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
                     ]
                 )
             try:
-                await bot.send_message(message.chat_id, message.text, reply_markup=markup)
+                if message.kind == "digest":
+                    await _send_digest(data, bot, session, message)
+                else:
+                    await bot.send_message(message.chat_id, message.text, reply_markup=markup)
             except RetryAfter as wait:
                 delay = _retry_delay(wait)
                 await outbox.mark(
@@ -181,6 +204,38 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
                 await outbox.mark(session, message.id, OutboxStatus.SENT, data.clock())
                 result.sent += 1
     return result
+
+
+async def _send_digest(data: BotData, bot: Any, session: Any, message: Any) -> None:
+    """A committee digest, built when it is sent (current figures): text, chart, Excel."""
+    from bot.digest_render import render_chart, render_excel, render_text
+    from services.digests import DigestPeriod, build_digest, unit_table
+
+    person = await session.get(Person, message.person_id)
+    lang = person.language if person else data.settings.default_language
+    period = DigestPeriod.parse(message.period)
+    today = data.clock().astimezone(data.settings.zone).date()
+    digest = await build_digest(
+        session,
+        node_id=message.org_node_id,
+        period=period,
+        setup=data.reporting,
+        targets=data.targets,
+        concern_config=data.concerns.config,
+        today=today,
+    )
+    table = await unit_table(
+        session, node_id=message.org_node_id, period=period, setup=data.reporting, today=today
+    )
+    for part in render_text(digest, lang):
+        await bot.send_message(message.chat_id, part)
+    with tempfile.TemporaryDirectory() as folder:
+        chart = render_chart(digest, Path(folder) / "tonghop.png", lang)
+        workbook = render_excel(digest, table, Path(folder) / f"tonghop-{period.key}.xlsx", lang)
+        with chart.open("rb") as picture:
+            await bot.send_photo(message.chat_id, picture)
+        with workbook.open("rb") as document:
+            await bot.send_document(message.chat_id, document, filename=workbook.name)
 
 
 def _retry_delay(wait: RetryAfter) -> timedelta:

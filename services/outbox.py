@@ -26,6 +26,7 @@ class Outgoing:
     buttons: list[list[dict[str, Any]]] | None = None
     reporting_unit_id: int | None = None
     period: str | None = None
+    org_node_id: int | None = None
     not_before: datetime | None = None
 
 
@@ -44,6 +45,7 @@ async def enqueue(session: AsyncSession, items: Sequence[Outgoing], now: datetim
             "buttons": item.buttons,
             "reporting_unit_id": item.reporting_unit_id,
             "period": item.period,
+            "org_node_id": item.org_node_id,
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "not_before": item.not_before or now,

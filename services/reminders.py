@@ -66,11 +66,36 @@ class QuietHours(BaseModel):
         return moment >= self.start or moment < self.end  # across midnight
 
 
+class MonthlyDigest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    days_after_due: int = Field(default=1, ge=0, le=20)
+    at: time = time(8)
+
+    _at = field_validator("at", mode="before")(_as_time)
+
+
+class YearlyDigest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    month: int = Field(default=12, ge=1, le=12)
+    day: int = Field(default=20, ge=1, le=31)
+    at: time = time(8)
+
+    _at = field_validator("at", mode="before")(_as_time)
+
+
+class DigestSchedule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    monthly: MonthlyDigest = MonthlyDigest()
+    yearly: YearlyDigest = YearlyDigest()
+    relevant_days: int = Field(default=3, ge=1, le=15)
+
+
 class ReminderConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     stages: tuple[Stage, ...] = Field(min_length=1)
     escalation: Stage
     quiet_hours: QuietHours
+    digests: DigestSchedule = DigestSchedule()
 
 
 def load_reminder_config(path: Path = DEFAULT_CONFIG_DIR / "reminders.yaml") -> ReminderConfig:
@@ -259,3 +284,71 @@ async def _escalations(
                 EscalationDue(recipient, zones[zone_id].name, period, due, tuple(names), send_from)
             )
     return result
+
+
+@dataclass(frozen=True)
+class DigestDue:
+    recipient: Recipient
+    node_id: int
+    period_key: str  # "2026-10", "2026-Q4", "2026"
+    not_before: datetime
+
+
+def digest_periods(config: ReminderConfig, setup: ReportingSetup, now: datetime) -> list[str]:
+    """Digest periods whose time has come and which are still worth sending (catch-up after
+    downtime within ``relevant_days``)."""
+    schedule = config.digests
+    window = timedelta(days=schedule.relevant_days)
+    today = local_date(now, setup)
+    keys: list[str] = []
+    month = Period.of(today)
+    for back in range(0, 3):
+        period = month.shift(-back)
+        fires = _moment(
+            due_date(period, setup.calendar) + timedelta(days=schedule.monthly.days_after_due),
+            schedule.monthly.at,
+            setup,
+        )
+        if fires <= now < fires + window:
+            keys.append(period.key)
+            if period.month % 3 == 0:
+                keys.append(f"{period.year:04d}-Q{period.month // 3}")
+    for year in (today.year, today.year - 1):
+        day_ = date(year, schedule.yearly.month, min(schedule.yearly.day, 28))
+        fires = _moment(day_, schedule.yearly.at, setup)
+        if fires <= now < fires + window:
+            keys.append(f"{year:04d}")
+    return keys
+
+
+async def plan_digests(
+    session: AsyncSession,
+    setup: ReportingSetup,
+    config: ReminderConfig,
+    now: datetime,
+    channel: str,
+) -> list[DigestDue]:
+    """Each committee member gets each due digest of their own subtree."""
+    keys = digest_periods(config, setup, now)
+    if not keys:
+        return []
+    rows = await session.execute(
+        select(RoleAssignment.org_node_id, Person.id, Person.language, ChannelAccount.chat_id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+        .where(
+            RoleAssignment.role == Role.COMMITTEE,
+            RoleAssignment.revoked_at.is_(None),
+            RoleAssignment.org_node_id.is_not(None),
+            Person.revoked_at.is_(None),
+            ChannelAccount.channel == channel,
+            ChannelAccount.reachable.is_(True),
+            ChannelAccount.chat_id.is_not(None),
+        )
+    )
+    send_from = not_before(now, config, setup)
+    return [
+        DigestDue(Recipient(person_id, channel, chat_id, language), node_id, key, send_from)
+        for node_id, person_id, language, chat_id in rows.all()
+        for key in keys
+    ]
