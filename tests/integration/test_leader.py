@@ -32,3 +32,49 @@ async def test_one_leader_and_a_standby_that_takes_over(database_url: str, backe
     finally:
         await first.release()
         await second.release()
+
+
+LEADER_PROCESS = """
+import asyncio, sys
+from scheduler.leader import Leadership
+
+async def main():
+    leader = Leadership(sys.argv[1])
+    print("leader" if await leader.try_acquire() else "standby", flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+async def test_the_leader_is_killed_and_the_standby_takes_over_within_30_seconds(
+    database_url: str, backend: str
+) -> None:
+    import asyncio
+    import signal
+    import sys
+    import time
+
+    if backend != "postgresql":
+        pytest.skip("two instances share one database only on PostgreSQL")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", LEADER_PROCESS, database_url, stdout=asyncio.subprocess.PIPE
+    )
+    standby = Leadership(database_url)
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+        assert line.decode().strip() == "leader"
+        assert await standby.try_acquire() is False  # no second leader while it lives
+        process.send_signal(signal.SIGKILL)  # no clean-up of any kind
+        await process.wait()
+        killed = time.monotonic()
+        while not await standby.try_acquire():
+            assert time.monotonic() - killed < 30, "the standby did not take over in 30 s"
+            await asyncio.sleep(0.5)
+        assert standby.is_leader
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await standby.release()
