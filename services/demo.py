@@ -231,7 +231,9 @@ def plausible_values(
             value = Decimal(max(1, round(base * share * rng.uniform(0.98, 1.02))))
             first_stock = False
         else:
-            value = Decimal(rng.randint(0, max(1, min(6, base // 50))))
+            # Flows are events: most months none, sometimes one or two; a little more in a
+            # large enterprise.
+            value = Decimal(rng.choice((0, 0, 0, 0, 1, 1, 2)) + rng.randint(0, base // 1500))
         if indicator.max is not None:
             value = min(value, indicator.max)
         if indicator.min is not None:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from telegram import Update
@@ -63,6 +64,15 @@ class ConsoleChat:
 
     def _show(self, call: ApiCall, result: Any) -> None:
         """Print what the bot sends, and remember its buttons for the next typed number."""
+        if call.files:
+            # Pictures and files cannot be shown in a terminal: keep them where one can open them.
+            folder = Path("data") / "console-files"
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, content in call.files.values():
+                target = folder / Path(name).name
+                target.write_bytes(content)
+                self._print(f"📎 {target}")
+            return
         if call.method in {"sendMessage", "editMessageText", "sendPhoto", "sendDocument"}:
             chat_id = int(call.chat_id or 0)
             message_id = result.get("message_id", 0) if isinstance(result, dict) else 0

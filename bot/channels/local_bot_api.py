@@ -25,6 +25,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     result: Any = None  # what the stand-in answered (a sent message has its message_id here)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # part → (name, content)
 
     @property
     def text(self) -> str:
@@ -102,6 +103,11 @@ class LocalBotApi(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         call = ApiCall(api_method, params)
+        if request_data is not None and request_data.contains_files:
+            for part, value in request_data.multipart_data.items():
+                name, content = str(value[0]), value[1]
+                data = content if isinstance(content, bytes) else content.read()
+                call.files[part] = (name, data)
         queued = self.failures.get(str(params.get("chat_id", "")))
         if queued and api_method in SENDING_METHODS:
             status, description, parameters = queued.pop(0)
