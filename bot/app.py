@@ -96,7 +96,7 @@ def build_application(
         )
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-    application = builder.post_init(on_start).build()
+    application = builder.post_init(on_start).post_shutdown(on_stop).build()
 
     data: BotData = application.bot_data
     data.settings = settings
@@ -137,6 +137,11 @@ async def on_start(application: Application) -> None:  # type: ignore[type-arg]
     outbox queue."""
     await publish_commands(application)
     await reminder_jobs.recover_on_start(application)
+
+
+async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Hand the scheduler lock over at once instead of when the connection times out."""
+    await application.bot_data.leadership.release()
 
 
 async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]

@@ -315,8 +315,16 @@ async def _unreachable(session: object, data: BotData, channel: str, chat_id: st
 
 
 async def drain_tick(context: BotContext) -> None:
-    if context.bot_data.leadership.is_leader:
-        await drain(context.bot_data, context.bot)
+    """Send while full batches come back (the rate limiter paces it); one batch per tick would
+    cap the rate at 15 messages/s, half of Telegram's bulk limit. APScheduler skips a tick that
+    would overlap a running one."""
+    while context.bot_data.leadership.is_leader:
+        result = await drain(context.bot_data, context.bot)
+        if (
+            result.sent + result.skipped + result.retried + result.unreachable + result.failed
+            < SEND_BATCH
+        ):
+            break
 
 
 async def leadership_tick(context: BotContext) -> None:
