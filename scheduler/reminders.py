@@ -15,15 +15,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.i18n import day, tr
 from handlers.context import BotContext, BotData
-from models import ChannelAccount, OutboxStatus, Person, Report, Role, RoleAssignment
-from services import outbox, reminders
+from models import OutboxStatus, Person
+from services import access, outbox, reminders, reporting
 from services.outbox import Outgoing
 
 SEND_BATCH = 30  # about one second of Telegram's bulk limit
@@ -146,7 +145,12 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
         batch = await outbox.claim(session, now, limit)
     for message in batch:
         async with data.uow() as session:
-            if message.kind == "reminder" and await _reported(session, message):
+            if (
+                message.kind == "reminder"
+                and message.reporting_unit_id is not None
+                and message.period is not None
+                and await reporting.has_reported(session, message.reporting_unit_id, message.period)
+            ):
                 await outbox.mark(session, message.id, OutboxStatus.SKIPPED, data.clock())
                 result.skipped += 1
                 continue
@@ -248,67 +252,28 @@ def _retry_delay(wait: RetryAfter) -> timedelta:
     return seconds if isinstance(seconds, timedelta) else timedelta(seconds=seconds)
 
 
-async def _reported(session: object, message: object) -> bool:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from models import OutboxMessage
-
-    assert isinstance(session, AsyncSession) and isinstance(message, OutboxMessage)
-    found = await session.scalar(
-        select(Report.id).where(
-            Report.reporting_unit_id == message.reporting_unit_id,
-            Report.period == message.period,
-        )
-    )
-    return found is not None
-
-
-async def _unreachable(session: object, data: BotData, channel: str, chat_id: str) -> None:
+async def _unreachable(session: Any, data: BotData, channel: str, chat_id: str) -> None:
     """Mark the account unreachable and tell the admins (through the outbox, once)."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession)
-    account = await session.scalar(
-        select(ChannelAccount).where(
-            ChannelAccount.channel == channel, ChannelAccount.chat_id == chat_id
-        )
-    )
-    if account is None:
+    blocked = await access.mark_unreachable(session, channel, chat_id)
+    if blocked is None:
         return
-    await session.execute(
-        update(ChannelAccount).where(ChannelAccount.id == account.id).values(reachable=False)
-    )
-    person = await session.get(Person, account.person_id)
-    await session.commit()
-    admins = await session.execute(
-        select(Person.id, Person.language, ChannelAccount.chat_id)
-        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
-        .where(
-            RoleAssignment.role == Role.ADMIN,
-            RoleAssignment.revoked_at.is_(None),
-            ChannelAccount.channel == channel,
-            ChannelAccount.reachable.is_(True),
-        )
-    )
-    name = person.display_name if person else "?"
     await outbox.enqueue(
         session,
         [
             Outgoing(
-                idempotency_key=f"unreachable:{account.id}:{admin_id}",
+                idempotency_key=f"unreachable:{blocked.account_id}:{admin.person_id}",
                 kind="admin",
-                person_id=admin_id,
+                person_id=admin.person_id,
                 channel=channel,
-                chat_id=str(admin_chat),
+                chat_id=admin.chat_id,
                 text=tr(
-                    lang,
+                    admin.language,
                     "{name} has blocked the bot: reminders and digests no longer reach "
                     "them. Please contact them another way.",
-                    name=name,
+                    name=blocked.display_name,
                 ),
             )
-            for admin_id, lang, admin_chat in admins.all()
+            for admin in blocked.admins
         ],
         data.clock(),
     )

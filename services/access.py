@@ -198,3 +198,43 @@ async def home_node(session: AsyncSession, viewer: Viewer) -> int | None:
         )
         return root
     return None
+
+
+@dataclass(frozen=True)
+class Blocked:
+    account_id: int
+    display_name: str
+    admins: list[ChatTarget]  # who should be told, on the same channel
+
+
+async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) -> Blocked | None:
+    """The account behind this chat blocked the bot: mark it, and say which admins to tell.
+    None when no registered account has this chat. Commits."""
+    account = await session.scalar(
+        select(ChannelAccount).where(
+            ChannelAccount.channel == channel, ChannelAccount.chat_id == chat_id
+        )
+    )
+    if account is None:
+        return None
+    account.reachable = False
+    person = await session.get(Person, account.person_id)
+    await session.commit()
+    admins = await session.execute(
+        select(Person.id, ChannelAccount.chat_id, Person.language)
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+        .where(
+            RoleAssignment.role == Role.ADMIN,
+            RoleAssignment.revoked_at.is_(None),
+            Person.revoked_at.is_(None),
+            ChannelAccount.channel == channel,
+            ChannelAccount.reachable.is_(True),
+            ChannelAccount.chat_id.is_not(None),
+        )
+    )
+    return Blocked(
+        account.id,
+        person.display_name if person else "?",
+        [ChatTarget(pid, str(chat), lang) for pid, chat, lang in admins.all()],
+    )

@@ -1074,3 +1074,11 @@ def _text(value: Decimal | None) -> str | None:
 
 def _decimal(text: object) -> Decimal | None:
     return None if text is None else Decimal(str(text))
+
+
+async def has_reported(session: AsyncSession, unit_id: int, period_key: str) -> bool:
+    """Whether the unit's report for the month is in (a reminder queued earlier is then moot)."""
+    found = await session.scalar(
+        select(Report.id).where(Report.reporting_unit_id == unit_id, Report.period == period_key)
+    )
+    return found is not None
