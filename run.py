@@ -4,6 +4,8 @@
     python3 run.py            run the bot (console chat without BOT_TOKEN, Telegram with it)
     python3 run.py test       run the whole test suite on SQLite, then on PostgreSQL if reachable
     python3 run.py admin ...  the admin CLI (python3 run.py admin --help)
+    python3 run.py faults [NAME|all] [--quick]
+                              fault scripts: SIGKILL, database outage, Bot API storms, fuzzing
 
 On first use it creates .venv/ and installs the pinned project into it; it reinstalls when
 pyproject.toml changes. Everything after the sub-command is passed through.
@@ -96,6 +98,8 @@ def main() -> int:
         return subprocess.run([str(PYTHON), "-m", "bot", *args[1:]], cwd=ROOT).returncode
     if command == "bench":
         return subprocess.run([str(PYTHON), *args[1:]], cwd=ROOT).returncode
+    if command == "faults":
+        return subprocess.run([str(PYTHON), "-m", "faults", *args[1:]], cwd=ROOT).returncode
     print(__doc__)
     return 2
 
