@@ -1,0 +1,67 @@
+"""Scratch databases for benchmarks and fault scripts: a temporary SQLite file, or a PostgreSQL
+database created on the local server and dropped afterwards (so the shared `test` database is
+never touched by a long run)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from models.db import create_engine
+from models.migrate import upgrade
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_server_url() -> str:
+    return os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
+        "TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL
+    )
+
+
+def postgres_reachable(url: str | None = None) -> bool:
+    parts = urlsplit((url or postgres_server_url()).replace("+asyncpg", ""))
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
+            return True
+    except OSError:
+        return False
+
+
+async def admin_execute(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def fresh_database(backend: str, prefix: str = "scratch") -> Iterator[str]:
+    """A migrated, empty database URL; removed afterwards. ``backend``: sqlite or postgresql."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / f'{prefix}.db'}"
+            upgrade(url)
+            yield url
+        return
+    server_url = postgres_server_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
