@@ -7,9 +7,7 @@ import logging
 import sys
 from typing import TextIO
 
-from telegram import Update
-
-from bot.app import build_application, load_reporting_setup, on_start
+from bot.app import load_reporting_setup, on_start
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import tr
 from bot.logging_setup import configure
@@ -55,13 +53,12 @@ async def run_console(
     await engine.dispose()
 
 
-def run_telegram(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
-    application = build_application(settings, make_uow(engine))
-    log.info("bot starting on Telegram (polling) against %s", settings.telegram_api_base_url)
-    # Telegram keeps undelivered updates for 24 hours; we take them after a restart rather than
-    # dropping them, because every confirmation is idempotent.
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+def run_telegram(settings: Settings) -> int:
+    from bot.runtime import serve
+
+    mode = "webhook" if settings.webhook_url else "polling"
+    log.info("bot starting on Telegram (%s) against %s", mode, settings.telegram_api_base_url)
+    return asyncio.run(serve(settings))
 
 
 def main() -> int:
@@ -71,13 +68,12 @@ def main() -> int:
     except (SettingsError, ConfigFileError) as error:
         print(error, file=sys.stderr)
         return 2
-    configure(settings.log_level if settings.bot_token else "WARNING")
+    configure(settings.log_level if settings.bot_token else "WARNING", settings.log_format)
     upgrade(settings.database_url)
     if settings.bot_token is None:
         asyncio.run(run_console(settings))
-    else:
-        run_telegram(settings)
-    return 0
+        return 0
+    return run_telegram(settings)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ from datetime import datetime
 from grassroots_config import DEFAULT_CONFIG_DIR
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.i18n import tr
+from bot.metrics import InstrumentedApplication, InstrumentedRequest, Metrics
 from bot.persistence import DatabasePersistence
 from handlers import (
     common,
@@ -79,12 +80,19 @@ def build_application(
     clock: Callable[[], datetime] = utcnow,
 ) -> Application:  # type: ignore[type-arg]
     """Build the bot. ``request`` replaces the network (console channel, tests)."""
+    metrics = Metrics()
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
-        Application.builder().context_types(CONTEXT_TYPES).persistence(DatabasePersistence(uow))
+        Application.builder()
+        .application_class(InstrumentedApplication)
+        .context_types(CONTEXT_TYPES)
+        .persistence(DatabasePersistence(uow))
     )
     if request is not None:
         builder = (
-            builder.token("0:local").request(request).get_updates_request(request).updater(None)
+            builder.token("0:local")
+            .request(InstrumentedRequest(request, metrics))
+            .get_updates_request(request)
+            .updater(None)
         )
     else:
         assert settings.bot_token is not None
@@ -93,6 +101,8 @@ def build_application(
             builder.token(settings.bot_token.get_secret_value())
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
+            # PTB's own default transport for bot calls, wrapped to count what the API answers
+            .request(InstrumentedRequest(HTTPXRequest(connection_pool_size=256), metrics))
         )
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
@@ -101,6 +111,7 @@ def build_application(
     data: BotData = application.bot_data
     data.settings = settings
     data.uow = uow
+    data.metrics = metrics
     data.channel = channel
     data.reporting = reporting or load_reporting_setup(settings)
     data.concerns = load_concern_setup(settings)

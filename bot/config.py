@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -50,6 +54,19 @@ class Settings(BaseSettings):
     report_timeout_minutes: float = Field(default=30, gt=0)
     # Reminders and the outbox sender run on the JobQueue (tests drive them by hand instead).
     scheduler_enabled: bool = True
+    # "json": one JSON object per log line (for log collectors); never a worker's identity.
+    log_format: Literal["plain", "json"] = "plain"
+
+    # Production (bot/runtime.py). WEBHOOK_URL set: Telegram posts updates to that public https
+    # URL (its path is where this process listens); unset: long polling. The HTTP server also
+    # answers /healthz, /readyz and /metrics; in polling mode it runs only when HTTP_PORT is set.
+    webhook_url: str | None = None
+    # Telegram's X-Telegram-Bot-Api-Secret-Token; by default derived from APP_SECRET.
+    webhook_secret: SecretStr | None = None
+    http_host: str = "0.0.0.0"
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    # A standby instance asks for the active lock this often (PostgreSQL only).
+    standby_retry_seconds: float = Field(default=5, gt=0)
 
     # Anonymous concerns (docs/anonymity.md): keys live here, never in the database.
     # AES-256-GCM key of concern and reply texts: 32 random bytes, urlsafe base64.
@@ -78,6 +95,35 @@ class Settings(BaseSettings):
                 "phải bắt đầu bằng sqlite:// hoặc postgresql:// (must be SQLite or PostgreSQL)"
             )
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_or_loopback(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("phải là địa chỉ https:// (Telegram only posts to https)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_token_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError(
+                "chỉ gồm A-Z, a-z, 0-9, _ và -, tối đa 256 ký tự (Telegram's secret_token alphabet)"
+            )
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        return (urlsplit(self.webhook_url).path if self.webhook_url else "") or "/telegram"
+
+    def webhook_secret_token(self) -> str:
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        return hmac.new(self.secret, b"telegram-webhook", hashlib.sha256).hexdigest()
 
     @field_validator("timezone")
     @classmethod

@@ -13,6 +13,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
 from bot.i18n import day, moment, normalize_language, number, tr
+from bot.metrics import Metrics
 from models.db import UnitOfWork
 from scheduler.leader import Leadership
 from services.access import Identity, Viewer
@@ -45,6 +46,7 @@ class BotData:
     reminders: ReminderConfig
     targets: TargetConfig
     leadership: Leadership  # only the leading instance runs scheduled jobs
+    metrics: Metrics
     clock: Callable[[], datetime]  # aware UTC now; tests move it
 
 

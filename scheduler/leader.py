@@ -1,9 +1,15 @@
-"""One instance runs the scheduled jobs: the one holding a PostgreSQL advisory lock.
+"""One instance is active: the one holding a PostgreSQL advisory lock. It serves the users and
+runs the scheduled jobs; a second instance waits on standby (bot/runtime.py) until the lock is free.
 
 The lock is held by a dedicated connection; if the leader dies, PostgreSQL drops its session and
 the lock with it, and a standby's next attempt (every few seconds) takes over. On SQLite there is
 one process by design, and it leads. The outbox makes a brief overlap harmless anyway: claims use
 FOR UPDATE SKIP LOCKED and planning is idempotent.
+
+Fencing: an instance that led, lost its connection (the database went away) and then finds the lock
+held by another instance has been replaced while it could not see it. Its memory (conversation
+states) is out of date, so it must stop serving: ``fenced`` turns true and the runtime exits, for
+the supervisor to start it again as a standby.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ class Leadership:
         self._engine: AsyncEngine | None = None
         self._connection: AsyncConnection | None = None
         self.is_leader = self._embedded
+        self.fenced = False
+        self._ever_led = self._embedded
 
     async def try_acquire(self) -> bool:
         """Keep or take the lead; False while another instance holds it."""
@@ -54,9 +62,13 @@ class Leadership:
         if taken:
             self._connection = connection
             self.is_leader = True
-            log.info("this instance now runs the scheduler")
+            self._ever_led = True
+            log.info("this instance is now the active one")
         else:
             await connection.close()
+            if self._ever_led and not self.fenced:
+                self.fenced = True
+                log.error("another instance took over while the database was away; stepping down")
         return bool(taken)
 
     async def _forget(self) -> None:
@@ -71,6 +83,7 @@ class Leadership:
     async def release(self) -> None:
         if self._embedded:
             return
+        self._ever_led = False  # handed over on purpose: nothing to fence
         await self._forget()
         if self._engine is not None:
             await self._engine.dispose()

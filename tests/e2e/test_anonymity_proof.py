@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.updates import ChannelUser
+from bot.logging_setup import json_formatter
 from models import ReportingUnit, UnitKind, utcnow
 from models.base import Base
 from scheduler import concern_jobs
@@ -186,6 +187,10 @@ async def test_no_worker_is_identifiable_in_the_database_or_the_logs(
     )
     assert "capture probe" in logged, "the log capture is not working"
     assert [n for n in forbidden if n in logged] == []
+    # The same lines as LOG_FORMAT=json writes them.
+    as_json = "\n".join(json_formatter().format(record) for record in app_logging.records)
+    assert "capture probe" in as_json
+    assert [n for n in forbidden if n in as_json] == []
 
     # No persistence file: conversation states live in the database (dumped above), and the
     # worker's conversation is not persisted at all.

@@ -34,6 +34,44 @@ async def test_one_leader_and_a_standby_that_takes_over(database_url: str, backe
         await second.release()
 
 
+async def test_a_leader_replaced_while_the_database_was_away_steps_down(
+    database_url: str, backend: str
+) -> None:
+    from sqlalchemy import text
+
+    from models.db import create_engine
+    from scheduler.leader import LOCK_KEY
+
+    if backend != "postgresql":
+        pytest.skip("two instances share one database only on PostgreSQL")
+    first, second = Leadership(database_url), Leadership(database_url)
+    admin = create_engine(database_url)
+    try:
+        assert await first.try_acquire() is True
+        assert not first.fenced
+        # The database drops the leader's session (a restart, a network cut): the lock goes.
+        async with admin.begin() as connection:
+            await connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND objid = :key"
+                ),
+                {"key": LOCK_KEY},
+            )
+        assert await second.try_acquire() is True
+        # The old leader notices, cannot take the lock back, and must stop serving.
+        assert await first.try_acquire() is False
+        assert first.fenced and not first.is_leader
+        assert not second.fenced
+        # Had nobody taken over, it would simply have led again.
+        await second.release()
+        assert await first.try_acquire() is True
+    finally:
+        await first.release()
+        await second.release()
+        await admin.dispose()
+
+
 LEADER_PROCESS = """
 import asyncio, sys
 from scheduler.leader import Leadership

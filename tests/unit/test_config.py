@@ -28,6 +28,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "RECEIPT_PEPPER",
         "CONCERN_PUSH_PUBLIC_KEY",
         "CONCERN_PUSH_PRIVATE_KEY",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "HTTP_PORT",
+        "LOG_FORMAT",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -50,6 +54,10 @@ def test_defaults_are_sqlite_vietnamese_and_hanoi_time(tmp_path: Path) -> None:
         ("DEFAULT_LANGUAGE", "fr"),
         ("INVITE_VALID_DAYS", "zero"),
         ("APP_SECRET", "short"),
+        ("WEBHOOK_URL", "http://bot.example.vn/telegram"),
+        ("WEBHOOK_SECRET", "có dấu"),
+        ("HTTP_PORT", "70000"),
+        ("LOG_FORMAT", "xml"),
     ],
 )
 def test_malformed_setting_is_named_in_one_line(
@@ -153,3 +161,20 @@ def test_api_base_url_accepts_root_or_bot_suffix(
     assert (
         load_settings(env_file=tmp_path / ".env").telegram_api_base_url == "http://127.0.0.1:8081"
     )
+
+
+def test_webhook_listens_on_its_url_path_with_a_derived_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APP_SECRET", GOOD_SECRET)
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.vn/hooks/tg")
+    settings = load_settings(env_file=tmp_path / ".env")
+    assert settings.webhook_path == "/hooks/tg"
+    derived = settings.webhook_secret_token()
+    assert len(derived) == 64 and derived.isalnum() and GOOD_SECRET not in derived
+    monkeypatch.setenv("APP_SECRET", "t" * 40)
+    assert load_settings(env_file=tmp_path / ".env").webhook_secret_token() != derived
+    monkeypatch.setenv("WEBHOOK_SECRET", "chosen_secret-1")
+    assert load_settings(env_file=tmp_path / ".env").webhook_secret_token() == "chosen_secret-1"
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.vn")
+    assert load_settings(env_file=tmp_path / ".env").webhook_path == "/telegram"

@@ -1,0 +1,146 @@
+"""The production HTTP endpoints on one port (Starlette, served by uvicorn in bot/runtime.py).
+
+    POST <webhook path>  Telegram's updates, secret token checked
+    GET  /healthz        the process is alive (for the supervisor's restart decision)
+    GET  /readyz         database reachable, migrations current, this instance active
+    GET  /metrics        Prometheus
+
+A webhook update is answered only after the bot has handled it (or after ANSWER_WITHIN seconds):
+if this process dies first, Telegram has no 200 and delivers the update again, as getUpdates does
+after a crash in polling mode. Updates still go through the Application's queue, one at a time and
+in order, exactly as in polling mode. A redelivered update already handled is dropped by its id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import Update
+from telegram.ext import Application
+
+from bot.metrics import InstrumentedApplication
+from models.migrate import current_revision, head_revision
+from services import outbox
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ANSWER_WITHIN = 25.0  # seconds; Telegram gives up on a webhook call after about a minute
+CHECK_WITHIN = 3.0  # seconds for the readiness and backlog queries
+REMEMBERED_UPDATES = 10_000
+
+
+@dataclass
+class InstanceState:
+    """What the runtime tells the endpoints."""
+
+    active: bool = False
+    role: str = "starting"
+
+
+@dataclass
+class UpdateAcks:
+    """Futures the webhook waits on until the Application has handled an update; recent ids for
+    dropping redeliveries."""
+
+    waiting: dict[int, asyncio.Future[None]] = field(default_factory=dict)
+    handled: OrderedDict[int, None] = field(default_factory=OrderedDict)
+
+    def seen(self, update_id: int) -> bool:
+        return update_id in self.handled or update_id in self.waiting
+
+    def expect(self, update_id: int) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting[update_id] = future
+        return future
+
+    def done(self, update: Update) -> None:
+        self.handled[update.update_id] = None
+        while len(self.handled) > REMEMBERED_UPDATES:
+            self.handled.popitem(last=False)
+        future = self.waiting.pop(update.update_id, None)
+        if future is not None and not future.done():
+            future.set_result(None)
+
+
+def build_web_app(
+    application: Application,  # type: ignore[type-arg]
+    engine: AsyncEngine,
+    state: InstanceState,
+    *,
+    webhook_path: str | None,
+    secret_token: str,
+) -> Starlette:
+    data = application.bot_data
+    acks = UpdateAcks()
+    if isinstance(application, InstrumentedApplication):
+        application.after_update.append(acks.done)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"alive": True, "role": state.role})
+
+    async def readyz(_: Request) -> Response:
+        checks: dict[str, Any] = {"role": state.role}
+        try:
+            async with asyncio.timeout(CHECK_WITHIN):
+                revision = await current_revision(engine)
+            checks["database"] = "ok"
+            expected = head_revision()
+            checks["migrations"] = (
+                "current" if revision == expected else f"at {revision}, code expects {expected}"
+            )
+        except Exception as error:  # any failure means "not ready"; the type is enough to act
+            checks["database"] = f"unreachable ({type(error).__name__})"
+        ready = state.active and checks.get("migrations") == "current"
+        return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
+    async def metrics(_: Request) -> Response:
+        try:
+            async with asyncio.timeout(CHECK_WITHIN), data.uow() as session:
+                data.metrics.outbox_backlog.set(await outbox.backlog(session, data.clock()))
+        except Exception:  # the database is away: /readyz says so; keep the last figure
+            log.warning("metrics: outbox backlog not read (database unreachable)")
+        return Response(data.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    async def webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret_token.encode()):
+            return Response(status_code=403)
+        if not state.active:
+            # A load balancer (docker-compose's proxy) passes 503 on to the active instance.
+            return Response("standby", status_code=503)
+        try:
+            payload = await request.json()
+            update = Update.de_json(payload, application.bot)
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
+            return Response(status_code=400)
+        if update is None or acks.seen(update.update_id):
+            return Response(status_code=200)
+        handled = acks.expect(update.update_id)
+        await application.update_queue.put(update)
+        try:
+            await asyncio.wait_for(asyncio.shield(handled), ANSWER_WITHIN)
+        except TimeoutError:
+            log.warning("webhook: update still queued after %.0f s; acknowledged", ANSWER_WITHIN)
+        return Response(status_code=200)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    if webhook_path is not None:
+        routes.append(Route(webhook_path, webhook, methods=["POST"]))
+    return Starlette(routes=routes)
