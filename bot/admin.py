@@ -282,6 +282,23 @@ async def cmd_health(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
     return 0
 
 
+def backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.backup import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            backup(settings.database_url, Path(args.out))
+            print(f"backup written: {args.out}")
+            return 0
+        restore(settings.database_url, Path(args.file))
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    upgrade(settings.database_url)  # a backup from older code: bring it to this schema
+    print(f"restored from {args.file}; schema current")
+    return 0
+
+
 Command = Callable[[argparse.Namespace, Settings, UnitOfWork], Awaitable[int]]
 
 
@@ -324,6 +341,12 @@ def parser() -> argparse.ArgumentParser:
         help="biến môi trường chứa khóa cũ / env var with the old private key",
     )
     sub.add_parser("health", help="kiểm tra CSDL và phiên bản / database and schema check")
+    back = sub.add_parser("backup", help="sao lưu toàn bộ CSDL / back up the whole database")
+    back.add_argument("--out", required=True, help="file sao lưu / backup file")
+    rest = sub.add_parser(
+        "restore", help="khôi phục CSDL từ bản sao lưu (ghi đè!) / restore (replaces everything)"
+    )
+    rest.add_argument("file")
     return p
 
 
@@ -349,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
+    if args.command in ("backup", "restore"):
+        return backup_or_restore(args, settings)
     if args.command != "health":
         # Idempotent and quick: every command then works on a fresh database too.
         upgrade(settings.database_url)
