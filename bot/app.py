@@ -112,6 +112,7 @@ def build_application(
     data.settings = settings
     data.uow = uow
     data.metrics = metrics
+    data.outbox_unsettled = {}
     data.channel = channel
     data.reporting = reporting or load_reporting_setup(settings)
     data.concerns = load_concern_setup(settings)

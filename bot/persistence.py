@@ -7,7 +7,9 @@ nothing about anonymous workers is ever written here (their conversation is not 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -15,7 +17,9 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from models import ConversationState
-from models.db import UnitOfWork
+from models.db import UnitOfWork, is_unreachable
+
+log = logging.getLogger(__name__)
 
 
 def _key_text(key: ConversationKey) -> str:
@@ -40,6 +44,12 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Any]):
         # report steps stay in the same state, and rewriting them all each second made the flush
         # compete with the users' own steps for the database.
         self._stored: dict[tuple[str, str], int] = {}
+        # States whose write failed (database unreachable): kept and retried until written.
+        self._pending: dict[tuple[str, str], int | None] = {}
+        self._write_lock = asyncio.Lock()
+        self._retry: asyncio.Task[None] | None = None
+        self._retry_delay = max(update_interval, 0.5)
+        self._failing = False
 
     async def get_conversations(self, name: str) -> ConversationDict:
         async with self._uow() as session:
@@ -53,31 +63,77 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Any]):
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        text = _key_text(key)
-        if self._stored.get((name, text)) == new_state or (
-            new_state is None and (name, text) not in self._stored
-        ):
-            return
         if new_state is not None and not isinstance(new_state, int):
             return  # a non-blocking handler's pending state; written once it resolves
-        async with self._uow() as session:
-            if new_state is None:
-                await session.execute(
-                    delete(ConversationState).where(
-                        ConversationState.name == name, ConversationState.key == text
+        slot = (name, _key_text(key))
+        if slot not in self._pending and (
+            self._stored.get(slot) == new_state or (new_state is None and slot not in self._stored)
+        ):
+            return
+        self._pending[slot] = new_state
+        await self._write_pending()
+
+    async def _write_pending(self) -> bool:
+        """Write every state not yet in the database, in one transaction; True when written.
+
+        PTB forgets a state it handed over once the call returns, so a write that failed (the
+        database unreachable) is kept here and retried in the background until it succeeds;
+        a newer state of the same conversation replaces the waiting one."""
+        async with self._write_lock:
+            batch = dict(self._pending)
+            if not batch:
+                return True
+            try:
+                async with self._uow() as session:
+                    for (name, text), state in batch.items():
+                        if state is None:
+                            await session.execute(
+                                delete(ConversationState).where(
+                                    ConversationState.name == name, ConversationState.key == text
+                                )
+                            )
+                            continue
+                        row = await session.get(ConversationState, (name, text))
+                        if row is None:
+                            session.add(ConversationState(name=name, key=text, state=state))
+                        else:
+                            row.state = state
+                    await session.commit()
+            except Exception as error:
+                if not self._failing:
+                    # The kind of error only: never a conversation key (it holds user ids).
+                    log.warning(
+                        "conversation states not saved (%s); %d waiting, retrying",
+                        "database unreachable" if is_unreachable(error) else type(error).__name__,
+                        len(batch),
                     )
-                )
-            else:
-                row = await session.get(ConversationState, (name, text))
-                if row is None:
-                    session.add(ConversationState(name=name, key=text, state=new_state))
+                self._failing = True
+                self._schedule_retry()
+                return False
+            for slot, state in batch.items():
+                if slot in self._pending and self._pending[slot] == state:
+                    del self._pending[slot]
+                if state is None:
+                    self._stored.pop(slot, None)
                 else:
-                    row.state = new_state
-            await session.commit()
-        if new_state is None:
-            self._stored.pop((name, text), None)
-        else:
-            self._stored[(name, text)] = new_state
+                    self._stored[slot] = state
+            if self._failing:
+                self._failing = False
+                log.warning("conversation states saved again after a failed write")
+            return True
+
+    def _schedule_retry(self) -> None:
+        if self._retry is None or self._retry.done():
+            self._retry = asyncio.get_running_loop().create_task(
+                self._retry_until_written(), name="persistence-retry"
+            )
+
+    async def _retry_until_written(self) -> None:
+        # _write_pending schedules no second retry while this task runs.
+        while self._pending:
+            await asyncio.sleep(self._retry_delay)
+            if await self._write_pending():
+                return
 
     # Nothing else is persisted (see the module docstring).
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
@@ -120,4 +176,12 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Any]):
         return None
 
     async def flush(self) -> None:
-        return None
+        """At shutdown: one last try for states still waiting on a failed write."""
+        if self._retry is not None:
+            self._retry.cancel()
+        if self._pending and not await self._write_pending():
+            log.error(
+                "%d conversation states could not be saved before shutdown", len(self._pending)
+            )
+        if self._retry is not None:
+            self._retry.cancel()

@@ -13,8 +13,9 @@ SCRIPTS = ["fuzz", "bot_api_storm", "db_outage", "sigkill"]
 
 
 def main(argv: list[str]) -> int:
-    names = [a for a in argv if not a.startswith("-")] or ["all"]
-    flags = [a for a in argv if a.startswith("-")]
+    # Script names first; everything else (--quick, --backend sqlite, ...) goes to each script.
+    names = [a for a in argv if a in SCRIPTS or a == "all"] or ["all"]
+    flags = [a for a in argv if a not in names]
     if "-h" in flags or "--help" in flags:
         print(__doc__)
         print("scripts:", ", ".join(SCRIPTS))

@@ -6,6 +6,7 @@ import logging
 import traceback
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -19,7 +20,9 @@ from telegram.ext import (
 from bot.i18n import tr
 from handlers.context import LANG_KEY, BotContext, identity_of, keyboard, language_of, say
 from handlers.menu import command_lines
+from models.db import is_unreachable
 from services import access
+from services.errors import N_
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +87,18 @@ async def cancel_outside(update: Update, context: BotContext) -> None:
 
 async def group_guard(update: Update, context: BotContext) -> None:
     """Before every handler: in a group the bot reveals nothing and only asks to be messaged
-    privately; an edited message changes nothing (PTB would otherwise hand it to the same
-    handlers as a new message, and an edited report answer would answer the next question)."""
+    privately; a channel post gets no answer; an edited message changes nothing (PTB would
+    otherwise hand it to the same handlers as a new message, and an edited report answer would
+    answer the next question)."""
     chat = update.effective_chat
+    if chat is None and update.callback_query is not None:
+        # A button on an inline message (the bot offers none): there is no chat to answer in.
+        await update.callback_query.answer(
+            tr(context.bot_data.settings.default_language, "This button has expired.")
+        )
+        raise ApplicationHandlerStop
+    if chat is not None and chat.type == chat.CHANNEL:
+        raise ApplicationHandlerStop  # a post in a channel the bot was added to: nobody to answer
     if chat is not None and chat.type == chat.PRIVATE and update.edited_message is not None:
         await chat.send_message(
             tr(
@@ -127,20 +139,43 @@ async def unknown_message(update: Update, context: BotContext) -> None:
     )
 
 
+UNAVAILABLE = N_(
+    "⚠️ The system is briefly unavailable, so your last message was not processed. Please "
+    "try again in a few minutes; everything saved before is kept."
+)
+
+
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the failure without the update (it may carry a worker's identity) and apologise."""
+    """Log the failure without the update (it may carry a worker's identity) and apologise:
+    "try again in a few minutes" when the database could not be reached, else a generic
+    apology."""
     # Where it failed and what kind of error, never its message or locals: a database error's
     # message can carry the values of a worker's row (PostgreSQL's DETAIL, for one).
     error = context.error
     frames = traceback.extract_tb(error.__traceback__) if error is not None else []
     where = " < ".join(f"{f.name}:{f.lineno}" for f in reversed(frames[-6:]))
-    log.error("handler failed: %s at %s", type(error).__name__, where)
+    unreachable = is_unreachable(error)
+    context.bot_data.metrics.errors.labels("update" if isinstance(update, Update) else "job").inc()
+    if unreachable:
+        # Expected during an outage and passing by itself: a warning, one line per update.
+        log.warning("database unreachable: %s at %s", type(error).__name__, where)
+    else:
+        log.error("handler failed: %s at %s", type(error).__name__, where)
     if isinstance(update, Update) and update.effective_chat is not None:
         if update.effective_chat.type == update.effective_chat.PRIVATE:
+            # The language from memory only: the database may be the thing that failed.
             lang = language_of(context, None) if context.user_data is not None else "vi"
-            await update.effective_chat.send_message(
-                tr(lang, "Sorry, something went wrong on our side. Please try again in a moment.")
+            text = (
+                tr(lang, UNAVAILABLE)
+                if unreachable
+                else tr(
+                    lang, "Sorry, something went wrong on our side. Please try again in a moment."
+                )
             )
+            try:
+                await update.effective_chat.send_message(text)
+            except TelegramError:
+                log.warning("the apology could not be delivered")
 
 
 def guards() -> list[BaseHandler[Update, BotContext, None]]:

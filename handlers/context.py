@@ -14,6 +14,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 from bot.config import Settings
 from bot.i18n import day, moment, normalize_language, number, tr
 from bot.metrics import Metrics
+from models import OutboxStatus
 from models.db import UnitOfWork
 from scheduler.leader import Leadership
 from services.access import Identity, Viewer
@@ -47,6 +48,9 @@ class BotData:
     targets: TargetConfig
     leadership: Leadership  # only the leading instance runs scheduled jobs
     metrics: Metrics
+    # Outbox messages claimed whose outcome could not be written (the database went away
+    # mid-batch): settled by the next drain (scheduler/reminders.py).
+    outbox_unsettled: dict[int, OutboxStatus]
     clock: Callable[[], datetime]  # aware UTC now; tests move it
 
 

@@ -14,6 +14,7 @@ the supervisor to start it again as a standby.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlalchemy import text
@@ -50,6 +51,7 @@ class Leadership:
                 await self._forget()
         if self._engine is None:
             self._engine = create_engine(self._url, pool_size=1, max_overflow=0)
+        connection: AsyncConnection | None = None
         try:
             connection = await self._engine.connect()
             await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -58,6 +60,10 @@ class Leadership:
             )
         except Exception:
             log.warning("cannot reach the database to take the scheduler lock")
+            if connection is not None:
+                # The pool holds one connection: a leaked one would block the next attempt.
+                with contextlib.suppress(Exception):
+                    await connection.close()
             return False
         if taken:
             self._connection = connection

@@ -9,6 +9,7 @@ after a restart (at most the batch in flight); none is lost.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,8 +23,11 @@ from telegram.ext import Application
 from bot.i18n import day, tr
 from handlers.context import BotContext, BotData
 from models import OutboxStatus, Person
+from models.db import is_unreachable
 from services import access, outbox, reminders, reporting
 from services.outbox import Outgoing
+
+log = logging.getLogger(__name__)
 
 SEND_BATCH = 30  # about one second of Telegram's bulk limit
 MAX_ATTEMPTS = 8
@@ -134,79 +138,115 @@ class Drained:
     failed: int = 0
 
 
+def _unsettled(data: BotData) -> dict[int, OutboxStatus]:
+    """Messages this process claimed whose outcome could not be written, because the database
+    went away mid-batch: SENT when the Bot API took them, PENDING when they were not tried.
+    Without this they would stay "sending" until a restart (``recover_on_start``)."""
+    return data.outbox_unsettled
+
+
+async def _settle(data: BotData) -> None:
+    unsettled = _unsettled(data)
+    if not unsettled:
+        return
+    async with data.uow() as session:
+        for message_id, status in list(unsettled.items()):
+            await outbox.mark(session, message_id, status, data.clock())
+            del unsettled[message_id]
+    log.info("outbox: settled messages left open by a database failure")
+
+
 async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drained:
     """Send one batch of due messages. ``bot`` is the Application's bot (rate-limited)."""
     from telegram import Bot
 
     assert isinstance(bot, Bot)
     result = Drained()
+    await _settle(data)
     now = data.clock()
     async with data.uow() as session:
         batch = await outbox.claim(session, now, limit)
-    for message in batch:
-        async with data.uow() as session:
-            if (
-                message.kind == "reminder"
-                and message.reporting_unit_id is not None
-                and message.period is not None
-                and await reporting.has_reported(session, message.reporting_unit_id, message.period)
-            ):
-                await outbox.mark(session, message.id, OutboxStatus.SKIPPED, data.clock())
-                result.skipped += 1
-                continue
-            markup = None
-            if message.buttons:
-                markup = InlineKeyboardMarkup(
-                    [
+    for index, message in enumerate(batch):
+        delivered = False
+        try:
+            async with data.uow() as session:
+                if (
+                    message.kind == "reminder"
+                    and message.reporting_unit_id is not None
+                    and message.period is not None
+                    and await reporting.has_reported(
+                        session, message.reporting_unit_id, message.period
+                    )
+                ):
+                    await outbox.mark(session, message.id, OutboxStatus.SKIPPED, data.clock())
+                    result.skipped += 1
+                    continue
+                markup = None
+                if message.buttons:
+                    markup = InlineKeyboardMarkup(
                         [
-                            InlineKeyboardButton(b["text"], callback_data=b["callback_data"])
-                            for b in row
+                            [
+                                InlineKeyboardButton(b["text"], callback_data=b["callback_data"])
+                                for b in row
+                            ]
+                            for row in message.buttons
                         ]
-                        for row in message.buttons
-                    ]
-                )
-            try:
-                if message.kind == "digest":
-                    await _send_digest(data, bot, session, message)
+                    )
+                try:
+                    if message.kind == "digest":
+                        await _send_digest(data, bot, session, message)
+                    else:
+                        await bot.send_message(message.chat_id, message.text, reply_markup=markup)
+                    delivered = True
+                except RetryAfter as wait:
+                    delay = _retry_delay(wait)
+                    await outbox.mark(
+                        session,
+                        message.id,
+                        OutboxStatus.PENDING,
+                        data.clock(),
+                        error="429",
+                        retry_in=delay,
+                    )
+                    result.retried += 1
+                except Forbidden:
+                    await outbox.mark(
+                        session, message.id, OutboxStatus.UNREACHABLE, data.clock(), error="blocked"
+                    )
+                    await _unreachable(session, data, message.channel, message.chat_id)
+                    result.unreachable += 1
+                except BadRequest as error:
+                    await outbox.mark(
+                        session, message.id, OutboxStatus.FAILED, data.clock(), error=str(error)
+                    )
+                    result.failed += 1
+                except NetworkError as error:  # includes TimedOut: try again later
+                    give_up = message.attempts >= MAX_ATTEMPTS
+                    await outbox.mark(
+                        session,
+                        message.id,
+                        OutboxStatus.FAILED,
+                        data.clock(),
+                        error=str(error),
+                        retry_in=None if give_up else timedelta(seconds=30 * message.attempts),
+                    )
+                    result.failed += give_up
+                    result.retried += not give_up
                 else:
-                    await bot.send_message(message.chat_id, message.text, reply_markup=markup)
-            except RetryAfter as wait:
-                delay = _retry_delay(wait)
-                await outbox.mark(
-                    session,
-                    message.id,
-                    OutboxStatus.PENDING,
-                    data.clock(),
-                    error="429",
-                    retry_in=delay,
-                )
-                result.retried += 1
-            except Forbidden:
-                await outbox.mark(
-                    session, message.id, OutboxStatus.UNREACHABLE, data.clock(), error="blocked"
-                )
-                await _unreachable(session, data, message.channel, message.chat_id)
-                result.unreachable += 1
-            except BadRequest as error:
-                await outbox.mark(
-                    session, message.id, OutboxStatus.FAILED, data.clock(), error=str(error)
-                )
-                result.failed += 1
-            except NetworkError as error:  # includes TimedOut: try again later
-                give_up = message.attempts >= MAX_ATTEMPTS
-                await outbox.mark(
-                    session,
-                    message.id,
-                    OutboxStatus.FAILED,
-                    data.clock(),
-                    error=str(error),
-                    retry_in=None if give_up else timedelta(seconds=30 * message.attempts),
-                )
-                result.failed += give_up
-                result.retried += not give_up
+                    await outbox.mark(session, message.id, OutboxStatus.SENT, data.clock())
+                    result.sent += 1
+        except Exception as error:
+            # Most likely the database went away: the outcome of this message and the rest of
+            # the batch are written by the next drain that reaches the database.
+            unsettled = _unsettled(data)
+            if delivered:
+                unsettled[message.id] = OutboxStatus.SENT
             else:
-                await outbox.mark(session, message.id, OutboxStatus.SENT, data.clock())
-                result.sent += 1
+                unsettled[message.id] = (
+                    OutboxStatus.PENDING if is_unreachable(error) else OutboxStatus.FAILED
+                )
+            unsettled.update({later.id: OutboxStatus.PENDING for later in batch[index + 1 :]})
+            raise
     return result
 
 
