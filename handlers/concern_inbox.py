@@ -140,12 +140,10 @@ async def start_reply(update: Update, context: BotContext) -> int:
                 config=setup.config,
             )
         except DomainError as refusal:
-            await update.callback_query.answer()
             await show(update, describe(lang, refusal, context.bot_data.settings.zone))
             return END
     if context.user_data is not None:
         context.user_data[REPLYING_TO] = concern_id
-    await update.callback_query.answer()
     await say(
         update,
         lang,
@@ -225,7 +223,6 @@ async def status_button(update: Update, context: BotContext) -> None:
                 session, viewer.person_id, concern_id, ConcernStatus(status), _today(context)
             )
         except (DomainError, ValueError) as refusal:
-            await update.callback_query.answer()
             text = (
                 describe(lang, refusal, None)
                 if isinstance(refusal, DomainError)
@@ -233,7 +230,6 @@ async def status_button(update: Update, context: BotContext) -> None:
             )
             await show(update, text)
             return
-    await update.callback_query.answer()
     await say(update, lang, "Status set: {status}.", status=tr(lang, STATUS_LABELS[new]))
 
 
@@ -250,10 +246,8 @@ async def escalate_button(update: Update, context: BotContext) -> None:
                 raise concerns.NotCaseOfficer()
             done = await concerns.escalate(session, viewer.person_id, concern_id, _today(context))
         except DomainError as refusal:
-            await update.callback_query.answer()
             await show(update, describe(lang, refusal, None))
             return
-    await update.callback_query.answer()
     await say(
         update, lang, "{case} was passed on to {zone}.", case=done.case_code, zone=done.zone_name
     )

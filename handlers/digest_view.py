@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.digest_render import period_label, render_chart, render_excel, render_text
+from bot.i18n import tr
 from handlers.context import BotContext, identity_of, keyboard, language_of, say
 from models import Role
 from services import access, digests
@@ -72,10 +73,9 @@ async def show_digest(update: Update, context: BotContext) -> None:
             await say(update, lang, "This button has expired.")
             return
         if viewer is None or not await access.may_view_node(session, viewer, node_id):
-            await update.callback_query.answer()
             await say(update, lang, "You may not see the digest of this part of the organisation.")
             return
-        await update.callback_query.answer()
+        await update.callback_query.answer()  # now: building the digest takes a moment
         digest = await digests.build_digest(
             session,
             node_id=node_id,
@@ -102,11 +102,14 @@ async def show_digest(update: Update, context: BotContext) -> None:
     areas = [a for a in digest.areas if not a.direct]
     if areas:
         rows = [[(a.name, f"{PREFIX}:p:{a.node_id}:{period.key}")] for a in areas]
-        await say(update, lang, "See one part in detail:", markup=keyboard(*rows))
+        # Below the digest, not in place of the menu pressed (and the query is answered).
+        await chat.send_message(tr(lang, "See one part in detail:"), reply_markup=keyboard(*rows))
 
 
 def build() -> list[object]:
     return [
         CommandHandler("tonghop", start, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(show_digest, pattern=f"^{PREFIX}:p:"),
+        # A node id of at most 9 digits: a longer one is no button the bot sent (and overflows
+        # the database's integer), so it is an expired button.
+        CallbackQueryHandler(show_digest, pattern=f"^{PREFIX}:p:-?[0-9]{{1,9}}:"),
     ]

@@ -74,10 +74,13 @@ async def _as_officer(update: Update, context: BotContext, step: Step) -> int:
                 return END
             # Ask again where they were, with the buttons again.
             view = await reporting.current_draft(session, viewer.person_id)
-            return await _present(update, view, lang) if view else END
+            # The refusal above answered the button already: Telegram takes one answer only.
+            return await _present(update, view, lang, answered=True) if view else END
 
 
-async def _present(update: Update, view: DraftView, lang: str, *, edit: bool = False) -> int:
+async def _present(
+    update: Update, view: DraftView, lang: str, *, edit: bool = False, answered: bool = False
+) -> int:
     """Show the draft where it stands; return the matching state."""
     if view.pending is not None:
         text, markup = views.jump_prompt(view, lang)
@@ -88,17 +91,22 @@ async def _present(update: Update, view: DraftView, lang: str, *, edit: bool = F
     else:
         text, markup = views.review(view, lang)
         state = Report.REVIEWING
-    await _send(update, text, markup, edit=edit)
+    await _send(update, text, markup, edit=edit, answered=answered)
     return state
 
 
 async def _send(
-    update: Update, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool = False
+    update: Update,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    edit: bool = False,
+    answered: bool = False,
 ) -> None:
     # A new message for each question keeps the conversation readable on a phone; only menu
     # choices are edited in place.
     query = update.callback_query
-    if query is not None:
+    if query is not None and not answered:
         await query.answer()
         if edit and query.message is not None:
             await query.edit_message_text(text, reply_markup=markup)
@@ -449,33 +457,36 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
     other = private & ~filters.TEXT & ~filters.COMMAND
     p = views.PREFIX
     s = views.SHORT.replace("!", r"\!")
+    # Whole-data patterns: a button's data is a hint from the client, and anything not in the
+    # shape the bot sends (an id too long for the database, a month 13) is an expired button.
+    n, month = r"[0-9]{1,9}", r"[0-9]{4}-(0[1-9]|1[0-2])"
     return ConversationHandler(
         entry_points=[
             CommandHandler("baocao", start, filters=private),
             # The button of a reminder: straight to that unit and month.
-            CallbackQueryHandler(period_chosen, pattern=f"^{p}:open:"),
+            CallbackQueryHandler(period_chosen, pattern=rf"^{p}:open:{n}:{month}\Z"),
         ],
         states={
             Report.CHOOSING_UNIT: [
-                CallbackQueryHandler(unit_chosen, pattern=f"^{p}:unit:"),
+                CallbackQueryHandler(unit_chosen, pattern=rf"^{p}:unit:{n}\Z"),
                 MessageHandler(text, not_a_button),
             ],
             Report.CHOOSING_PERIOD: [
-                CallbackQueryHandler(period_chosen, pattern=f"^{p}:period:"),
+                CallbackQueryHandler(period_chosen, pattern=rf"^{p}:period:{n}:{month}\Z"),
                 MessageHandler(text, not_a_button),
             ],
             Report.TAKING_OVER: [
-                CallbackQueryHandler(take_over, pattern=f"^{p}:takeover:"),
+                CallbackQueryHandler(take_over, pattern=rf"^{p}:takeover:{n}:{month}\Z"),
                 CallbackQueryHandler(leave, pattern=f"^{p}:leave$"),
                 MessageHandler(text, not_a_button),
             ],
             Report.ANSWERING: [
                 MessageHandler(text, typed_answer),
-                CallbackQueryHandler(shortcut, pattern=f"^{s}:(yes|no|keep|skip|back):"),
+                CallbackQueryHandler(shortcut, pattern=rf"^{s}:(yes|no|keep|skip|back):{n}:{n}\Z"),
                 MessageHandler(other, not_text),
             ],
             Report.CONFIRMING_JUMP: [
-                CallbackQueryHandler(jump_answer, pattern=f"^{s}:jump(ok|redo):"),
+                CallbackQueryHandler(jump_answer, pattern=rf"^{s}:jump(ok|redo):{n}:{n}\Z"),
                 MessageHandler(text, typed_answer),  # a corrected number replaces the pending one
                 MessageHandler(other, not_text),
             ],
@@ -484,16 +495,18 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
                 MessageHandler(other, not_text),
             ],
             Report.REVIEWING: [
-                CallbackQueryHandler(review_action, pattern=f"^{p}:(submit|edit):"),
+                CallbackQueryHandler(
+                    review_action, pattern=rf"^{p}:(submit:{n}:{n}:{month}|edit:{n})\Z"
+                ),
                 MessageHandler(text, not_a_button),
             ],
             Report.PICKING_ITEM: [
-                CallbackQueryHandler(item_chosen, pattern=f"^{p}:item:"),
+                CallbackQueryHandler(item_chosen, pattern=rf"^{p}:item:{n}:{n}\Z"),
                 MessageHandler(text, not_a_button),
             ],
             Report.GIVING_AMEND_REASON: [MessageHandler(text, amend_reason)],
             Report.CANCELLING: [
-                CallbackQueryHandler(cancel_choice, pattern=f"^{p}:(keepdraft|discard):"),
+                CallbackQueryHandler(cancel_choice, pattern=rf"^{p}:(keepdraft|discard):{n}\Z"),
                 MessageHandler(text, not_a_button),
             ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],

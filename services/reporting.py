@@ -151,7 +151,9 @@ class ReportingSetup:
     _version_ids: dict[str, int] = field(default_factory=dict)
 
 
-_sets_by_version: dict[int, IndicatorSet] = {}  # rows never change once written
+# Rows never change once written; keyed by database too, since row ids are only unique within
+# one (tests and benchmarks use several in one process; SQLite reuses ids of emptied tables).
+_sets_by_version: dict[tuple[str, int], IndicatorSet] = {}
 
 
 async def current_version_id(session: AsyncSession, setup: ReportingSetup, kind: UnitKind) -> int:
@@ -186,15 +188,21 @@ async def current_version_id(session: AsyncSession, setup: ReportingSetup, kind:
     return version_id
 
 
+def forget_cached_sets() -> None:
+    """For tests that empty the tables between cases (the cache assumes rows live forever)."""
+    _sets_by_version.clear()
+
+
 async def indicator_set_of(session: AsyncSession, version_id: int) -> IndicatorSet:
-    if version_id not in _sets_by_version:
+    key = (str(session.get_bind().engine.url), version_id)
+    if key not in _sets_by_version:
         definition = await session.scalar(
             select(IndicatorSetVersion.definition).where(IndicatorSetVersion.id == version_id)
         )
         if definition is None:
             raise NotFound()
-        _sets_by_version[version_id] = IndicatorSet.model_validate(definition)
-    return _sets_by_version[version_id]
+        _sets_by_version[key] = IndicatorSet.model_validate(definition)
+    return _sets_by_version[key]
 
 
 # --- what the handlers show -----------------------------------------------------------------

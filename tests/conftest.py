@@ -66,6 +66,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         async with engine.begin() as connection:
             await _empty_all_tables(connection)
         await engine.dispose()
+        from services import reporting
+
+        reporting.forget_cached_sets()  # the next test's rows may reuse these ids
 
 
 async def _empty_all_tables(connection: object) -> None:

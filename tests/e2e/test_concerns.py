@@ -331,3 +331,22 @@ async def test_a_long_case_with_a_long_answer_fits_in_messages(
     await chat.send(lan, "/hopthu")
     await chat.send(worker, f"/kiemtra {receipt}")
     assert all(len(c.text) <= 4096 for c in chat.api.sent())
+
+
+async def test_inbox_buttons_are_answered_exactly_once(
+    chat: Chat, tree: Tree, worker: ChannelUser, lan: ChannelUser, lan_id: int
+) -> None:
+    """Telegram refuses a second answer to one button press (found by faults/fuzz.py)."""
+    await raise_concern(chat, worker, "Ca đêm không có nước uống.")
+    await release(chat)
+    await chat.send(lan, "/hopthu")
+    buttons = {b["text"]: b["callback_data"] for b in chat.last_with_buttons(lan).buttons}
+    for label in ("Trả lời", "Đang xử lý", "Chuyển lên"):
+        data = next(d for text, d in buttons.items() if label in text)
+        for pressed in (data, data + "0"):  # as sent, then with an id that names no case
+            chat.api.clear()
+            await chat.callback(lan, pressed)
+            answers = [c for c in chat.api.calls if c.method == "answerCallbackQuery"]
+            assert len(answers) == 1, (label, pressed)
+            assert "sự cố" not in "\n".join(c.text for c in chat.api.sent(lan.user_id))
+        await chat.send(lan, "/cancel")

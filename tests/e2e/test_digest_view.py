@@ -57,3 +57,28 @@ async def test_officers_and_strangers_are_told_it_is_for_the_committee(
     await make_person(session, lan.user_id, "Nguyễn Thị Lan", units=(tree.union.id,))
     assert "Ban Chỉ đạo" in await chat.send(lan, "/tonghop")
     assert "Ban Chỉ đạo" in await chat.send(ChannelUser(6669999, "Ai", "Đó"), "/tonghop")
+
+
+async def test_each_button_is_answered_once_and_a_bad_node_is_an_expired_button(
+    chat: Chat, session: AsyncSession
+) -> None:
+    """Found by faults/fuzz.py: the drill-down menu answered the press a second time (Telegram
+    refuses that), and a node id too long for the database failed instead of expiring."""
+    tree = await make_tree(session)
+    await committee_of(session, tree.zone.id)
+    await chat.send(MEMBER, "/tonghop")
+    october = next(
+        b["callback_data"]
+        for b in chat.last_with_buttons(MEMBER).buttons
+        if b["text"] == "tháng 10/2026"
+    )
+    for data in (
+        october,
+        f"dg:v1:p:{tree.province.id}:2026-10",  # not the member's
+        "dg:v1:p:99999999999999999999:2026-10",
+    ):
+        chat.api.clear()
+        said = await chat.callback(MEMBER, data)
+        assert len([c for c in chat.api.calls if c.method == "answerCallbackQuery"]) == 1, data
+        assert "sự cố" not in said
+    assert "hết hiệu lực" in said

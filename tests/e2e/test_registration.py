@@ -273,3 +273,31 @@ async def test_an_enterprise_code_typed_at_start_points_to_tamtu_and_records_not
     said = await chat.send(lan, "dn-01")
     assert "/tamtu" in said and "Mã này không đúng" not in said
     assert await session.scalar(select(func.count()).select_from(CodeAttempt)) == 0
+
+
+async def test_channel_posts_get_no_answer_and_inline_buttons_only_a_short_one(
+    chat: Chat, lan: ChannelUser
+) -> None:
+    """Found by faults/fuzz.py: the group answer went to channels too, and a button on an
+    inline message (no chat) failed in every handler that looks the user up."""
+    channel = {"id": -1009876, "type": "channel", "title": "Kênh công đoàn"}
+    for kind in ("channel_post", "edited_channel_post"):
+        post = {
+            "message_id": 7,
+            "date": 0,
+            "chat": channel,
+            "sender_chat": channel,
+            "text": "/start",
+        }
+        if kind == "edited_channel_post":
+            post["edit_date"] = 1
+        assert await chat.feed({"update_id": 9, kind: post}) == []
+    for data in ("hop:v1:st:1:closed", "lang:v1:en", "rpt:v1:open:1:2026-11"):
+        update = chat.updates.callback(lan, data)
+        del update["callback_query"]["message"]
+        update["callback_query"]["inline_message_id"] = "inline-1"
+        before = len(chat.api.calls)
+        await chat.feed(update)
+        calls = chat.api.calls[before:]
+        assert [c.method for c in calls] == ["answerCallbackQuery"], data
+        assert "hết hiệu lực" in calls[0].params["text"]

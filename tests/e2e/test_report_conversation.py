@@ -487,3 +487,41 @@ async def test_editing_an_earlier_answer_changes_nothing(
     draft = await session.scalar(select(ReportDraft))
     assert draft is not None and draft.step == 1 and draft.answers["workers"]["v"] == "1200"
     assert "union_members" not in draft.answers
+
+
+async def test_an_old_button_is_answered_once_and_the_question_asked_again(
+    chat: Chat, lan: ChannelUser, lan_id: int, union_set: IndicatorSet
+) -> None:
+    """Found by faults/fuzz.py: the refusal and the question asked again both answered the
+    press, and Telegram refuses a second answer."""
+    await chat.send(lan, "/baocao")
+    await chat.send(lan, "1.200")
+    back = next(b for b in chat.last_with_buttons(lan).buttons if "Quay lại" in b["text"])
+    await chat.send(lan, "1.000")  # question 3 now: the back button of question 2 is old
+    chat.api.clear()
+    said = await chat.callback(lan, back["callback_data"])
+    assert "Câu 3/" in said and "sự cố" not in said
+    assert len([c for c in chat.api.calls if c.method == "answerCallbackQuery"]) == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "rpt:v1:open:x",
+        "rpt:v1:open:1:2026-13",
+        "rpt:v1:open:99999999999999999999:2026-11",
+        "rpt:v1:unit:1:2",
+        "!rpt:v1:keep:1",
+        "!rpt:v1:jumpok:x:1",
+        "rpt:v1:submit:1",
+        "rpt:v1:item:1:x",
+        "rpt:v1:discard:",
+    ],
+)
+async def test_malformed_button_data_is_an_expired_button(
+    chat: Chat, lan: ChannelUser, lan_id: int, data: str
+) -> None:
+    """Found by faults/fuzz.py: data in no shape the bot sends failed with ValueError."""
+    await chat.send(lan, "/baocao")
+    said = await chat.callback(lan, data)
+    assert "hết hiệu lực" in said and "sự cố" not in said
