@@ -8,11 +8,14 @@ are sent without a parse mode, so a worker's text can never become markup for th
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+import warnings
+from datetime import date, timedelta
 from enum import IntEnum
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -281,8 +284,7 @@ async def preview_choice(update: Update, context: BotContext) -> int:
         if push
         else tr(lang, "Nothing links this chat to your case: keep the receipt to follow it.")
     )
-    await say(
-        update,
+    text = tr(
         lang,
         "✅ Sent to the union.\n\nCase code: {case}\nSecret receipt: {receipt}\n\n"
         "This receipt is shown only once. Write it down or take a photo of it: with it, "
@@ -292,7 +294,83 @@ async def preview_choice(update: Update, context: BotContext) -> int:
         receipt=sent.receipt,
         follow=follow,
     )
+    await _show_receipt(update, context, text)
     return END
+
+
+# The case is stored before its receipt is shown, and only the receipt's hash is kept: a Bot API
+# failure at this moment (a 5xx, a timeout, a 429 beyond the rate limiter's own retries) would
+# leave a case nobody can follow, and a worker who sends the concern again. So the message is
+# tried again, in the background (updates are handled one at a time; the others must not wait),
+# for about half a minute. faults/bot_api_storm.py found it.
+RECEIPT_RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
+
+
+async def _show_receipt(update: Update, context: BotContext, text: str) -> None:
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer()
+        except TelegramError:
+            pass  # only the button's spinner: the message is what matters
+    target = _ReceiptTarget(update)
+    try:
+        await target.put(text)
+    except (NetworkError, RetryAfter) as error:  # BadRequest is a NetworkError too
+        if isinstance(error, BadRequest) and not target.can_fall_back:
+            raise
+        # Not logged: a log line would tell when a concern was sent (docs/anonymity.md).
+        context.application.create_task(
+            target.retry(text, error), update=update, name="concern-receipt"
+        )
+
+
+class _ReceiptTarget:
+    """Where the receipt goes: the preview message, edited; a new message if it cannot be."""
+
+    def __init__(self, update: Update) -> None:
+        query = update.callback_query
+        self.query = query if query is not None and query.message is not None else None
+        self.chat = update.effective_chat
+
+    @property
+    def can_fall_back(self) -> bool:
+        return self.query is not None and self.chat is not None
+
+    async def put(self, text: str) -> None:
+        if self.query is None:
+            assert self.chat is not None
+            await self.chat.send_message(text)
+            return
+        try:
+            await self.query.edit_message_text(text)
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return  # an earlier try got through after all (it timed out on the way back)
+            if self.chat is None:
+                raise
+            self.query = None  # the preview cannot be edited any more: a new message
+            await self.chat.send_message(text)
+
+    async def retry(self, text: str, error: Exception) -> None:
+        for delay in RECEIPT_RETRY_DELAYS:
+            await asyncio.sleep(_retry_after(error) or delay)
+            try:
+                await self.put(text)
+                return
+            except (NetworkError, RetryAfter) as again:
+                error = again
+        # Given up, silently (see above): the worker is told nothing more, as before.
+
+
+def _retry_after(error: Exception) -> float:
+    if not isinstance(error, RetryAfter):
+        return 0.0
+    with warnings.catch_warnings():  # PTB 22: retry_after is becoming a timedelta
+        warnings.simplefilter("ignore")
+        wait = error.retry_after
+    seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+    return min(seconds, 30.0)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
