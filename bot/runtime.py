@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import uvicorn
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application, on_start
@@ -126,7 +126,7 @@ async def _serve_while_active(
             return exit_code
         await application.start()
         if not await _until_done(
-            "setWebhook" if webhook else "getUpdates",
+            "setWebhook" if webhook else "deleteWebhook",
             lambda: _take_updates(application, settings),
             stop,
         ):
@@ -134,16 +134,20 @@ async def _serve_while_active(
             return exit_code
         state.active, state.role = True, "active"
         data.metrics.active.set(1)
+        leave = asyncio.Event()  # asked to stop, or fenced
+        poller = None if webhook else asyncio.create_task(poll_until_stopped(application, leave))
         while not stop.is_set():
             if data.leadership.fenced:
                 exit_code = EXIT_FENCED
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
+            if poller is not None and poller.done():
+                poller.result()  # a bug in the poller: surface it rather than idle on
+            await _pause(stop, 1.0)
+        leave.set()
         state.active, state.role = False, "stopping"
         data.metrics.active.set(0)
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        if poller is not None:
+            await poller  # finishes the update in hand; confirms nothing it has not handled
         await application.stop()
     finally:
         await application.shutdown()  # flushes the conversation states before the lock goes
@@ -160,13 +164,67 @@ async def _take_updates(application: Application, settings: Settings) -> None:  
         )
         log.info("active: serving Telegram by webhook")
         return
-    assert application.updater is not None
     # Telegram keeps undelivered updates for 24 hours; we take them after a restart rather than
     # dropping them, because every confirmation is idempotent.
-    await application.updater.start_polling(
-        allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
-    )
+    await application.bot.delete_webhook(drop_pending_updates=False)
     log.info("active: serving Telegram by long polling")
+
+
+POLL_SECONDS = 20  # long-poll wait per getUpdates
+
+
+async def poll_until_stopped(
+    application: Application,  # type: ignore[type-arg]
+    stop: asyncio.Event,
+) -> None:
+    """Long polling that confirms an update to Telegram only after it has been handled.
+
+    PTB's own Updater confirms a batch (with the next getUpdates' offset) as soon as it has queued
+    it, so a process killed in between loses what it had fetched; here the offset moves past an
+    update only once process_update has returned. A SIGKILL then costs at most a redelivery of
+    the update being handled, which the handlers treat as a double tap.
+    """
+    offset: int | None = None
+    delay = 1.0
+    while not stop.is_set():
+        fetch = asyncio.ensure_future(
+            application.bot.get_updates(
+                offset=offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
+            )
+        )
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not fetch.done():  # asked to stop while waiting: nothing fetched, nothing lost
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                await fetch
+            return
+        try:
+            updates = fetch.result()
+        except RetryAfter as error:
+            await _pause(stop, _seconds(error.retry_after))
+            continue
+        except TelegramError as error:  # network, 5xx, a conflict with another poller
+            log.warning(
+                "getUpdates failed (%s); trying again in %.0f s", type(error).__name__, delay
+            )
+            await _pause(stop, delay)
+            delay = min(delay * 2, 30.0)
+            continue
+        delay = 1.0
+        for update in updates:
+            await application.process_update(update)
+            offset = update.update_id + 1
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+def _seconds(wait: float | timedelta) -> float:
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
 async def _until_done(
