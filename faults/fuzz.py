@@ -1054,6 +1054,8 @@ async def drive_report(h: Harness, user: ChannelUser, goal: object) -> bool:
             await h.press(user, r":takeover:")
         elif state == Report.CANCELLING:
             await h.press(user, r":keepdraft:")
+        elif state == Report.AMEND_OR_DONE:  # the month is already sent: change it
+            await h.press(user, r":amend:")
         elif state == Report.ANSWERING:
             if goal == Report.CANCELLING:
                 await h.send(user, "/cancel")

@@ -2,7 +2,9 @@
 
 The draft lives in the database (services/reporting.py) and the conversation state in the
 database persistence, so a restart resumes at the same question. Every button's data is only a
-hint: the service re-checks owner, unit, role and step before changing anything.
+hint: the service re-checks owner, unit, role and step before changing anything. That is also
+why a report button the conversation was not waiting for (its state written up to a second
+late, then lost in a restart) is not simply "expired": see ``resume_press``.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from telegram.ext import (
 )
 
 from bot.i18n import tr
+from handlers import delivery
 from handlers import report_views as views
 from handlers.context import BotContext, describe, identity_of, language_of, say, show
 from services import access, reporting
 from services.access import Viewer
 from services.errors import DomainError
 from services.periods import Period
-from services.reporting import DraftHeldByOther, DraftView
+from services.reporting import DraftHeldByOther, DraftView, ReportAlreadySent
 
 
 class Report(IntEnum):
@@ -43,6 +46,7 @@ class Report(IntEnum):
     PICKING_ITEM = 8
     GIVING_AMEND_REASON = 9
     CANCELLING = 10
+    AMEND_OR_DONE = 11
 
 
 END = ConversationHandler.END
@@ -192,6 +196,7 @@ async def _open(
     period: Period,
     *,
     takeover: bool = False,
+    amend: bool = False,
 ) -> int:
     lang = language_of(context, viewer)
     try:
@@ -203,6 +208,7 @@ async def _open(
             setup=context.bot_data.reporting,
             now=_now(context),
             takeover=takeover,
+            amend=amend,
         )
     except DraftHeldByOther as held:
         text, markup = views.takeover_prompt(
@@ -210,6 +216,12 @@ async def _open(
         )
         await show(update, text, markup)
         return Report.TAKING_OVER
+    except ReportAlreadySent as sent:
+        # Say first that it went in (its receipt may never have been seen); open an amendment
+        # only if the officer asks for one.
+        text, markup = views.already_sent(sent.sent, lang, context.bot_data.settings.zone)
+        await show(update, text, markup)
+        return Report.AMEND_OR_DONE
     return await _present(update, view, lang)
 
 
@@ -225,8 +237,20 @@ async def take_over(update: Update, context: BotContext) -> int:
     return await _as_officer(update, context, step)
 
 
+async def amend_chosen(update: Update, context: BotContext) -> int:
+    """Change a report already sent: its amendment draft is opened only now."""
+    _, unit, key = _data(update)[:3]
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        return await _open(
+            update, context, session, viewer, int(unit), Period.from_key(key), amend=True
+        )
+
+    return await _as_officer(update, context, step)
+
+
 async def leave(update: Update, context: BotContext) -> int:
-    """Do not take the draft over."""
+    """Do not take the draft over; or leave a report already sent as it is."""
     await say(update, language_of(context, None), "All right, nothing was changed.")
     return END
 
@@ -349,6 +373,9 @@ async def review_action(update: Update, context: BotContext) -> int:
     return await _as_officer(update, context, step)
 
 
+RECEIPT_RETRY_DELAYS: tuple[float, ...] = delivery.RETRY_DELAYS
+
+
 async def _submit(
     update: Update,
     context: BotContext,
@@ -370,7 +397,11 @@ async def _submit(
         now=_now(context),
     )
     lang = language_of(context, viewer)
-    await _send(update, views.receipt(receipt, lang, context.bot_data.settings.zone), None)
+    text = views.receipt(receipt, lang, context.bot_data.settings.zone)
+    # The report is stored: its receipt must be seen, even if the Bot API fails right now.
+    await delivery.show_until_seen(
+        update, context, text, edit=False, delays=RECEIPT_RETRY_DELAYS, name="report-receipt"
+    )
     return END
 
 
@@ -440,6 +471,74 @@ async def not_a_button(update: Update, context: BotContext) -> int | None:
     return None
 
 
+# Buttons that need no draft, or whose every use the service re-checks on its own (a second tap
+# on "send" gets "already submitted"): a press the conversation was not waiting for is applied.
+_APPLIED: dict[str, Callable[[Update, BotContext], Awaitable[int]]] = {
+    "unit": unit_chosen,
+    "period": period_chosen,
+    "open": period_chosen,
+    "takeover": take_over,
+    "leave": leave,
+    "amend": amend_chosen,
+    "stop": pause,
+    "submit": review_action,
+}
+_QUESTION_ACTIONS = frozenset({"yes", "no", "keep", "skip", "back"})
+_JUMP_ACTIONS = frozenset({"jumpok", "jumpredo"})
+_REVIEW_ACTIONS = frozenset({"edit", "item"})
+# The rest act on the officer's open draft at one screen of it.
+_ON_DRAFT: dict[str, Callable[[Update, BotContext], Awaitable[int]]] = {
+    **dict.fromkeys(_QUESTION_ACTIONS, shortcut),
+    **dict.fromkeys(_JUMP_ACTIONS, jump_answer),
+    "edit": review_action,
+    "item": item_chosen,
+    "keepdraft": cancel_choice,
+    "discard": cancel_choice,
+}
+
+
+def _fits(view: DraftView, action: str, at: int | None) -> bool:
+    """Whether a button of the draft belongs to the screen the draft is at now."""
+    if action in _QUESTION_ACTIONS:
+        return view.question is not None and view.pending is None and view.step == at
+    if action in _JUMP_ACTIONS:
+        return view.pending is not None and view.step == at
+    if action in _REVIEW_ACTIONS:
+        return view.question is None
+    return True  # keep or delete the draft
+
+
+async def resume_press(update: Update, context: BotContext) -> int:
+    """A report button the conversation was not waiting for (its state lost in a restart, or
+    gone on): applied when it is for the officer's open draft where it stands, else the draft
+    is shown where it stands."""
+    parts = _data(update)
+    action = parts[0]
+    if action in _APPLIED:
+        return await _APPLIED[action](update, context)
+    draft_id, at = int(parts[1]), int(parts[2]) if len(parts) > 2 else None
+    fits = False
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        nonlocal fits
+        view = await reporting.current_draft(session, viewer.person_id)
+        if view is None:
+            await say(
+                update,
+                language_of(context, viewer),
+                "This button has expired. Type /baocao to see your reports.",
+            )
+            return END
+        if view.draft_id != draft_id or not _fits(view, action, at):
+            raise reporting.StaleAction()  # said, and the draft shown where it stands
+        fits = True
+        return END
+
+    state = await _as_officer(update, context, step)
+    # Applied in a session of its own (the check's session is closed by now), re-checked there.
+    return await _ON_DRAFT[action](update, context) if fits else state
+
+
 async def timed_out(update: object, context: BotContext) -> None:
     """After a long pause the conversation ends; the draft stays in the database."""
     if isinstance(update, Update) and update.effective_chat is not None:
@@ -460,12 +559,25 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
     # Whole-data patterns: a button's data is a hint from the client, and anything not in the
     # shape the bot sends (an id too long for the database, a month 13) is an expired button.
     n, month = r"[0-9]{1,9}", r"[0-9]{4}-(0[1-9]|1[0-2])"
+    # Every button the conversation sends, whole: one the conversation is not waiting for (a
+    # reminder's "open" button, a press after a restart lost the state) goes to resume_press.
+    any_button = "|".join(
+        (
+            rf"{p}:unit:{n}",
+            rf"{p}:(period|open|takeover|amend):{n}:{month}",
+            rf"{p}:leave",
+            rf"{s}:(yes|no|keep|skip|back|jumpok|jumpredo):{n}:{n}",
+            rf"{p}:submit:{n}:{n}:{month}",
+            rf"{p}:(edit|keepdraft|discard):{n}",
+            rf"{p}:item:{n}:{n}",
+            rf"({s}|{p}):stop:{n}",
+        )
+    )
+    resume: CallbackQueryHandler[BotContext, object] = CallbackQueryHandler(
+        resume_press, pattern=rf"^({any_button})\Z"
+    )
     return ConversationHandler(
-        entry_points=[
-            CommandHandler("baocao", start, filters=private),
-            # The button of a reminder: straight to that unit and month.
-            CallbackQueryHandler(period_chosen, pattern=rf"^{p}:open:{n}:{month}\Z"),
-        ],
+        entry_points=[CommandHandler("baocao", start, filters=private), resume],
         states={
             Report.CHOOSING_UNIT: [
                 CallbackQueryHandler(unit_chosen, pattern=rf"^{p}:unit:{n}\Z"),
@@ -509,15 +621,23 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
                 CallbackQueryHandler(cancel_choice, pattern=rf"^{p}:(keepdraft|discard):{n}\Z"),
                 MessageHandler(text, not_a_button),
             ],
+            Report.AMEND_OR_DONE: [
+                CallbackQueryHandler(amend_chosen, pattern=rf"^{p}:amend:{n}:{month}\Z"),
+                CallbackQueryHandler(leave, pattern=rf"^{p}:leave\Z"),
+                MessageHandler(text, not_a_button),
+            ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[
             CommandHandler("cancel", pause, filters=private),
             CallbackQueryHandler(pause, pattern=f"^({s}|{p}):stop:"),
             CommandHandler("baocao", start, filters=private),
+            resume,
         ],
         name="report",
         persistent=True,
-        allow_reentry=True,
+        # Not re-entered through the entry points: resume_press would take every button before
+        # the state's own handlers. /baocao and the resumed buttons are fallbacks as well.
+        allow_reentry=False,
         conversation_timeout=timeout_minutes * 60,
     )

@@ -18,6 +18,7 @@ from services.reporting import (
     DraftView,
     PeriodChoice,
     Receipt,
+    SentReport,
     StatusKind,
     UnitChoice,
     UnitStatus,
@@ -91,6 +92,30 @@ def takeover_prompt(
             [(tr(lang, "Take over"), f"{PREFIX}:takeover:{unit_id}:{period.key}")],
             [(tr(lang, "Leave it"), f"{PREFIX}:leave")],
         ),
+    )
+
+
+def already_sent(sent: SentReport, lang: str, zone: Any) -> tuple[str, InlineKeyboardMarkup]:
+    """A month already reported: when, by whom, its receipt; change it, or leave it so."""
+    lines = [
+        tr(
+            lang,
+            "ℹ️ The report for {period} — {unit} was already sent at {when} by {who}.",
+            period=sent.period.label(lang),
+            unit=sent.unit_name,
+            when=moment(sent.submitted_at, lang, zone),
+            who=sent.submitted_by,
+        ),
+        tr(lang, "Receipt number: BC-{number}", number=f"{sent.report_id:06d}"),
+    ]
+    if sent.revision > 1:
+        lines.append(
+            tr(lang, "It was changed since (revision {revision}).", revision=sent.revision)
+        )
+    lines += ["", tr(lang, "Do you want to change it?")]
+    return "\n".join(lines), keyboard(
+        [(tr(lang, "✏️ Change the report"), f"{PREFIX}:amend:{sent.unit_id}:{sent.period.key}")],
+        [(tr(lang, "👌 No, nothing to change"), f"{PREFIX}:leave")],
     )
 
 

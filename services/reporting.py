@@ -100,6 +100,17 @@ class AlreadySubmitted(DomainError):
     message = "This report was already submitted on {when}. Nothing was sent twice."
 
 
+class ReportAlreadySent(DomainError):
+    """The month's report is in and the officer has not (yet) asked to change it: nothing was
+    opened, so no stray amendment draft is left behind."""
+
+    message = "This month's report was already sent."
+
+    def __init__(self, sent: SentReport) -> None:
+        super().__init__()
+        self.sent = sent
+
+
 class MissingRequired(DomainError):
     message = "Please answer every required item first: {items}."
 
@@ -282,6 +293,19 @@ class Receipt:
     lines: list[AnswerLine]
 
 
+@dataclass(frozen=True)
+class SentReport:
+    """What an officer coming back to a month already reported is told about it."""
+
+    report_id: int
+    unit_id: int
+    unit_name: str
+    period: Period
+    submitted_at: datetime
+    submitted_by: str
+    revision: int
+
+
 class StatusKind(enum.StrEnum):
     SUBMITTED = "submitted"
     SUBMITTED_LATE = "submitted_late"
@@ -438,9 +462,11 @@ async def open_draft(
     setup: ReportingSetup,
     now: datetime,
     takeover: bool = False,
+    amend: bool = False,
 ) -> DraftView:
-    """Resume this unit's draft for the period, take it over, or start one (an amendment when
-    the report was already submitted)."""
+    """Resume this unit's draft for the period, take it over, or start one. When the report
+    was already submitted, the new draft is an amendment, and only if ``amend`` (the officer
+    chose to change the report): else ``ReportAlreadySent`` says when and by whom it was sent."""
     unit = await _require_officer(session, person_id, unit_id)
     await _check_open(session, unit_id, period, setup, now)
     draft = await _draft_for(session, unit_id, period)
@@ -461,7 +487,7 @@ async def open_draft(
         draft.owner_person_id = person_id
         await session.commit()
     if draft is None:
-        draft = await _new_draft(session, person_id, unit, period, setup)
+        draft = await _new_draft(session, person_id, unit, period, setup, amend=amend)
     return await _view(session, draft, unit.name)
 
 
@@ -480,10 +506,25 @@ async def _new_draft(
     unit: ReportingUnit,
     period: Period,
     setup: ReportingSetup,
+    *,
+    amend: bool,
 ) -> ReportDraft:
     report = await session.scalar(
         select(Report).where(Report.reporting_unit_id == unit.id, Report.period == period.key)
     )
+    if report is not None and not amend:
+        sender = await session.get(Person, report.submitted_by_person_id)
+        raise ReportAlreadySent(
+            SentReport(
+                report_id=report.id,
+                unit_id=unit.id,
+                unit_name=unit.name,
+                period=period,
+                submitted_at=report.submitted_at,
+                submitted_by=sender.display_name if sender else "?",
+                revision=report.revision,
+            )
+        )
     if report is None:
         version_id = await current_version_id(session, setup, unit.kind)
         answers: dict[str, Any] = {}

@@ -8,13 +8,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
 from bot.channels.updates import ChannelUser
 from bot.config import Settings
+from handlers import report_conversation
 from models import (
+    ConversationState,
     Person,
     Report,
     ReportChange,
@@ -32,6 +34,7 @@ from tests.e2e.conftest import Chat, Clock, start_app, stop_app
 from tests.factories import Tree, make_person, make_tree
 
 NOVEMBER = Period(2026, 11)
+ANSWERING = int(report_conversation.Report.ANSWERING)
 
 
 @pytest.fixture
@@ -346,8 +349,11 @@ async def test_two_officers_one_draft_and_a_takeover(
     report = await session.scalar(select(Report))
     assert report is not None and report.submitted_by_person_id == hung_id
     assert await session.scalar(select(func.count()).select_from(Report)) == 1
-    # Lan now finds the month submitted: she is offered the amendment, not a second report.
-    assert "Kiểm tra báo cáo đã sửa" in await chat.send(lan, "/baocao")
+    # Lan now finds the month submitted: she is told so and offered the amendment, not a
+    # second report.
+    told = await chat.send(lan, "/baocao")
+    assert "đã được gửi" in told and "Trần Văn Hùng" in told and f"BC-{report.id:06d}" in told
+    assert "Kiểm tra báo cáo đã sửa" in await chat.press(lan, "Sửa báo cáo")
 
 
 async def test_amending_until_the_lock_day_keeps_an_audit_trail(
@@ -357,7 +363,8 @@ async def test_amending_until_the_lock_day_keeps_an_audit_trail(
     await answer_through(chat, lan, union_set, plausible(union_set))
     await chat.press(lan, "Gửi báo cáo")
 
-    review = await chat.send(lan, "/baocao")
+    assert "đã được gửi" in await chat.send(lan, "/baocao")
+    review = await chat.press(lan, "Sửa báo cáo")
     assert "Kiểm tra báo cáo đã sửa" in review
     await chat.press(lan, "Sửa một mục")
     question = await chat.press(lan, "1. ")
@@ -525,3 +532,162 @@ async def test_malformed_button_data_is_an_expired_button(
     await chat.send(lan, "/baocao")
     said = await chat.callback(lan, data)
     assert "hết hiệu lực" in said and "sự cố" not in said
+
+
+# --- found by faults/bot_api_storm.py and faults/sigkill.py ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failures",
+    [
+        [(502, "Bad Gateway", {})],
+        [(500, "Internal Server Error", {}), (502, "Bad Gateway", {}), (502, "Bad Gateway", {})],
+        [(429, "Too Many Requests: retry after 1", {"retry_after": 0})] * 2,
+    ],
+    ids=["502", "500-then-502s", "429s"],
+)
+async def test_the_receipt_is_shown_after_a_failed_send(
+    chat: Chat,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+    union_set: IndicatorSet,
+    monkeypatch: pytest.MonkeyPatch,
+    failures: list[tuple[int, str, dict[str, object]]],
+) -> None:
+    """The report is stored before its receipt is shown: a Bot API failure at that moment left
+    an officer who never saw it (and whose next /baocao opened an amendment)."""
+    monkeypatch.setattr(report_conversation, "RECEIPT_RETRY_DELAYS", (0.01,) * 5)
+    await chat.send(lan, "/baocao")
+    await answer_through(chat, lan, union_set, plausible(union_set))
+    chat.api.failures[str(lan.user_id)] = list(failures)
+    await chat.press(lan, "Gửi báo cáo")
+    shown: list[str] = []
+    for _ in range(200):
+        shown = [c.text for c in chat.api.sent(lan.user_id) if "Đã nhận báo cáo" in c.text]
+        if shown:
+            break
+        await asyncio.sleep(0.01)
+    report = await session.scalar(select(Report))
+    assert report is not None
+    assert len(shown) == 1 and f"BC-{report.id:06d}" in shown[0], shown
+
+
+async def test_a_month_already_sent_is_said_so_before_any_amendment(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int, union_set: IndicatorSet
+) -> None:
+    """Coming back after a receipt that never arrived: told the report went in (number, when,
+    who); an amendment draft only when asked for."""
+    await chat.send(lan, "/baocao")
+    await answer_through(chat, lan, union_set, plausible(union_set))
+    await chat.press(lan, "Gửi báo cáo")
+    report = await session.scalar(select(Report))
+    assert report is not None
+
+    told = await chat.send(lan, "/baocao")
+    assert "Báo cáo tháng 11/2026 — CĐCS Công ty May Hà Phong đã được gửi lúc" in told
+    assert f"BC-{report.id:06d}" in told and "Nguyễn Thị Lan" in told
+    assert "Kiểm tra báo cáo đã sửa" not in told and "sửa lần" not in told
+    assert await session.scalar(select(func.count()).select_from(ReportDraft)) == 0
+    assert "không có gì thay đổi" in await chat.press(lan, "Không, giữ nguyên")
+    assert await session.scalar(select(func.count()).select_from(ReportDraft)) == 0
+
+    await chat.send(lan, "/baocao")
+    assert "Kiểm tra báo cáo đã sửa" in await chat.press(lan, "Sửa báo cáo")
+    draft = await session.scalar(select(ReportDraft))
+    assert draft is not None and draft.amending_report_id == report.id
+    await chat.press(lan, "Gửi bản sửa")
+    assert "Đã lưu bản sửa" in await chat.send(lan, "Không đổi gì, chỉ kiểm tra lại")
+    assert "sửa lần 2" in await chat.send(lan, "/baocao")
+
+
+async def _restart_losing_the_state(
+    chat: Chat, settings: Settings, uow: UnitOfWork, clock: Clock, state: int | None
+) -> Chat:
+    """Stop the bot, put the report conversation's stored state back to ``state`` (None: never
+    written), as if the last write (up to a second late) had been lost, and start again."""
+    await stop_app(chat)
+    async with uow() as session:
+        if state is None:
+            await session.execute(delete(ConversationState))
+        else:
+            await session.execute(update(ConversationState).values(state=state))
+        await session.commit()
+    return await start_app(settings, uow, clock)
+
+
+async def test_after_a_restart_that_lost_the_state_the_current_button_works(
+    settings: Settings,
+    uow: UnitOfWork,
+    clock: Clock,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+    union_set: IndicatorSet,
+) -> None:
+    yes_no = next(
+        i for i, ind in enumerate(union_set.indicators) if ind.kind is IndicatorKind.YES_NO
+    )
+    first = await start_app(settings, uow, clock)
+    await first.send(lan, "/baocao")
+    asked = await answer_through(first, lan, union_set, plausible(union_set), upto=yes_no)
+    assert f"Câu {yes_no + 1}/" in asked
+    yes = next(b for b in first.last_with_buttons(lan).buttons if b["text"] == "Có")
+    second = await _restart_losing_the_state(first, settings, uow, clock, None)
+    try:
+        said = await second.callback(lan, yes["callback_data"])
+        assert "hết hiệu lực" not in said and f"Câu {yes_no + 2}/" in said
+        draft = await session.scalar(select(ReportDraft))
+        assert draft is not None and draft.step == yes_no + 1
+        assert draft.answers[union_set.indicators[yes_no].code]["v"] == "1"
+        # The conversation is back in its state: the next typed answer is taken.
+        assert f"Câu {yes_no + 3}/" in await second.send(lan, "3")
+    finally:
+        await stop_app(second)
+
+
+async def test_send_pressed_after_a_restart_rolled_the_state_back_sends(
+    settings: Settings,
+    uow: UnitOfWork,
+    clock: Clock,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+    union_set: IndicatorSet,
+) -> None:
+    first = await start_app(settings, uow, clock)
+    await first.send(lan, "/baocao")
+    assert "Kiểm tra báo cáo" in await answer_through(first, lan, union_set, plausible(union_set))
+    send = next(b for b in first.last_with_buttons(lan).buttons if "Gửi" in b["text"])
+    # The review's state was not written: the stored state is still "answering".
+    second = await _restart_losing_the_state(first, settings, uow, clock, ANSWERING)
+    try:
+        receipt = await second.callback(lan, send["callback_data"])
+        assert "Đã nhận báo cáo" in receipt and "hết hiệu lực" not in receipt
+        assert await session.scalar(select(func.count()).select_from(Report)) == 1
+    finally:
+        await stop_app(second)
+
+
+async def test_an_earlier_steps_button_after_a_restart_shows_where_the_draft_is(
+    settings: Settings,
+    uow: UnitOfWork,
+    clock: Clock,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+) -> None:
+    first = await start_app(settings, uow, clock)
+    await first.send(lan, "/baocao")
+    await first.send(lan, "1200")
+    back = next(b for b in first.last_with_buttons(lan).buttons if "Quay lại" in b["text"])
+    await first.send(lan, "1000")  # question 3 now: the back button of question 2 is old
+    second = await _restart_losing_the_state(first, settings, uow, clock, None)
+    try:
+        said = await second.callback(lan, back["callback_data"])
+        assert "bước trước" in said and "Câu 3/" in said and "hết hiệu lực" not in said
+        draft = await session.scalar(select(ReportDraft))
+        assert draft is not None and draft.step == 2
+        assert "Câu 4/" in await second.send(lan, "3")
+    finally:
+        await stop_app(second)
