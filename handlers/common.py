@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import tr
+from handlers import linking
 from handlers.context import LANG_KEY, BotContext, identity_of, keyboard, language_of, say
 from handlers.menu import command_lines
 from models.db import is_unreachable
@@ -190,6 +191,8 @@ def general() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("lang", lang_command, filters=private),
         CallbackQueryHandler(lang_chosen, pattern=f"^{LANG_CHOICE}"),
         CommandHandler("cancel", cancel_outside, filters=private),
+        # /lienket and /kenh (one person on several channels)
+        *linking.build(),
     ]
 
 

@@ -30,6 +30,16 @@ COMMANDS: list[CommandInfo] = [
     ),
     CommandInfo("tamtu", N_("Raise a concern anonymously (workers)")),
     CommandInfo("kiemtra", N_("Follow a concern with its receipt")),
+    CommandInfo(
+        "lienket",
+        N_("Use the bot on another app too (Telegram, Zalo)"),
+        frozenset({Role.OFFICER, Role.COMMITTEE, Role.ADMIN}),
+    ),
+    CommandInfo(
+        "kenh",
+        N_("Choose the app that gets your reminders"),
+        frozenset({Role.OFFICER, Role.COMMITTEE, Role.ADMIN}),
+    ),
     CommandInfo("help", N_("What you can do here")),
     CommandInfo("lang", N_("Language: Vietnamese / English")),
     CommandInfo("cancel", N_("Stop what you are doing")),

@@ -17,11 +17,13 @@ from telegram.ext import (
 from bot.i18n import day, moment, tr
 from handlers.context import BotContext, identity_of, keyboard, language_of, say, show
 from handlers.menu import ROLE_LABELS, render_menu
-from services import access, registration
+from services import access, linking, registration
 from services.errors import N_, DomainError
+from services.linking import LinkOffer
 from services.registration import LockedOut, LockoutPolicy
 
 PENDING_INVITE = "pending_invite"  # user_data, memory only: the invite the user is confirming
+PENDING_LINK = "pending_link"  # user_data, memory only: (link code id, the person's language)
 CONFIRM = "reg:v1:yes"
 DECLINE = "reg:v1:no"
 
@@ -91,7 +93,7 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
         viewer = await access.identify(session, identity.channel, identity.external_id)
         lang = language_of(context, viewer)
         try:
-            offer = await registration.check_code(
+            offer = await registration.check_any_code(
                 session, settings.secret, text.strip(), identity, policy=_policy(context)
             )
         except LockedOut as locked:
@@ -121,8 +123,13 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
             return Registration.AWAITING_CODE
         except DomainError as refusal:
             await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
+            if isinstance(refusal, _FINAL_LINK_REFUSALS):
+                return ConversationHandler.END
             return Registration.AWAITING_CODE
+    if isinstance(offer, LinkOffer):
+        return await _offer_link(update, context, offer)
     if context.user_data is not None:
+        context.user_data.pop(PENDING_LINK, None)
         context.user_data[PENDING_INVITE] = offer.invite_id
     await say(
         update,
@@ -133,6 +140,67 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
         expires=day(offer.expires_at.astimezone(settings.zone).date(), lang),
     )
     return Registration.CONFIRMING
+
+
+# A link code that is fine but cannot be used by this account: typing it again changes nothing.
+_FINAL_LINK_REFUSALS = (
+    linking.LinkSameChannel,
+    linking.AccountTaken,
+    linking.AlreadyLinked,
+    linking.PersonRevoked,
+)
+
+
+async def _offer_link(update: Update, context: BotContext, offer: LinkOffer) -> int:
+    """A link code from another channel: say whose account this one joins, and ask."""
+    lang = offer.language
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_INVITE, None)
+        context.user_data[PENDING_LINK] = (offer.link_id, offer.language)
+    await say(
+        update,
+        lang,
+        "This code links this {channel} account to {name}, who is registered on {source}: "
+        "you will have the same roles here.\n\nConfirm?",
+        markup=_confirm_keyboard(lang),
+        channel=linking.channel_name(offer.to_channel),
+        name=offer.person_name,
+        source=linking.channel_name(offer.from_channel),
+    )
+    return Registration.CONFIRMING
+
+
+async def _confirm_link(
+    update: Update, context: BotContext, link_id: int, person_language: str
+) -> int:
+    identity = identity_of(update, context)
+    lang = person_language
+    here = linking.channel_name(identity.channel)
+    notice = tr(
+        lang,
+        "Your {channel} account has been linked: you can now use the bot there too. If this was "
+        "not you, tell the standing office at once.",
+        channel=here,
+    )
+    async with context.bot_data.uow() as session:
+        try:
+            linked = await linking.accept_link(session, link_id, identity, notice=notice)
+        except DomainError as refusal:
+            await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
+            return ConversationHandler.END
+    lang = language_of(context, linked.viewer)
+    await say(
+        update,
+        lang,
+        "Linked: this {channel} account is now {name}'s, with the same roles as on "
+        "{source}.\nReminders and digests go to {current}; type /kenh to change that.\n\n{menu}",
+        channel=here,
+        name=linked.viewer.display_name,
+        source=linking.channel_name(linked.from_channel),
+        current=linking.channel_name(linked.preferred_channel),
+        menu=render_menu(linked.viewer, lang),
+    )
+    return ConversationHandler.END
 
 
 _REFUSALS = {
@@ -151,6 +219,9 @@ _REFUSALS = {
 
 async def confirm(update: Update, context: BotContext) -> int:
     """Confirm: use the invite (re-checked on the server) and show the new menu."""
+    pending_link = context.user_data.pop(PENDING_LINK, None) if context.user_data else None
+    if pending_link is not None:
+        return await _confirm_link(update, context, *pending_link)
     identity = identity_of(update, context)
     invite_id = context.user_data.pop(PENDING_INVITE, None) if context.user_data else None
     async with context.bot_data.uow() as session:
@@ -172,6 +243,7 @@ async def decline(update: Update, context: BotContext) -> int:
     """Cancel at the confirmation: nothing is used up."""
     if context.user_data is not None:
         context.user_data.pop(PENDING_INVITE, None)
+        context.user_data.pop(PENDING_LINK, None)
     await say(update, language_of(context, None), "Cancelled. The code has not been used.")
     return ConversationHandler.END
 
@@ -192,6 +264,7 @@ async def cancel(update: Update, context: BotContext) -> int:
     """/cancel inside registration."""
     if context.user_data is not None:
         context.user_data.pop(PENDING_INVITE, None)
+        context.user_data.pop(PENDING_LINK, None)
     await say(update, language_of(context, None), "Cancelled.")
     return ConversationHandler.END
 

@@ -26,6 +26,9 @@ class Person(Base):
     language: Mapped[str] = mapped_column(String(8), default="vi")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    # Where reminders and digests go when the person has accounts on several channels (/kenh).
+    # None: the channel of their first account (services/access.py pick_account).
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
 
     accounts: Mapped[list[ChannelAccount]] = relationship(back_populates="person", lazy="raise")
     roles: Mapped[list[RoleAssignment]] = relationship(back_populates="person", lazy="raise")
@@ -82,6 +85,29 @@ class Invite(Base):
     used_at: Mapped[datetime | None]
     used_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     revoked_at: Mapped[datetime | None]
+
+
+class LinkCode(Base):
+    """A one-time code that attaches another channel's account to an existing person (/lienket).
+
+    Like an invite, only a keyed hash is kept; it is bound to the person and to the channel it
+    was asked for on (it must be used on another one), and lives minutes, not days.
+    """
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    # The account that asked for it: told on its own channel when the link is made.
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+    used_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_accounts.id", ondelete="SET NULL")
+    )
 
 
 class CodeAttempt(Base):

@@ -7,6 +7,7 @@ it was written. Each says how many new cases wait per enterprise, nothing more.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import time
 
@@ -15,7 +16,8 @@ from telegram.ext import Application
 
 from bot.i18n import tr
 from handlers.context import BotContext
-from services import access, concerns
+from services import access, concerns, outbox
+from services.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +29,12 @@ async def announce_new_concerns(context: BotContext) -> None:
         return
     async with data.uow() as session:
         notices = await concerns.pending_notices(session)
-        targets = await access.chat_targets(session, [n.person_id for n in notices], data.channel)
+        # One account per officer: their chosen channel's when this process serves it.
+        channels = list(getattr(data, "channels", None) or [data.channel])
+        targets = await access.chat_targets(session, [n.person_id for n in notices], channels)
         by_person = {t.person_id: t for t in targets}
         announced: set[str] = set()
+        elsewhere: list[Outgoing] = []
         for notice in notices:
             target = by_person.get(notice.person_id)
             if target is None:
@@ -45,22 +50,37 @@ async def announce_new_concerns(context: BotContext) -> None:
                 )
                 for line in notice.lines
             ]
-            try:
-                await context.bot.send_message(
-                    target.chat_id,
-                    tr(
-                        lang,
-                        "Workers' concerns are waiting:\n{lines}\n\nType /hopthu to read and "
-                        "answer them.",
-                        lines="\n".join(lines),
-                    ),
+            text = tr(
+                lang,
+                "Workers' concerns are waiting:\n{lines}\n\nType /hopthu to read and answer them.",
+                lines="\n".join(lines),
+            )
+            senders = getattr(data, "senders", None) or {data.channel: context.bot}
+            sender = senders.get(target.channel)
+            if sender is None:
+                # No bot of this process speaks that channel: the outbox keeps the channel.
+                batch = hashlib.sha256(",".join(sorted(notice.concern_ids)).encode()).hexdigest()
+                elsewhere.append(
+                    Outgoing(
+                        idempotency_key=f"concern-notice:{target.person_id}:{batch[:32]}",
+                        kind="notice",
+                        person_id=target.person_id,
+                        channel=target.channel,
+                        chat_id=target.chat_id,
+                        text=text,
+                    )
                 )
+                announced.update(notice.concern_ids)
+                continue
+            try:
+                await sender.send_message(target.chat_id, text)
             except TelegramError:
                 # One unreachable officer must not stop the others' notices; the cases are
                 # released below anyway and wait in /hopthu.
                 log.warning("a concern notice could not be delivered")
                 continue
             announced.update(notice.concern_ids)
+        await outbox.enqueue(session, elsewhere, data.clock())
         await concerns.mark_notified(session, announced)
         # Every pending case becomes visible in /hopthu now, not before: officers learn of new
         # cases only at these times of day.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -150,26 +151,89 @@ class ChatTarget:
     person_id: int
     chat_id: str
     language: str
+    channel: str = "telegram"
+
+
+def served(channels: str | Iterable[str]) -> tuple[str, ...]:
+    """The channels a process serves, from a single name (older call sites) or a sequence."""
+    return (channels,) if isinstance(channels, str) else tuple(channels)
+
+
+@dataclass(frozen=True)
+class AccountChoice:
+    """One channel account as delivery sees it."""
+
+    channel: str
+    chat_id: str | None
+    reachable: bool
+
+
+def pick_account(
+    accounts: Sequence[AccountChoice], preferred: str | None, channels: Sequence[str]
+) -> AccountChoice | None:
+    """Exactly one account to send a person's scheduled messages to, or None.
+
+    ``accounts`` in the order they were registered. The wanted channel is the person's choice
+    (/kenh) or, when they never chose, the channel of their first account: linking a new channel
+    does not move their reminders by itself. When the wanted channel is not served by this
+    process, or its account cannot be reached (the bot was blocked there), another served and
+    reachable account of theirs is used, the earliest first.
+    """
+    if not accounts:
+        return None
+    wanted = preferred or accounts[0].channel
+    usable = [a for a in accounts if a.channel in channels and a.reachable and a.chat_id]
+    for account in usable:
+        if account.channel == wanted:
+            return account
+    return usable[0] if usable else None
+
+
+async def delivery_targets(
+    session: AsyncSession, person_ids: Iterable[int], channels: str | Iterable[str]
+) -> dict[int, ChatTarget]:
+    """Where each of these people gets scheduled messages: one account per person (never two
+    messages to one person), on a channel this process serves. Revoked people are left out."""
+    wanted_ids = sorted(set(person_ids))
+    channel_list = served(channels)
+    if not wanted_ids or not channel_list:
+        return {}
+    rows = await session.execute(
+        select(
+            ChannelAccount.person_id,
+            ChannelAccount.channel,
+            ChannelAccount.chat_id,
+            ChannelAccount.reachable,
+            Person.language,
+            Person.preferred_channel,
+        )
+        .join(Person, Person.id == ChannelAccount.person_id)
+        .where(ChannelAccount.person_id.in_(wanted_ids), Person.revoked_at.is_(None))
+        .order_by(ChannelAccount.person_id, ChannelAccount.id)
+    )
+    accounts: dict[int, list[AccountChoice]] = {}
+    people: dict[int, tuple[str, str | None]] = {}
+    for person_id, channel, chat_id, reachable, language, preferred in rows.all():
+        accounts.setdefault(person_id, []).append(
+            AccountChoice(channel, None if chat_id is None else str(chat_id), bool(reachable))
+        )
+        people[person_id] = (language, preferred)
+    targets: dict[int, ChatTarget] = {}
+    for person_id, choices in accounts.items():
+        language, preferred = people[person_id]
+        chosen = pick_account(choices, preferred, channel_list)
+        if chosen is not None and chosen.chat_id is not None:
+            targets[person_id] = ChatTarget(person_id, chosen.chat_id, language, chosen.channel)
+    return targets
 
 
 async def chat_targets(
-    session: AsyncSession, person_ids: list[int], channel: str
+    session: AsyncSession, person_ids: list[int], channels: str | Sequence[str]
 ) -> list[ChatTarget]:
-    """Where to reach these people on one channel (reachable, not revoked accounts)."""
-    if not person_ids:
-        return []
-    rows = await session.execute(
-        select(ChannelAccount.person_id, ChannelAccount.chat_id, Person.language)
-        .join(Person, Person.id == ChannelAccount.person_id)
-        .where(
-            ChannelAccount.person_id.in_(person_ids),
-            ChannelAccount.channel == channel,
-            ChannelAccount.reachable.is_(True),
-            ChannelAccount.chat_id.is_not(None),
-            Person.revoked_at.is_(None),
-        )
-    )
-    return [ChatTarget(pid, str(chat), lang) for pid, chat, lang in rows.all()]
+    """Where to reach these people (reachable accounts of people not revoked), one account per
+    person on the channels this process serves: see ``pick_account``."""
+    targets = await delivery_targets(session, person_ids, channels)
+    return [targets[pid] for pid in dict.fromkeys(person_ids) if pid in targets]
 
 
 async def may_view_node(session: AsyncSession, viewer: Viewer, node_id: int) -> bool:
@@ -204,11 +268,17 @@ async def home_node(session: AsyncSession, viewer: Viewer) -> int | None:
 class Blocked:
     account_id: int
     display_name: str
-    admins: list[ChatTarget]  # who should be told, on the same channel
+    admins: list[ChatTarget]  # who should be told, each on their own chosen account
 
 
-async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) -> Blocked | None:
-    """The account behind this chat blocked the bot: mark it, and say which admins to tell.
+async def mark_unreachable(
+    session: AsyncSession,
+    channel: str,
+    chat_id: str,
+    channels: Sequence[str] | None = None,
+) -> Blocked | None:
+    """The account behind this chat blocked the bot: mark it, and say which admins to tell
+    (each on their own chosen account among ``channels``, by default ``channel`` only).
     None when no registered account has this chat. Commits."""
     account = await session.scalar(
         select(ChannelAccount).where(
@@ -220,21 +290,10 @@ async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) ->
     account.reachable = False
     person = await session.get(Person, account.person_id)
     await session.commit()
-    admins = await session.execute(
-        select(Person.id, ChannelAccount.chat_id, Person.language)
-        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
-        .where(
-            RoleAssignment.role == Role.ADMIN,
-            RoleAssignment.revoked_at.is_(None),
-            Person.revoked_at.is_(None),
-            ChannelAccount.channel == channel,
-            ChannelAccount.reachable.is_(True),
-            ChannelAccount.chat_id.is_not(None),
+    admin_ids = await session.scalars(
+        select(RoleAssignment.person_id).where(
+            RoleAssignment.role == Role.ADMIN, RoleAssignment.revoked_at.is_(None)
         )
     )
-    return Blocked(
-        account.id,
-        person.display_name if person else "?",
-        [ChatTarget(pid, str(chat), lang) for pid, chat, lang in admins.all()],
-    )
+    admins = await chat_targets(session, list(admin_ids), channels or [channel])
+    return Blocked(account.id, person.display_name if person else "?", admins)

@@ -26,10 +26,11 @@ from models import (
     RoleAssignment,
     utcnow,
 )
-from services import audit
+from services import audit, linking
 from services.access import Identity, Viewer, viewer_for
 from services.errors import DomainError
 from services.invites import hash_code, normalize_code
+from services.linking import LinkOffer
 
 MAX_CODE_INPUT = 40  # anything longer is a message, not a mistyped code
 
@@ -122,7 +123,24 @@ async def check_code(
     policy: LockoutPolicy = LockoutPolicy(),
     now: datetime | None = None,
 ) -> InviteOffer:
-    """Validate a typed code and say what it grants, without using it up."""
+    """Validate a typed invite code and say what it grants, without using it up."""
+    offer = await check_any_code(session, secret, text, identity, policy=policy, now=now)
+    if isinstance(offer, LinkOffer):
+        raise CodeInvalid()
+    return offer
+
+
+async def check_any_code(
+    session: AsyncSession,
+    secret: bytes,
+    text: str,
+    identity: Identity,
+    *,
+    policy: LockoutPolicy = LockoutPolicy(),
+    now: datetime | None = None,
+) -> InviteOffer | LinkOffer:
+    """Validate a typed invite or link code (/start takes both) and say what it would do,
+    without using it up. Wrong codes of either kind count toward one lock-out."""
     now = now or utcnow()
     if len(text) > MAX_CODE_INPUT:
         raise CodeMalformed()
@@ -142,6 +160,10 @@ async def check_code(
         if code is None
         else await session.scalar(select(Invite).where(Invite.code_hash == hash_code(secret, code)))
     )
+    if invite is None and code is not None:
+        link = await linking.check_link(session, secret, code, identity, now)
+        if link is not None:
+            return link
     if invite is None or invite.revoked_at is not None:
         await _record_failure(session, subject, now)
         until = await _locked_until(session, subject, policy, now)

@@ -9,6 +9,7 @@ relevant, never a pile of stale ones.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -20,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
-    ChannelAccount,
     NodeKind,
     OrgNode,
     Person,
@@ -30,6 +30,7 @@ from models import (
     RoleAssignment,
     UnitKind,
 )
+from services import access
 from services.indicators import load_yaml_model
 from services.periods import Period, due_date, open_periods
 from services.reporting import ReportingSetup, local_date
@@ -181,28 +182,41 @@ async def _missing_units(
     return [(unit, node) for unit, node in rows.all()]
 
 
+async def _recipients(
+    session: AsyncSession, person_ids: list[int], channels: Sequence[str]
+) -> dict[int, Recipient]:
+    """One account per person (their preferred channel's when this process serves it)."""
+    targets = await access.delivery_targets(session, person_ids, channels)
+    return {
+        pid: Recipient(pid, target.channel, target.chat_id, target.language)
+        for pid, target in targets.items()
+    }
+
+
 async def _officers(
-    session: AsyncSession, unit_ids: list[int], channel: str
+    session: AsyncSession, unit_ids: list[int], channels: Sequence[str]
 ) -> dict[int, list[Recipient]]:
     if not unit_ids:
         return {}
-    rows = await session.execute(
-        select(RoleAssignment.reporting_unit_id, Person.id, Person.language, ChannelAccount.chat_id)
-        .join(Person, Person.id == RoleAssignment.person_id)
-        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
-        .where(
-            RoleAssignment.reporting_unit_id.in_(unit_ids),
-            RoleAssignment.role == Role.OFFICER,
-            RoleAssignment.revoked_at.is_(None),
-            Person.revoked_at.is_(None),
-            ChannelAccount.channel == channel,
-            ChannelAccount.reachable.is_(True),
-            ChannelAccount.chat_id.is_not(None),
+    rows = (
+        await session.execute(
+            select(RoleAssignment.reporting_unit_id, Person.id)
+            .join(Person, Person.id == RoleAssignment.person_id)
+            .where(
+                RoleAssignment.reporting_unit_id.in_(unit_ids),
+                RoleAssignment.role == Role.OFFICER,
+                RoleAssignment.revoked_at.is_(None),
+                Person.revoked_at.is_(None),
+            )
+            .order_by(RoleAssignment.reporting_unit_id, Person.id)
         )
-    )
+    ).all()
+    recipients = await _recipients(session, [pid for _, pid in rows], channels)
     found: dict[int, list[Recipient]] = {}
-    for unit_id, person_id, language, chat_id in rows.all():
-        found.setdefault(unit_id, []).append(Recipient(person_id, channel, chat_id, language))
+    for unit_id, person_id in rows:
+        recipient = recipients.get(person_id)
+        if recipient is not None and recipient not in found.get(unit_id, []):
+            found.setdefault(unit_id, []).append(recipient)
     return found
 
 
@@ -211,10 +225,12 @@ async def plan(
     setup: ReportingSetup,
     config: ReminderConfig,
     now: datetime,
-    channel: str,
+    channels: str | Sequence[str],
 ) -> tuple[list[ReminderDue], list[EscalationDue]]:
     """Reminders to officers of units that have not reported, and escalations to zone officers,
-    due at ``now``."""
+    due at ``now``. ``channels``: those this process serves (a single name is accepted); each
+    person is reached on exactly one of them (``access.pick_account``)."""
+    channels = access.served(channels)
     today = local_date(now, setup)
     kinds = [s.unit_kind for s in setup.indicators.sets]
     reminders: list[ReminderDue] = []
@@ -227,9 +243,9 @@ async def plan(
         due = due_date(period, setup.calendar)
         missing = await _missing_units(session, period, kinds)
         if stage == config.escalation:
-            escalations += await _escalations(session, missing, period, due, channel, send_from)
+            escalations += await _escalations(session, missing, period, due, channels, send_from)
             continue
-        officers = await _officers(session, [u.id for u, _ in missing], channel)
+        officers = await _officers(session, [u.id for u, _ in missing], channels)
         for unit, _node in missing:
             for recipient in officers.get(unit.id, []):
                 reminders.append(
@@ -252,7 +268,7 @@ async def _escalations(
     missing: list[tuple[ReportingUnit, OrgNode]],
     period: Period,
     due: date,
-    channel: str,
+    channels: Sequence[str],
     send_from: datetime,
 ) -> list[EscalationDue]:
     zones = {
@@ -275,7 +291,7 @@ async def _escalations(
             )
         )
     }
-    officers = await _officers(session, [u.id for u in zone_unions.values()], channel)
+    officers = await _officers(session, [u.id for u in zone_unions.values()], channels)
     result = []
     for zone_id, names in by_zone.items():
         union = zone_unions.get(zone_id)
@@ -326,29 +342,30 @@ async def plan_digests(
     setup: ReportingSetup,
     config: ReminderConfig,
     now: datetime,
-    channel: str,
+    channels: str | Sequence[str],
 ) -> list[DigestDue]:
-    """Each committee member gets each due digest of their own subtree."""
+    """Each committee member gets each due digest of their own subtree, on one account."""
     keys = digest_periods(config, setup, now)
     if not keys:
         return []
-    rows = await session.execute(
-        select(RoleAssignment.org_node_id, Person.id, Person.language, ChannelAccount.chat_id)
-        .join(Person, Person.id == RoleAssignment.person_id)
-        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
-        .where(
-            RoleAssignment.role == Role.COMMITTEE,
-            RoleAssignment.revoked_at.is_(None),
-            RoleAssignment.org_node_id.is_not(None),
-            Person.revoked_at.is_(None),
-            ChannelAccount.channel == channel,
-            ChannelAccount.reachable.is_(True),
-            ChannelAccount.chat_id.is_not(None),
+    rows = (
+        await session.execute(
+            select(RoleAssignment.org_node_id, Person.id)
+            .join(Person, Person.id == RoleAssignment.person_id)
+            .where(
+                RoleAssignment.role == Role.COMMITTEE,
+                RoleAssignment.revoked_at.is_(None),
+                RoleAssignment.org_node_id.is_not(None),
+                Person.revoked_at.is_(None),
+            )
+            .order_by(RoleAssignment.id)
         )
-    )
+    ).all()
+    recipients = await _recipients(session, [pid for _, pid in rows], access.served(channels))
     send_from = not_before(now, config, setup)
     return [
-        DigestDue(Recipient(person_id, channel, chat_id, language), node_id, key, send_from)
-        for node_id, person_id, language, chat_id in rows.all()
+        DigestDue(recipients[person_id], node_id, key, send_from)
+        for node_id, person_id in rows
+        if node_id is not None and person_id in recipients
         for key in keys
     ]

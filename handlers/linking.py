@@ -1,0 +1,133 @@
+"""/lienket: a one-time code to use the bot on another channel; /kenh: where reminders go.
+
+The code itself is taken by registration's /start (handlers/registration_conversation.py), on the
+other channel.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.i18n import moment
+from handlers.context import BotContext, identity_of, keyboard, language_of, say
+from services import access, linking
+from services.errors import DomainError
+from services.invites import display_code
+
+CHANNEL_CHOICE = "chn:v1:"
+
+
+async def link_command(update: Update, context: BotContext) -> None:
+    """/lienket: a link code for the bot on another channel."""
+    identity = identity_of(update, context)
+    settings = context.bot_data.settings
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            issued = await linking.issue_link_code(session, settings.secret, identity)
+        except DomainError as refusal:
+            await say(update, lang, refusal.message)
+            return
+    others = [c for c in linking.LINKABLE_CHANNELS if c != identity.channel]
+    code = display_code(issued.code)
+    await say(
+        update,
+        lang,
+        "Your link code: {code}\nIt works once, until {time} (15 minutes).\n\nOpen the bot on "
+        "{other} and send:\n/start {code}\n(or type /start, then the code).\n\nDo not give this "
+        "code to anyone: it opens your account.",
+        code=code,
+        time=moment(issued.expires_at, lang, settings.zone),
+        other=" / ".join(linking.channel_name(c) for c in others),
+    )
+
+
+async def channel_command(update: Update, context: BotContext) -> None:
+    """/kenh [number or name]: choose the channel for reminders and digests."""
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        if viewer is None:
+            await say(update, lang, linking.NotRegistered.message)
+            return
+        if viewer.revoked:
+            await say(update, lang, linking.PersonRevoked.message)
+            return
+        choice = await linking.channel_choice(session, viewer.person_id)
+    if len(choice.channels) < 2:
+        await say(
+            update,
+            lang,
+            "You use the bot on {channel} only, so reminders and digests come here. To get them "
+            "on another app, type /lienket.",
+            channel=linking.channel_name(choice.current),
+        )
+        return
+    if context.args:
+        typed = " ".join(context.args).strip().casefold()
+        chosen = next(
+            (
+                channel
+                for number, channel in enumerate(choice.channels, start=1)
+                if typed in (str(number), channel, linking.channel_name(channel).casefold())
+            ),
+            None,
+        )
+        if chosen is not None:
+            await _choose(update, context, chosen)
+            return
+    buttons = [
+        [
+            (
+                ("✅ " if channel == choice.current else "") + linking.channel_name(channel),
+                CHANNEL_CHOICE + channel,
+            )
+        ]
+        for channel in choice.channels
+    ]
+    await say(
+        update,
+        lang,
+        "Reminders and digests now go to {current}. Where should they go?",
+        markup=keyboard(*buttons),
+        current=linking.channel_name(choice.current),
+    )
+
+
+async def channel_chosen(update: Update, context: BotContext) -> None:
+    """A channel button (or its typed number on a text channel): checked on the server."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    await _choose(update, context, update.callback_query.data.removeprefix(CHANNEL_CHOICE))
+
+
+async def _choose(update: Update, context: BotContext, channel: str) -> None:
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        if viewer is None:
+            await say(update, lang, linking.NotRegistered.message)
+            return
+        try:
+            choice = await linking.set_preferred_channel(session, viewer.person_id, channel)
+        except DomainError as refusal:
+            await say(update, lang, refusal.message)
+            return
+    await say(
+        update,
+        lang,
+        "Done: reminders and digests will go to {channel}.",
+        channel=linking.channel_name(choice.current),
+    )
+
+
+def build() -> list[BaseHandler[Update, BotContext, None]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("lienket", link_command, filters=private),
+        CommandHandler("kenh", channel_command, filters=private),
+        CallbackQueryHandler(channel_chosen, pattern=f"^{CHANNEL_CHOICE}"),
+    ]
