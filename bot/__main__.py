@@ -56,8 +56,7 @@ async def run_console(
 def run_telegram(settings: Settings) -> int:
     from bot.runtime import serve
 
-    mode = "webhook" if settings.webhook_url else "polling"
-    log.info("bot starting on Telegram (%s) against %s", mode, settings.telegram_api_base_url)
+    log.info("bot starting: %s", ", ".join(settings.channels))
     return asyncio.run(serve(settings))
 
 
@@ -68,9 +67,9 @@ def main() -> int:
     except (SettingsError, ConfigFileError) as error:
         print(error, file=sys.stderr)
         return 2
-    configure(settings.log_level if settings.bot_token else "WARNING", settings.log_format)
+    configure(settings.log_level if settings.channels else "WARNING", settings.log_format)
     upgrade(settings.database_url)
-    if settings.bot_token is None:
+    if not settings.channels:
         asyncio.run(run_console(settings))
         return 0
     return run_telegram(settings)

@@ -78,9 +78,12 @@ def build_application(
     rate_limit: bool = True,
     reporting: ReportingSetup | None = None,
     clock: Callable[[], datetime] = utcnow,
+    metrics: Metrics | None = None,
+    jobs: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """Build the bot. ``request`` replaces the network (console channel, tests)."""
-    metrics = Metrics()
+    """Build the bot. ``request`` replaces the network (console channel, Zalo, tests). ``jobs``:
+    this Application runs the scheduled jobs (one per process, whatever the channels)."""
+    metrics = metrics or Metrics()
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()
         .application_class(InstrumentedApplication)
@@ -113,6 +116,8 @@ def build_application(
     data.uow = uow
     data.metrics = metrics
     data.outbox_unsettled = {}
+    data.channels = [channel]
+    data.senders = {channel: application.bot}
     data.channel = channel
     data.reporting = reporting or load_reporting_setup(settings)
     data.concerns = load_concern_setup(settings)
@@ -139,8 +144,9 @@ def build_application(
     application.add_handlers(common.general())
     application.add_handlers(common.last_resort())
     application.add_error_handler(common.on_error)
-    concern_jobs.register(application)
-    reminder_jobs.register(application)
+    if jobs:
+        concern_jobs.register(application)
+        reminder_jobs.register(application)
     return application
 
 

@@ -68,6 +68,18 @@ class Settings(BaseSettings):
     # A standby instance asks for the active lock this often (PostgreSQL only).
     standby_retry_seconds: float = Field(default=5, gt=0)
 
+    # Zalo's Bot Platform (docs/zalo.md). With ZALO_BOT_TOKEN the same process also serves Zalo;
+    # ZALO_WEBHOOK_URL set: Zalo posts events there, else long polling.
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_url: str | None = None
+    # Zalo's X-Bot-Api-Secret-Token (8-256 characters); by default derived from APP_SECRET.
+    zalo_webhook_secret: SecretStr | None = None
+    # Public https root of this server: Zalo fetches the pictures the bot sends from
+    # <PUBLIC_BASE_URL>/files/…, and Excel files are links there. Default: the webhook's origin.
+    public_base_url: str | None = None
+    shared_file_days: int = Field(default=7, ge=1, le=90)
+
     # Anonymous concerns (docs/anonymity.md): keys live here, never in the database.
     # AES-256-GCM key of concern and reply texts: 32 random bytes, urlsafe base64.
     concern_text_key: SecretStr | None = None
@@ -96,14 +108,55 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("webhook_url")
+    @field_validator("webhook_url", "zalo_webhook_url", "public_base_url")
     @classmethod
     def _https_or_loopback(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
         if not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-            raise ValueError("phải là địa chỉ https:// (Telegram only posts to https)")
+            raise ValueError("phải là địa chỉ https:// (Telegram and Zalo only use https)")
         return value
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _zalo_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("8 đến 256 ký tự (Zalo's secret_token length)")
+        return value
+
+    @field_validator("zalo_api_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def channels(self) -> list[str]:
+        """The chat channels this process serves: those with a token (none: the console)."""
+        return [
+            name
+            for name, token in (("telegram", self.bot_token), ("zalo", self.zalo_bot_token))
+            if token is not None
+        ]
+
+    @property
+    def zalo_webhook_path(self) -> str:
+        return (urlsplit(self.zalo_webhook_url).path if self.zalo_webhook_url else "") or "/zalo"
+
+    def zalo_webhook_secret_token(self) -> str:
+        if self.zalo_webhook_secret is not None:
+            return self.zalo_webhook_secret.get_secret_value()
+        return hmac.new(self.secret, b"zalo-webhook", hashlib.sha256).hexdigest()
+
+    @property
+    def files_base_url(self) -> str | None:
+        """Where /files/… is reachable from outside, or None (then Zalo gets no pictures)."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        for hook in (self.zalo_webhook_url, self.webhook_url):
+            if hook:
+                parts = urlsplit(hook)
+                return f"{parts.scheme}://{parts.netloc}"
+        return None
 
     @field_validator("webhook_secret")
     @classmethod
@@ -256,7 +309,7 @@ def load_settings(*, console: bool | None = None, env_file: Path = ENV_FILE) -> 
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from exc
     if console is None:
-        console = settings.bot_token is None
+        console = not settings.channels
     missing = [name for name in REQUIRED_SECRETS if getattr(settings, name) is None]
     if missing and not console:
         raise SettingsError(

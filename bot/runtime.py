@@ -13,22 +13,40 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
+from typing import Any, TypeVar
 
+import httpx
 import uvicorn
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application, on_start
+from bot.channels.zalo import (
+    ChatMemory,
+    FileShelf,
+    ZaloBridge,
+    ZaloClient,
+    ZaloError,
+    ZaloInbound,
+)
 from bot.config import Settings
-from bot.web import InstanceState, build_web_app
-from models.db import create_engine, make_uow
+from bot.i18n import tr
+from bot.metrics import Metrics
+from bot.web import InstanceState, Webhook, build_web_app, telegram_webhook
+from models import utcnow
+from models.db import UnitOfWork, create_engine, make_uow
 from scheduler.leader import Leadership
+from services import shared_files
 
 log = logging.getLogger("bot")
 
+T = TypeVar("T")
+ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 EXIT_FENCED = 3  # another instance took over: the supervisor restarts this one as a standby
 DEFAULT_HTTP_PORT = 8080
 
@@ -41,31 +59,158 @@ class _HttpServer(uvicorn.Server):
         yield
 
 
+@dataclass
+class Channel:
+    """One chat channel served by this process: its Application and how it takes updates."""
+
+    name: str
+    application: Application  # type: ignore[type-arg]
+    take_updates: Callable[[], Awaitable[object]]  # register the webhook, or clear it to poll
+    poll: Callable[[asyncio.Event], Coroutine[Any, Any, None]] | None  # None: by webhook
+    webhook: Webhook | None
+    close: Callable[[], Awaitable[None]] | None = None
+
+
+def telegram_channel(settings: Settings, uow: UnitOfWork, metrics: Metrics, jobs: bool) -> Channel:
+    application = build_application(settings, uow, metrics=metrics, jobs=jobs)
+    if settings.webhook_url is not None:
+        url = settings.webhook_url
+
+        async def register() -> None:
+            await application.bot.set_webhook(
+                url,
+                secret_token=settings.webhook_secret_token(),
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
+            log.info("active: Telegram by webhook")
+
+        hook = telegram_webhook(application, settings.webhook_path, settings.webhook_secret_token())
+        return Channel("telegram", application, register, None, hook)
+
+    async def clear() -> None:
+        # Telegram keeps undelivered updates for 24 hours; we take them after a restart rather
+        # than dropping them, because every confirmation is idempotent.
+        await application.bot.delete_webhook(drop_pending_updates=False)
+        log.info("active: Telegram by long polling")
+
+    return Channel(
+        "telegram", application, clear, lambda stop: poll_until_stopped(application, stop), None
+    )
+
+
+def zalo_channel(settings: Settings, uow: UnitOfWork, metrics: Metrics, jobs: bool) -> Channel:
+    assert settings.zalo_bot_token is not None
+    client = ZaloClient(settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value())
+    memory = ChatMemory()
+    bridge = ZaloBridge(
+        client,
+        file_shelf(settings, uow),
+        memory,
+        file_note=tr(
+            settings.default_language,
+            "📎 {name} — open or download (the link works for {days} days): {url}",
+        ).replace("{days}", str(settings.shared_file_days)),
+    )
+    application = build_application(
+        settings, uow, channel="zalo", request=bridge, metrics=metrics, jobs=jobs
+    )
+    inbound = ZaloInbound(memory)
+
+    def to_update(payload: Any) -> Update | None:
+        data = inbound.to_update(payload) if isinstance(payload, dict) else None
+        return None if data is None else Update.de_json(data, application.bot)
+
+    if settings.zalo_webhook_url is not None:
+        url, secret = settings.zalo_webhook_url, settings.zalo_webhook_secret_token()
+
+        async def register() -> None:
+            await _zalo_start_call(client, "setWebhook", {"url": url, "secret_token": secret})
+            log.info("active: Zalo by webhook")
+
+        hook = Webhook(
+            application, settings.zalo_webhook_path, ZALO_SECRET_HEADER, secret, to_update
+        )
+        return Channel("zalo", application, register, None, hook, client.aclose)
+
+    async def clear() -> None:
+        await _zalo_start_call(client, "deleteWebhook", {})
+        log.info("active: Zalo by long polling")
+
+    return Channel(
+        "zalo",
+        application,
+        clear,
+        lambda stop: poll_zalo(application, client, to_update, stop),
+        None,
+        client.aclose,
+    )
+
+
+async def _zalo_start_call(client: ZaloClient, method: str, payload: dict[str, Any]) -> None:
+    """Zalo's errors as the Bot API errors _until_done retries (network, 429, 5xx)."""
+    try:
+        await client.call(method, payload)
+    except ZaloError as error:
+        if error.code == 429 or error.code >= 500:
+            raise NetworkError(f"Zalo {method}: {error.code}") from error
+        raise
+    except httpx.HTTPError as error:
+        raise NetworkError(f"Zalo {method}: {type(error).__name__}") from error
+
+
+def file_shelf(settings: Settings, uow: UnitOfWork) -> FileShelf | None:
+    """Pictures and files for Zalo, kept in the database and served at /files (bot/web.py)."""
+    base = settings.files_base_url
+    if base is None:
+        return None
+    keep = timedelta(days=settings.shared_file_days)
+
+    async def put(content: bytes, name: str, media_type: str) -> str:
+        async with uow() as session:
+            path = await shared_files.put(
+                session, content, name, media_type, now=utcnow(), keep=keep
+            )
+        return base + path
+
+    return put
+
+
 async def serve(settings: Settings) -> int:
     """Run until SIGTERM/SIGINT (exit 0) or until replaced by another instance (exit 3)."""
     engine = create_engine(settings.database_url)
-    application = build_application(settings, make_uow(engine))
-    data = application.bot_data
+    uow = make_uow(engine)
+    metrics = Metrics()
+    makers = {"telegram": telegram_channel, "zalo": zalo_channel}
+    # The first channel's Application runs the scheduled jobs; the outbox sends through each
+    # recipient's own channel (bot_data.senders).
+    channels = [
+        makers[name](settings, uow, metrics, index == 0)
+        for index, name in enumerate(settings.channels)
+    ]
+    primary = channels[0].application
+    leadership = primary.bot_data.leadership
+    senders = {channel.name: channel.application.bot for channel in channels}
+    for channel in channels:
+        channel.application.bot_data.leadership = leadership
+        channel.application.bot_data.channels = [c.name for c in channels]
+        channel.application.bot_data.senders = senders
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
     state = InstanceState(role="standby")
-    webhook = settings.webhook_url is not None
-    port = settings.http_port if settings.http_port is not None else None
-    if webhook and port is None:
+    webhooks = [channel.webhook for channel in channels if channel.webhook is not None]
+    shares_files = any(channel.name == "zalo" for channel in channels)
+    port = settings.http_port
+    if port is None and (webhooks or (shares_files and settings.files_base_url)):
         port = DEFAULT_HTTP_PORT
     server: _HttpServer | None = None
     server_task: asyncio.Task[None] | None = None
     if port is not None:
-        web_app = build_web_app(
-            application,
-            engine,
-            state,
-            webhook_path=settings.webhook_path if webhook else None,
-            secret_token=settings.webhook_secret_token(),
-        )
+        web_app = build_web_app(primary, engine, state, webhooks=webhooks, files=shares_files)
         server = _HttpServer(
             uvicorn.Config(
                 web_app,
@@ -81,11 +226,17 @@ async def serve(settings: Settings) -> int:
 
     exit_code = 0
     try:
-        if await _wait_for_lead(settings, data.leadership, stop):
+        if await _wait_for_lead(settings, leadership, stop):
             state.role = "starting"
-            exit_code = await _serve_while_active(settings, application, state, stop, webhook)
+            exit_code = await _serve_while_active(channels, state, stop)
+    except InvalidToken as error:
+        log.error("a channel rejected its token (%s): check BOT_TOKEN / ZALO_BOT_TOKEN", error)
+        exit_code = 2
     finally:
-        await data.leadership.release()  # after the Application flushed its conversation states
+        await leadership.release()  # after the Applications flushed their conversation states
+        for channel in channels:
+            if channel.close is not None:
+                await channel.close()
         if server is not None and server_task is not None:
             server.should_exit = True
             await server_task
@@ -104,73 +255,80 @@ async def _wait_for_lead(settings: Settings, leadership: Leadership, stop: async
                 settings.standby_retry_seconds,
             )
             announced = True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.standby_retry_seconds)
+        await _pause(stop, settings.standby_retry_seconds)
     return False
 
 
 async def _serve_while_active(
-    settings: Settings,
-    application: Application,  # type: ignore[type-arg]
-    state: InstanceState,
-    stop: asyncio.Event,
-    webhook: bool,
+    channels: list[Channel], state: InstanceState, stop: asyncio.Event
 ) -> int:
-    data = application.bot_data
+    primary = channels[0].application.bot_data
     exit_code = 0
-    # initialize() loads the persisted conversation states: only now, once this instance leads.
-    if not await _until_done("getMe", application.initialize, stop):
-        return exit_code
+    started: list[Application] = []  # type: ignore[type-arg]
+    pollers: list[asyncio.Task[None]] = []
+    leave = asyncio.Event()  # asked to stop, or fenced
     try:
-        if not await _until_done("setMyCommands", lambda: on_start(application), stop):
-            return exit_code
-        await application.start()
-        if not await _until_done(
-            "setWebhook" if webhook else "deleteWebhook",
-            lambda: _take_updates(application, settings),
-            stop,
-        ):
-            await application.stop()
-            return exit_code
+        for channel in channels:
+            application = channel.application
+            # initialize() loads the persisted conversation states: only now, once we lead.
+            if not await _until_done(f"{channel.name} getMe", application.initialize, stop):
+                return exit_code
+            started.append(application)
+            if not await _until_done(
+                f"{channel.name} setMyCommands", partial(on_start, application), stop
+            ):
+                return exit_code
+            await application.start()
+            if channel.webhook is not None:
+                channel.webhook.ready = True
+            if not await _until_done(f"{channel.name} updates", channel.take_updates, stop):
+                return exit_code
+            if channel.poll is not None:
+                pollers.append(asyncio.create_task(channel.poll(leave)))
         state.active, state.role = True, "active"
-        data.metrics.active.set(1)
-        leave = asyncio.Event()  # asked to stop, or fenced
-        poller = None if webhook else asyncio.create_task(poll_until_stopped(application, leave))
+        primary.metrics.active.set(1)
         while not stop.is_set():
-            if data.leadership.fenced:
+            if primary.leadership.fenced:
                 exit_code = EXIT_FENCED
                 break
-            if poller is not None and poller.done():
-                poller.result()  # a bug in the poller: surface it rather than idle on
+            for poller in pollers:
+                if poller.done():
+                    poller.result()  # a bug in a poller: surface it rather than idle on
             await _pause(stop, 1.0)
-        leave.set()
-        state.active, state.role = False, "stopping"
-        data.metrics.active.set(0)
-        if poller is not None:
-            await poller  # finishes the update in hand; confirms nothing it has not handled
-        await application.stop()
     finally:
-        await application.shutdown()  # flushes the conversation states before the lock goes
+        leave.set()
+        for channel in channels:
+            if channel.webhook is not None:
+                channel.webhook.ready = False
+        state.active, state.role = False, "stopping"
+        primary.metrics.active.set(0)
+        for poller in pollers:
+            with contextlib.suppress(Exception):
+                await poller  # finishes the update in hand; confirms nothing it has not handled
+        for application in started:
+            if application.running:
+                await application.stop()
+            await application.shutdown()  # flushes conversation states before the lock goes
     return exit_code
 
 
-async def _take_updates(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    if settings.webhook_url is not None:
-        await application.bot.set_webhook(
-            settings.webhook_url,
-            secret_token=settings.webhook_secret_token(),
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
-        log.info("active: serving Telegram by webhook")
-        return
-    # Telegram keeps undelivered updates for 24 hours; we take them after a restart rather than
-    # dropping them, because every confirmation is idempotent.
-    await application.bot.delete_webhook(drop_pending_updates=False)
-    log.info("active: serving Telegram by long polling")
-
-
 POLL_SECONDS = 20  # long-poll wait per getUpdates
+
+
+async def _fetched_or_stopped(fetch: Awaitable[T], stop: asyncio.Event) -> tuple[bool, T | None]:
+    """(True, result) when the fetch finished, (False, None) when asked to stop first: an
+    unanswered long poll is cancelled, nothing was taken, nothing is lost. The fetch's own
+    exception is raised."""
+    task = asyncio.ensure_future(fetch)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        return False, None
+    return True, task.result()
 
 
 async def poll_until_stopped(
@@ -187,21 +345,13 @@ async def poll_until_stopped(
     offset: int | None = None
     delay = 1.0
     while not stop.is_set():
-        fetch = asyncio.ensure_future(
-            application.bot.get_updates(
-                offset=offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
-            )
-        )
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not fetch.done():  # asked to stop while waiting: nothing fetched, nothing lost
-            fetch.cancel()
-            with contextlib.suppress(asyncio.CancelledError, TelegramError):
-                await fetch
-            return
         try:
-            updates = fetch.result()
+            fetched, updates = await _fetched_or_stopped(
+                application.bot.get_updates(
+                    offset=offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
+                ),
+                stop,
+            )
         except RetryAfter as error:
             await _pause(stop, _seconds(error.retry_after))
             continue
@@ -212,10 +362,38 @@ async def poll_until_stopped(
             await _pause(stop, delay)
             delay = min(delay * 2, 30.0)
             continue
+        if not fetched:
+            return
         delay = 1.0
-        for update in updates:
+        for update in updates or ():
             await application.process_update(update)
             offset = update.update_id + 1
+
+
+async def poll_zalo(
+    application: Application,  # type: ignore[type-arg]
+    client: ZaloClient,
+    to_update: Callable[[Any], Update | None],
+    stop: asyncio.Event,
+) -> None:
+    """Zalo's long polling: one event per call, no offset (an event Zalo hands out is gone, so
+    it is handled before the next call, and a duplicate is dropped by its message id)."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            fetched, events = await _fetched_or_stopped(client.get_update(), stop)
+        except (ZaloError, httpx.HTTPError) as error:
+            log.warning("Zalo getUpdates failed (%s); trying again in %.0f s", error, delay)
+            await _pause(stop, delay)
+            delay = min(delay * 2, 30.0)
+            continue
+        if not fetched:
+            return
+        delay = 1.0
+        for event in events or ():
+            update = to_update(event)
+            if update is not None:
+                await application.process_update(update)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

@@ -18,8 +18,10 @@ import hmac
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,7 +34,7 @@ from telegram.ext import Application
 
 from bot.metrics import InstrumentedApplication
 from models.migrate import current_revision, head_revision
-from services import outbox
+from services import outbox, shared_files
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +77,46 @@ class UpdateAcks:
             future.set_result(None)
 
 
-def build_web_app(
+@dataclass
+class Webhook:
+    """One channel's webhook: where it posts, how it proves itself, how its body becomes an
+    Update (None: nothing to handle, e.g. a duplicate Zalo event)."""
+
+    application: Application  # type: ignore[type-arg]
+    path: str
+    header: str
+    secret: str
+    to_update: Callable[[Any], Update | None]
+    acks: UpdateAcks = field(default_factory=UpdateAcks)
+    # True from the moment its Application runs (before the webhook is registered, so that the
+    # first event the platform sends right after registering is taken) until it stops.
+    ready: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.application, InstrumentedApplication):
+            self.application.after_update.append(self.acks.done)
+
+
+def telegram_webhook(
     application: Application,  # type: ignore[type-arg]
+    path: str,
+    secret: str,
+) -> Webhook:
+    def to_update(payload: Any) -> Update | None:
+        return Update.de_json(payload, application.bot)
+
+    return Webhook(application, path, SECRET_HEADER, secret, to_update)
+
+
+def build_web_app(
+    primary: Application,  # type: ignore[type-arg]
     engine: AsyncEngine,
     state: InstanceState,
     *,
-    webhook_path: str | None,
-    secret_token: str,
+    webhooks: list[Webhook],
+    files: bool = False,
 ) -> Starlette:
-    data = application.bot_data
-    acks = UpdateAcks()
-    if isinstance(application, InstrumentedApplication):
-        application.after_update.append(acks.done)
+    data = primary.bot_data
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"alive": True, "role": state.role})
@@ -114,33 +144,50 @@ def build_web_app(
             log.warning("metrics: outbox backlog not read (database unreachable)")
         return Response(data.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    async def webhook(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), secret_token.encode()):
-            return Response(status_code=403)
-        if not state.active:
-            # A load balancer (docker-compose's proxy) passes 503 on to the active instance.
-            return Response("standby", status_code=503)
-        try:
-            payload = await request.json()
-            update = Update.de_json(payload, application.bot)
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
-            return Response(status_code=400)
-        if update is None or acks.seen(update.update_id):
+    def receiver(hook: Webhook) -> Callable[[Request], Awaitable[Response]]:
+        async def receive(request: Request) -> Response:
+            given = request.headers.get(hook.header, "")
+            if not hmac.compare_digest(given.encode(), hook.secret.encode()):
+                return Response(status_code=403)
+            if not hook.ready:
+                # A standby (or an instance still starting): a load balancer (docker-compose's
+                # proxy) passes the 503 on to the active instance; the platform tries again.
+                return Response("standby", status_code=503)
+            try:
+                update = hook.to_update(await request.json())
+            except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
+                return Response(status_code=400)
+            if update is None or hook.acks.seen(update.update_id):
+                return Response(status_code=200)
+            handled = hook.acks.expect(update.update_id)
+            await hook.application.update_queue.put(update)
+            try:
+                await asyncio.wait_for(asyncio.shield(handled), ANSWER_WITHIN)
+            except TimeoutError:
+                log.warning(
+                    "webhook: update still queued after %.0f s; acknowledged", ANSWER_WITHIN
+                )
             return Response(status_code=200)
-        handled = acks.expect(update.update_id)
-        await application.update_queue.put(update)
-        try:
-            await asyncio.wait_for(asyncio.shield(handled), ANSWER_WITHIN)
-        except TimeoutError:
-            log.warning("webhook: update still queued after %.0f s; acknowledged", ANSWER_WITHIN)
-        return Response(status_code=200)
+
+        return receive
+
+    async def shared_file(request: Request) -> Response:
+        async with data.uow() as session:
+            found = await shared_files.get(session, request.path_params["token"], now=data.clock())
+        if found is None:
+            return Response("not found or expired", status_code=404)
+        return Response(
+            found.content,
+            media_type=found.media_type,
+            headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(found.name)}"},
+        )
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
-    if webhook_path is not None:
-        routes.append(Route(webhook_path, webhook, methods=["POST"]))
+    routes += [Route(hook.path, receiver(hook), methods=["POST"]) for hook in webhooks]
+    if files:
+        routes.append(Route("/files/{token}/{name}", shared_file, methods=["GET"]))
     return Starlette(routes=routes)

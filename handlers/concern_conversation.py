@@ -8,14 +8,11 @@ are sent without a parse mode, so a worker's text can never become markup for th
 
 from __future__ import annotations
 
-import asyncio
-import warnings
-from datetime import date, timedelta
+from datetime import date
 from enum import IntEnum
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -27,6 +24,7 @@ from telegram.ext import (
 
 from bot.i18n import day, tr
 from bot.texts import split_text
+from handlers import delivery
 from handlers.context import BotContext, describe, keyboard, language_of, say, show
 from services import concerns
 from services.concerns import STATUS_LABELS, CaseStatus
@@ -34,6 +32,9 @@ from services.errors import N_, DomainError
 from services.ratelimit import TooManyMessages
 
 DRAFT = "concern"  # user_data key: memory only, removed when sent, cancelled or timed out
+# The app the worker writes from, as they call it.
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+
 PREFIX = "tt:v1"
 END = ConversationHandler.END
 
@@ -132,11 +133,12 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
         lang,
         "You are writing to {union} of {enterprise}.\n\n"
         "What the union will know: your text, its category, and the day you sent it.\n"
-        "What it will NOT know: your name, your Telegram account, your phone number, the time "
+        "What it will NOT know: your name, your {app} account, your phone number, the time "
         "of day. Nobody who copies the database can find that out either.\n\n"
         "Do not put your name or details that point to you in the text.",
         union=union,
         enterprise=enterprise.name,
+        app=CHANNEL_NAMES.get(context.bot_data.channel, "Telegram"),
     )
     if enterprise.small:
         promise += "\n\n" + tr(
@@ -261,7 +263,12 @@ async def preview_choice(update: Update, context: BotContext) -> int:
         return END
     setup = context.bot_data.concerns
     chat = update.effective_chat
-    push = str(chat.id) if action == "sendpush" and chat is not None else None
+    # Sealed with its channel: the officer may answer from another channel than the worker's.
+    push = (
+        f"{context.bot_data.channel}:{chat.id}"
+        if action == "sendpush" and chat is not None
+        else None
+    )
     async with context.bot_data.uow() as session:
         try:
             sent = await concerns.submit_concern(
@@ -298,79 +305,16 @@ async def preview_choice(update: Update, context: BotContext) -> int:
     return END
 
 
-# The case is stored before its receipt is shown, and only the receipt's hash is kept: a Bot API
-# failure at this moment (a 5xx, a timeout, a 429 beyond the rate limiter's own retries) would
-# leave a case nobody can follow, and a worker who sends the concern again. So the message is
-# tried again, in the background (updates are handled one at a time; the others must not wait),
-# for about half a minute. faults/bot_api_storm.py found it.
-RECEIPT_RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
+# The case is stored before its receipt is shown, and only the receipt's hash is kept: without
+# the retries of handlers/delivery.py a Bot API failure at this moment would leave a case nobody
+# can follow, and a worker who sends the concern again.
+RECEIPT_RETRY_DELAYS: tuple[float, ...] = delivery.RETRY_DELAYS
 
 
 async def _show_receipt(update: Update, context: BotContext, text: str) -> None:
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.answer()
-        except TelegramError:
-            pass  # only the button's spinner: the message is what matters
-    target = _ReceiptTarget(update)
-    try:
-        await target.put(text)
-    except (NetworkError, RetryAfter) as error:  # BadRequest is a NetworkError too
-        if isinstance(error, BadRequest) and not target.can_fall_back:
-            raise
-        # Not logged: a log line would tell when a concern was sent (docs/anonymity.md).
-        context.application.create_task(
-            target.retry(text, error), update=update, name="concern-receipt"
-        )
-
-
-class _ReceiptTarget:
-    """Where the receipt goes: the preview message, edited; a new message if it cannot be."""
-
-    def __init__(self, update: Update) -> None:
-        query = update.callback_query
-        self.query = query if query is not None and query.message is not None else None
-        self.chat = update.effective_chat
-
-    @property
-    def can_fall_back(self) -> bool:
-        return self.query is not None and self.chat is not None
-
-    async def put(self, text: str) -> None:
-        if self.query is None:
-            assert self.chat is not None
-            await self.chat.send_message(text)
-            return
-        try:
-            await self.query.edit_message_text(text)
-        except BadRequest as error:
-            if "not modified" in str(error).lower():
-                return  # an earlier try got through after all (it timed out on the way back)
-            if self.chat is None:
-                raise
-            self.query = None  # the preview cannot be edited any more: a new message
-            await self.chat.send_message(text)
-
-    async def retry(self, text: str, error: Exception) -> None:
-        for delay in RECEIPT_RETRY_DELAYS:
-            await asyncio.sleep(_retry_after(error) or delay)
-            try:
-                await self.put(text)
-                return
-            except (NetworkError, RetryAfter) as again:
-                error = again
-        # Given up, silently (see above): the worker is told nothing more, as before.
-
-
-def _retry_after(error: Exception) -> float:
-    if not isinstance(error, RetryAfter):
-        return 0.0
-    with warnings.catch_warnings():  # PTB 22: retry_after is becoming a timedelta
-        warnings.simplefilter("ignore")
-        wait = error.retry_after
-    seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-    return min(seconds, 30.0)
+    await delivery.show_until_seen(
+        update, context, text, edit=True, delays=RECEIPT_RETRY_DELAYS, name="concern-receipt"
+    )
 
 
 async def cancel(update: Update, context: BotContext) -> int:

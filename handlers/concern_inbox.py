@@ -201,8 +201,12 @@ async def _push(context: BotContext, result: concerns.ReplyResult) -> None:
             text=result.reply.text,
             organisation=result.reply.signed_as,
         )
+        channel, _, chat_id = target.rpartition(":")
+        sender = context.bot_data.senders.get(channel or "telegram")  # unprefixed: sealed earlier
+        if sender is None:
+            return  # the worker's channel is not served by this process: /kiemtra shows it
         for part in split_text(text):
-            await context.bot.send_message(target, part)
+            await sender.send_message(chat_id, part)
     except Exception:  # nothing about it may reach the officer, or the log's details
         logging.getLogger(__name__).warning("a pushed answer could not be delivered")
 

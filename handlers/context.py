@@ -51,6 +51,10 @@ class BotData:
     # Outbox messages claimed whose outcome could not be written (the database went away
     # mid-batch): settled by the next drain (scheduler/reminders.py).
     outbox_unsettled: dict[int, OutboxStatus]
+    # The channels this process serves, and the bot that sends on each (the outbox routes every
+    # message through its recipient's channel).
+    channels: list[str]
+    senders: dict[str, ExtBot[None]]
     clock: Callable[[], datetime]  # aware UTC now; tests move it
 
 

@@ -10,9 +10,18 @@ from models.concerns import (
     ConcernStatus,
     LimitPurpose,
 )
+from models.files import SharedFile
 from models.org import NodeKind, OrgNode, Ownership, ReportingUnit, UnitKind
 from models.outbox import OutboxMessage, OutboxStatus
-from models.people import ChannelAccount, CodeAttempt, Invite, Person, Role, RoleAssignment
+from models.people import (
+    ChannelAccount,
+    CodeAttempt,
+    Invite,
+    LinkCode,
+    Person,
+    Role,
+    RoleAssignment,
+)
 from models.reporting import (
     ConversationState,
     IndicatorSetVersion,
@@ -37,6 +46,7 @@ __all__ = [
     "IndicatorSetVersion",
     "Invite",
     "LimitPurpose",
+    "LinkCode",
     "NodeKind",
     "OrgNode",
     "OutboxMessage",
@@ -51,6 +61,7 @@ __all__ = [
     "ReportingUnit",
     "Role",
     "RoleAssignment",
+    "SharedFile",
     "UnitKind",
     "utcnow",
 ]

@@ -33,6 +33,12 @@ SEND_BATCH = 30  # about one second of Telegram's bulk limit
 MAX_ATTEMPTS = 8
 
 
+def served_channels(data: BotData) -> list[str]:
+    """The channels this process serves: each person's scheduled messages go to exactly one
+    account of theirs among these (services/access.py pick_account)."""
+    return list(getattr(data, "channels", None) or [data.channel])
+
+
 def _when(days_left: int, lang: str) -> str:
     if days_left > 0:
         return tr(lang, "{days} days left", days=days_left)
@@ -105,12 +111,13 @@ async def plan_tick(context: BotContext) -> int:
     if not data.leadership.is_leader:
         return 0
     now = data.clock()
+    channels = served_channels(data)
     async with data.uow() as session:
         due, escalations = await reminders.plan(
-            session, data.reporting, data.reminders, now, data.channel
+            session, data.reporting, data.reminders, now, channels
         )
         digests = await reminders.plan_digests(
-            session, data.reporting, data.reminders, now, data.channel
+            session, data.reporting, data.reminders, now, channels
         )
         items = render(due, escalations) + [
             Outgoing(
@@ -167,6 +174,8 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
     async with data.uow() as session:
         batch = await outbox.claim(session, now, limit)
     for index, message in enumerate(batch):
+        # Each message goes out on its recipient's channel (Telegram, Zalo…).
+        sender = data.senders.get(message.channel, bot)
         delivered = False
         try:
             async with data.uow() as session:
@@ -194,9 +203,11 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
                     )
                 try:
                     if message.kind == "digest":
-                        await _send_digest(data, bot, session, message)
+                        await _send_digest(data, sender, session, message)
                     else:
-                        await bot.send_message(message.chat_id, message.text, reply_markup=markup)
+                        await sender.send_message(
+                            message.chat_id, message.text, reply_markup=markup
+                        )
                     delivered = True
                 except RetryAfter as wait:
                     delay = _retry_delay(wait)
@@ -294,7 +305,7 @@ def _retry_delay(wait: RetryAfter) -> timedelta:
 
 async def _unreachable(session: Any, data: BotData, channel: str, chat_id: str) -> None:
     """Mark the account unreachable and tell the admins (through the outbox, once)."""
-    blocked = await access.mark_unreachable(session, channel, chat_id)
+    blocked = await access.mark_unreachable(session, channel, chat_id, served_channels(data))
     if blocked is None:
         return
     await outbox.enqueue(
@@ -304,7 +315,7 @@ async def _unreachable(session: Any, data: BotData, channel: str, chat_id: str) 
                 idempotency_key=f"unreachable:{blocked.account_id}:{admin.person_id}",
                 kind="admin",
                 person_id=admin.person_id,
-                channel=channel,
+                channel=admin.channel,
                 chat_id=admin.chat_id,
                 text=tr(
                     admin.language,
