@@ -259,6 +259,8 @@ async def typed_answer(update: Update, context: BotContext) -> int:
     """A typed answer to the current question."""
     assert update.message is not None and update.message.text is not None
     text = update.message.text
+    # Telegram (and our Zalo adapter) number messages per chat: this names the message.
+    message_key = f"{update.message.chat_id}:{update.message.message_id}"
 
     async def step(session: AsyncSession, viewer: Viewer) -> int:
         view = await reporting.answer(
@@ -268,6 +270,7 @@ async def typed_answer(update: Update, context: BotContext) -> int:
             step=None,
             text=text,
             setup=context.bot_data.reporting,
+            message_key=message_key,
         )
         return await _present(update, view, language_of(context, viewer))
 

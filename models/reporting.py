@@ -95,6 +95,9 @@ class ReportDraft(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     returning_to_review: Mapped[bool] = mapped_column(default=False)
+    # The chat message whose typed answer was applied last: the same message delivered again
+    # (a restart before the platform learnt it was handled) must not answer the next question.
+    last_message_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

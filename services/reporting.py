@@ -683,11 +683,17 @@ async def answer(
     step: int | None,
     text: str,
     setup: ReportingSetup,
+    message_key: str | None = None,
 ) -> DraftView:
     """A typed (or button) answer to the current question; ``draft_id`` None: the person's
-    current draft (a typed answer carries no draft id)."""
+    current draft (a typed answer carries no draft id). ``message_key`` names the chat message
+    of a typed answer: the same message again changes nothing (a redelivery after a crash)."""
     loaded = await _load_owned(session, person_id, draft_id, step)
     draft, indicator_set = loaded.draft, loaded.indicator_set
+    if message_key is not None and draft.last_message_key == message_key:
+        return loaded.view()
+    if message_key is not None:
+        draft.last_message_key = message_key
     indicator = _current(draft, indicator_set)
     value = _parse(indicator, text)
     _check_bounds(indicator, value)

@@ -227,6 +227,39 @@ async def test_restart_in_the_middle_resumes_at_the_same_question(
         await stop_app(second)
 
 
+async def test_a_typed_answer_delivered_again_after_a_crash_answers_nothing_more(
+    settings: Settings,
+    uow: UnitOfWork,
+    clock: Clock,
+    session: AsyncSession,
+    lan: ChannelUser,
+    lan_id: int,
+    union_set: IndicatorSet,
+) -> None:
+    """The process handled an answer, then died before Telegram learnt it (the offset was not
+    yet confirmed): the same message arrives again and must not answer the next question."""
+    first = await start_app(settings, uow, clock)
+    await first.send(lan, "/baocao")
+    answers = plausible(union_set)
+    await answer_through(first, lan, union_set, answers, upto=2)
+    third = first.updates.message(lan, answers[union_set.indicators[2].code])
+    await first.feed(third)
+    await stop_app(first)  # as if killed: what was committed stays
+
+    second = await start_app(settings, uow, clock)
+    try:
+        said = second._to(await second.feed(third), lan.user_id)
+        assert "Câu 4/" in said  # the current question again, nothing answered
+        draft = await session.scalar(select(ReportDraft))
+        assert draft is not None and draft.step == 3
+        assert union_set.indicators[3].code not in draft.answers
+        # A new message with the same words is a new answer, of course.
+        said = await second.send(lan, answers[union_set.indicators[3].code])
+        assert "Câu 5/" in said
+    finally:
+        await stop_app(second)
+
+
 async def test_double_tap_on_send_makes_one_report(
     chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int, union_set: IndicatorSet
 ) -> None:
