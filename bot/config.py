@@ -108,6 +108,12 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("bot_token", "zalo_bot_token", "webhook_secret", "zalo_webhook_secret")
+    @classmethod
+    def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        # docker compose passes "${ZALO_BOT_TOKEN:-}" as an empty string: that means "not used".
+        return None if value is not None and not value.get_secret_value() else value
+
     @field_validator("webhook_url", "zalo_webhook_url", "public_base_url")
     @classmethod
     def _https_or_loopback(cls, value: str | None) -> str | None:

@@ -32,6 +32,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "WEBHOOK_SECRET",
         "HTTP_PORT",
         "LOG_FORMAT",
+        "ZALO_BOT_TOKEN",
+        "ZALO_WEBHOOK_URL",
+        "ZALO_WEBHOOK_SECRET",
+        "PUBLIC_BASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -58,6 +62,8 @@ def test_defaults_are_sqlite_vietnamese_and_hanoi_time(tmp_path: Path) -> None:
         ("WEBHOOK_SECRET", "có dấu"),
         ("HTTP_PORT", "70000"),
         ("LOG_FORMAT", "xml"),
+        ("ZALO_WEBHOOK_SECRET", "short"),
+        ("ZALO_WEBHOOK_URL", "http://bot.example.vn/zalo"),
     ],
 )
 def test_malformed_setting_is_named_in_one_line(
@@ -178,3 +184,25 @@ def test_webhook_listens_on_its_url_path_with_a_derived_secret(
     assert load_settings(env_file=tmp_path / ".env").webhook_secret_token() == "chosen_secret-1"
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.vn")
     assert load_settings(env_file=tmp_path / ".env").webhook_path == "/telegram"
+
+
+def test_the_channels_are_those_with_a_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in concern_key_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("APP_SECRET", GOOD_SECRET)
+    assert load_settings(env_file=tmp_path / ".env").channels == []  # the console
+    monkeypatch.setenv("ZALO_BOT_TOKEN", "12345689:abc")
+    monkeypatch.setenv("BOT_TOKEN", "")  # docker compose's "${BOT_TOKEN:-}": not used
+    settings = load_settings(env_file=tmp_path / ".env")
+    assert settings.channels == ["zalo"]
+    assert settings.files_base_url is None  # no public address: Zalo gets no pictures
+    monkeypatch.setenv("BOT_TOKEN", "1:tg")
+    monkeypatch.setenv("ZALO_WEBHOOK_URL", "https://bot.example.vn/hooks/zalo")
+    settings = load_settings(env_file=tmp_path / ".env")
+    assert settings.channels == ["telegram", "zalo"]
+    assert settings.zalo_webhook_path == "/hooks/zalo"
+    assert settings.files_base_url == "https://bot.example.vn"
+    zalo_secret = settings.zalo_webhook_secret_token()
+    assert 8 <= len(zalo_secret) <= 256 and zalo_secret != settings.webhook_secret_token()

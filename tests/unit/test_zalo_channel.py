@@ -1,0 +1,86 @@
+"""Zalo's events become Telegram-shaped updates, and back: ids, kinds, choices, duplicates."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.zalo import ChatMemory, ZaloInbound, alias_of, zalo_id_of
+from tests.zalo_stand_in import image_update, sticker_update, text_update, unsupported_update
+
+
+@pytest.mark.parametrize("zalo_id", ["6ede9afa66b88fe6d6a9", "0012", "1459232241454765289", "é"])
+def test_ids_round_trip_and_groups_are_negative(zalo_id: str) -> None:
+    assert zalo_id_of(alias_of(zalo_id)) == zalo_id
+    assert zalo_id_of(str(alias_of(zalo_id))) == zalo_id  # as stored in the database
+    assert alias_of(zalo_id, group=True) == -alias_of(zalo_id)
+    assert alias_of(zalo_id) != alias_of(zalo_id + "0")
+
+
+def test_a_plain_number_is_not_taken_for_an_alias() -> None:
+    with pytest.raises(ValueError):
+        zalo_id_of(31337)
+
+
+def test_event_kinds_become_the_messages_handlers_know() -> None:
+    inbound = ZaloInbound(ChatMemory())
+    text = inbound.to_update(text_update("u1", "/start ABCD-EFGH", name="Lan"))
+    assert text is not None
+    message = text["message"]
+    assert message["text"] == "/start ABCD-EFGH"
+    assert message["entities"][0]["type"] == "bot_command"
+    assert message["from"]["id"] == alias_of("u1") and message["from"]["first_name"] == "Lan"
+    assert message["chat"] == {"id": alias_of("u1"), "type": "private", "first_name": "Lan"}
+
+    photo = inbound.to_update(image_update("u1", "https://x/p.jpg", caption="ảnh"))
+    assert photo is not None and "photo" in photo["message"]
+    assert photo["message"]["caption"] == "ảnh"
+    sticker = inbound.to_update(sticker_update("u1"))
+    assert sticker is not None and "sticker" in sticker["message"]
+    other = inbound.to_update(unsupported_update("u1"))
+    assert other is not None and "document" in other["message"]
+    assert inbound.to_update({"event_name": "webhook.test"}) is None  # no message, no user
+    assert inbound.to_update({"ok": True}) is None
+
+
+def test_update_ids_increase_and_duplicates_are_dropped() -> None:
+    inbound = ZaloInbound(ChatMemory())
+    event = text_update("u1", "xin chào")
+    first = inbound.to_update(event)
+    assert first is not None
+    assert inbound.to_update(event) is None
+    assert inbound.to_update({"ok": True, "result": event}) is None  # wrapped: the same event
+    second = inbound.to_update(text_update("u1", "xin chào"))
+    assert second is not None and second["update_id"] > first["update_id"]
+
+
+def test_a_typed_number_presses_the_button_listed_last_in_that_chat() -> None:
+    memory = ChatMemory()
+    chat = alias_of("u1")
+    memory.choices.remember(
+        chat,
+        77,
+        [
+            {"text": "✅ Gửi báo cáo", "callback_data": "rpt:v1:send:5:9"},
+            {"text": "✖ Hủy", "callback_data": "rpt:v1:cancel:5:9"},
+        ],
+    )
+    inbound = ZaloInbound(memory)
+    pressed = inbound.to_update(text_update("u1", "2"))
+    assert pressed is not None
+    query = pressed["callback_query"]
+    assert query["data"] == "rpt:v1:cancel:5:9" and query["message"]["message_id"] == 77
+    assert memory.callback_chats[query["id"]] == chat  # its answer is said in this chat
+    by_words = inbound.to_update(text_update("u1", "✅ gửi báo cáo"))
+    assert by_words is not None and by_words["callback_query"]["data"] == "rpt:v1:send:5:9"
+    # Another chat's list does not apply; a command is never a choice.
+    assert "message" in (inbound.to_update(text_update("u2", "2")) or {})
+    assert "message" in (inbound.to_update(text_update("u1", "/help")) or {})
+
+
+def test_group_messages_stay_group_messages() -> None:
+    inbound = ZaloInbound(ChatMemory())
+    update = inbound.to_update(text_update("u1", "chào", chat_type="GROUP", chat_id="g1"))
+    assert update is not None
+    assert update["message"]["chat"]["type"] == "group"
+    assert update["message"]["chat"]["id"] == -alias_of("g1")
+
