@@ -58,20 +58,15 @@ import os
 import platform
 import pstats
 import random
-import socket
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere: import the project from its root
@@ -81,7 +76,6 @@ import sqlalchemy  # noqa: E402
 from grassroots_config import DEFAULT_CONFIG_DIR  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import Integer, String, event, insert, literal, select, text, union_all  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
 
 from bot.app import load_reporting_setup  # noqa: E402
@@ -99,15 +93,14 @@ from models import (  # noqa: E402
     UnitKind,
 )
 from models.db import create_engine, make_uow  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
 from services.concerns import ConcernConfig, load_concern_config  # noqa: E402
 from services.digests import Digest, DigestPeriod, build_digest, unit_table  # noqa: E402
 from services.indicators import IndicatorKind  # noqa: E402
 from services.periods import Period, due_date, open_date  # noqa: E402
 from services.reporting import ReportingSetup, current_version_id  # noqa: E402
 from services.targets import TargetConfig, load_targets  # noqa: E402
+from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
 
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SECRET = "bench-secret-" + "x" * 40
 
 AIM_RATIO = 3.0  # digest ÷ bare aggregate, at most
@@ -716,50 +709,6 @@ class Profiler:
 # --- databases ------------------------------------------------------------------------------
 
 
-def postgres_server_url() -> str:
-    return os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
-        "TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL
-    )
-
-
-def postgres_reachable(url: str) -> bool:
-    parts = urlsplit(url.replace("+asyncpg", ""))
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
-            return True
-    except OSError:
-        return False
-
-
-async def admin_execute(server_url: str, statement: str) -> None:
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@contextmanager
-def fresh_database(backend: str) -> Iterator[str]:
-    """A migrated, empty database; removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="bench-digest-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            upgrade(url)
-            yield url
-        return
-    server_url = postgres_server_url()
-    name = f"bench_digest_{uuid.uuid4().hex[:12]}"
-    asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url
-    finally:
-        asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def run_one(
     backend: str,
     units: int,
@@ -769,7 +718,7 @@ def run_one(
     sqlite_analyze: bool,
     profile: Profiler | None,
 ) -> Measurement:
-    with fresh_database(backend) as url:
+    with fresh_database(backend, "bench_digest") as url:
 
         async def go() -> Measurement:
             engine = create_engine(url)
@@ -920,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Measurement] = []
     profile = Profiler(args.profile) if args.profile else None
     for backend in backends:
-        if backend == "postgresql" and not postgres_reachable(postgres_server_url()):
+        if backend == "postgresql" and not postgres_reachable():
             print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
             continue
         for units in sorted(sizes):

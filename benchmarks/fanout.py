@@ -66,7 +66,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -74,12 +73,9 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -90,19 +86,14 @@ for folder in (ROOT, HERE):  # run as a script from anywhere
 import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
 from rate_limited_bot_api import Delivery, RateLimitedBotApi  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from models import OutboxMessage, utcnow  # noqa: E402
-from models.db import create_engine, make_uow  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
 from scheduler.reminders import SEND_BATCH  # noqa: E402
-from services import outbox  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.outbox import Outgoing  # noqa: E402
+from tests.outbox_probe import enqueue, outbox_statuses, tagged_reminder  # noqa: E402
+from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
 
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SECRET = "fanout-bench-secret-" + "x" * 40
 FIRST_CHAT = 7_100_000_001
 AIM_SHARE = 0.95
@@ -119,93 +110,23 @@ TAG = re.compile(r"\[fanout ([0-9a-f]+) #(\d+)\]")
 # --- databases ------------------------------------------------------------------------------
 
 
-def postgres_server_url() -> str:
-    return os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
-        "TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL
-    )
-
-
-def postgres_reachable(url: str) -> bool:
-    parts = urlsplit(url.replace("+asyncpg", ""))
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
-            return True
-    except OSError:
-        return False
-
-
-async def admin_execute(server_url: str, statement: str) -> None:
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@contextmanager
-def fresh_database(backend: str) -> Iterator[str]:
-    """A migrated, empty database; removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="fanout-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'fanout.db'}"
-            upgrade(url)
-            yield url
-        return
-    server_url = postgres_server_url()
-    name = f"fanout_{uuid.uuid4().hex[:12]}"
-    asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url
-    finally:
-        asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def reminders(count: int, tag: str) -> list[Outgoing]:
     """``count`` reminder-shaped messages, one chat each, each text carrying a unique tag."""
     return [
-        Outgoing(
-            idempotency_key=f"fanout:{tag}:{i}",
-            kind="reminder",
-            person_id=None,
-            channel="telegram",
-            chat_id=str(FIRST_CHAT + i),
-            text=(
-                f"⏰ Nhắc nhở: CĐCS Công ty Thử tải số {i} chưa gửi báo cáo tháng 11/2026. "
-                f"Hạn 25/11/2026 (còn 3 ngày). [fanout {tag} #{i:06d}]"
-            ),
-            buttons=[[{"text": "📝 Báo cáo ngay", "callback_data": f"rpt:v1:open:{i}:2026-11"}]],
-            period="2026-11",
+        tagged_reminder(
+            f"fanout:{tag}:{i}",
+            FIRST_CHAT + i,
+            f"⏰ Nhắc nhở: CĐCS Công ty Thử tải số {i} chưa gửi báo cáo tháng 11/2026. "
+            f"Hạn 25/11/2026 (còn 3 ngày). [fanout {tag} #{i:06d}]",
+            i,
+            "2026-11",
         )
         for i in range(count)
     ]
 
 
-async def _enqueue(url: str, items: list[Outgoing]) -> int:
-    engine = create_engine(url)
-    try:
-        async with make_uow(engine)() as session:
-            return await outbox.enqueue(session, items, utcnow())
-    finally:
-        await engine.dispose()
-
-
-async def _statuses(url: str) -> dict[str, int]:
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    try:
-        async with make_uow(engine)() as session:
-            rows = await session.execute(
-                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-            )
-            return {str(status.value): int(count) for status, count in rows.all()}
-    finally:
-        await engine.dispose()
-
-
 def statuses(url: str) -> dict[str, int]:
-    return asyncio.run(_statuses(url))
+    return asyncio.run(outbox_statuses(url, pool_size=1, max_overflow=0))
 
 
 # --- the sender -----------------------------------------------------------------------------
@@ -445,12 +366,12 @@ def run_once(
     if sender == "bot" and not kill:
         label = "python -m bot"
     with (
-        fresh_database(backend) as url,
+        fresh_database(backend, "fanout") as url,
         tempfile.TemporaryDirectory(prefix="fanout-sender-") as folder,
         RateLimitedBotApi(limit, burst=burst, max_records=4 * messages + 1000) as api,
     ):
         workdir = Path(folder)
-        added = asyncio.run(_enqueue(url, reminders(messages, tag)))
+        added = asyncio.run(enqueue(url, reminders(messages, tag)))
         assert added == messages, f"enqueued {added} of {messages}"
         env = sender_env(url, api, limit, sender, limiter_burst)
         # Generous: the sender may be far slower than the limit, but not endlessly.
@@ -694,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     profile = args.profile
     started = time.monotonic()
     for backend in backends:
-        if backend == "postgresql" and not postgres_reachable(postgres_server_url()):
+        if backend == "postgresql" and not postgres_reachable():
             print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
             continue
         print(f"\n=== {backend} ===", flush=True)

@@ -47,18 +47,13 @@ import os
 import platform
 import pstats
 import random
-import socket
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +63,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: import the proje
 import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import String, cast, event, func, insert, literal, select, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import String, cast, event, func, insert, literal, select, update  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
@@ -92,14 +86,13 @@ from models import (  # noqa: E402
     UnitKind,
 )
 from models.db import create_engine, make_uow  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.indicators import IndicatorKind  # noqa: E402
+from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HANOI).astimezone(UTC)  # November is open, due 25/11
 PERIOD = "2026-11"
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SECRET = "bench-secret-" + "x" * 40
 FIRST_USER_ID = 7_000_000_001
 
@@ -368,50 +361,6 @@ async def run_echo(
 # --- databases ------------------------------------------------------------------------------
 
 
-def postgres_server_url() -> str:
-    return os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
-        "TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL
-    )
-
-
-def postgres_reachable(url: str) -> bool:
-    parts = urlsplit(url.replace("+asyncpg", ""))
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
-            return True
-    except OSError:
-        return False
-
-
-async def admin_execute(server_url: str, statement: str) -> None:
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@contextmanager
-def fresh_database(backend: str) -> Iterator[str]:
-    """A migrated, empty database; removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="bench-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            upgrade(url)
-            yield url
-        return
-    server_url = postgres_server_url()
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url
-    finally:
-        asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 async def make_officers(engine: AsyncEngine, count: int, zones: int = 4) -> None:
     """A province, a few zones, ``count`` enterprises each with a trade union and one registered
     officer (as registration leaves them), inserted in bulk."""
@@ -631,7 +580,7 @@ def run_backend(
     profile: Profiler | None,
 ) -> Result:
     started = time.perf_counter()
-    with fresh_database(backend) as url:
+    with fresh_database(backend, "bench") as url:
         setup_seconds = time.perf_counter() - started
 
         async def both() -> tuple[Timings, Timings, Timings, int, Check]:
@@ -752,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     profile = Profiler(args.profile) if args.profile else None
     for backend in backends:
-        if backend == "postgresql" and not postgres_reachable(postgres_server_url()):
+        if backend == "postgresql" and not postgres_reachable():
             print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
             continue
         result = run_backend(backend, officers, args.concurrency, codes, profile)

@@ -24,6 +24,7 @@ stopped (or killed) at the end, and everything runs on loopback.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import random
@@ -32,15 +33,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as day_time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from grassroots_config import DEFAULT_CONFIG_DIR
@@ -55,7 +57,6 @@ from models import (
     Concern,
     NodeKind,
     OrgNode,
-    OutboxMessage,
     Ownership,
     Person,
     Report,
@@ -74,6 +75,7 @@ from services.indicators import Indicator, IndicatorKind, load_indicator_config
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup, current_version_id, local_date
 from tests.bot_api_stand_in import Sent, StandIn
+from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 LANG = "vi"  # officers are registered in Vietnamese; workers get the default language, also vi
@@ -1130,18 +1132,6 @@ async def check_concerns(sim: Simulation, world: World, workers: list[Worker]) -
     return found
 
 
-async def outbox_statuses(url: str) -> dict[str, int]:
-    engine = create_engine(url)
-    try:
-        async with make_uow(engine)() as session:
-            rows = await session.execute(
-                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-            )
-            return {str(status.value): int(count) for status, count in rows.all()}
-    finally:
-        await engine.dispose()
-
-
 def dump_chats(api: StandIn, officers: list[Officer], workers: list[Worker], path: Path) -> None:
     """Every user's conversation as the stand-in saw it (users' own updates are not recorded
     there: only what the bot sent), unfinished ones first — for looking into a failure."""
@@ -1231,3 +1221,190 @@ def print_log(found: LogFindings, expected: frozenset[str] = frozenset()) -> int
         )
     )
     return unexpected
+
+
+# --- the frame of a script: options, one run per database, the verdict ----------------------
+
+
+@dataclass
+class ScriptOutcome:
+    """What every script's outcome starts with; the scripts add their own findings."""
+
+    backend: str
+    officers: list[Officer]
+    workers: list[Worker]
+
+
+OutcomeT = TypeVar("OutcomeT", bound=ScriptOutcome)
+
+
+def parse_options(
+    name: str, doc: str | None, default: dict[str, int], quick: dict[str, int], argv: list[str]
+) -> tuple[argparse.ArgumentParser, argparse.Namespace, dict[str, int]]:
+    """--quick, --backend, one integer option per size (``default``'s keys), --seed, --keep;
+    returns the parser (for its errors), the options and the sizes chosen."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m faults {name}", description=(doc or "").split("\n\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="the reduced size CI runs")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    for size in default:
+        parser.add_argument(f"--{size}", type=int)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the bot logs and chats")
+    args = parser.parse_args(argv)
+    sizes = dict(quick if args.quick else default)
+    for size in sizes:
+        if getattr(args, size) is not None:
+            sizes[size] = getattr(args, size)
+    return parser, args, sizes
+
+
+def run_backends(choice: str, run_one: Callable[[str], list[str]]) -> int:
+    """``run_one(backend)`` (which reports and returns what went wrong) on each database chosen;
+    PostgreSQL SKIPPED, visibly, when it does not answer. Exit status 1 on any failure, or when
+    nothing ran."""
+    backends = ["sqlite", "postgresql"] if choice == "both" else [choice]
+    broken: list[str] = []
+    ran = 0
+    for backend in backends:
+        if backend == "postgresql" and not postgres_reachable():
+            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
+            continue
+        print(f"\n--- {backend} ---", flush=True)
+        started = time.monotonic()
+        why = run_one(backend)
+        print(
+            f"  verdict        {'PASS' if not why else 'FAIL: ' + '; '.join(why)} "
+            f"({time.monotonic() - started:.0f} s with seeding)",
+            flush=True,
+        )
+        broken.extend(f"{backend}: {w}" for w in why)
+        ran += 1
+    if not ran:
+        return 1
+    return 1 if broken else 0
+
+
+def run_scene(
+    name: str,
+    backend: str,
+    sizes: dict[str, int],
+    seed_value: int,
+    keep: bool,
+    simulate: Callable[[World, StandIn, Path, random.Random], Coroutine[Any, Any, OutcomeT]],
+) -> OutcomeT:
+    """A scratch database seeded with ``sizes["officers"]`` officers and ``sizes["workers"]``
+    workers, a stand-in and a work folder (kept, with every chat, when ``keep``) for
+    ``simulate``."""
+    rng = random.Random(seed_value)
+    with (
+        fresh_database(backend, f"faults_{name}") as url,
+        tempfile.TemporaryDirectory(prefix=f"faults-{name}-") as folder,
+        StandIn(token=f"123456:FAULTS-{name.upper()}") as api,
+    ):
+        workdir = Path(tempfile.mkdtemp(prefix=f"faults-{name}-kept-")) if keep else Path(folder)
+        world = asyncio.run(
+            seed(url, sizes["officers"], sizes["workers"], config_folder(workdir), rng)
+        )
+        outcome = asyncio.run(simulate(world, api, workdir, rng))
+        if keep:
+            dump_chats(api, outcome.officers, outcome.workers, workdir / "chats.txt")
+            print(f"  kept           {workdir} (bot logs, chats.txt)")
+    outcome.backend = backend
+    return outcome
+
+
+async def start_bot(
+    world: World, api: StandIn, workdir: Path, rng: random.Random, timing: Timing
+) -> tuple[BotProcess, Simulation]:
+    """The bot started (and ready) and the users' simulation attached to the stand-in."""
+    bot = BotProcess(world, api, workdir)
+    sim = Simulation(api, world, rng, timing)
+    sim.attach()
+    first = bot.start()
+    if not await bot.wait_ready(first):
+        raise RuntimeError(f"the bot did not start:\n{bot.tail(first)}")
+    return bot, sim
+
+
+def start_users(
+    sim: Simulation, rng: random.Random, ramp: float
+) -> tuple[list[Officer], list[Worker], asyncio.Future[list[None]]]:
+    """Every officer and worker of the world, each starting at a random moment of ``ramp``
+    seconds from now; the future is done when all of them are."""
+    officers = [Officer(spec, rng.uniform(0, ramp)) for spec in sim.world.officers]
+    workers = [Worker(spec, rng.uniform(0, ramp)) for spec in sim.world.workers]
+    sim.started = time.monotonic()
+    users = asyncio.gather(
+        *(run_officer(sim, o) for o in officers), *(run_worker(sim, w) for w in workers)
+    )
+    return officers, workers, users
+
+
+async def wait_for_users(
+    sim: Simulation,
+    users: asyncio.Future[list[None]],
+    deadline: float,
+    then: Callable[[], Awaitable[bool]] | None = None,
+) -> bool:
+    """Wait for the users (and then for ``then``, which says whether it ran out of time) until
+    ``deadline``; True when time ran out. Users still busy at the deadline are stopped."""
+    try:
+        await asyncio.wait_for(asyncio.shield(users), max(1.0, deadline - time.monotonic()))
+        return await then() if then is not None else False
+    except TimeoutError:
+        sim.running = False
+        await users
+        return True
+
+
+class Watchdog:
+    """Starts the bot again whenever it died on its own, and counts how often."""
+
+    def __init__(self, bot: BotProcess, died: str) -> None:
+        self.bot = bot
+        self.died = died  # how the notice says it: "died", "died on its own"
+        self.crashes = 0
+
+    async def run(self, done: Callable[[], bool] = lambda: False) -> None:
+        while not done():
+            await asyncio.sleep(0.5)
+            died = self.bot.check_died()
+            if died is not None:
+                self.crashes += 1
+                print(f"  ! bot {died.number} {self.died} (exit {died.returncode}):")
+                print("    " + self.bot.tail(died).replace("\n", "\n    "))
+                await self.bot.wait_ready(self.bot.start())
+
+
+def judge_users(reports: ReportFindings, concerns: ConcernFindings, unexplained: str) -> list[str]:
+    """What went wrong for the officers and workers; ``unexplained`` words the cases stored
+    without a confirmation (and without a disruption that explains it)."""
+    r, c = reports, concerns
+    why = []
+    if r.lost or r.wrong_receipt:
+        why.append(f"{len(r.lost) + len(r.wrong_receipt)} confirmed reports lost")
+    if r.duplicated:
+        why.append(f"{r.duplicated} reports duplicated")
+    if r.restarted:
+        why.append(f"{len(r.restarted)} drafts went back to an earlier question")
+    if r.unfinished:
+        why.append(f"{len(r.unfinished)} officers unfinished")
+    if c.lost:
+        why.append(f"{len(c.lost)} confirmed concerns lost")
+    if c.duplicated:
+        why.append(f"{len(c.duplicated)} workers with more than one confirmed case")
+    if c.unexplained:
+        why.append(f"{len(c.unexplained)} {unexplained}")
+    if c.unfinished:
+        why.append(f"{len(c.unfinished)} workers unfinished")
+    return why
+
+
+def judge_last_exit(lives: list[tuple[int, str, int | None]], which: str) -> list[str]:
+    """The last bot process must have stopped cleanly (SIGINT: exit 0)."""
+    last = lives[-1] if lives else None
+    if last is None or last[2] != 0:
+        return [f"{which} did not stop cleanly (exit {last[2] if last else None})"]
+    return []

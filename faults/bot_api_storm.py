@@ -44,12 +44,10 @@ duplicate beyond the bound, crash, unhandled failure or unfinished user.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -58,33 +56,31 @@ from pathlib import Path
 
 from faults._harness import (
     FIRST_OUTBOX_CHAT,
-    BotProcess,
     ConcernFindings,
     LogFindings,
-    Officer,
     ReportFindings,
-    Simulation,
+    ScriptOutcome,
     Timing,
-    Worker,
+    Watchdog,
     World,
     check_concerns,
     check_reports,
-    config_folder,
-    dump_chats,
-    outbox_statuses,
+    judge_last_exit,
+    judge_users,
+    parse_options,
     print_concerns,
     print_log,
     print_reports,
-    run_officer,
-    run_worker,
-    seed,
+    run_backends,
+    run_scene,
+    start_bot,
+    start_users,
+    wait_for_users,
 )
 from models import utcnow
-from models.db import create_engine, make_uow
-from services import outbox
 from services.outbox import Outgoing
 from tests.bot_api_stand_in import FAULT_KINDS, StandIn, Storms, Window
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url
+from tests.outbox_probe import enqueue, outbox_statuses, tagged_reminder
 
 DEFAULT = {"officers": 200, "workers": 50, "reminders": 300, "cycles": 3}
 QUICK = {"officers": 40, "workers": 10, "reminders": 60, "cycles": 1}
@@ -120,10 +116,7 @@ class Outbox:
 
 
 @dataclass
-class Outcome:
-    backend: str
-    officers: list[Officer]
-    workers: list[Worker]
+class Outcome(ScriptOutcome):
     injected: Counter[str]
     faulted_calls: Counter[str]  # method → faults
     retried: int  # faulted chat calls repeated identically later
@@ -145,31 +138,17 @@ def reminders(count: int, tag: str, period: str, spread: float) -> list[Outgoing
     """Reminders due over the first ``spread`` seconds, so that the sender meets every storm."""
     now = utcnow()
     return [
-        Outgoing(
-            idempotency_key=f"storm:{tag}:{i}",
-            kind="reminder",
-            person_id=None,
-            channel="telegram",
-            chat_id=str(FIRST_OUTBOX_CHAT + i),
-            text=(
-                f"⏰ Nhắc nhở: đơn vị thử số {i} chưa gửi báo cáo tháng {period}. "
-                f"[storm {tag} #{i:06d}]"
-            ),
-            buttons=[[{"text": "📝 Báo cáo ngay", "callback_data": f"rpt:v1:open:{i}:{period}"}]],
-            period=period,
-            not_before=now + timedelta(seconds=spread * i / max(1, count - 1)),
+        tagged_reminder(
+            f"storm:{tag}:{i}",
+            FIRST_OUTBOX_CHAT + i,
+            f"⏰ Nhắc nhở: đơn vị thử số {i} chưa gửi báo cáo tháng {period}. "
+            f"[storm {tag} #{i:06d}]",
+            i,
+            period,
+            now + timedelta(seconds=spread * i / max(1, count - 1)),
         )
         for i in range(count)
     ]
-
-
-async def enqueue(url: str, items: list[Outgoing]) -> int:
-    engine = create_engine(url)
-    try:
-        async with make_uow(engine)() as session:
-            return await outbox.enqueue(session, items, utcnow())
-    finally:
-        await engine.dispose()
 
 
 def check_outbox(api: StandIn, world: World, count: int, statuses: dict[str, int]) -> Outbox:
@@ -227,37 +206,15 @@ async def simulate(
         world.url, reminders(reminder_count, world.run_tag, world.period.key, spread)
     )
     assert added == reminder_count, f"enqueued {added} of {reminder_count}"
-    bot = BotProcess(world, api, workdir)
-    sim = Simulation(api, world, rng, timing)
-    sim.attach()
-    first = bot.start()
-    if not await bot.wait_ready(first):
-        raise RuntimeError(f"the bot did not start:\n{bot.tail(first)}")
+    bot, sim = await start_bot(world, api, workdir, rng, timing)
     storms = Storms(
         [w for c in range(cycles) for w in cycle(c * CYCLE)], seed=rng.randrange(1 << 30)
     )
-    # Users arrive over most of the storms (about 2.5 officers a second at the default size).
-    ramp = min(len(world.officers) * 0.4, cycles * CYCLE * 0.8)
-    officers = [Officer(spec, rng.uniform(0, ramp)) for spec in world.officers]
-    workers = [Worker(spec, rng.uniform(0, ramp)) for spec in world.workers]
-    sim.started = time.monotonic()
     api.fault = storms
     storms.begin()
-    users = asyncio.gather(
-        *(run_officer(sim, o) for o in officers), *(run_worker(sim, w) for w in workers)
-    )
-    crashes = 0
-
-    async def watchdog() -> None:
-        nonlocal crashes
-        while True:
-            await asyncio.sleep(0.5)
-            died = bot.check_died()
-            if died is not None:
-                crashes += 1
-                print(f"  ! bot {died.number} died (exit {died.returncode}):")
-                print("    " + bot.tail(died).replace("\n", "\n    "))
-                await bot.wait_ready(bot.start())
+    # Users arrive over most of the storms (about 2.5 officers a second at the default size).
+    ramp = min(len(world.officers) * 0.4, cycles * CYCLE * 0.8)
+    officers, workers, users = start_users(sim, rng, ramp)
 
     async def note_faults() -> None:
         """Faults on a chat's calls count as disruptions of that chat (see check_concerns)."""
@@ -269,23 +226,19 @@ async def simulate(
                 seen += len(new)
             sim.disruptions.extend((at, chat) for at, _m, _k, chat, _d in new if chat is not None)
 
-    watch_task = asyncio.create_task(watchdog())
-    fault_task = asyncio.create_task(note_faults())
-    timed_out = False
-    try:
-        await asyncio.wait_for(asyncio.shield(users), max(1.0, deadline - time.monotonic()))
-        # Then the outbox: what failed in a storm is retried 30 s × attempts later.
+    async def drain_outbox() -> bool:
+        """Then the outbox: what failed in a storm is retried 30 s × attempts later."""
         while time.monotonic() < deadline:
             left = await outbox_statuses(world.url)
             if not left.get("pending") and not left.get("sending"):
-                break
+                return False
             await asyncio.sleep(1.0)
-        else:
-            timed_out = True
-    except TimeoutError:
-        timed_out = True
-        sim.running = False
-        await users
+        return True
+
+    watchdog = Watchdog(bot, "died")
+    watch_task = asyncio.create_task(watchdog.run())
+    fault_task = asyncio.create_task(note_faults())
+    timed_out = await wait_for_users(sim, users, deadline, then=drain_outbox)
     seconds = sim.elapsed()
     await asyncio.sleep(0.5)
     fault_task.cancel()
@@ -315,7 +268,7 @@ async def simulate(
         concerns,
         found_outbox,
         alive,
-        crashes,
+        watchdog.crashes,
         [(life.number, life.how, life.returncode) for life in bot.lives],
         findings,
         findings.total(EXPECTED),
@@ -334,33 +287,23 @@ def run(
     quick: bool = False,
     keep: bool = False,
 ) -> Outcome:
-    rng = random.Random(seed_value)
-    with (
-        fresh_database(backend, "faults_storm") as url,
-        tempfile.TemporaryDirectory(prefix="faults-storm-") as folder,
-        StandIn(token="123456:FAULTS-STORM") as api,
-    ):
-        workdir = Path(tempfile.mkdtemp(prefix="faults-storm-kept-")) if keep else Path(folder)
-        world = asyncio.run(
-            seed(url, sizes["officers"], sizes["workers"], config_folder(workdir), rng)
-        )
-        outcome = asyncio.run(
-            simulate(
-                world,
-                api,
-                workdir,
-                sizes["cycles"],
-                sizes["reminders"],
-                rng,
-                time.monotonic() + budget,
-                quick,
-            )
-        )
-        if keep:
-            dump_chats(api, outcome.officers, outcome.workers, workdir / "chats.txt")
-            print(f"  kept           {workdir} (bot logs, chats.txt)")
-    outcome.backend = backend
-    return outcome
+    return run_scene(
+        "storm",
+        backend,
+        sizes,
+        seed_value,
+        keep,
+        lambda world, api, workdir, rng: simulate(
+            world,
+            api,
+            workdir,
+            sizes["cycles"],
+            sizes["reminders"],
+            rng,
+            time.monotonic() + budget,
+            quick,
+        ),
+    )
 
 
 def report(outcome: Outcome, sizes: dict[str, int], seed_value: int) -> None:
@@ -404,24 +347,8 @@ def report(outcome: Outcome, sizes: dict[str, int], seed_value: int) -> None:
 
 
 def judge(outcome: Outcome) -> list[str]:
-    r, c, box = outcome.reports, outcome.concerns, outcome.outbox
-    why = []
-    if r.lost or r.wrong_receipt:
-        why.append(f"{len(r.lost) + len(r.wrong_receipt)} confirmed reports lost")
-    if r.duplicated:
-        why.append(f"{r.duplicated} reports duplicated")
-    if r.restarted:
-        why.append(f"{len(r.restarted)} drafts went back to an earlier question")
-    if r.unfinished:
-        why.append(f"{len(r.unfinished)} officers unfinished")
-    if c.lost:
-        why.append(f"{len(c.lost)} confirmed concerns lost")
-    if c.duplicated:
-        why.append(f"{len(c.duplicated)} workers with more than one confirmed case")
-    if c.unexplained:
-        why.append(f"{len(c.unexplained)} cases stored unconfirmed without a fault")
-    if c.unfinished:
-        why.append(f"{len(c.unfinished)} workers unfinished")
+    box = outcome.outbox
+    why = judge_users(outcome.reports, outcome.concerns, "cases stored unconfirmed without a fault")
     if box.lost:
         why.append(f"{len(box.lost)} reminders lost")
     if box.beyond_bound:
@@ -432,63 +359,30 @@ def judge(outcome: Outcome) -> list[str]:
         why.append(f"{outcome.unhandled} unhandled failures in the bot's log")
     if outcome.timed_out:
         why.append("the deadline was reached")
-    last = outcome.lives[-1] if outcome.lives else None
-    if last is None or last[2] != 0:
-        why.append(f"the bot did not stop cleanly (exit {last[2] if last else None})")
-    return why
+    return why + judge_last_exit(outcome.lives, "the bot")
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m faults bot_api_storm", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="the reduced size CI runs")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--officers", type=int)
-    parser.add_argument("--workers", type=int)
-    parser.add_argument("--reminders", type=int)
-    parser.add_argument("--cycles", type=int)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", action="store_true", help="keep the bot logs and chats")
-    args = parser.parse_args(argv)
-    sizes = dict(QUICK if args.quick else DEFAULT)
-    for name in sizes:
-        if getattr(args, name) is not None:
-            sizes[name] = getattr(args, name)
+    parser, args, sizes = parse_options("bot_api_storm", __doc__, DEFAULT, QUICK, argv)
     if sizes["officers"] < 1 or min(sizes["workers"], sizes["reminders"]) < 0:
         parser.error("--officers must be at least 1, --workers and --reminders not negative")
     if sizes["cycles"] < 1:
         parser.error("--cycles must be at least 1")
     # Users, then the sender's retries: 30 s after a first failure, 60 s after a second.
     budget = sizes["cycles"] * CYCLE + 100.0 + 1.5 * sizes["officers"]
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(
         f"bot_api_storm: {sizes['officers']} officers, {sizes['workers']} workers, "
         f"{sizes['reminders']} reminders, {sizes['cycles']} storm cycle(s) per database; seed "
         f"{args.seed}; at most {budget:.0f} s each",
         flush=True,
     )
-    broken: list[str] = []
-    ran = 0
-    for backend in backends:
-        if backend == "postgresql" and not postgres_reachable():
-            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
-            continue
-        print(f"\n--- {backend} ---", flush=True)
-        started = time.monotonic()
+
+    def run_one(backend: str) -> list[str]:
         outcome = run(backend, sizes, args.seed, budget, quick=args.quick, keep=args.keep)
         report(outcome, sizes, args.seed)
-        why = judge(outcome)
-        print(
-            f"  verdict        {'PASS' if not why else 'FAIL: ' + '; '.join(why)} "
-            f"({time.monotonic() - started:.0f} s with seeding)",
-            flush=True,
-        )
-        broken.extend(f"{backend}: {w}" for w in why)
-        ran += 1
-    if not ran:
-        return 1
-    return 1 if broken else 0
+        return judge(outcome)
+
+    return run_backends(args.backend, run_one)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ message kinds, edited messages, unknown users, group chats) into every conversat
 unhandled exception, every reply a valid message."
 
 How: a scratch database (a temporary SQLite file, or with ``--database-url`` a PostgreSQL server
-on which a database ``fuzz_<pid>`` is created and dropped) gets the demo province
+on which a database ``fuzz_<random>`` is created and dropped) gets the demo province
 (``services.demo.seed``), moved to the Telegram channel, plus a second officer of the demo
 officer's union. The real Application runs in-process on ``LocalBotApi`` (no network), on a fixed
 clock (20/11/2026, when November is open for reporting).
@@ -50,14 +50,12 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -66,7 +64,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.ext import Application, ConversationHandler
@@ -87,6 +85,7 @@ from models.migrate import upgrade
 from scheduler import concern_jobs
 from services import demo
 from services.invites import create_invite
+from tests.scratch_db import fresh_database
 
 QUICK_SIZE = 1_500
 FULL_SIZE = 10_000
@@ -1240,35 +1239,15 @@ async def run(
 
 @contextmanager
 def scratch_database(server_url: str | None) -> Iterator[str]:
-    """A migrated, empty database: a temporary SQLite file, or ``fuzz_<pid>`` on the server."""
-    if server_url is None or make_url(server_url).get_backend_name() == "sqlite":
-        if server_url is not None:
-            upgrade(server_url)
-            yield server_url
-            return
-        with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'fuzz.db'}"
-            upgrade(url)
-            yield url
+    """A migrated, empty database: a temporary SQLite file (or the SQLite file given), or
+    ``fuzz_<random>`` created on the PostgreSQL server given and dropped afterwards."""
+    if server_url is not None and make_url(server_url).get_backend_name() == "sqlite":
+        upgrade(server_url)
+        yield server_url
         return
-    name = f"fuzz_{os.getpid()}"
-    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
+    backend = "sqlite" if server_url is None else "postgresql"
+    with fresh_database(backend, "fuzz", server_url) as url:
         yield url
-    finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @asynccontextmanager

@@ -28,40 +28,38 @@ a user left unfinished, or a bot that died on its own.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from faults._harness import (
-    BotProcess,
     ConcernFindings,
     LogFindings,
-    Officer,
     ReportFindings,
-    Simulation,
+    ScriptOutcome,
     Timing,
-    Worker,
+    Watchdog,
     World,
     check_concerns,
     check_reports,
-    config_folder,
-    dump_chats,
+    judge_last_exit,
+    judge_users,
     note_kill,
+    parse_options,
     print_concerns,
     print_log,
     print_reports,
-    run_officer,
-    run_worker,
-    seed,
+    run_backends,
+    run_scene,
+    start_bot,
+    start_users,
+    wait_for_users,
     workers_in_flight,
 )
 from tests.bot_api_stand_in import StandIn
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url
 
 DEFAULT = {"officers": 200, "workers": 50, "kills": 5}
 QUICK = {"officers": 40, "workers": 10, "kills": 2}
@@ -81,10 +79,7 @@ class KillRecord:
 
 
 @dataclass
-class Outcome:
-    backend: str
-    officers: list[Officer]
-    workers: list[Worker]
+class Outcome(ScriptOutcome):
     kills: list[KillRecord]
     lives: list[tuple[int, str, int | None]]  # (number, how it ended, exit code)
     crashes: int
@@ -106,24 +101,12 @@ async def simulate(
     quick: bool,
 ) -> Outcome:
     timing = Timing(resend_after=8.0) if quick else Timing()
-    bot = BotProcess(world, api, workdir)
-    sim = Simulation(api, world, rng, timing)
-    sim.attach()
-    first = bot.start()
-    if not await bot.wait_ready(first):
-        raise RuntimeError(f"the bot did not start:\n{bot.tail(first)}")
+    bot, sim = await start_bot(world, api, workdir, rng, timing)
     # Users start over a ramp: about four new officers a second, as a bot this size can serve
     # them on two cores (the bot processes updates one at a time).
-    ramp = len(world.officers) * 0.25
-    officers = [Officer(spec, rng.uniform(0, ramp)) for spec in world.officers]
-    workers = [Worker(spec, rng.uniform(0, ramp)) for spec in world.workers]
+    officers, workers, users = start_users(sim, rng, len(world.officers) * 0.25)
     expected = sum(len(o.spec.indicators) + 4 for o in officers) + 5 * len(workers)
-    sim.started = time.monotonic()
-    users = asyncio.gather(
-        *(run_officer(sim, o) for o in officers), *(run_worker(sim, w) for w in workers)
-    )
     records: list[KillRecord] = []
-    crashes = 0
 
     def finished() -> bool:
         return users.done()
@@ -161,26 +144,10 @@ async def simulate(
             if await bot.wait_ready(life):
                 record.back_after = time.monotonic() - killed_at
 
-    async def watchdog() -> None:
-        nonlocal crashes
-        while not finished():
-            await asyncio.sleep(0.5)
-            died = bot.check_died()
-            if died is not None:
-                crashes += 1
-                print(f"  ! bot {died.number} died on its own (exit {died.returncode}):")
-                print("    " + bot.tail(died).replace("\n", "\n    "))
-                await bot.wait_ready(bot.start())
-
+    watchdog = Watchdog(bot, "died on its own")
     kill_task = asyncio.create_task(killer())
-    watch_task = asyncio.create_task(watchdog())
-    timed_out = False
-    try:
-        await asyncio.wait_for(asyncio.shield(users), max(1.0, deadline - time.monotonic()))
-    except TimeoutError:
-        timed_out = True
-        sim.running = False
-        await users
+    watch_task = asyncio.create_task(watchdog.run(finished))
+    timed_out = await wait_for_users(sim, users, deadline)
     seconds = sim.elapsed()
     kill_task.cancel()
     watch_task.cancel()
@@ -197,7 +164,7 @@ async def simulate(
         workers,
         records,
         lives,
-        crashes,
+        watchdog.crashes,
         reports,
         concerns,
         0,
@@ -218,24 +185,16 @@ def run(
     quick: bool = False,
     keep: bool = False,
 ) -> Outcome:
-    rng = random.Random(seed_value)
-    with (
-        fresh_database(backend, "faults_sigkill") as url,
-        tempfile.TemporaryDirectory(prefix="faults-sigkill-") as folder,
-        StandIn(token="123456:FAULTS-SIGKILL") as api,
-    ):
-        workdir = Path(tempfile.mkdtemp(prefix="faults-sigkill-kept-")) if keep else Path(folder)
-        world = asyncio.run(
-            seed(url, sizes["officers"], sizes["workers"], config_folder(workdir), rng)
-        )
-        outcome = asyncio.run(
-            simulate(world, api, workdir, sizes["kills"], rng, time.monotonic() + budget, quick)
-        )
-        if keep:
-            dump_chats(api, outcome.officers, outcome.workers, workdir / "chats.txt")
-            print(f"  kept           {workdir} (bot logs, chats.txt)")
-    outcome.backend = backend
-    return outcome
+    return run_scene(
+        "sigkill",
+        backend,
+        sizes,
+        seed_value,
+        keep,
+        lambda world, api, workdir, rng: simulate(
+            world, api, workdir, sizes["kills"], rng, time.monotonic() + budget, quick
+        ),
+    )
 
 
 def report(outcome: Outcome, sizes: dict[str, int], seed_value: int) -> None:
@@ -270,80 +229,33 @@ def report(outcome: Outcome, sizes: dict[str, int], seed_value: int) -> None:
 
 
 def judge(outcome: Outcome) -> list[str]:
-    r, c = outcome.reports, outcome.concerns
-    why = []
-    if r.lost or r.wrong_receipt:
-        why.append(f"{len(r.lost) + len(r.wrong_receipt)} confirmed reports lost")
-    if r.duplicated:
-        why.append(f"{r.duplicated} reports duplicated")
-    if r.restarted:
-        why.append(f"{len(r.restarted)} drafts went back to an earlier question")
-    if r.unfinished:
-        why.append(f"{len(r.unfinished)} officers unfinished")
-    if c.lost:
-        why.append(f"{len(c.lost)} confirmed concerns lost")
-    if c.duplicated:
-        why.append(f"{len(c.duplicated)} workers with more than one confirmed case")
-    if c.unexplained:
-        why.append(f"{len(c.unexplained)} cases stored without a confirmation or a kill")
-    if c.unfinished:
-        why.append(f"{len(c.unfinished)} workers unfinished")
+    why = judge_users(
+        outcome.reports, outcome.concerns, "cases stored without a confirmation or a kill"
+    )
     if outcome.unhandled:
         why.append(f"{outcome.unhandled} unhandled errors in the bot's log")
     if outcome.crashes:
         why.append(f"the bot died on its own {outcome.crashes} times")
-    last = outcome.lives[-1] if outcome.lives else None
-    if last is None or last[2] != 0:
-        why.append(f"the last bot did not stop cleanly (exit {last[2] if last else None})")
-    return why
+    return why + judge_last_exit(outcome.lives, "the last bot")
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m faults sigkill", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="the reduced size CI runs")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--officers", type=int)
-    parser.add_argument("--workers", type=int)
-    parser.add_argument("--kills", type=int)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", action="store_true", help="keep the bot logs and chats")
-    args = parser.parse_args(argv)
-    sizes = dict(QUICK if args.quick else DEFAULT)
-    for name in sizes:
-        if getattr(args, name) is not None:
-            sizes[name] = getattr(args, name)
+    parser, args, sizes = parse_options("sigkill", __doc__, DEFAULT, QUICK, argv)
     if sizes["officers"] < 1 or sizes["workers"] < 0 or sizes["kills"] < 0:
         parser.error("--officers must be at least 1, --workers and --kills not negative")
     budget = 120.0 if args.quick else 60.0 + 2.0 * sizes["officers"] + 15.0 * sizes["kills"]
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(
         f"sigkill: {sizes['officers']} officers, {sizes['workers']} workers, {sizes['kills']} "
         f"kills per database; seed {args.seed}; at most {budget:.0f} s of simulation each",
         flush=True,
     )
-    broken: list[str] = []
-    ran = 0
-    for backend in backends:
-        if backend == "postgresql" and not postgres_reachable():
-            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
-            continue
-        print(f"\n--- {backend} ---", flush=True)
-        started = time.monotonic()
+
+    def run_one(backend: str) -> list[str]:
         outcome = run(backend, sizes, args.seed, budget, quick=args.quick, keep=args.keep)
         report(outcome, sizes, args.seed)
-        why = judge(outcome)
-        print(
-            f"  verdict        {'PASS' if not why else 'FAIL: ' + '; '.join(why)} "
-            f"({time.monotonic() - started:.0f} s with seeding)",
-            flush=True,
-        )
-        broken.extend(f"{backend}: {w}" for w in why)
-        ran += 1
-    if not ran:
-        return 1
-    return 1 if broken else 0
+        return judge(outcome)
+
+    return run_backends(args.backend, run_one)
 
 
 if __name__ == "__main__":

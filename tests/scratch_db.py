@@ -48,15 +48,18 @@ async def admin_execute(server_url: str, statement: str) -> None:
 
 
 @contextmanager
-def fresh_database(backend: str, prefix: str = "scratch") -> Iterator[str]:
-    """A migrated, empty database URL; removed afterwards. ``backend``: sqlite or postgresql."""
+def fresh_database(
+    backend: str, prefix: str = "scratch", server_url: str | None = None
+) -> Iterator[str]:
+    """A migrated, empty database URL; removed afterwards. ``backend``: sqlite or postgresql;
+    ``server_url``: the PostgreSQL server to create it on (default: postgres_server_url())."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / f'{prefix}.db'}"
             upgrade(url)
             yield url
         return
-    server_url = postgres_server_url()
+    server_url = server_url or postgres_server_url()
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
     try:
