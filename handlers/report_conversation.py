@@ -9,6 +9,7 @@ late, then lost in a restart) is not simply "expired": see ``resume_press``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import IntEnum
@@ -260,7 +261,9 @@ async def typed_answer(update: Update, context: BotContext) -> int:
     assert update.message is not None and update.message.text is not None
     text = update.message.text
     # Telegram (and our Zalo adapter) number messages per chat: this names the message.
-    message_key = f"{update.message.chat_id}:{update.message.message_id}"
+    message_key = hashlib.blake2b(
+        f"{update.message.chat_id}:{update.message.message_id}".encode(), digest_size=16
+    ).hexdigest()  # fixed length, whatever the channel's ids look like
 
     async def step(session: AsyncSession, viewer: Viewer) -> int:
         view = await reporting.answer(

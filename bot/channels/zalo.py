@@ -44,21 +44,37 @@ TEXT_LIMIT = 2000
 POLL_SECONDS = 30
 RETRY_AFTER_429 = 5  # Zalo publishes no Retry-After; PTB's rate limiter waits this long
 REMEMBERED_EVENTS = 10_000
-_ALIAS_MARK = b"\x01"  # keeps leading zeros and tells an alias from a plain number
+
+
+# The low two bits of an alias say how the id was encoded; a leading 1 keeps leading zeros.
+_HEX, _DECIMAL, _TEXT = 1, 2, 3
+_HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 def alias_of(zalo_id: str, *, group: bool = False) -> int:
-    """Zalo's string id as the integer PTB needs; groups negative, as on Telegram."""
-    number = int.from_bytes(_ALIAS_MARK + zalo_id.encode("utf-8"), "big")
+    """Zalo's string id as the integer PTB needs; groups negative, as on Telegram. Compact for
+    the ids Zalo uses (hex or decimal: about 25 digits for a 20-character id), so that it fits the
+    64 characters of an account's external id."""
+    if zalo_id and set(zalo_id) <= _HEX_DIGITS and not zalo_id.isdigit():
+        number = int("1" + zalo_id, 16) * 4 + _HEX
+    elif zalo_id.isdigit():
+        number = int("1" + zalo_id) * 4 + _DECIMAL
+    else:
+        number = int.from_bytes(b"\x01" + zalo_id.encode("utf-8"), "big") * 4 + _TEXT
     return -number if group else number
 
 
 def zalo_id_of(alias: int | str) -> str:
     number = abs(int(alias))
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    if not raw.startswith(_ALIAS_MARK):
-        raise ValueError("not a Zalo alias")
-    return raw[len(_ALIAS_MARK) :].decode("utf-8")
+    kind, value = number % 4, number // 4
+    if kind == _HEX:
+        return f"{value:x}"[1:]
+    if kind == _DECIMAL:
+        return str(value)[1:]
+    if kind == _TEXT:
+        raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+        return raw[1:].decode("utf-8")
+    raise ValueError("not a Zalo alias")
 
 
 def _monotonic_ids() -> itertools.count[int]:

@@ -8,7 +8,9 @@ from bot.channels.zalo import ChatMemory, ZaloInbound, alias_of, zalo_id_of
 from tests.zalo_stand_in import image_update, sticker_update, text_update, unsupported_update
 
 
-@pytest.mark.parametrize("zalo_id", ["6ede9afa66b88fe6d6a9", "0012", "1459232241454765289", "é"])
+@pytest.mark.parametrize(
+    "zalo_id", ["6ede9afa66b88fe6d6a9", "00ab", "0012", "1459232241454765289", "é", "A-b_c"]
+)
 def test_ids_round_trip_and_groups_are_negative(zalo_id: str) -> None:
     assert zalo_id_of(alias_of(zalo_id)) == zalo_id
     assert zalo_id_of(str(alias_of(zalo_id))) == zalo_id  # as stored in the database
@@ -16,9 +18,12 @@ def test_ids_round_trip_and_groups_are_negative(zalo_id: str) -> None:
     assert alias_of(zalo_id) != alias_of(zalo_id + "0")
 
 
-def test_a_plain_number_is_not_taken_for_an_alias() -> None:
+def test_aliases_fit_an_account_id_and_a_non_alias_is_refused() -> None:
+    assert len(str(alias_of("6ede9afa66b88fe6d6a9"))) <= 30
+    assert len(str(alias_of("1459232241454765289"))) <= 30
+    assert len(str(alias_of("f" * 40))) <= 64
     with pytest.raises(ValueError):
-        zalo_id_of(31337)
+        zalo_id_of(4 * 31337)  # no encoding ends in 00
 
 
 def test_event_kinds_become_the_messages_handlers_know() -> None:
@@ -83,4 +88,3 @@ def test_group_messages_stay_group_messages() -> None:
     assert update is not None
     assert update["message"]["chat"]["type"] == "group"
     assert update["message"]["chat"]["id"] == -alias_of("g1")
-
