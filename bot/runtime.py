@@ -1,4 +1,5 @@
-"""Running the bot on Telegram for real: polling or webhook, one active instance, HTTP endpoints.
+"""Running the bot for real: Telegram, Zalo or both, each by polling or webhook; one active
+instance; the HTTP endpoints.
 
 Two instances can run against one PostgreSQL (docker-compose.yml). The one holding the lock
 (scheduler/leader.py) is active: it serves users and runs the jobs. The other is a standby: its

@@ -1,6 +1,8 @@
 """The production HTTP endpoints on one port (Starlette, served by uvicorn in bot/runtime.py).
 
     POST <webhook path>  Telegram's updates, secret token checked
+    POST <Zalo path>     Zalo's events, X-Bot-Api-Secret-Token checked (with ZALO_WEBHOOK_URL)
+    GET  /files/<t>/<n>  a picture or Excel file sent to Zalo by link, until it expires
     GET  /healthz        the process is alive (for the supervisor's restart decision)
     GET  /readyz         database reachable, migrations current, this instance active
     GET  /metrics        Prometheus
