@@ -53,10 +53,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import os
 import platform
-import pstats
 import random
 import sys
 import time
@@ -74,6 +72,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: import the proje
 
 import sqlalchemy  # noqa: E402
 from grassroots_config import DEFAULT_CONFIG_DIR  # noqa: E402
+from profiling import Profiler  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import Integer, String, event, insert, literal, select, text, union_all  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
@@ -666,46 +665,6 @@ async def measure(
 # --- profiling ------------------------------------------------------------------------------
 
 
-class Profiler:
-    """pyinstrument when installed (wall clock, awaits included), else cProfile."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        try:
-            from pyinstrument import Profiler as Pyinstrument
-        except ImportError:
-            self.pyinstrument: Any = None
-            self.cprofile: cProfile.Profile | None = cProfile.Profile()
-        else:
-            self.pyinstrument = Pyinstrument(interval=0.0005, async_mode="enabled")
-            self.cprofile = None
-
-    def enable(self) -> None:
-        if self.pyinstrument is not None:
-            self.pyinstrument.start()
-        elif self.cprofile is not None:
-            self.cprofile.enable()
-
-    def disable(self) -> None:
-        if self.pyinstrument is not None:
-            self.pyinstrument.stop()
-        elif self.cprofile is not None:
-            self.cprofile.disable()
-
-    def report(self, what: str) -> None:
-        if self.pyinstrument is not None:
-            tree = self.pyinstrument.output_text(unicode=True, color=False)
-            Path(self.path).write_text(tree, encoding="utf-8")
-            Path(self.path + ".html").write_text(self.pyinstrument.output_html(), encoding="utf-8")
-            print(f"\n=== profile of one digest, {what} (pyinstrument; {self.path}[.html]) ===")
-            print(tree)
-            return
-        assert self.cprofile is not None
-        self.cprofile.dump_stats(self.path)
-        print(f"\n=== profile of one digest, {what} (cProfile; {self.path}) ===")
-        pstats.Stats(self.cprofile, stream=sys.stdout).sort_stats("tottime").print_stats(30)
-
-
 # --- databases ------------------------------------------------------------------------------
 
 
@@ -878,7 +837,7 @@ def main(argv: list[str] | None = None) -> int:
             print_measurement(result)
             results.append(result)
             if wanted is not None:
-                wanted.report(f"{backend}, {units:,} units")
+                wanted.report(f"one digest, {backend}, {units:,} units")
                 profile = None
     if not results:
         print("\nnothing measured")

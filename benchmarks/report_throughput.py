@@ -41,11 +41,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import math
 import os
 import platform
-import pstats
 import random
 import sys
 import time
@@ -62,6 +60,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: import the proje
 
 import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
+from profiling import Profiler  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import String, cast, event, func, insert, literal, select, update  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
@@ -132,50 +131,6 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return ordered[rank - 1] * 1000
-
-
-class Profiler:
-    """pyinstrument when installed (async-aware wall clock), else cProfile."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        try:
-            from pyinstrument import Profiler as Pyinstrument
-        except ImportError:
-            self.pyinstrument: Any = None
-            self.cprofile: cProfile.Profile | None = cProfile.Profile()
-        else:
-            self.pyinstrument = Pyinstrument(interval=0.0005, async_mode="disabled")
-            self.cprofile = None
-
-    def enable(self) -> None:
-        if self.pyinstrument is not None:
-            self.pyinstrument.start()
-        elif self.cprofile is not None:
-            self.cprofile.enable()
-
-    def disable(self) -> None:
-        if self.pyinstrument is not None:
-            self.pyinstrument.stop()
-        elif self.cprofile is not None:
-            self.cprofile.disable()
-
-    def report(self, backend: str) -> None:
-        if self.pyinstrument is not None:
-            tree = self.pyinstrument.output_text(unicode=True, color=False)
-            Path(self.path).write_text(tree, encoding="utf-8")
-            Path(self.path + ".html").write_text(self.pyinstrument.output_html(), encoding="utf-8")
-            print(
-                f"\n=== profile of the bot phase on {backend} "
-                f"(pyinstrument; {self.path}[.html]) ==="
-            )
-            print(tree)
-            return
-        assert self.cprofile is not None
-        self.cprofile.dump_stats(self.path)
-        print(f"\n=== profile of the bot phase on {backend} (cProfile; {self.path}) ===")
-        stats = pstats.Stats(self.cprofile, stream=sys.stdout)
-        stats.sort_stats("tottime").print_stats(30)
 
 
 # --- driving an Application -----------------------------------------------------------------
@@ -699,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs"
     )
     results: list[Result] = []
-    profile = Profiler(args.profile) if args.profile else None
+    profile = Profiler(args.profile, async_mode="disabled") if args.profile else None
     for backend in backends:
         if backend == "postgresql" and not postgres_reachable():
             print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
@@ -708,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
         print_result(result)
         results.append(result)
         if profile is not None:
-            profile.report(backend)
+            profile.report(f"the bot phase on {backend}")
             profile = None
     if not results:
         return 1

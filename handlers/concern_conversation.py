@@ -26,15 +26,12 @@ from bot.i18n import day, tr
 from bot.texts import split_text
 from handlers import delivery
 from handlers.context import BotContext, describe, keyboard, language_of, say, show
-from services import concerns
+from services import concerns, linking
 from services.concerns import STATUS_LABELS, CaseStatus
 from services.errors import N_, DomainError
 from services.ratelimit import TooManyMessages
 
 DRAFT = "concern"  # user_data key: memory only, removed when sent, cancelled or timed out
-# The app the worker writes from, as they call it.
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
-
 PREFIX = "tt:v1"
 END = ConversationHandler.END
 
@@ -138,7 +135,7 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
         "Do not put your name or details that point to you in the text.",
         union=union,
         enterprise=enterprise.name,
-        app=CHANNEL_NAMES.get(context.bot_data.channel, "Telegram"),
+        app=linking.CHANNEL_NAMES.get(context.bot_data.channel, "Telegram"),
     )
     if enterprise.small:
         promise += "\n\n" + tr(

@@ -100,6 +100,25 @@ def backend(database_url: str) -> str:
     return make_url(database_url).get_backend_name()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgresql`` run only against PostgreSQL: on SQLite they are deselected
+    (not skipped) and counted in the header, because the PostgreSQL part of ``run.py test`` runs
+    them — or says loudly that it could not."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return
+    chosen = [item for item in items if item.get_closest_marker("postgresql") is None]
+    left_out = [item for item in items if item.get_closest_marker("postgresql") is not None]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = chosen
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if os.environ.get("TEST_DATABASE_URL"):
+        return "database: PostgreSQL (TEST_DATABASE_URL); tests marked postgresql included"
+    return "database: SQLite; tests marked postgresql are deselected here and run on PostgreSQL"
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return Path(__file__).parent / "data"

@@ -89,12 +89,9 @@ async def test_a_bug_is_not_mistaken_for_an_outage(
 
 @pytest.fixture
 async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
+    # Only tests marked postgresql use this: SQLite is a local file, no connection to cut.
     url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        pytest.skip(
-            "database outage: SQLite is a local file, there is no connection to cut; run with "
-            "TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-        )
+    assert url.get_backend_name() == "postgresql"
     running = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await running.start()
     try:
@@ -148,6 +145,7 @@ async def _back(proxy: TcpProxy) -> None:
     await asyncio.sleep(PROBE_INTERVAL * 3)
 
 
+@pytest.mark.postgresql
 @pytest.mark.parametrize("mode", ["refuse", "blackhole"])
 async def test_mid_report_outage_try_again_then_carry_on(
     outage_chat: Chat,
@@ -187,6 +185,7 @@ async def test_mid_report_outage_try_again_then_carry_on(
     assert await chat.app.bot_data.leadership.try_acquire()
 
 
+@pytest.mark.postgresql
 async def test_a_report_sent_during_the_outage_is_not_half_written(
     outage_chat: Chat,
     proxy: TcpProxy,
@@ -217,6 +216,7 @@ async def test_a_report_sent_during_the_outage_is_not_half_written(
     assert await session.scalar(select(func.count()).select_from(ReportDraft)) == 0
 
 
+@pytest.mark.postgresql
 async def test_a_concern_sent_during_the_outage_is_kept_and_sent_once(
     outage_chat: Chat, proxy: TcpProxy, session: AsyncSession, tree: Tree
 ) -> None:
@@ -238,6 +238,7 @@ async def test_a_concern_sent_during_the_outage_is_kept_and_sent_once(
     assert await session.scalar(select(func.count()).select_from(Concern)) == 1
 
 
+@pytest.mark.postgresql
 async def test_a_conversation_state_whose_write_failed_is_written_later(
     outage_chat: Chat, proxy: TcpProxy, session: AsyncSession, lan: ChannelUser, lan_id: int
 ) -> None:

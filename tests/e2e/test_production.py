@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.bot_api_stand_in import StandIn
 from tests.conftest import TEST_SECRET, concern_key_env
@@ -180,9 +179,8 @@ def test_polling_serves_health_only_when_a_port_is_given(tmp_path: Path, databas
     assert bot.returncode == 0, output
 
 
+@pytest.mark.postgresql  # two instances share PostgreSQL; SQLite is one process by design
 def test_second_instance_waits_on_standby_and_takes_over(tmp_path: Path, database_url: str) -> None:
-    if make_url(database_url).get_backend_name() != "postgresql":
-        pytest.skip("two instances share PostgreSQL only; SQLite is one process by design")
     first_port, second_port = free_port(), free_port()
     with StandIn() as api:
         url = f"http://127.0.0.1:{first_port}/telegram"

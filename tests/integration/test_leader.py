@@ -12,12 +12,8 @@ async def test_embedded_sqlite_always_leads(tmp_path: object) -> None:
     assert leader.is_leader and await leader.try_acquire()
 
 
-async def test_one_leader_and_a_standby_that_takes_over(database_url: str, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip(
-            "two instances share one database only on PostgreSQL (the SQLite run "
-            "checks the embedded case above)"
-        )
+@pytest.mark.postgresql  # the SQLite run checks the embedded case above
+async def test_one_leader_and_a_standby_that_takes_over(database_url: str) -> None:
     first, second = Leadership(database_url), Leadership(database_url)
     try:
         assert await first.try_acquire() is True
@@ -34,16 +30,13 @@ async def test_one_leader_and_a_standby_that_takes_over(database_url: str, backe
         await second.release()
 
 
-async def test_a_leader_replaced_while_the_database_was_away_steps_down(
-    database_url: str, backend: str
-) -> None:
+@pytest.mark.postgresql
+async def test_a_leader_replaced_while_the_database_was_away_steps_down(database_url: str) -> None:
     from sqlalchemy import text
 
     from models.db import create_engine
     from scheduler.leader import LOCK_KEY
 
-    if backend != "postgresql":
-        pytest.skip("two instances share one database only on PostgreSQL")
     first, second = Leadership(database_url), Leadership(database_url)
     admin = create_engine(database_url)
     try:
@@ -85,16 +78,15 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.postgresql
 async def test_the_leader_is_killed_and_the_standby_takes_over_within_30_seconds(
-    database_url: str, backend: str
+    database_url: str,
 ) -> None:
     import asyncio
     import signal
     import sys
     import time
 
-    if backend != "postgresql":
-        pytest.skip("two instances share one database only on PostgreSQL")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", LEADER_PROCESS, database_url, stdout=asyncio.subprocess.PIPE
     )
