@@ -8,7 +8,7 @@ from datetime import datetime
 
 from grassroots_config import DEFAULT_CONFIG_DIR
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
@@ -16,6 +16,8 @@ from bot.config import Settings
 from bot.i18n import tr
 from bot.metrics import InstrumentedApplication, InstrumentedRequest, Metrics
 from bot.persistence import DatabasePersistence
+from bot.rate_limit import AnswersFirstRateLimiter
+from bot.update_processor import ChatOrderedProcessor
 from handlers import (
     common,
     concern_conversation,
@@ -89,6 +91,8 @@ def build_application(
         .application_class(InstrumentedApplication)
         .context_types(CONTEXT_TYPES)
         .persistence(DatabasePersistence(uow))
+        # Chats side by side, each chat in order (bot/update_processor.py).
+        .concurrent_updates(ChatOrderedProcessor())
     )
     if request is not None:
         builder = (
@@ -108,7 +112,7 @@ def build_application(
             .request(InstrumentedRequest(HTTPXRequest(connection_pool_size=256), metrics))
         )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AnswersFirstRateLimiter(max_retries=3))
     application = builder.post_init(on_start).post_shutdown(on_stop).build()
 
     data: BotData = application.bot_data

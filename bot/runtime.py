@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import httpx
 import uvicorn
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.app import build_application, on_start
@@ -38,6 +38,14 @@ from bot.channels.zalo import (
 from bot.config import Settings
 from bot.i18n import tr
 from bot.metrics import Metrics
+from bot.telegram_polling import (
+    HandledLedger,
+    fetched_or_stopped,
+    pause,
+    poll_until_stopped,
+    seconds,
+)
+from bot.update_processor import processor_of
 from bot.web import InstanceState, Webhook, build_web_app, telegram_webhook
 from models import utcnow
 from models.db import UnitOfWork, create_engine, make_uow
@@ -95,8 +103,13 @@ def telegram_channel(settings: Settings, uow: UnitOfWork, metrics: Metrics, jobs
         await application.bot.delete_webhook(drop_pending_updates=False)
         log.info("active: Telegram by long polling")
 
+    ledger = HandledLedger(uow, "telegram")
     return Channel(
-        "telegram", application, clear, lambda stop: poll_until_stopped(application, stop), None
+        "telegram",
+        application,
+        clear,
+        lambda stop: poll_until_stopped(application, stop, ledger),
+        None,
     )
 
 
@@ -256,7 +269,7 @@ async def _wait_for_lead(settings: Settings, leadership: Leadership, stop: async
                 settings.standby_retry_seconds,
             )
             announced = True
-        await _pause(stop, settings.standby_retry_seconds)
+        await pause(stop, settings.standby_retry_seconds)
     return False
 
 
@@ -295,7 +308,7 @@ async def _serve_while_active(
             for poller in pollers:
                 if poller.done():
                     poller.result()  # a bug in a poller: surface it rather than idle on
-            await _pause(stop, 1.0)
+            await pause(stop, 1.0)
     finally:
         leave.set()
         for channel in channels:
@@ -305,70 +318,14 @@ async def _serve_while_active(
         primary.metrics.active.set(0)
         for poller in pollers:
             with contextlib.suppress(Exception):
-                await poller  # finishes the update in hand; confirms nothing it has not handled
+                await poller  # confirms nothing it has not handled
         for application in started:
+            # Updates taken are answered before the Bot API connection closes.
+            await processor_of(application).drain()
             if application.running:
                 await application.stop()
             await application.shutdown()  # flushes conversation states before the lock goes
     return exit_code
-
-
-POLL_SECONDS = 20  # long-poll wait per getUpdates
-
-
-async def _fetched_or_stopped(fetch: Awaitable[T], stop: asyncio.Event) -> tuple[bool, T | None]:
-    """(True, result) when the fetch finished, (False, None) when asked to stop first: an
-    unanswered long poll is cancelled, nothing was taken, nothing is lost. The fetch's own
-    exception is raised."""
-    task = asyncio.ensure_future(fetch)
-    stopping = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if not task.done():
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-        return False, None
-    return True, task.result()
-
-
-async def poll_until_stopped(
-    application: Application,  # type: ignore[type-arg]
-    stop: asyncio.Event,
-) -> None:
-    """Long polling that confirms an update to Telegram only after it has been handled.
-
-    PTB's own Updater confirms a batch (with the next getUpdates' offset) as soon as it has queued
-    it, so a process killed in between loses what it had fetched; here the offset moves past an
-    update only once process_update has returned. A SIGKILL then costs at most a redelivery of
-    the update being handled, which the handlers treat as a double tap.
-    """
-    offset: int | None = None
-    delay = 1.0
-    while not stop.is_set():
-        try:
-            fetched, updates = await _fetched_or_stopped(
-                application.bot.get_updates(
-                    offset=offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
-                ),
-                stop,
-            )
-        except RetryAfter as error:
-            await _pause(stop, _seconds(error.retry_after))
-            continue
-        except TelegramError as error:  # network, 5xx, a conflict with another poller
-            log.warning(
-                "getUpdates failed (%s); trying again in %.0f s", type(error).__name__, delay
-            )
-            await _pause(stop, delay)
-            delay = min(delay * 2, 30.0)
-            continue
-        if not fetched:
-            return
-        delay = 1.0
-        for update in updates or ():
-            await application.process_update(update)
-            offset = update.update_id + 1
 
 
 async def poll_zalo(
@@ -377,15 +334,16 @@ async def poll_zalo(
     to_update: Callable[[Any], Update | None],
     stop: asyncio.Event,
 ) -> None:
-    """Zalo's long polling: one event per call, no offset (an event Zalo hands out is gone, so
-    it is handled before the next call, and a duplicate is dropped by its message id)."""
+    """Zalo's long polling: one event per call, no offset; a duplicate is dropped by its message
+    id (bot/channels/zalo.py)."""
+    processor = processor_of(application)
     delay = 1.0
     while not stop.is_set():
         try:
-            fetched, events = await _fetched_or_stopped(client.get_update(), stop)
+            fetched, events = await fetched_or_stopped(client.get_update(), stop)
         except (ZaloError, httpx.HTTPError) as error:
             log.warning("Zalo getUpdates failed (%s); trying again in %.0f s", error, delay)
-            await _pause(stop, delay)
+            await pause(stop, delay)
             delay = min(delay * 2, 30.0)
             continue
         if not fetched:
@@ -394,16 +352,11 @@ async def poll_zalo(
         for event in events or ():
             update = to_update(event)
             if update is not None:
-                await application.process_update(update)
-
-
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-
-
-def _seconds(wait: float | timedelta) -> float:
-    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                # Handed over, not awaited: the next event is fetched while this one is handled.
+                # Zalo has no offset to hold back — an event it handed out is gone — so a kill
+                # loses the events in hand (at most the processor's bound); production takes
+                # Zalo by webhook, which Zalo repeats until answered (docs/zalo.md).
+                await processor.submit(application, update)
 
 
 async def _until_done(
@@ -418,14 +371,14 @@ async def _until_done(
             return True
         except (NetworkError, RetryAfter) as error:
             wait = error.retry_after if isinstance(error, RetryAfter) else delay
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            wait_seconds = seconds(wait)
             log.warning(
                 "Bot API %s failed (%s); trying again in %.0f s",
                 what,
                 type(error).__name__,
-                seconds,
+                wait_seconds,
             )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), seconds)
+                await asyncio.wait_for(stop.wait(), wait_seconds)
             delay = min(delay * 2, 30.0)
     return False

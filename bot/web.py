@@ -9,8 +9,9 @@
 
 A webhook update is answered only after the bot has handled it (or after ANSWER_WITHIN seconds):
 if this process dies first, Telegram has no 200 and delivers the update again, as getUpdates does
-after a crash in polling mode. Updates still go through the Application's queue, one at a time and
-in order, exactly as in polling mode. A redelivered update already handled is dropped by its id.
+after a crash in polling mode. Updates go to the Application's ChatOrderedProcessor, as in polling
+mode: chats side by side, each chat in order. A redelivered update already handled is dropped by
+its id.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.metrics import InstrumentedApplication
+from bot.update_processor import processor_of
 from models.migrate import current_revision, head_revision
 from services import outbox, shared_files
 
@@ -162,7 +164,7 @@ def build_web_app(
             if update is None or hook.acks.seen(update.update_id):
                 return Response(status_code=200)
             handled = hook.acks.expect(update.update_id)
-            await hook.application.update_queue.put(update)
+            await processor_of(hook.application).submit(hook.application, update)
             try:
                 await asyncio.wait_for(asyncio.shield(handled), ANSWER_WITHIN)
             except TimeoutError:

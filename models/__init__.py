@@ -31,6 +31,7 @@ from models.reporting import (
     ReportUnlock,
     ReportValue,
 )
+from models.updates import HandledUpdate
 
 __all__ = [
     "OPEN_STATUSES",
@@ -43,6 +44,7 @@ __all__ = [
     "ConcernReply",
     "ConcernStatus",
     "ConversationState",
+    "HandledUpdate",
     "IndicatorSetVersion",
     "Invite",
     "LimitPurpose",

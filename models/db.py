@@ -5,8 +5,10 @@ timeout, a statement timeout on the client, a bounded wait for a pooled connecti
 breaker — after a failed connect every new connection fails at once (``DatabaseUnavailable``)
 while one background probe retries; the first probe that gets through closes the breaker. So
 during an outage updates are answered "try again in a few minutes" within milliseconds instead of
-each waiting out its own timeout (updates are processed one at a time), and the bot recovers by
-itself when the database is back.
+each waiting out its own timeout, and the bot recovers by itself when the database is back.
+
+The pools hold 40 connections: an update keeps its session while it waits for the Bot API, and up
+to 32 updates run at once (bot/update_processor.py), beside the jobs and the persistence flush.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             connect_args={"timeout": 30},
             # Parameters never appear in exception messages, hence never in an error log.
             hide_parameters=True,
-            **{"pool_size": 10, "max_overflow": 20, **kwargs},
+            **{"pool_size": 10, "max_overflow": 30, **kwargs},
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -142,7 +144,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         pool_pre_ping=True,
         hide_parameters=True,
         connect_args=connect_args,
-        **{"pool_size": 10, "max_overflow": 20, "pool_timeout": POOL_TIMEOUT, **kwargs},
+        **{"pool_size": 10, "max_overflow": 30, "pool_timeout": POOL_TIMEOUT, **kwargs},
     )
     breaker = _Breaker()
     event.listen(engine.sync_engine, "do_connect", breaker.connect)

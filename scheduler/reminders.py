@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.i18n import day, tr
+from bot.rate_limit import bulk_sending
 from handlers.context import BotContext, BotData
 from models import OutboxStatus, Person
 from models.db import is_unreachable
@@ -333,7 +334,13 @@ async def _unreachable(session: Any, data: BotData, channel: str, chat_id: str) 
 async def drain_tick(context: BotContext) -> None:
     """Send while full batches come back (the rate limiter paces it); one batch per tick would
     cap the rate at 15 messages/s, half of Telegram's bulk limit. APScheduler skips a tick that
-    would overlap a running one."""
+    would overlap a running one. Everything it sends is bulk: it waits behind answers to people
+    (bot/rate_limit.py)."""
+    with bulk_sending():
+        await _drain_while_full(context)
+
+
+async def _drain_while_full(context: BotContext) -> None:
     while context.bot_data.leadership.is_leader:
         result = await drain(context.bot_data, context.bot)
         if (

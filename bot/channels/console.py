@@ -20,6 +20,7 @@ from telegram.ext import Application
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
 from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory, render_numbered
 from bot.config import Settings
+from bot.update_processor import processor_of
 from models import utcnow
 from models.db import UnitOfWork
 from services.reporting import ReportingSetup
@@ -130,7 +131,9 @@ class ConsoleChat:
             data = self.updates.callback(user, button["callback_data"], message_id=message_id)
         else:
             data = self.updates.message(user, line)
-        await self.application.process_update(Update.de_json(data, self.application.bot))
+        # Through the processor, as every channel: the console waits for its one person's answer.
+        update = Update.de_json(data, self.application.bot)
+        await processor_of(self.application).handle(self.application, update)
         return True
 
     def _switch(self, who: str) -> None:
