@@ -3,8 +3,9 @@
 A worker's concern and an officer's report are stored before their receipt is shown. A Bot API
 failure then (a 5xx, a timeout, a 429 beyond the rate limiter's own retries) would leave
 something stored whose receipt nobody saw: a worker who sends the concern again, an officer who
-thinks the report did not go. So the message is tried again, in the background (updates are
-handled one at a time; the others must not wait), for about half a minute.
+thinks the report did not go. So the message is tried again, in the background (the chat's own
+next update is handled only after this one, and must not wait behind the retries), for about half
+a minute.
 faults/bot_api_storm.py found it.
 """
 
