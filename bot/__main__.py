@@ -67,7 +67,11 @@ def main() -> int:
     except (SettingsError, ConfigFileError) as error:
         print(error, file=sys.stderr)
         return 2
-    configure(settings.log_level if settings.channels else "WARNING", settings.log_format)
+    configure(
+        settings.log_level if settings.channels else "WARNING",
+        settings.log_format,
+        settings.secret_values(),
+    )
     upgrade(settings.database_url)
     if not settings.channels:
         asyncio.run(run_console(settings))

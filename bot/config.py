@@ -261,6 +261,27 @@ class Settings(BaseSettings):
         # Accept both the server root and PTB's ".../bot" form.
         return value[: -len("/bot")] if value.endswith("/bot") else value
 
+    def secret_values(self) -> list[str]:
+        """Every secret setting's value, for the log filter that hides them."""
+        values = [
+            getattr(self, name)
+            for name in (
+                "bot_token",
+                "zalo_bot_token",
+                "app_secret",
+                "webhook_secret",
+                "zalo_webhook_secret",
+                "concern_text_key",
+                "concern_text_keys_old",
+                "receipt_pepper",
+                "concern_push_private_key",
+            )
+        ]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.app_secret is not None:
+            found += [self.webhook_secret_token(), self.zalo_webhook_secret_token()]
+        return [v for part in found for v in part.split(",") if v]
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

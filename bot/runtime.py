@@ -243,8 +243,12 @@ async def serve(settings: Settings) -> int:
         if await _wait_for_lead(settings, leadership, stop):
             state.role = "starting"
             exit_code = await _serve_while_active(channels, state, stop)
-    except InvalidToken as error:
-        log.error("a channel rejected its token (%s): check BOT_TOKEN / ZALO_BOT_TOKEN", error)
+    except InvalidToken:
+        # Never the error's text: PTB puts the whole token in it.
+        log.error(
+            "a channel rejected its token (getMe answered 401 or 404): check BOT_TOKEN / "
+            "ZALO_BOT_TOKEN and TELEGRAM_API_BASE_URL / ZALO_API_BASE_URL"
+        )
         exit_code = 2
     finally:
         await leadership.release()  # after the Applications flushed their conversation states
