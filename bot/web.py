@@ -107,6 +107,9 @@ def telegram_webhook(
     secret: str,
 ) -> Webhook:
     def to_update(payload: Any) -> Update | None:
+        update_id = payload.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            raise ValueError("update_id is not a number")
         return Update.de_json(payload, application.bot)
 
     return Webhook(application, path, SECRET_HEADER, secret, to_update)
@@ -158,8 +161,14 @@ def build_web_app(
                 # proxy) passes the 503 on to the active instance; the platform tries again.
                 return Response("standby", status_code=503)
             try:
-                update = hook.to_update(await request.json())
-            except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
+                payload = json.loads(await request.body())
+                if not isinstance(payload, dict):
+                    raise TypeError("not a JSON object")
+                update = hook.to_update(payload)
+            except Exception as error:
+                # Anything the platform would never send: one line with the kind of problem,
+                # never the body (it may be a real user's message, or an attacker's text).
+                log.warning("webhook %s: malformed body (%s)", hook.path, type(error).__name__)
                 return Response(status_code=400)
             if update is None or hook.acks.seen(update.update_id):
                 return Response(status_code=200)
