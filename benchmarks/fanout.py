@@ -94,7 +94,7 @@ from services.outbox import Outgoing  # noqa: E402
 from tests.outbox_probe import enqueue, outbox_statuses, tagged_reminder  # noqa: E402
 from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
 
-SECRET = "fanout-bench-secret-" + "x" * 40
+SECRET = "fanout-bench-secret-Zq8mK2vN5pL9wR3tY7uE1iO4aS6dF0gH"
 FIRST_CHAT = 7_100_000_001
 AIM_SHARE = 0.95
 PRODUCTION_LIMIT = 30.0

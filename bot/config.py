@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
+import sys
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -325,6 +327,32 @@ def _generate_missing(missing: list[str]) -> dict[str, str]:
     return values
 
 
+# Secrets a person types in (the generated ones are random): "aaaa…" or "password1234…" passes a
+# length check and is still guessed. 16 different characters at least; the webhook secrets are
+# checked too, since anyone who knows them can post updates as Telegram or Zalo.
+TYPED_SECRETS = ("app_secret", "receipt_pepper", "webhook_secret", "zalo_webhook_secret")
+DISTINCT_CHARACTERS = 16
+
+
+def _refuse_weak_secrets(settings: Settings) -> None:
+    for name in TYPED_SECRETS:
+        value = getattr(settings, name)
+        if value is not None and len(set(value.get_secret_value())) < DISTINCT_CHARACTERS:
+            raise SettingsError(
+                f"Cấu hình không hợp lệ: {name.upper()} — quá dễ đoán, cần ít nhất "
+                f"{DISTINCT_CHARACTERS} ký tự khác nhau (too weak: use a random value, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+
+
+def _write_private(env_file: Path, lines: list[str]) -> None:
+    """Append to ``env_file``, created readable by its owner only (it holds the keys)."""
+    descriptor = os.open(env_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file made with the default umask is tightened
+    with os.fdopen(descriptor, "a", encoding="utf-8") as env:
+        env.writelines(lines)
+
+
 def load_settings(*, console: bool | None = None, env_file: Path = ENV_FILE) -> Settings:
     """Load and check settings. ``console`` None means: console mode iff there is no token.
 
@@ -345,15 +373,12 @@ def load_settings(*, console: bool | None = None, env_file: Path = ENV_FILE) -> 
         )
     if missing:
         generated = _generate_missing(missing)
-        with env_file.open("a", encoding="utf-8") as env:
-            for name in missing:
-                env.write(f"{name.upper()}={generated[name]}\n")
-        import sys
-
+        _write_private(env_file, [f"{name.upper()}={generated[name]}\n" for name in missing])
         print(
             f"• Đã tạo khóa bí mật mới trong {env_file}: {', '.join(n.upper() for n in missing)} "
             "(giữ file này, đừng chia sẻ)",
             file=sys.stderr,
         )
         settings = Settings(_env_file=env_file)
+    _refuse_weak_secrets(settings)
     return settings

@@ -79,7 +79,7 @@ from tests.scratch_db import fresh_database, postgres_reachable, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 LANG = "vi"  # officers are registered in Vietnamese; workers get the default language, also vi
-SECRET = "fault-scripts-secret-" + "f" * 40
+SECRET = "fault-scripts-secret-Zq8mK2vN5pL9wR3tY7uE1iO4aS6dF0gH"
 FIRST_OFFICER = 710_000_000
 FIRST_WORKER = 720_000_000
 FIRST_OUTBOX_CHAT = 730_000_000

@@ -18,7 +18,7 @@ from models.base import Base
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade
 
-TEST_SECRET = "test-secret-" + "x" * 40
+TEST_SECRET = "test-secret-Zq8mK2vN5pL9wR3tY7uE1iO4aS6dF0gH"
 
 
 def concern_key_env() -> dict[str, str]:

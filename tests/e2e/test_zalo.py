@@ -55,7 +55,7 @@ from tests.zalo_stand_in import ZaloStandIn, text_update
 OFFICER = "6ede9afa66b88fe6d6a9"  # Zalo ids are strings
 WORKER = "a1b2c3d4e5f60718293a"
 MEMBER = "0f1e2d3c4b5a69788796"
-SECRET = "zalo-hook-secret-42"
+SECRET = "zalo-hook-secret-4207815"
 
 
 def free_port() -> int:

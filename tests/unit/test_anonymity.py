@@ -280,7 +280,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 def full_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOT_TOKEN", "123:abc")
-    monkeypatch.setenv("APP_SECRET", "s" * 40)
+    monkeypatch.setenv("APP_SECRET", "Zq8#mK2$vN5pL9wR3tY7uE1iO4aS6dF0gH")
     for line in anonymity.new_key_lines():
         name, value = line.split("=", 1)
         monkeypatch.setenv(name, value)

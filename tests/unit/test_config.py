@@ -9,7 +9,7 @@ import pytest
 from bot.config import SettingsError, load_settings
 from tests.conftest import concern_key_env
 
-GOOD_SECRET = "s" * 40
+GOOD_SECRET = "Zq8#mK2$vN5pL9wR3tY7uE1iO4aS6dF0gH"
 
 
 @pytest.fixture(autouse=True)
@@ -178,10 +178,11 @@ def test_webhook_listens_on_its_url_path_with_a_derived_secret(
     assert settings.webhook_path == "/hooks/tg"
     derived = settings.webhook_secret_token()
     assert len(derived) == 64 and derived.isalnum() and GOOD_SECRET not in derived
-    monkeypatch.setenv("APP_SECRET", "t" * 40)
+    monkeypatch.setenv("APP_SECRET", GOOD_SECRET[::-1])
     assert load_settings(env_file=tmp_path / ".env").webhook_secret_token() != derived
-    monkeypatch.setenv("WEBHOOK_SECRET", "chosen_secret-1")
-    assert load_settings(env_file=tmp_path / ".env").webhook_secret_token() == "chosen_secret-1"
+    chosen = "chosen_secret-1-Zq8mK2vN5pL9wR3t"
+    monkeypatch.setenv("WEBHOOK_SECRET", chosen)
+    assert load_settings(env_file=tmp_path / ".env").webhook_secret_token() == chosen
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.vn")
     assert load_settings(env_file=tmp_path / ".env").webhook_path == "/telegram"
 
@@ -206,3 +207,37 @@ def test_the_channels_are_those_with_a_token(
     assert settings.files_base_url == "https://bot.example.vn"
     zalo_secret = settings.zalo_webhook_secret_token()
     assert 8 <= len(zalo_secret) <= 256 and zalo_secret != settings.webhook_secret_token()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("APP_SECRET", "a" * 48),
+        ("APP_SECRET", "password" * 6),
+        ("RECEIPT_PEPPER", "0123456789" * 4),
+        ("WEBHOOK_SECRET", "abcabcabcabcabcabcabc"),
+    ],
+)
+def test_an_obviously_weak_secret_is_refused_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    env = tmp_path / ".env"
+    env.write_text(f"APP_SECRET={GOOD_SECRET}\n")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(env_file=env)
+    message = str(error.value)
+    assert name in message and "dễ đoán" in message and "\n" not in message
+    assert value not in message
+
+
+def test_generated_keys_are_written_readable_by_the_owner_only(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("LOG_LEVEL=INFO\n")
+    env.chmod(0o644)  # as an editor with the default umask leaves it
+    load_settings(env_file=env)
+    assert env.stat().st_mode & 0o777 == 0o600
+    assert "APP_SECRET=" in env.read_text() and env.read_text().startswith("LOG_LEVEL=INFO")
+    fresh = tmp_path / "fresh.env"
+    load_settings(env_file=fresh)
+    assert fresh.stat().st_mode & 0o777 == 0o600
