@@ -22,7 +22,7 @@ TOKEN = "7301234567:AAHk3vQ9zX2mN8pL5rT1yW4uE6iO0aSdFgJ"
 
 
 class _NotFound(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = b'{"ok":false,"error_code":404,"description":"Not Found"}'
         self.send_response(404)
         self.send_header("Content-Type", "application/json")
