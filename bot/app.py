@@ -31,7 +31,7 @@ from handlers.context import CONTEXT_TYPES, BotContext, BotData, ConcernSetup
 from handlers.menu import COMMANDS
 from models import utcnow
 from models.db import UnitOfWork
-from scheduler import concern_jobs
+from scheduler import channel_watch, concern_jobs
 from scheduler import reminders as reminder_jobs
 from scheduler.leader import Leadership
 from services.anonymity import ConcernKeys
@@ -132,6 +132,7 @@ def build_application(
         (settings.config_dir or DEFAULT_CONFIG_DIR) / "targets.yaml", data.reporting.indicators
     )
     data.clock = clock
+    data.last_inbound = {channel: clock()}  # the start counts as "heard from"
     data.leadership = Leadership(settings.database_url)
 
     for handler in common.guards():
@@ -151,6 +152,7 @@ def build_application(
     if jobs:
         concern_jobs.register(application)
         reminder_jobs.register(application)
+        channel_watch.register(application)
     return application
 
 

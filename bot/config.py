@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # <PUBLIC_BASE_URL>/files/…, and Excel files are links there. Default: the webhook's origin.
     public_base_url: str | None = None
     shared_file_days: int = Field(default=7, ge=1, le=90)
+    # A served channel with no inbound event for this long in working hours is reported to the
+    # admins and on /metrics (a webhook that stopped receiving); 0 turns the watch off.
+    inbound_silence_minutes: int = Field(default=240, ge=0)
 
     # Anonymous concerns (docs/anonymity.md): keys live here, never in the database.
     # AES-256-GCM key of concern and reply texts: 32 random bytes, urlsafe base64.

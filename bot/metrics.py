@@ -58,6 +58,13 @@ class Metrics:
         self.outbox_backlog = Gauge(
             "bot_outbox_backlog", "Outbox messages due and not yet sent", registry=self.registry
         )
+        self.channel_silent = Gauge(
+            "bot_channel_silent",
+            "1 while a served channel has had no inbound event for INBOUND_SILENCE_MINUTES of "
+            "working hours (a webhook that stopped receiving), else 0",
+            ["channel"],
+            registry=self.registry,
+        )
         self.active = Gauge(
             "bot_instance_active",
             "1 while this instance serves users and runs the scheduler, 0 on standby",
@@ -97,6 +104,12 @@ class InstrumentedApplication(Application):  # type: ignore[type-arg]
             await super().process_update(update)
             return
         kind = update_kind(update)
+        data = self.bot_data
+        seen = getattr(data, "last_inbound", None)
+        if seen is not None:
+            # In memory only, for the silence watch (services/channel_watch.py): never stored,
+            # logged or exported, since the update may be a worker's.
+            seen[data.channel] = data.clock()
         started = time.perf_counter()
         try:
             await super().process_update(update)

@@ -205,7 +205,10 @@ async def serve(settings: Settings) -> int:
     primary = channels[0].application
     leadership = primary.bot_data.leadership
     senders = {channel.name: channel.application.bot for channel in channels}
+    last_inbound = primary.bot_data.last_inbound
     for channel in channels:
+        last_inbound.update(channel.application.bot_data.last_inbound)
+        channel.application.bot_data.last_inbound = last_inbound  # one watch for all channels
         channel.application.bot_data.leadership = leadership
         channel.application.bot_data.channels = [c.name for c in channels]
         channel.application.bot_data.senders = senders

@@ -56,6 +56,8 @@ class BotData:
     channels: list[str]
     senders: dict[str, ExtBot[None]]
     clock: Callable[[], datetime]  # aware UTC now; tests move it
+    # When each served channel last received anything (memory only; services/channel_watch.py).
+    last_inbound: dict[str, datetime]
 
 
 BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

@@ -264,6 +264,16 @@ async def home_node(session: AsyncSession, viewer: Viewer) -> int | None:
     return None
 
 
+async def admin_targets(session: AsyncSession, channels: Sequence[str]) -> list[ChatTarget]:
+    """Where to reach every admin whose role stands, each on their own chosen account."""
+    admin_ids = await session.scalars(
+        select(RoleAssignment.person_id).where(
+            RoleAssignment.role == Role.ADMIN, RoleAssignment.revoked_at.is_(None)
+        )
+    )
+    return await chat_targets(session, sorted(set(admin_ids)), channels)
+
+
 @dataclass(frozen=True)
 class Blocked:
     account_id: int

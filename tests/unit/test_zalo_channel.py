@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from bot.channels.zalo import ChatMemory, ZaloInbound, alias_of, zalo_id_of
+import pytest
+from telegram import Bot
+
+from bot.channels.zalo import ChatMemory, ZaloBridge, ZaloInbound, alias_of, zalo_id_of
 from tests.zalo_stand_in import image_update, sticker_update, text_update, unsupported_update
 
 
@@ -88,3 +91,24 @@ def test_group_messages_stay_group_messages() -> None:
     assert update is not None
     assert update["message"]["chat"]["type"] == "group"
     assert update["message"]["chat"]["id"] == -alias_of("g1")
+
+
+async def test_no_call_to_zalo_carries_a_reply_to_parameter() -> None:
+    """The official SDK has reply_to_message_id (from python-telegram-bot); Zalo's documentation
+    does not, so the bridge never sends it, whatever the handlers ask for."""
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    class RecordingClient:
+        async def call(self, method: str, payload: dict[str, Any] | None = None) -> Any:
+            sent.append((method, dict(payload or {})))
+            return {"id": "42", "account_name": "bot", "message_id": "m1"}
+
+    bridge = ZaloBridge(RecordingClient(), None)  # type: ignore[arg-type]
+    bot = Bot("0:local", request=bridge, get_updates_request=bridge)
+    async with bot:
+        chat = alias_of("8a1b2c3d4e5f")
+        await bot.send_message(chat, "Câu 1/9", reply_to_message_id=7)
+        await bot.send_message(chat, "Câu 2/9", reply_parameters={"message_id": 8})
+    assert [m for m, _ in sent if m == "sendMessage"] == ["sendMessage", "sendMessage"]
+    for _, payload in sent:
+        assert not {"reply_to_message_id", "reply_parameters"} & set(payload)
