@@ -125,6 +125,11 @@ def zalo_channel(settings: Settings, uow: UnitOfWork, metrics: Metrics, jobs: bo
             settings.default_language,
             "📎 {name} — open or download (the link works for {days} days): {url}",
         ).replace("{days}", str(settings.shared_file_days)),
+        introduction=tr(
+            settings.default_language,
+            "🤖 This is an automated assistant (a chatbot), not a person. Messages reach it "
+            "through Zalo.",
+        ),
     )
     application = build_application(
         settings, uow, channel="zalo", request=bridge, metrics=metrics, jobs=jobs

@@ -44,6 +44,7 @@ TEXT_LIMIT = 2000
 POLL_SECONDS = 30
 RETRY_AFTER_429 = 5  # Zalo publishes no Retry-After; PTB's rate limiter waits this long
 REMEMBERED_EVENTS = 10_000
+CONVERSATION_GAP = 6 * 3600.0  # seconds without a word from the bot: the next one opens anew
 
 
 # The low two bits of an alias say how the id was encoded; a leading 1 keeps leading zeros.
@@ -136,6 +137,18 @@ class ChatMemory:
 
     choices: NumberedChoices = field(default_factory=NumberedChoices)
     callback_chats: OrderedDict[str, int] = field(default_factory=OrderedDict)
+    # When the bot last spoke in each chat (monotonic seconds, memory only): a conversation that
+    # starts after a pause opens with the automated-system notice.
+    spoke: OrderedDict[int, float] = field(default_factory=OrderedDict)
+
+    def opens_conversation(self, chat_id: int, now: float) -> bool:
+        """True when the bot has not spoken in this chat for CONVERSATION_GAP (or ever, in this
+        process); remembers that it speaks now."""
+        last = self.spoke.pop(chat_id, None)
+        self.spoke[chat_id] = now
+        while len(self.spoke) > REMEMBERED_EVENTS:
+            self.spoke.popitem(last=False)
+        return last is None or now - last > CONVERSATION_GAP
 
     def callback_from(self, callback_id: str, chat_id: int) -> None:
         self.callback_chats[callback_id] = chat_id
@@ -151,6 +164,10 @@ class ZaloBridge(BaseRequest):
     shelf: FileShelf | None
     memory: ChatMemory = field(default_factory=ChatMemory)
     file_note: str = "📎 {name}: {url}"
+    # Zalo's terms: users must be told they talk to an automated system. The first message of
+    # every conversation says so (runtime.py passes it in the default language).
+    introduction: str = "🤖 This is an automated assistant (a chatbot), not a person."
+    clock: Callable[[], float] = time.monotonic
     _ids: itertools.count[int] = field(default_factory=_monotonic_ids)
     _me: dict[str, Any] | None = None
 
@@ -271,6 +288,8 @@ class ZaloBridge(BaseRequest):
         self, chat_id: Any, text: str, buttons: list[dict[str, Any]], *, keep_choices: bool = False
     ) -> Any:
         message = self._message(chat_id, text)
+        if self.introduction and self.memory.opens_conversation(int(chat_id), self.clock()):
+            text = f"{self.introduction}\n\n{text}"
         if buttons:
             self.memory.choices.remember(int(chat_id), message["message_id"], buttons)
         elif not keep_choices:

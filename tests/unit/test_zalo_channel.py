@@ -112,3 +112,35 @@ async def test_no_call_to_zalo_carries_a_reply_to_parameter() -> None:
     assert [m for m, _ in sent if m == "sendMessage"] == ["sendMessage", "sendMessage"]
     for _, payload in sent:
         assert not {"reply_to_message_id", "reply_parameters"} & set(payload)
+
+
+async def test_every_conversation_on_zalo_opens_saying_it_is_automated() -> None:
+    """Zalo's terms: users are told they talk to an automated system, in the first message of a
+    conversation — again after six hours of silence, not on every message."""
+    sent: list[str] = []
+
+    class RecordingClient:
+        async def call(self, method: str, payload: dict[str, Any] | None = None) -> Any:
+            if method == "sendMessage":
+                sent.append(str((payload or {})["text"]))
+            return {"id": "42", "account_name": "bot", "message_id": "m1"}
+
+    now = [1000.0]
+    bridge = ZaloBridge(
+        RecordingClient(),  # type: ignore[arg-type]
+        None,
+        introduction="🤖 Đây là trợ lý tự động",
+        clock=lambda: now[0],
+    )
+    bot = Bot("0:local", request=bridge, get_updates_request=bridge)
+    lan, minh = alias_of("8a1b2c3d4e5f"), alias_of("77aa88bb99cc")
+    async with bot:
+        await bot.send_message(lan, "Câu 1/9")
+        await bot.send_message(lan, "Câu 2/9")
+        await bot.send_message(minh, "Chào anh")
+        now[0] += 6 * 3600 + 1
+        await bot.send_message(lan, "Nhắc báo cáo tháng 11")
+    assert sent[0].startswith("🤖 Đây là trợ lý tự động") and sent[0].endswith("Câu 1/9")
+    assert sent[1] == "Câu 2/9"
+    assert sent[2].startswith("🤖")  # another chat: its own conversation
+    assert sent[3].startswith("🤖") and "Nhắc báo cáo" in sent[3]
