@@ -65,6 +65,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -261,6 +262,7 @@ class Run:
     ok: bool  # every sender finished in time
     kill: Kill | None = None
     limiter_burst: float | None = None  # the sender's AIORateLimiter bucket, if not 1 s worth
+    cpu_seconds: float = 0.0  # user + system CPU of the sender processes (reaped children)
 
     @property
     def tags(self) -> Counter[int]:
@@ -393,6 +395,7 @@ def run_once(
 
             api.on_delivery = on_delivery
 
+        cpu_before = _children_cpu()
         children.append(spawn(sender, env, workdir, "sender-1", profile))
         ok = True
         if record is None:
@@ -411,6 +414,7 @@ def run_once(
                 record.restart_spawned = restarted.spawned
                 children.append(restarted)
                 ok = finish(restarted, sender, url, deadline)
+        cpu_seconds = _children_cpu() - cpu_before
         deliveries, refused = api.snapshot()
         events = [event for child in children for event in child.events()]
         if not ok:
@@ -436,7 +440,14 @@ def run_once(
         ok,
         record,
         limiter_burst,
+        cpu_seconds,
     )
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's reaped children: the senders (the stand-in is a thread)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -464,6 +475,12 @@ def print_run(run: Run, number: int) -> None:
     print(f"  messages            {run.messages} reminders, one chat each; limit {run.limit:g}/s")
     print(f"  sender              {sender}; {limiter}, batch {SEND_BATCH}")
     print(f"  start-up            {run.startup:.2f} s (spawn → first message at the stand-in)")
+    if run.deliveries:
+        per_message = 1000 * run.cpu_seconds / len(run.deliveries)
+        print(
+            f"  sender CPU          {run.cpu_seconds:.2f} s in all, {per_message:.2f} ms per "
+            "message delivered (start-up included)"
+        )
     if run.kill is None:
         aim = f"aim ≥ {AIM_SHARE:.2f}: {verdict(run.share >= AIM_SHARE)}"
         print(f"  achieved rate       {run.rate:.2f} msg/s = {run.share:.3f} of the limit   {aim}")

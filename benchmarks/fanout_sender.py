@@ -6,7 +6,7 @@
 
 Settings come from the environment only (``load_settings`` with no .env file, Telegram mode: a
 missing secret stops it, as in production). It builds the Application with ``build_application``
-exactly as ``python -m bot`` does — real HTTP to TELEGRAM_API_BASE_URL, PTB's ``AIORateLimiter``
+exactly as ``python -m bot`` does — real HTTP to TELEGRAM_API_BASE_URL, the bot's rate limiter
 (``max_retries=3``), database persistence — initialises it (``getMe``), runs ``bot.app.on_start``
 (what ``run_polling`` runs as ``post_init``: the command menu, then ``recover`` puts rows a killed
 process had claimed back in the queue), then calls ``scheduler.reminders.drain`` back to back
@@ -14,7 +14,7 @@ until no row is pending, and exits.
 
 Only two things differ from ``python -m bot``: there is no polling and no JobQueue (the loop takes
 the place of the 2-second ``outbox-drain`` job, so the sender's own speed is measured, not the
-job's cadence), and, when ``FANOUT_LIMIT`` is not 30, ``AIORateLimiter``'s overall rate is set to
+job's cadence), and, when ``FANOUT_LIMIT`` is not 30, the limiter's overall rate is set to
 that limit instead of its default of 30/s (``build_application`` hard-codes the default);
 ``FANOUT_LIMITER_BURST=B`` (an experiment, not production) makes its bucket B messages instead
 of one second's worth.
@@ -40,11 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from telegram.ext import AIORateLimiter  # noqa: E402
-
 import bot.app  # noqa: E402
 from bot.app import build_application, on_start  # noqa: E402
 from bot.config import load_settings  # noqa: E402
+from bot.rate_limit import AnswersFirstRateLimiter  # noqa: E402
 from models import OutboxStatus  # noqa: E402
 from models.db import create_engine, make_uow  # noqa: E402
 from scheduler.reminders import SEND_BATCH, Drained, drain  # noqa: E402
@@ -74,11 +73,12 @@ async def run() -> None:
     limit = float(os.environ.get("FANOUT_LIMIT", PRODUCTION_LIMIT))
     burst = float(os.environ.get("FANOUT_LIMITER_BURST") or 0)
     if limit != PRODUCTION_LIMIT or burst:
-        # build_application calls AIORateLimiter(max_retries=3): the same class, at ``limit`` a
-        # second, letting through at most ``burst`` at once (default: one second's worth).
+        # build_application calls AnswersFirstRateLimiter(max_retries=3): the same class, at
+        # ``limit`` a second, letting through at most ``burst`` at once (default: one second's
+        # worth).
         burst = burst or limit
-        bot.app.__dict__["AIORateLimiter"] = functools.partial(
-            AIORateLimiter, overall_max_rate=burst, overall_time_period=burst / limit
+        bot.app.__dict__["AnswersFirstRateLimiter"] = functools.partial(
+            AnswersFirstRateLimiter, overall_max_rate=burst, overall_time_period=burst / limit
         )
     settings = load_settings(console=False, env_file=Path(os.devnull))
     engine = create_engine(settings.database_url)

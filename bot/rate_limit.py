@@ -71,8 +71,18 @@ class AnswersFirstLimiter(AsyncLimiter):
 class AnswersFirstRateLimiter(AIORateLimiter):
     """AIORateLimiter with its overall bucket replaced by one that serves answers first."""
 
-    def __init__(self, *, max_retries: int = 3) -> None:
-        super().__init__(max_retries=max_retries)
+    def __init__(
+        self,
+        *,
+        max_retries: int = 3,
+        overall_max_rate: float = FloodLimit.MESSAGES_PER_SECOND,
+        overall_time_period: float = 1,
+    ) -> None:
+        super().__init__(
+            overall_max_rate=overall_max_rate,
+            overall_time_period=overall_time_period,
+            max_retries=max_retries,
+        )
         self._base_limiter = AnswersFirstLimiter(
-            max_rate=FloodLimit.MESSAGES_PER_SECOND, time_period=1
+            max_rate=overall_max_rate, time_period=overall_time_period
         )
