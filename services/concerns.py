@@ -12,7 +12,6 @@ characters); escaping for HTML or Markdown is the renderer's job, which must alw
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import re
@@ -53,12 +52,12 @@ from services.anonymity import (
     decrypt_text,
     display_receipt,
     encrypt_text,
+    hash_receipt,
     new_case_code,
     new_id,
     new_receipt,
     normalize_receipt,
     open_chat_id,
-    receipt_hash,
     reencrypt_text,
     same_secret,
     seal_chat_id,
@@ -123,7 +122,7 @@ class ReceiptNotRecognised(NotFound):
 
 
 class TooManyAttempts(DomainError):
-    message = "Too many unrecognised receipts today. Please try again tomorrow."
+    message = "You have checked receipts {limit} times today. Please try again tomorrow."
 
 
 class CaseNotFound(NotFound):
@@ -422,21 +421,6 @@ async def _used(session: AsyncSession, purpose: LimitPurpose, subject: str, toda
     return count or 0
 
 
-async def _give_back(
-    session: AsyncSession, purpose: LimitPurpose, subject: str, today: date
-) -> None:
-    await session.execute(
-        update(ConcernLimit)
-        .where(
-            ConcernLimit.purpose == purpose,
-            ConcernLimit.subject_hash == _purpose_hash(subject, purpose),
-            ConcernLimit.day == today,
-            ConcernLimit.count > 0,
-        )
-        .values(count=ConcernLimit.count - 1)
-    )
-
-
 # --- the worker's side ----------------------------------------------------------------------
 
 
@@ -536,7 +520,7 @@ async def submit_concern(
     # The slow hash comes before the first write: no lock is held while it runs.
     while True:  # a clash is one in 10**12; checked rather than left to the unique index
         receipt = new_receipt()
-        hashed = await asyncio.to_thread(receipt_hash, keys, receipt)
+        hashed = await hash_receipt(keys, receipt)
         if await _unused(session, Concern.receipt_hash, hashed):
             break
     case_code = new_case_code()
@@ -588,23 +572,20 @@ async def _by_receipt(
     receipt = normalize_receipt(receipt_text)
     if receipt is None:
         raise ReceiptMalformed()
-    # Reserve the attempt before hashing: parallel guesses cannot overshoot the limit, and over
-    # the limit nothing is hashed or looked up at all.
+    # Every check counts, whatever it finds: each costs a slow hash, so a valid receipt checked
+    # over and over must be capped as well as guessing is. Reserved before hashing: parallel
+    # checks cannot overshoot the limit, and over it nothing is hashed or looked up at all.
     taken = await _take(
         session, LimitPurpose.RECEIPT_ATTEMPTS, subject, today, config.receipt_attempts_per_day
     )
     if taken is None:
         await session.rollback()
-        raise TooManyAttempts()
+        raise TooManyAttempts(limit=config.receipt_attempts_per_day)
     await session.commit()
-    hashed = await asyncio.to_thread(receipt_hash, keys, receipt)
+    hashed = await hash_receipt(keys, receipt)
     concern = await session.scalar(select(Concern).where(Concern.receipt_hash == hashed))
     if concern is None or not same_secret(concern.receipt_hash, hashed):
         raise ReceiptNotRecognised()
-    # Only unrecognised receipts count: a worker may check their own case as often as they like.
-    await _give_back(session, LimitPurpose.RECEIPT_ATTEMPTS, subject, today)
-    await session.commit()
-    await session.refresh(concern)
     return concern
 
 
@@ -642,8 +623,9 @@ async def lookup(
 ) -> CaseStatus:
     """A case's status and the union's replies, for whoever holds its receipt.
 
-    A wrong and a nonexistent receipt get the same ReceiptNotRecognised, and count against
-    ``receipt_attempts_per_day`` for the subject; past it, TooManyAttempts before any hashing.
+    A wrong and a nonexistent receipt get the same ReceiptNotRecognised. Every well-formed
+    check, found or not, counts against ``receipt_attempts_per_day`` for the subject; past it,
+    TooManyAttempts before any hashing.
     """
     concern = await _by_receipt(session, receipt_text, subject, keys, today, config)
     enterprise_name = await session.scalar(
