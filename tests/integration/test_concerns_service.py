@@ -244,9 +244,41 @@ async def test_enterprise_by_code(session: AsyncSession) -> None:
     assert big.union_name == "CĐCS Công ty May Hà Phong"
     small = await concerns.enterprise_by_code(session, "DN-02", config=CONFIG)
     assert small.small and small.worker_count == 35
-    for code in ("DN-99", "KCN-QC", "BG", "", "x" * 100):
+    for code in ("DN-99", "KCN-QC", "BG", "", "x" * 100, " - ", "DN-0"):
         with pytest.raises(concerns.EnterpriseNotFound):
             await concerns.enterprise_by_code(session, code, config=CONFIG)
+
+
+async def test_enterprise_codes_match_as_people_type_them(session: AsyncSession) -> None:
+    world = await make_world(session)
+    for typed in ("dn 01", "DN01", "dn.01", "Dn – 01", "ＤＮ－０１", " dn_01 "):
+        found = await concerns.enterprise_by_code(session, typed, config=CONFIG)
+        assert found.enterprise_id == world.tree.enterprise.id, typed
+    # Two codes that differ only by separators: the exact one wins, a loose match is refused.
+    session.add(
+        OrgNode(
+            code="DN0-1",
+            kind=NodeKind.ENTERPRISE,
+            name="Công ty Trùng Mã",
+            parent_id=world.tree.zone.id,
+            path=f"/{world.tree.province.id}/{world.tree.zone.id}/0/",
+        )
+    )
+    await session.commit()
+    exact = await concerns.enterprise_by_code(session, "dn-01", config=CONFIG)
+    assert exact.enterprise_id == world.tree.enterprise.id
+    with pytest.raises(concerns.EnterpriseNotFound):
+        await concerns.enterprise_by_code(session, "dn 01", config=CONFIG)
+
+
+async def test_an_enterprise_without_a_union_names_the_zone_union(session: AsyncSession) -> None:
+    world = await make_world(session)
+    union = await session.get(ReportingUnit, world.tree.union.id)
+    assert union is not None
+    union.active = False
+    await session.commit()
+    found = await concerns.enterprise_by_code(session, "DN-01", config=CONFIG)
+    assert (found.union_name, found.zone_union_name) == (None, world.zone_union_name)
 
 
 async def test_submit_then_lookup(session: AsyncSession) -> None:
@@ -572,11 +604,12 @@ async def test_escalate_by_hand_to_the_zone_union(session: AsyncSession) -> None
     await submit(session, world.tree.enterprise.id)
     case = await only_case(session, world.lan)
     done = await concerns.escalate(session, world.lan, case.concern_id, TODAY)
-    assert (done.zone_id, done.zone_name) == (world.tree.zone.id, "KCN Quang Châu")
+    # Named by its union: the case goes to "Công đoàn …", not to the industrial zone itself.
+    assert (done.zone_id, done.zone_name) == (world.tree.zone.id, world.zone_union_name)
     await concerns.release_pending(session)  # the zone hears of it at the next batch
     seen = await only_case(session, world.hoa)
     assert seen.as_zone and seen.status is ConcernStatus.ESCALATED and not seen.overdue
-    assert (await only_case(session, world.lan)).escalated_to == "KCN Quang Châu"
+    assert (await only_case(session, world.lan)).escalated_to == world.zone_union_name
     # Once escalated, only the zone union acts: the enterprise union cannot touch it again.
     with pytest.raises(concerns.NotCaseOfficer):
         await concerns.escalate(session, world.lan, case.concern_id, TODAY)
