@@ -139,14 +139,15 @@ def build_application(
         application.add_handler(handler, group=-1)
     # The worker's /start c_<code> must reach the concern conversation before registration's
     # /start; the concern conversation is never persisted.
-    application.add_handler(concern_conversation.build())
-    application.add_handler(concern_conversation.check_handler())
+    application.add_handler(concern_conversation.build())  # with /kiemtra
     application.add_handler(registration_conversation.build())
     application.add_handler(report_conversation.build(settings.report_timeout_minutes))
     application.add_handler(report_status.build())
     application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
     application.add_handlers(digest_view.build())  # type: ignore[arg-type]
     application.add_handlers(common.general())
+    # 12 digits outside every conversation: a receipt check (after them: not a report answer).
+    application.add_handler(concern_conversation.bare_receipt_handler())
     application.add_handlers(common.last_resort())
     application.add_error_handler(common.on_error)
     if jobs:

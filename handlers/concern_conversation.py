@@ -1,5 +1,6 @@
 """A worker raises a concern: enterprise (QR link or code), what the union will know, category,
-text, preview, send; then /kiemtra with the receipt.
+text, preview, send; then /kiemtra with the receipt — on the same line, on the next line after
+/kiemtra alone, or as a bare 12-digit message.
 
 Nothing here is persisted: the draft lives in memory only until it is sent (design.md). Nothing
 about the worker is logged: handlers log nothing, and the error handler logs no update. Texts
@@ -8,11 +9,12 @@ are sent without a parse mode, so a worker's text can never become markup for th
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from enum import IntEnum
-from typing import Any
+from typing import Any, Final
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -26,8 +28,9 @@ from bot.i18n import day, tr
 from bot.texts import split_text
 from handlers import delivery
 from handlers.context import BotContext, describe, keyboard, language_of, say, show
-from services import concerns, linking
-from services.concerns import STATUS_LABELS, CaseStatus
+from models import ConcernStatus
+from services import anonymity, concerns, linking
+from services.concerns import STATUS_LABELS, CaseStatus, ReceiptNotRecognised
 from services.errors import N_, DomainError
 from services.ratelimit import TooManyMessages
 
@@ -42,6 +45,40 @@ class Concern(IntEnum):
     CHOOSING_CATEGORY = 3
     WRITING = 4
     PREVIEWING = 5
+    TYPING_RECEIPT = 6  # after /kiemtra alone
+
+
+# A receipt mistyped by a digit or two still looks like one; fewer digits than this is some
+# other number (a report's answer, say) and is left to whoever waits for it.
+_MIN_RECEIPT_DIGITS: Final = 8
+
+
+class _ReceiptShaped(filters.MessageFilter):
+    """Text that is a well-formed receipt: 12 digits, spaces or dashes between them."""
+
+    def filter(self, message: Message) -> bool:
+        return anonymity.normalize_receipt(message.text or "") is not None
+
+
+class _ReceiptAttempt(filters.MessageFilter):
+    """Digits and separators only, and enough digits to be meant as a receipt."""
+
+    def filter(self, message: Message) -> bool:
+        text = unicodedata.normalize("NFKC", message.text or "")
+        if len(text) > anonymity.MAX_RECEIPT_INPUT:
+            return False
+        digits = sum("0" <= ch <= "9" for ch in text)
+        return digits >= _MIN_RECEIPT_DIGITS and all(
+            "0" <= ch <= "9" or ch.isspace() or ch in "-._" for ch in text
+        )
+
+
+class _CaseCodeShaped(filters.MessageFilter):
+    """The public case code ("TT-7K3M9Q"), which workers type instead of the receipt."""
+
+    def filter(self, message: Message) -> bool:
+        text = (message.text or "").strip().upper()
+        return text.startswith("TT") and anonymity.normalize_case_code(text) is not None
 
 
 def _today(context: BotContext) -> date:
@@ -79,19 +116,42 @@ async def _throttled(update: Update, context: BotContext) -> bool:
     return False
 
 
+async def _may_send_today(update: Update, context: BotContext) -> bool:
+    """Whether today's concerns are not used up yet; if they are, say so now, before the worker
+    writes a text that could not be sent."""
+    setup = context.bot_data.concerns
+    async with context.bot_data.uow() as session:
+        try:
+            await concerns.ensure_can_submit(
+                session, _subject(update, context), _today(context), config=setup.config
+            )
+        except DomainError as refusal:
+            await show(update, describe(language_of(context, None), refusal, None))
+            return False
+    return True
+
+
 async def start_with_link(update: Update, context: BotContext) -> int:
     """/start c_<enterprise code>, from the QR poster."""
     if await _throttled(update, context):
+        return END
+    _forget(context)
+    if not await _may_send_today(update, context):
         return END
     code = (context.args or [""])[0].removeprefix("c_")
     return await _enterprise(update, context, code)
 
 
 async def start_without_link(update: Update, context: BotContext) -> int:
-    """/tamtu: ask for the enterprise code printed on the poster."""
+    """/tamtu [enterprise code]: with a code, straight to its promise screen; without one, ask
+    for the code printed on the poster."""
     if await _throttled(update, context):
         return END
     _forget(context)
+    if not await _may_send_today(update, context):
+        return END
+    if context.args:
+        return await _enterprise(update, context, " ".join(context.args))
     await say(
         update,
         language_of(context, None),
@@ -101,11 +161,11 @@ async def start_without_link(update: Update, context: BotContext) -> int:
 
 
 async def typed_enterprise(update: Update, context: BotContext) -> int:
-    """The enterprise code typed by a worker who came without a link."""
+    """The enterprise code typed by a worker who came without a link (``dn qc 01`` is fine)."""
     assert update.message is not None and update.message.text is not None
     if await _throttled(update, context):
         return Concern.TYPING_ENTERPRISE
-    return await _enterprise(update, context, update.message.text.strip().upper())
+    return await _enterprise(update, context, update.message.text)
 
 
 async def _enterprise(update: Update, context: BotContext, code: str) -> int:
@@ -125,13 +185,15 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
     draft = _draft(context)
     draft.clear()
     draft.update(enterprise_id=enterprise.enterprise_id, enterprise=enterprise.name)
-    union = enterprise.union_name or tr(lang, "the industrial-zone union")
+    union = (
+        enterprise.union_name or enterprise.zone_union_name or tr(lang, "the industrial-zone union")
+    )
     promise = tr(
         lang,
-        "You are writing to {union} of {enterprise}.\n\n"
+        "You are writing to {union}.\nYour workplace: {enterprise}.\n\n"
         "What the union will know: your text, its category, and the day you sent it.\n"
         "What it will NOT know: your name, your {app} account, your phone number, the time "
-        "of day. Nobody who copies the database can find that out either.\n\n"
+        "of day. The system does not store any of this, so nobody can look it up.\n\n"
         "Do not put your name or details that point to you in the text.",
         union=union,
         enterprise=enterprise.name,
@@ -326,19 +388,76 @@ async def timed_out(update: object, context: BotContext) -> None:
     _forget(context)
 
 
-async def check(update: Update, context: BotContext) -> None:
-    """/kiemtra <receipt>: status and answers; a wrong and an unknown receipt look the same."""
-    lang = language_of(context, None)
+async def check(update: Update, context: BotContext) -> int | None:
+    """/kiemtra <receipt>: status and answers; a wrong and an unknown receipt look the same.
+    /kiemtra alone asks for the receipt and waits for it (phones put it on the next line)."""
     if await _throttled(update, context):
-        return
+        return None
     receipt = " ".join(context.args or [])
     if not receipt:
+        _forget(context)  # the check replaces any concern being written
         await say(
             update,
-            lang,
-            "Type /kiemtra followed by your 12-digit receipt, for example /kiemtra 1234 5678 9012.",
+            language_of(context, None),
+            "Type your secret receipt (12 digits, for example 1234 5678 9012), or /cancel.",
         )
+        return Concern.TYPING_RECEIPT
+    await _check(update, context, receipt)
+    # A concern being written goes on where it was; otherwise nothing is waited for.
+    writing = context.user_data is not None and "enterprise_id" in context.user_data.get(DRAFT, {})
+    return None if writing else END
+
+
+async def typed_receipt(update: Update, context: BotContext) -> int:
+    """What looks like a receipt, typed after /kiemtra alone."""
+    assert update.message is not None and update.message.text is not None
+    if await _throttled(update, context):
+        return Concern.TYPING_RECEIPT
+    if anonymity.normalize_receipt(update.message.text) is None:
+        await say(
+            update,
+            language_of(context, None),
+            "A receipt is 12 digits, for example 1234 5678 9012. Type it again, or /cancel.",
+        )
+        return Concern.TYPING_RECEIPT  # nothing was hashed or counted
+    found = await _check(update, context, update.message.text)
+    return END if found else Concern.TYPING_RECEIPT
+
+
+async def typed_case_code(update: Update, context: BotContext) -> int:
+    """The case code where the receipt was asked for: the two are easily mixed up."""
+    await say(
+        update,
+        language_of(context, None),
+        "This is the case code. To see your case, type the secret receipt: the 12 digits shown "
+        "below the case code when you sent it. Or /cancel.",
+    )
+    return Concern.TYPING_RECEIPT
+
+
+async def receipt_not_text(update: Update, context: BotContext) -> int:
+    """A photo (of the receipt, often), a voice note or a sticker where the receipt was asked."""
+    await say(
+        update,
+        language_of(context, None),
+        "Please type the 12 digits of your receipt: the bot does not read pictures or voice "
+        "messages. Or /cancel.",
+    )
+    return Concern.TYPING_RECEIPT
+
+
+async def bare_receipt(update: Update, context: BotContext) -> None:
+    """Twelve digits sent on their own, outside any conversation: a receipt check."""
+    assert update.message is not None and update.message.text is not None
+    if await _throttled(update, context):
         return
+    await _check(update, context, update.message.text)
+
+
+async def _check(update: Update, context: BotContext, receipt: str) -> bool:
+    """Look the receipt up and show the case. False when it was not recognised (the worker
+    may type it again); True when the case was shown or the check cannot go on today."""
+    lang = language_of(context, None)
     setup = context.bot_data.concerns
     async with context.bot_data.uow() as session:
         try:
@@ -352,9 +471,10 @@ async def check(update: Update, context: BotContext) -> None:
             )
         except DomainError as refusal:
             await show(update, describe(lang, refusal, None))
-            return
+            return not isinstance(refusal, ReceiptNotRecognised)
     for part in split_text(render_status(status, context, lang)):
         await show(update, part)
+    return True
 
 
 def render_status(status: CaseStatus, context: BotContext, lang: str) -> str:
@@ -375,7 +495,11 @@ def render_status(status: CaseStatus, context: BotContext, lang: str) -> str:
         tr(
             lang,
             "Status: {status} (since {date})",
-            status=tr(lang, STATUS_LABELS[status.status]),
+            status=(
+                tr(lang, "Passed on to {zone}", zone=status.escalated_to)
+                if status.status is ConcernStatus.ESCALATED and status.escalated_to
+                else tr(lang, STATUS_LABELS[status.status])
+            ),
             date=day(status.status_changed_on, lang),
         ),
     ]
@@ -405,6 +529,9 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
                 "start", start_with_link, filters=private & filters.Regex(r"^/start\s+c_")
             ),
             CommandHandler("tamtu", start_without_link, filters=private),
+            # An entry point (re-entered from any state): /kiemtra alone then waits for the
+            # receipt here, ahead of the other conversations that would take it for theirs.
+            CommandHandler("kiemtra", check, filters=private),
         ],
         states={
             Concern.TYPING_ENTERPRISE: [
@@ -418,6 +545,14 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
             Concern.WRITING: [MessageHandler(text, text_written), MessageHandler(other, not_text)],
             Concern.PREVIEWING: [
                 CallbackQueryHandler(preview_choice, pattern=f"^{PREFIX}:(send|sendpush|rewrite)$"),
+            ],
+            # Only what looks like a receipt (or a case code, or a picture of one) is taken:
+            # other text goes on to the other handlers, so a worker who changed their mind,
+            # or an officer who typed /kiemtra and then /baocao, is not held here.
+            Concern.TYPING_RECEIPT: [
+                MessageHandler(text & _ReceiptAttempt(), typed_receipt),
+                MessageHandler(text & _CaseCodeShaped(), typed_case_code),
+                MessageHandler(other, receipt_not_text),
             ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
@@ -433,5 +568,10 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
     )
 
 
-def check_handler() -> CommandHandler[BotContext, None]:
-    return CommandHandler("kiemtra", check, filters=filters.ChatType.PRIVATE)
+def bare_receipt_handler() -> MessageHandler[BotContext, None]:
+    """A receipt sent without /kiemtra. Registered after every conversation: inside one, the
+    text is that conversation's (an officer's report answer is never taken for a receipt)."""
+    return MessageHandler(
+        filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & _ReceiptShaped(),
+        bare_receipt,
+    )

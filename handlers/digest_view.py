@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.digest_render import period_label, render_chart, render_excel, render_text
 from bot.i18n import tr
+from bot.rendering import off_the_loop
 from handlers.context import BotContext, identity_of, keyboard, language_of, say
 from models import Role
 from services import access, digests
@@ -93,8 +94,11 @@ async def show_digest(update: Update, context: BotContext) -> None:
     for part in render_text(digest, lang):
         await chat.send_message(part)
     with tempfile.TemporaryDirectory() as folder:
-        chart = render_chart(digest, Path(folder) / "tonghop.png", lang)
-        workbook = render_excel(digest, table, Path(folder) / f"tonghop-{period.key}.xlsx", lang)
+        # Rendered in a worker thread: a chart is half a second of CPU nobody else should wait.
+        chart = await off_the_loop(render_chart, digest, Path(folder) / "tonghop.png", lang)
+        workbook = await off_the_loop(
+            render_excel, digest, table, Path(folder) / f"tonghop-{period.key}.xlsx", lang
+        )
         with chart.open("rb") as picture:
             await chat.send_photo(picture)
         with workbook.open("rb") as document:

@@ -12,7 +12,6 @@ characters); escaping for HTML or Markdown is the renderer's job, which must alw
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import re
@@ -53,12 +52,12 @@ from services.anonymity import (
     decrypt_text,
     display_receipt,
     encrypt_text,
+    hash_receipt,
     new_case_code,
     new_id,
     new_receipt,
     normalize_receipt,
     open_chat_id,
-    receipt_hash,
     reencrypt_text,
     same_secret,
     seal_chat_id,
@@ -123,7 +122,7 @@ class ReceiptNotRecognised(NotFound):
 
 
 class TooManyAttempts(DomainError):
-    message = "Too many unrecognised receipts today. Please try again tomorrow."
+    message = "You have checked receipts {limit} times today. Please try again tomorrow."
 
 
 class CaseNotFound(NotFound):
@@ -273,6 +272,7 @@ class EnterpriseView:
     worker_count: int | None
     small: bool  # fewer workers than small_enterprise_workers, or unknown: warn the worker
     union_name: str | None  # None: no trade union yet, concerns go to the zone union
+    zone_union_name: str | None = None  # where its concerns go when it has no union (named)
 
 
 @dataclass(frozen=True)
@@ -302,6 +302,7 @@ class CaseStatus:
     status_changed_on: date
     replies: tuple[ReplyView, ...]
     push: bool
+    escalated_to: str | None = None  # the zone union's name, once passed on
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,7 @@ class InboxCase:
     text: str  # cleaned on the way in; still escape it when rendering
     replies: tuple[ReplyView, ...]
     overdue: bool
-    escalated_to: str | None  # the zone's name
+    escalated_to: str | None  # the zone union's name (the zone's when it has no union)
     as_zone: bool  # the viewer sees it as an officer of the zone union, not of the enterprise
 
 
@@ -341,7 +342,7 @@ class Escalation:
     case_code: str
     enterprise_id: int
     zone_id: int
-    zone_name: str
+    zone_name: str  # the zone union's name (the zone's when it has no union)
 
 
 @dataclass(frozen=True)
@@ -422,21 +423,6 @@ async def _used(session: AsyncSession, purpose: LimitPurpose, subject: str, toda
     return count or 0
 
 
-async def _give_back(
-    session: AsyncSession, purpose: LimitPurpose, subject: str, today: date
-) -> None:
-    await session.execute(
-        update(ConcernLimit)
-        .where(
-            ConcernLimit.purpose == purpose,
-            ConcernLimit.subject_hash == _purpose_hash(subject, purpose),
-            ConcernLimit.day == today,
-            ConcernLimit.count > 0,
-        )
-        .values(count=ConcernLimit.count - 1)
-    )
-
-
 # --- the worker's side ----------------------------------------------------------------------
 
 
@@ -473,25 +459,53 @@ async def _enterprise(session: AsyncSession, enterprise_id: int) -> OrgNode:
     return node
 
 
+# What people put between the parts of a code: spaces, hyphens and dashes, dots, underscores.
+_CODE_SEPARATORS: Final = re.compile(r"[\s\-\u2010-\u2015\u2212._]+")
+_SQL_SEPARATORS: Final = (" ", "-", ".", "_")
+
+
+def compact_code(text: str) -> str:
+    """ "dn dt 01", "Dn – dt-01", "ＤＮ－ＤＴ－０１" → "DNDT01": a code as people type it."""
+    return _CODE_SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
+
+
+def _compact_column(column: Any) -> Any:
+    for separator in _SQL_SEPARATORS:
+        column = func.replace(column, separator, "")
+    return func.upper(column)
+
+
 async def enterprise_by_code(
     session: AsyncSession, code: str, *, config: ConcernConfig
 ) -> EnterpriseView:
-    """The enterprise of a deep link (``c_<code>``) or a typed code, in any letter case."""
-    wanted = code.strip().upper()
-    node = (
-        await session.scalar(
-            select(OrgNode).where(
-                func.upper(OrgNode.code) == wanted,
-                OrgNode.kind == NodeKind.ENTERPRISE,
-                OrgNode.active.is_(True),
-            )
+    """The enterprise of a deep link (``c_<code>``) or a typed code, as people type it: any
+    letter case, spaces or dashes between the parts or none (``dn dt 01`` is ``DN-DT-01``)."""
+    wanted = unicodedata.normalize("NFKC", code).strip().upper()
+    compact = compact_code(wanted)
+    enterprises = (OrgNode.kind == NodeKind.ENTERPRISE, OrgNode.active.is_(True))
+    node = None
+    if 0 < len(wanted) <= 64 and compact:
+        node = await session.scalar(
+            select(OrgNode).where(func.upper(OrgNode.code) == wanted, *enterprises)
         )
-        if 0 < len(wanted) <= 64
-        else None
-    )
+        if node is None:
+            # Two codes that differ only by their separators would be ambiguous: neither.
+            found = (
+                await session.scalars(
+                    select(OrgNode)
+                    .where(_compact_column(OrgNode.code) == compact, *enterprises)
+                    .limit(2)
+                )
+            ).all()
+            node = found[0] if len(found) == 1 else None
     if node is None:
         raise EnterpriseNotFound()
     union = await _trade_union(session, node.id)
+    zone_union = None
+    if union is None:
+        zone = await _zone_of(session, node.id)
+        if zone is not None:
+            zone_union = (await _union_names(session, [zone.id])).get(zone.id)
     return EnterpriseView(
         enterprise_id=node.id,
         code=node.code,
@@ -499,7 +513,17 @@ async def enterprise_by_code(
         worker_count=node.worker_count,
         small=node.worker_count is None or node.worker_count < config.small_enterprise_workers,
         union_name=union.name if union else None,
+        zone_union_name=zone_union,
     )
+
+
+async def ensure_can_submit(
+    session: AsyncSession, subject: str, today: date, *, config: ConcernConfig
+) -> None:
+    """TooManyConcerns when this subject has sent its concerns for today: said when a worker
+    starts, not after they wrote the whole text. Reads only; submit_concern checks again."""
+    if await _used(session, LimitPurpose.CONCERNS, subject, today) >= config.concerns_per_day:
+        raise TooManyConcerns(limit=config.concerns_per_day)
 
 
 async def _unused(session: AsyncSession, column: Any, value: str) -> bool:
@@ -528,15 +552,14 @@ async def submit_concern(
         raise UnknownCategory()
     body = clean_text(text, limit=config.max_text_length)
     enterprise = await _enterprise(session, enterprise_id)
-    if await _used(session, LimitPurpose.CONCERNS, subject, today) >= config.concerns_per_day:
-        raise TooManyConcerns(limit=config.concerns_per_day)  # before any slow hashing
+    await ensure_can_submit(session, subject, today, config=config)  # before any slow hashing
     zone = None
     if await _trade_union(session, enterprise.id) is None:
         zone = await _zone_of(session, enterprise.id)
     # The slow hash comes before the first write: no lock is held while it runs.
     while True:  # a clash is one in 10**12; checked rather than left to the unique index
         receipt = new_receipt()
-        hashed = await asyncio.to_thread(receipt_hash, keys, receipt)
+        hashed = await hash_receipt(keys, receipt)
         if await _unused(session, Concern.receipt_hash, hashed):
             break
     case_code = new_case_code()
@@ -588,23 +611,20 @@ async def _by_receipt(
     receipt = normalize_receipt(receipt_text)
     if receipt is None:
         raise ReceiptMalformed()
-    # Reserve the attempt before hashing: parallel guesses cannot overshoot the limit, and over
-    # the limit nothing is hashed or looked up at all.
+    # Every check counts, whatever it finds: each costs a slow hash, so a valid receipt checked
+    # over and over must be capped as well as guessing is. Reserved before hashing: parallel
+    # checks cannot overshoot the limit, and over it nothing is hashed or looked up at all.
     taken = await _take(
         session, LimitPurpose.RECEIPT_ATTEMPTS, subject, today, config.receipt_attempts_per_day
     )
     if taken is None:
         await session.rollback()
-        raise TooManyAttempts()
+        raise TooManyAttempts(limit=config.receipt_attempts_per_day)
     await session.commit()
-    hashed = await asyncio.to_thread(receipt_hash, keys, receipt)
+    hashed = await hash_receipt(keys, receipt)
     concern = await session.scalar(select(Concern).where(Concern.receipt_hash == hashed))
     if concern is None or not same_secret(concern.receipt_hash, hashed):
         raise ReceiptNotRecognised()
-    # Only unrecognised receipts count: a worker may check their own case as often as they like.
-    await _give_back(session, LimitPurpose.RECEIPT_ATTEMPTS, subject, today)
-    await session.commit()
-    await session.refresh(concern)
     return concern
 
 
@@ -642,14 +662,17 @@ async def lookup(
 ) -> CaseStatus:
     """A case's status and the union's replies, for whoever holds its receipt.
 
-    A wrong and a nonexistent receipt get the same ReceiptNotRecognised, and count against
-    ``receipt_attempts_per_day`` for the subject; past it, TooManyAttempts before any hashing.
+    A wrong and a nonexistent receipt get the same ReceiptNotRecognised. Every well-formed
+    check, found or not, counts against ``receipt_attempts_per_day`` for the subject; past it,
+    TooManyAttempts before any hashing.
     """
     concern = await _by_receipt(session, receipt_text, subject, keys, today, config)
     enterprise_name = await session.scalar(
         select(OrgNode.name).where(OrgNode.id == concern.enterprise_id)
     )
     replies = await _replies(session, [concern.id], keys)
+    zone = concern.escalated_to_node_id
+    escalated_to = None if zone is None else (await _union_names(session, [zone])).get(zone)
     return CaseStatus(
         case_code=concern.case_code,
         enterprise_name=enterprise_name or "",
@@ -659,6 +682,7 @@ async def lookup(
         status_changed_on=concern.status_changed_on,
         replies=replies.get(concern.id, ()),
         push=concern.push_sealed is not None,
+        escalated_to=escalated_to,
     )
 
 
@@ -744,6 +768,25 @@ async def _names(session: AsyncSession, node_ids: Collection[int]) -> dict[int, 
     return {node_id: name for node_id, name in rows.all()}
 
 
+async def _union_names(session: AsyncSession, zone_ids: Collection[int]) -> dict[int, str]:
+    """Zone node id → the name of its zone union ("Công đoàn KCN Đình Trám"): a case goes to
+    the union, not to the industrial zone. The zone's own name when it has no active union."""
+    names = await _names(session, zone_ids)
+    if not names:
+        return {}
+    rows = await session.execute(
+        select(ReportingUnit.org_node_id, ReportingUnit.name)
+        .where(
+            ReportingUnit.org_node_id.in_(names),
+            ReportingUnit.kind == UnitKind.ZONE_UNION,
+            ReportingUnit.active.is_(True),
+        )
+        .order_by(ReportingUnit.id.desc())  # the oldest union wins below
+    )
+    names.update({node_id: name for node_id, name in rows.all()})
+    return names
+
+
 async def _inbox_cases(
     session: AsyncSession,
     concerns: Sequence[Concern],
@@ -752,10 +795,9 @@ async def _inbox_cases(
     keys: ConcernKeys,
     config: ConcernConfig,
 ) -> list[InboxCase]:
-    names = await _names(
-        session,
-        {c.enterprise_id for c in concerns}
-        | {c.escalated_to_node_id for c in concerns if c.escalated_to_node_id is not None},
+    names = await _names(session, {c.enterprise_id for c in concerns})
+    zones = await _union_names(
+        session, {c.escalated_to_node_id for c in concerns if c.escalated_to_node_id is not None}
     )
     replies = await _replies(session, [c.id for c in concerns], keys)
     return [
@@ -772,7 +814,7 @@ async def _inbox_cases(
             replies=replies.get(c.id, ()),
             overdue=_overdue(c, today, config),
             escalated_to=(
-                None if c.escalated_to_node_id is None else names.get(c.escalated_to_node_id)
+                None if c.escalated_to_node_id is None else zones.get(c.escalated_to_node_id)
             ),
             as_zone=c.enterprise_id not in unions.enterprises,
         )
@@ -943,7 +985,7 @@ async def escalate(
     if concern.status is ConcernStatus.CLOSED:
         raise CaseClosed()
     if concern.escalated_to_node_id is not None:
-        names = await _names(session, [concern.escalated_to_node_id])
+        names = await _union_names(session, [concern.escalated_to_node_id])
         raise AlreadyEscalated(zone=names.get(concern.escalated_to_node_id, "?"))
     zone = await _zone_of(session, concern.enterprise_id)
     if zone is None:
@@ -957,7 +999,8 @@ async def escalate(
         entity_id=concern.id,
         zone=zone.code,
     )
-    result = Escalation(concern.id, concern.case_code, concern.enterprise_id, zone.id, zone.name)
+    union = (await _union_names(session, [zone.id])).get(zone.id, zone.name)
+    result = Escalation(concern.id, concern.case_code, concern.enterprise_id, zone.id, union)
     await session.commit()
     return result
 
@@ -1064,6 +1107,7 @@ async def escalate_overdue(
         )
     ).all()
     zones: dict[int, OrgNode | None] = {}
+    unions: dict[int, str] = {}
     done: list[Escalation] = []
     for concern in concerns:
         if concern.enterprise_id not in zones:
@@ -1081,8 +1125,16 @@ async def escalate_overdue(
             entity_id=concern.id,
             zone=zone.code,
         )
+        if zone.id not in unions:
+            unions.update(await _union_names(session, [zone.id]))
         done.append(
-            Escalation(concern.id, concern.case_code, concern.enterprise_id, zone.id, zone.name)
+            Escalation(
+                concern.id,
+                concern.case_code,
+                concern.enterprise_id,
+                zone.id,
+                unions.get(zone.id, zone.name),
+            )
         )
     await session.commit()
     return done

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -241,9 +244,41 @@ async def test_enterprise_by_code(session: AsyncSession) -> None:
     assert big.union_name == "CĐCS Công ty May Hà Phong"
     small = await concerns.enterprise_by_code(session, "DN-02", config=CONFIG)
     assert small.small and small.worker_count == 35
-    for code in ("DN-99", "KCN-QC", "BG", "", "x" * 100):
+    for code in ("DN-99", "KCN-QC", "BG", "", "x" * 100, " - ", "DN-0"):
         with pytest.raises(concerns.EnterpriseNotFound):
             await concerns.enterprise_by_code(session, code, config=CONFIG)
+
+
+async def test_enterprise_codes_match_as_people_type_them(session: AsyncSession) -> None:
+    world = await make_world(session)
+    for typed in ("dn 01", "DN01", "dn.01", "Dn – 01", "ＤＮ－０１", " dn_01 "):
+        found = await concerns.enterprise_by_code(session, typed, config=CONFIG)
+        assert found.enterprise_id == world.tree.enterprise.id, typed
+    # Two codes that differ only by separators: the exact one wins, a loose match is refused.
+    session.add(
+        OrgNode(
+            code="DN0-1",
+            kind=NodeKind.ENTERPRISE,
+            name="Công ty Trùng Mã",
+            parent_id=world.tree.zone.id,
+            path=f"/{world.tree.province.id}/{world.tree.zone.id}/0/",
+        )
+    )
+    await session.commit()
+    exact = await concerns.enterprise_by_code(session, "dn-01", config=CONFIG)
+    assert exact.enterprise_id == world.tree.enterprise.id
+    with pytest.raises(concerns.EnterpriseNotFound):
+        await concerns.enterprise_by_code(session, "dn 01", config=CONFIG)
+
+
+async def test_an_enterprise_without_a_union_names_the_zone_union(session: AsyncSession) -> None:
+    world = await make_world(session)
+    union = await session.get(ReportingUnit, world.tree.union.id)
+    assert union is not None
+    union.active = False
+    await session.commit()
+    found = await concerns.enterprise_by_code(session, "DN-01", config=CONFIG)
+    assert (found.union_name, found.zone_union_name) == (None, world.zone_union_name)
 
 
 async def test_submit_then_lookup(session: AsyncSession) -> None:
@@ -255,10 +290,21 @@ async def test_submit_then_lookup(session: AsyncSession) -> None:
     assert status.case_code == sent.case_code
     assert status.status is ConcernStatus.RECEIVED
     assert (status.created_on, status.category, status.replies) == (TODAY, "overtime", ())
-    assert status.enterprise_name == "Công ty TNHH May Hà Phong" and not status.push
-    # Checking one's own case costs no attempt.
-    for _ in range(CONFIG.receipt_attempts_per_day + 2):
-        await lookup(session, sent.receipt)
+    assert status.enterprise_name == "Công ty TNHH May Hà Phong"
+    assert not status.push
+
+
+async def test_every_check_counts_even_of_a_valid_receipt(session: AsyncSession) -> None:
+    """Each check costs a slow hash: a valid receipt checked over and over must not be a way
+    to make the bot hash without limit (issue 11)."""
+    world = await make_world(session)
+    sent = await submit(session, world.tree.enterprise.id)
+    config = CONFIG.model_copy(update={"receipt_attempts_per_day": 3})
+    for _ in range(3):
+        assert (await lookup(session, sent.receipt, config=config)).case_code == sent.case_code
+    with pytest.raises(concerns.TooManyAttempts) as refused:
+        await lookup(session, sent.receipt, config=config)
+    assert refused.value.params == {"limit": 3}
 
 
 async def test_unknown_category_and_enterprise_are_refused(session: AsyncSession) -> None:
@@ -306,7 +352,7 @@ async def test_receipt_attempts_are_limited_per_subject_and_day(
             await lookup(session, f"{guess:012d}", config=config)
     hashed: list[str] = []
     real_hash = anonymity.receipt_hash
-    monkeypatch.setattr(concerns, "receipt_hash", lambda k, r: hashed.append(r) or real_hash(k, r))
+    monkeypatch.setattr(anonymity, "receipt_hash", lambda k, r: hashed.append(r) or real_hash(k, r))
     # Over the limit even the right receipt is refused, before anything is hashed.
     with pytest.raises(concerns.TooManyAttempts):
         await lookup(session, sent.receipt, config=config)
@@ -315,6 +361,7 @@ async def test_receipt_attempts_are_limited_per_subject_and_day(
     assert (await lookup(session, sent.receipt, who="111", config=config)).case_code
     tomorrow = TODAY + timedelta(days=1)
     assert (await lookup(session, sent.receipt, day=tomorrow, config=config)).case_code
+    assert len(hashed) == 2  # the spy sees hashes: its silence above meant something
 
 
 async def test_parallel_guesses_cannot_overshoot_the_limit(uow: UnitOfWork) -> None:
@@ -334,6 +381,44 @@ async def test_parallel_guesses_cannot_overshoot_the_limit(uow: UnitOfWork) -> N
     results = await asyncio.gather(*(guess(n) for n in range(10)))
     assert results.count("ReceiptNotRecognised") == 4
     assert results.count("TooManyAttempts") == 6
+
+
+async def test_receipt_hashes_run_at_most_a_few_at_a_time(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many checks at once (a crowd, or one attacker with many accounts) queue for the hash:
+    at most RECEIPT_HASH_WORKERS of them use CPU and 16 MiB each at any moment."""
+    async with uow() as session:
+        world = await make_world(session)
+        sent = await submit(session, world.tree.enterprise.id)
+    running = 0
+    most = 0
+    lock = threading.Lock()
+    real_scrypt = hashlib.scrypt
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.05)  # long enough for every queued check to start if nothing held it
+            return real_scrypt(*args, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+
+    async def check(n: int) -> str:
+        async with uow() as own:
+            status = await lookup(own, sent.receipt, who=f"worker-{n}")
+            return status.case_code
+
+    results = await asyncio.gather(*(check(n) for n in range(8)))
+    assert results == [sent.case_code] * 8
+    assert 1 <= most <= 2
+    assert most == anonymity.RECEIPT_HASH_WORKERS  # the queue is full: every worker is busy
 
 
 async def test_concerns_per_day_are_limited_per_subject(session: AsyncSession) -> None:
@@ -519,11 +604,12 @@ async def test_escalate_by_hand_to_the_zone_union(session: AsyncSession) -> None
     await submit(session, world.tree.enterprise.id)
     case = await only_case(session, world.lan)
     done = await concerns.escalate(session, world.lan, case.concern_id, TODAY)
-    assert (done.zone_id, done.zone_name) == (world.tree.zone.id, "KCN Quang Châu")
+    # Named by its union: the case goes to "Công đoàn …", not to the industrial zone itself.
+    assert (done.zone_id, done.zone_name) == (world.tree.zone.id, world.zone_union_name)
     await concerns.release_pending(session)  # the zone hears of it at the next batch
     seen = await only_case(session, world.hoa)
     assert seen.as_zone and seen.status is ConcernStatus.ESCALATED and not seen.overdue
-    assert (await only_case(session, world.lan)).escalated_to == "KCN Quang Châu"
+    assert (await only_case(session, world.lan)).escalated_to == world.zone_union_name
     # Once escalated, only the zone union acts: the enterprise union cannot touch it again.
     with pytest.raises(concerns.NotCaseOfficer):
         await concerns.escalate(session, world.lan, case.concern_id, TODAY)

@@ -4,6 +4,7 @@ and the keys' settings."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -143,6 +144,21 @@ def test_receipt_hash_is_deterministic_and_keyed(keys: ConcernKeys) -> None:
     assert anonymity.receipt_hash(keys, "123456789013") != first
     other_pepper = make_keys(pepper="q" * 40)
     assert anonymity.receipt_hash(other_pepper, "123456789012") != first
+
+
+async def test_hash_receipt_is_the_same_hash_computed_off_the_event_loop(keys: ConcernKeys) -> None:
+    threads: list[str] = []
+    real = anonymity.receipt_hash
+
+    def spy(k: ConcernKeys, receipt: str) -> str:
+        threads.append(threading.current_thread().name)
+        return real(k, receipt)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(anonymity, "receipt_hash", spy)
+        hashed = await anonymity.hash_receipt(keys, "123456789012")
+    assert hashed == real(keys, "123456789012")
+    assert threads and threads[0].startswith("receipt-hash")  # the capped pool, not the loop
 
 
 def test_same_secret_compares_in_constant_time_and_correctly() -> None:
