@@ -379,7 +379,7 @@ def statuses(
                 lock=day(row.lock, lang) if row.lock else "",
                 opens=day(row.opens, lang) if row.opens else "",
             )
-            if row.kind in _UNTIL_LOCK and row.lock is not None:
+            if row.kind in _UNTIL_LOCK and row.lock is not None and not row.locked:
                 until = _CHANGE_UNTIL if row.submitted_at else _SEND_UNTIL
                 state += "; " + tr(lang, until, lock=day(row.lock, lang))
             lines.append(f"• {month_label(row.period, lang)}: {state}")

@@ -378,6 +378,7 @@ class PeriodStatus:
     submitted_at: datetime | None
     lock: date | None = None  # the first day it can no longer be sent or changed
     opens: date | None = None
+    locked: bool = False  # the lock day has come (and the office has not reopened it)
 
 
 @dataclass(frozen=True)
@@ -1301,6 +1302,7 @@ async def unit_statuses(
                     report.submitted_at if report else None,
                     lock_date(period, calendar),
                     open_date(period, calendar),
+                    state is PeriodState.LOCKED,
                 )
             )
         result.append(UnitStatus(unit, rows))

@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
@@ -105,8 +105,8 @@ async def test_a_flow_ten_times_last_month_is_asked_again_with_its_reason(
     assert "thay đổi nhiều" not in said and "gấp hơn" not in said
     asked = await chat.send(lan, "1 500")
     assert (
-        "“Sáng kiến, cải tiến kỹ thuật” tháng này là 1.500 sáng kiến, gấp hơn 10 lần tháng trước "
-        "(1 sáng kiến). Số này có đúng không?" in asked
+        "Số liệu “Sáng kiến, cải tiến kỹ thuật” tháng này là 1.500 sáng kiến, gấp hơn 10 lần "
+        "tháng trước (1 sáng kiến). Số này có đúng không?" in asked
     )
     assert "Gõ ĐÚNG để giữ số này, hoặc gõ lại số." in asked
     assert "lý do" in (await chat.send(lan, "ok")).lower()
@@ -129,7 +129,7 @@ async def test_a_flow_above_the_workers_is_asked_again_and_a_number_typed_correc
     disputes = index_of(union_set, "labour_disputes")
     await answer(chat, lan, union_set, answers_for(union_set), upto=disputes)
     asked = await chat.send(lan, "1300")
-    assert "“Tranh chấp lao động, ngừng việc tập thể” là 1.300 vụ" in asked
+    assert "Số liệu “Tranh chấp lao động, ngừng việc tập thể” là 1.300 vụ" in asked
     assert "nhiều hơn cả tổng số lao động của đơn vị (1.200 người)" in asked
     # "1" is the corrected figure, not "the first option": the prompt said to type a number.
     corrected = await chat.send(lan, "1")
@@ -311,10 +311,13 @@ async def test_the_first_real_amendment_is_amendment_1_and_empty_ones_are_refuse
 
 
 async def test_status_gives_the_days_that_matter(
-    chat: Chat, lan: ChannelUser, lan_id: int, clock: Clock
+    chat: Chat, lan: ChannelUser, lan_id: int, clock: Clock, union_set: IndicatorSet
 ) -> None:
+    await report_october(chat, lan, clock, union_set)
     clock.set_local(2026, 12, 3)
     status = await chat.send(lan, "/trangthai")
+    # Locked since 10 November: no longer "can be changed before…".
+    assert "• Tháng 10/2026: đã nộp ngày 20/10/2026\n" in status
     assert (
         "Tháng 11/2026: QUÁ HẠN từ 25/11/2026 — vẫn nhận, ghi nhận nộp muộn; khóa từ ngày "
         "10/12/2026" in status
@@ -411,3 +414,25 @@ async def test_passing_a_concern_on_is_asked_first_and_can_be_declined(
     session.expire_all()
     assert (await session.scalar(select(Concern.escalated_to_node_id))) == tree.zone.id
     assert await session.scalar(select(func.count()).select_from(Concern)) == 1
+
+
+# --- a unit added today -------------------------------------------------------------------------
+
+
+async def test_a_unit_added_this_month_is_not_asked_for_earlier_months(
+    chat: Chat, session: AsyncSession, lan: ChannelUser, lan_id: int, tree: Tree, clock: Clock
+) -> None:
+    await session.execute(
+        update(ReportingUnit)
+        .where(ReportingUnit.id == tree.union.id)
+        .values(first_period="2026-12")
+    )
+    await session.commit()
+    clock.set_local(2026, 12, 3)  # November still open for others (locks on the 10th)
+    assert "Hiện không có tháng nào đang mở để báo cáo" in await chat.send(lan, "/baocao")
+    status = await chat.send(lan, "/trangthai")
+    assert "• Đơn vị báo cáo từ tháng 12/2026." in status and "Tháng 11/2026" not in status
+    # An old reminder's button for November: refused, saying from when the unit reports.
+    said = await chat.callback(lan, f"rpt:v1:open:{tree.union.id}:2026-11")
+    assert "Đơn vị này báo cáo từ tháng 12/2026; không phải báo cáo các tháng trước đó." in said
+    assert await session.scalar(select(func.count()).select_from(ReportDraft)) == 0
