@@ -1372,7 +1372,13 @@ def _render(
             can_skip=not indicator.required,
             can_go_back=draft.step > 0 or draft.returning_to_review,
             editing=draft.returning_to_review,
-            can_keep_entered=indicator.code in draft.answers,
+            # Beside "keep last month's" only when it keeps something else.
+            can_keep_entered=indicator.code in draft.answers
+            and not (
+                indicator.kind is IndicatorKind.STOCK
+                and previous is not None
+                and values.get(indicator.code) == previous
+            ),
             can_keep_all_stocks=(
                 draft.amending_report_id is None
                 and indicator.kind is IndicatorKind.STOCK

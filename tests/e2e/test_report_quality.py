@@ -255,10 +255,16 @@ async def test_nothing_changed_since_last_month_copies_the_totals_and_asks_the_f
     flows_from = index_of(union_set, "new_union_members")
     asked = await chat.press(lan, "Không thay đổi so với tháng trước")
     assert f"Câu {flows_from + 1}/" in asked  # the totals are filled: the month's counts follow
+    # Back to a copied total: one way to keep it, not two buttons saying the same.
+    assert "Đã nhập: 900 người" in await chat.press(lan, "Quay lại")
+    labels = [b["text"] for b in chat.last_with_buttons(lan).buttons]
+    assert "Giữ như tháng trước: 900 người" in labels
+    assert not any(label.startswith("Giữ nguyên số đã nhập") for label in labels)
+    assert f"Câu {flows_from + 1}/" in await chat.press(lan, "Giữ như tháng trước")
     review = await answer(chat, lan, union_set, answers_for(union_set), start=flows_from)
     assert "Kiểm tra báo cáo" in review
     assert "1. Tổng số lao động: 1.150 người (như tháng trước)" in review
-    assert "2. Tổng số đoàn viên công đoàn: 900 người (như tháng trước)" in review
+    assert "2. Tổng số đoàn viên công đoàn: 900 người\n" in review  # kept by its own button
     assert "Đã nhận báo cáo" in await chat.press(lan, "Gửi báo cáo")
     november = await session.scalar(select(Report.id).where(Report.period == "2026-11"))
     values = {
