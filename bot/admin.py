@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.app import load_concern_setup, load_reporting_setup
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import day, tr
@@ -18,9 +20,10 @@ from bot.posters import concern_link, render_poster, vietnamese_poster_text
 from models import Role, utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import current_revision, head_revision, upgrade
-from services import access, anonymity, concerns, demo, invites, org_queries, reporting
+from services import access, anonymity, concerns, demo, invites, org_queries, outbox, reporting
 from services.errors import N_, DomainError
 from services.org_import import OrgImportError, import_org_tree
+from services.outbox import Outgoing
 from services.periods import Period
 
 ROLE_NAMES = {
@@ -52,7 +55,12 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
     lang = settings.default_language
     async with uow() as session:
         try:
-            result = await import_org_tree(session, Path(args.file), actor=_actor())
+            result = await import_org_tree(
+                session,
+                Path(args.file),
+                actor=_actor(),
+                created_month=Period.of(utcnow().astimezone(settings.zone).date()),
+            )
         except OrgImportError as failed:
             print(tr(lang, "Nothing was imported; fix these rows and run again:"), file=sys.stderr)
             for error in failed.errors:
@@ -137,12 +145,13 @@ async def cmd_unlock(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
     until = utcnow() + timedelta(days=args.days)
     async with uow() as session:
         try:
-            await reporting.unlock(
+            unlocked = await reporting.unlock(
                 session, unit_code=args.unit, period=period, until=until, actor=_actor()
             )
         except DomainError:
             print(tr(lang, "No such unit or node: {code}", code=args.unit), file=sys.stderr)
             return 1
+        told = await _tell_officers_of_unlock(session, settings, unlocked)
     print(
         tr(
             lang,
@@ -152,7 +161,49 @@ async def cmd_unlock(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
             date=day(until.astimezone(settings.zone).date(), lang),
         )
     )
+    print(tr(lang, "Officers of the unit told: {count}.", count=told))
     return 0
+
+
+async def _tell_officers_of_unlock(
+    session: AsyncSession, settings: Settings, unlocked: reporting.Unlocked
+) -> int:
+    """Each officer of the unit hears of it (through the outbox, on the app they chose), with
+    a button that opens the month: otherwise nobody knows the report can now be sent."""
+    # The console's own chat when no app is configured (a demo or a test run).
+    channels = settings.channels or [demo.DEMO_CHANNEL]
+    targets = await access.delivery_targets(session, unlocked.officer_ids, channels)
+    period, unit_id = unlocked.period, unlocked.unit_id
+    items = [
+        Outgoing(
+            idempotency_key=f"unlock:{unit_id}:{period.key}:{unlocked.until.isoformat()}:{pid}",
+            kind="notice",
+            person_id=pid,
+            channel=target.channel,
+            chat_id=target.chat_id,
+            text=tr(
+                target.language,
+                "🔓 The office reopened {period} for {unit} until {date}: the report can be "
+                "sent or changed now.",
+                period=period.label(target.language),
+                unit=unlocked.unit_name,
+                date=day(unlocked.until.astimezone(settings.zone).date(), target.language),
+            ),
+            buttons=[
+                [
+                    {
+                        "text": tr(target.language, "📝 Report now"),
+                        "callback_data": f"rpt:v1:open:{unit_id}:{period.key}",
+                    }
+                ]
+            ],
+            reporting_unit_id=unit_id,
+            period=period.key,
+        )
+        for pid, target in targets.items()
+    ]
+    await outbox.enqueue(session, items, utcnow())
+    return len(items)
 
 
 async def cmd_posters(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:

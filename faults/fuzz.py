@@ -995,6 +995,9 @@ STATES: list[Target] = [
 
 JUMPS = ["100000", "1", "5000", "0", "250", "20"]
 ANSWERS = ["0", "1", "3", "10", "50", "200", "có"]
+# Figures no answer above gives, a new one each time: an amendment that changes nothing is
+# refused before its reason is asked, and an earlier burst may have sent the last one.
+CHANGES = itertools.count(7001)
 
 
 async def drive(h: Harness, target: Target, user: ChannelUser) -> bool:
@@ -1035,6 +1038,7 @@ async def drive_report(h: Harness, user: ChannelUser, goal: object) -> bool:
     jumps = itertools.cycle(JUMPS)
     answers = itertools.cycle(ANSWERS)
     submitted = 0
+    changed = False  # an amendment must change a figure, or it is refused before its reason
     for _ in range(90):
         state = h.state(user, "report")
         if state == goal:
@@ -1058,6 +1062,8 @@ async def drive_report(h: Harness, user: ChannelUser, goal: object) -> bool:
         elif state == Report.ANSWERING:
             if goal == Report.CANCELLING:
                 await h.send(user, "/cancel")
+            elif goal == Report.GIVING_AMEND_REASON and changed:
+                await h.send(user, str(next(CHANGES)))
             elif goal in (Report.CONFIRMING_JUMP, Report.GIVING_JUMP_REASON):
                 await h.send(user, next(jumps))
             elif goal == Report.PICKING_ITEM or not (
@@ -1072,6 +1078,10 @@ async def drive_report(h: Harness, user: ChannelUser, goal: object) -> bool:
             if goal == Report.GIVING_AMEND_REASON:
                 if submitted == 2:
                     return False
+                if submitted == 1 and not changed:
+                    changed = True
+                    await h.press(user, r":edit:")
+                    continue
                 await h.press(user, r":submit:")
                 submitted += 1  # the first sends the report; then an amendment asks the reason
             else:

@@ -238,7 +238,36 @@ async def status_button(update: Update, context: BotContext) -> None:
 
 
 async def escalate_button(update: Update, context: BotContext) -> None:
-    """⬆️ Pass on to the zone union."""
+    """⬆️ Pass on to the zone union: asked first, since it cannot be taken back."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
+    identity = identity_of(update, context)
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            if viewer is None:
+                raise concerns.NotCaseOfficer()
+            target = await concerns.escalation_target(session, viewer.person_id, concern_id)
+        except DomainError as refusal:
+            await show(update, describe(lang, refusal, None))
+            return
+    await say(
+        update,
+        lang,
+        "Pass {case} on to {zone}? From then on only the zone union acts on it; your union can "
+        "still read it.",
+        keyboard(
+            [(tr(lang, "⬆️ Yes, pass it on"), f"{PREFIX}:escok:{concern_id}")],
+            [(tr(lang, "No, keep it here"), f"{PREFIX}:escno:{concern_id}")],
+        ),
+        case=target.case_code,
+        zone=target.zone_name,
+    )
+
+
+async def escalate_confirmed(update: Update, context: BotContext) -> None:
+    """Yes, pass it on (every check made again: the button may be old)."""
     assert update.callback_query is not None and update.callback_query.data is not None
     concern_id = update.callback_query.data.rsplit(":", 1)[-1]
     identity = identity_of(update, context)
@@ -255,6 +284,40 @@ async def escalate_button(update: Update, context: BotContext) -> None:
     await say(
         update, lang, "{case} was passed on to {zone}.", case=done.case_code, zone=done.zone_name
     )
+
+
+async def escalate_declined(update: Update, context: BotContext) -> None:
+    """No, keep it here: the case again, with its buttons."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
+    identity = identity_of(update, context)
+    setup = context.bot_data.concerns
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            if viewer is None:
+                raise concerns.NotCaseOfficer()
+            case = await concerns.get_case(
+                session,
+                viewer.person_id,
+                concern_id,
+                _today(context),
+                keys=setup.keys,
+                config=setup.config,
+            )
+        except DomainError as refusal:
+            await show(update, describe(lang, refusal, None))
+            return
+    await say(update, lang, "Not passed on: the case stays with your union.")
+    if update.effective_chat is None:
+        return
+    # The case again, as a new message with its buttons (the prompt's message said the above).
+    text, markup = render_case(case, context, lang)
+    *before, last = split_text(text)
+    for part in before:
+        await update.effective_chat.send_message(part)
+    await update.effective_chat.send_message(last, reply_markup=markup)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -285,4 +348,6 @@ def build() -> list[object]:
         replying,
         CallbackQueryHandler(status_button, pattern=f"^{PREFIX}:st:"),
         CallbackQueryHandler(escalate_button, pattern=f"^{PREFIX}:esc:"),
+        CallbackQueryHandler(escalate_confirmed, pattern=f"^{PREFIX}:escok:"),
+        CallbackQueryHandler(escalate_declined, pattern=f"^{PREFIX}:escno:"),
     ]

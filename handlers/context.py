@@ -21,6 +21,7 @@ from services.access import Identity, Viewer
 from services.anonymity import ConcernKeys
 from services.concerns import ConcernConfig
 from services.errors import DomainError
+from services.periods import Period
 from services.ratelimit import MinuteLimiter
 from services.reminders import ReminderConfig
 from services.reporting import ReportingSetup, RuleBroken
@@ -134,6 +135,8 @@ def describe(lang: str, error: DomainError, zone: Any) -> str:
             return moment(value, lang, zone)
         if isinstance(value, date):
             return day(value, lang)
+        if isinstance(value, Period):
+            return value.label(lang)
         return value
 
     return tr(lang, error.message, **{k: shown(v) for k, v in error.params.items()})

@@ -32,6 +32,7 @@ from handlers.context import BotContext, describe, identity_of, language_of, say
 from services import access, reporting
 from services.access import Viewer
 from services.errors import DomainError
+from services.numbers import is_confirmation
 from services.periods import Period
 from services.reporting import DraftHeldByOther, DraftView, ReportAlreadySent
 
@@ -74,7 +75,8 @@ async def _as_officer(update: Update, context: BotContext, step: Step) -> int:
                 reporting.NotAnOfficer
                 | reporting.DraftTakenOver
                 | reporting.DraftGone
-                | reporting.AlreadySubmitted,
+                | reporting.AlreadySubmitted
+                | reporting.NothingChanged,
             ):
                 return END
             # Ask again where they were, with the buttons again.
@@ -223,7 +225,10 @@ async def _open(
         text, markup = views.already_sent(sent.sent, lang, context.bot_data.settings.zone)
         await show(update, text, markup)
         return Report.AMEND_OR_DONE
-    return await _present(update, view, lang)
+    notice = views.late_notice(view, lang)
+    if notice is not None:
+        await show(update, notice)
+    return await _present(update, view, lang, answered=notice is not None)
 
 
 async def take_over(update: Update, context: BotContext) -> int:
@@ -281,7 +286,8 @@ async def typed_answer(update: Update, context: BotContext) -> int:
 
 
 async def shortcut(update: Update, context: BotContext) -> int:
-    """Yes / No / keep last month / skip / back, beside a question."""
+    """Yes / No / keep last month / keep what I entered / nothing changed / skip / back,
+    beside a question."""
     action, draft, at = _data(update)[:3]
     draft_id, step_no = int(draft), int(at)
 
@@ -299,6 +305,14 @@ async def shortcut(update: Update, context: BotContext) -> int:
             )
         elif action == "keep":
             view = await reporting.keep_last(
+                session, person_id=person, draft_id=draft_id, step=step_no
+            )
+        elif action == "mine":
+            view = await reporting.keep_entered(
+                session, person_id=person, draft_id=draft_id, step=step_no
+            )
+        elif action == "same":
+            view = await reporting.keep_all_stocks(
                 session, person_id=person, draft_id=draft_id, step=step_no
             )
         elif action == "skip":
@@ -341,6 +355,21 @@ async def jump_answer(update: Update, context: BotContext) -> int:
     return await _as_officer(update, context, step)
 
 
+async def jump_typed(update: Update, context: BotContext) -> int:
+    """Text at "is that right?": ĐÚNG / dung / ok keeps the figure (then its reason); anything
+    else, a number above all, is the corrected answer."""
+    assert update.message is not None and update.message.text is not None
+    if not is_confirmation(update.message.text):
+        return await typed_answer(update, context)
+
+    async def step(session: AsyncSession, viewer: Viewer) -> int:
+        lang = language_of(context, viewer)
+        await say(update, lang, "Please write a short reason (for example: new workers hired).")
+        return Report.GIVING_JUMP_REASON
+
+    return await _as_officer(update, context, step)
+
+
 async def jump_reason(update: Update, context: BotContext) -> int:
     """The reason for a big change; the value is then kept with it."""
     assert update.message is not None and update.message.text is not None
@@ -372,6 +401,8 @@ async def review_action(update: Update, context: BotContext) -> int:
         unit_id, period = int(parts[2]), Period.from_key(parts[3])
         view = await reporting.current_draft(session, viewer.person_id)
         if view is not None and view.draft_id == draft_id and view.amending:
+            # No reason is asked for an amendment that changes nothing: it is refused here.
+            await reporting.check_amendment(session, person_id=viewer.person_id, draft_id=draft_id)
             await say(update, lang, "Please write a short reason for the changes.")
             return Report.GIVING_AMEND_REASON
         return await _submit(update, context, session, viewer, draft_id, unit_id, period, None)
@@ -489,7 +520,7 @@ _APPLIED: dict[str, Callable[[Update, BotContext], Awaitable[int]]] = {
     "stop": pause,
     "submit": review_action,
 }
-_QUESTION_ACTIONS = frozenset({"yes", "no", "keep", "skip", "back"})
+_QUESTION_ACTIONS = frozenset({"yes", "no", "keep", "mine", "same", "skip", "back"})
 _JUMP_ACTIONS = frozenset({"jumpok", "jumpredo"})
 _REVIEW_ACTIONS = frozenset({"edit", "item"})
 # The rest act on the officer's open draft at one screen of it.
@@ -572,7 +603,7 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
             rf"{p}:unit:{n}",
             rf"{p}:(period|open|takeover|amend):{n}:{month}",
             rf"{p}:leave",
-            rf"{s}:(yes|no|keep|skip|back|jumpok|jumpredo):{n}:{n}",
+            rf"{s}:(yes|no|keep|mine|same|skip|back|jumpok|jumpredo):{n}:{n}",
             rf"{p}:submit:{n}:{n}:{month}",
             rf"{p}:(edit|keepdraft|discard):{n}",
             rf"{p}:item:{n}:{n}",
@@ -600,12 +631,14 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
             ],
             Report.ANSWERING: [
                 MessageHandler(text, typed_answer),
-                CallbackQueryHandler(shortcut, pattern=rf"^{s}:(yes|no|keep|skip|back):{n}:{n}\Z"),
+                CallbackQueryHandler(
+                    shortcut, pattern=rf"^{s}:(yes|no|keep|mine|same|skip|back):{n}:{n}\Z"
+                ),
                 MessageHandler(other, not_text),
             ],
             Report.CONFIRMING_JUMP: [
                 CallbackQueryHandler(jump_answer, pattern=rf"^{s}:jump(ok|redo):{n}:{n}\Z"),
-                MessageHandler(text, typed_answer),  # a corrected number replaces the pending one
+                MessageHandler(text, jump_typed),  # ĐÚNG keeps it; a number replaces it
                 MessageHandler(other, not_text),
             ],
             Report.GIVING_JUMP_REASON: [

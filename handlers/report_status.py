@@ -1,4 +1,5 @@
-"""/trangthai: for each unit an officer serves, which months are due, submitted, late, missing."""
+"""/trangthai: for each unit an officer serves, which months are due, submitted, late, missing,
+with the days that matter (due, lock), and when the next month opens."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ async def status(update: Update, context: BotContext) -> None:
         if viewer is None or viewer.revoked:
             await say(update, lang, "This command is for registered officers. Type /start.")
             return
-        units = await reporting.unit_statuses(
-            session, viewer.person_id, context.bot_data.reporting, context.bot_data.clock()
-        )
-    await show(update, views.statuses(units, lang, context.bot_data.settings.zone))
+        setup, now = context.bot_data.reporting, context.bot_data.clock()
+        units = await reporting.unit_statuses(session, viewer.person_id, setup, now)
+    upcoming = reporting.next_opening(setup, now)
+    await show(update, views.statuses(units, lang, context.bot_data.settings.zone, upcoming))
 
 
 def build() -> CommandHandler[BotContext, None]:

@@ -15,8 +15,10 @@ from services.indicators import Indicator, IndicatorKind
 from services.periods import Period
 from services.reporting import (
     AnswerLine,
+    Check,
     DraftView,
     PeriodChoice,
+    PeriodDates,
     Receipt,
     SentReport,
     StatusKind,
@@ -37,6 +39,13 @@ def value_text(indicator: Indicator, value: Decimal | None, lang: str) -> str:
     if indicator.kind is IndicatorKind.PERCENT:
         return f"{shown} %"
     return f"{shown} {indicator.unit.get(lang)}" if indicator.unit else shown
+
+
+def month_label(period: Period, lang: str) -> str:
+    """ "Tháng 11/2026": how a month starts a button or a line (mid-sentence it stays
+    "tháng 11/2026")."""
+    label = period.label(lang)
+    return label[:1].upper() + label[1:]
 
 
 def _title(view: DraftView, lang: str) -> str:
@@ -74,7 +83,7 @@ def period_menu(
             state = tr(lang, OVERDUE_STATE, due=due)
         else:
             state = tr(lang, OPEN_STATE, due=due)
-        label = f"{choice.period.label(lang)} — {state}"
+        label = f"{month_label(choice.period, lang)} — {state}"
         rows.append([(label, f"{PREFIX}:period:{unit_id}:{choice.period.key}")])
     return tr(lang, "Which month?"), keyboard(*rows)
 
@@ -85,11 +94,11 @@ def takeover_prompt(
     return (
         tr(
             lang,
-            "{held}\n\nDo you want to take it over? Their answers so far are kept.",
+            "{held}\n\nDo you want to carry on with it yourself? Their answers so far are kept.",
             held=owner_text,
         ),
         keyboard(
-            [(tr(lang, "Take over"), f"{PREFIX}:takeover:{unit_id}:{period.key}")],
+            [(tr(lang, "I will carry on"), f"{PREFIX}:takeover:{unit_id}:{period.key}")],
             [(tr(lang, "Leave it"), f"{PREFIX}:leave")],
         ),
     )
@@ -108,15 +117,36 @@ def already_sent(sent: SentReport, lang: str, zone: Any) -> tuple[str, InlineKey
         ),
         tr(lang, "Receipt number: BC-{number}", number=f"{sent.report_id:06d}"),
     ]
-    if sent.revision > 1:
+    if sent.amendments:
         lines.append(
-            tr(lang, "It was changed since (revision {revision}).", revision=sent.revision)
+            tr(
+                lang,
+                "It has been amended since it was sent (amendments: {count}).",
+                count=sent.amendments,
+            )
         )
     lines += ["", tr(lang, "Do you want to change it?")]
     return "\n".join(lines), keyboard(
         [(tr(lang, "✏️ Change the report"), f"{PREFIX}:amend:{sent.unit_id}:{sent.period.key}")],
         [(tr(lang, "👌 No, nothing to change"), f"{PREFIX}:leave")],
     )
+
+
+# A total (stock) is usually hundreds or thousands of people, written with a thousands dot; a
+# flow is usually a few events: each gets the example it looks like.
+_HINTS = {
+    IndicatorKind.YES_NO: N_("Choose Yes or No."),
+    IndicatorKind.PERCENT: N_("Type a percentage, for example 12,5."),
+    IndicatorKind.STOCK: N_("Type a whole number, for example 1.500."),
+    IndicatorKind.FLOW: N_("Type a number, for example 2."),
+}
+KEEP_ENTERED = N_("Keep what I entered: {value}")
+ALL_STOCKS = N_("No change since last month")
+ALL_STOCKS_HINT = N_(
+    "Totals unchanged this month? Choose “No change since last month”: every total takes last "
+    "month's figure, only this month's counts are asked, and you check it all before sending."
+)
+BACK_TO_REVIEW = N_("◀ Back to the review")
 
 
 def question(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -141,11 +171,9 @@ def question(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
         lines.append(tr(lang, "Last month: no figure"))
     if view.answers[q.index - 1].answered:  # going back, or changing an item from the review
         lines.append(tr(lang, "Entered: {value}", value=value_text(ind, q.current, lang)))
-    hint = {
-        IndicatorKind.YES_NO: N_("Choose Yes or No."),
-        IndicatorKind.PERCENT: N_("Type a percentage, for example 12,5."),
-    }.get(ind.kind, N_("Type a whole number, for example 1.500."))
-    lines.append(tr(lang, hint))
+    lines.append(tr(lang, _HINTS[ind.kind]))
+    if q.can_keep_all_stocks:
+        lines += ["", tr(lang, ALL_STOCKS_HINT)]
 
     step = f"{view.draft_id}:{view.step}"
     rows: list[list[tuple[str, str]]] = []
@@ -162,10 +190,17 @@ def question(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
                 )
             ]
         )
+    if q.can_keep_entered:
+        entered = value_text(ind, q.current, lang)
+        rows.append([(tr(lang, KEEP_ENTERED, value=entered), f"{SHORT}:mine:{step}")])
+    if q.can_keep_all_stocks:
+        rows.append([(tr(lang, ALL_STOCKS), f"{SHORT}:same:{step}")])
     extra: list[tuple[str, str]] = []
     if q.can_skip:
         extra.append((tr(lang, "Skip"), f"{SHORT}:skip:{step}"))
-    if q.can_go_back:
+    if q.editing:
+        extra.append((tr(lang, BACK_TO_REVIEW), f"{SHORT}:back:{step}"))
+    elif q.can_go_back:
         extra.append((tr(lang, "◀ Back"), f"{SHORT}:back:{step}"))
     extra.append((tr(lang, "⏸ Pause"), f"{SHORT}:stop:{view.draft_id}"))
     rows.append(extra)
@@ -175,20 +210,58 @@ def question(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
 def jump_prompt(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     pending = view.pending
     assert pending is not None
-    change = (pending.new - pending.last) / pending.last * 100 if pending.last else Decimal(0)
-    text = tr(
-        lang,
-        "“{label}” changes a lot from last month: {last} → {new} ({change}%). Is that right?",
-        label=pending.indicator.label.get(lang),
-        last=value_text(pending.indicator, pending.last, lang),
-        new=value_text(pending.indicator, pending.new, lang),
-        change=("+" if change > 0 else "") + number(round(change, 1), lang),
-    )
+    ind = pending.indicator
+    label = ind.label.get(lang)
+    new = value_text(ind, pending.new, lang)
+    last = value_text(ind, pending.last, lang) if pending.last is not None else "—"
+    if pending.check is Check.TIMES:
+        text = tr(
+            lang,
+            "“{label}” is {new} this month, more than {times} times last month ({last}). "
+            "Is that right?",
+            label=label,
+            new=new,
+            times=number(pending.limit or 0, lang),
+            last=last,
+        )
+    elif pending.check is Check.WORKERS:
+        text = tr(
+            lang,
+            "“{label}” is {new}, more than the unit's {workers} workers. Is that right?",
+            label=label,
+            new=new,
+            workers=number(pending.limit or 0, lang),
+        )
+    else:
+        old = pending.last or Decimal(0)
+        change = (pending.new - old) / old * 100 if old else Decimal(0)
+        text = tr(
+            lang,
+            "“{label}” changes a lot from last month: {last} → {new} ({change}%). Is that right?",
+            label=label,
+            last=last,
+            new=new,
+            change=("+" if change > 0 else "") + number(round(change, 1), lang),
+        )
+    # Said in words: on a text channel the bullets below are not numbered, and a number typed
+    # here is the corrected figure, never a choice.
+    text += "\n" + tr(lang, "Type ĐÚNG to keep it, or type the number again.")
     step = f"{view.draft_id}:{view.step}"
     return text, keyboard(
-        # Shortcuts: a number typed here is simply a corrected answer.
         [(tr(lang, "✅ Yes, it is right"), f"{SHORT}:jumpok:{step}")],
         [(tr(lang, "✏️ Type it again"), f"{SHORT}:jumpredo:{step}")],
+    )
+
+
+def late_notice(view: DraftView, lang: str) -> str | None:
+    """Before the first question of a report opened after its due day."""
+    if view.overdue_since is None:
+        return None
+    return tr(
+        lang,
+        "⚠️ The report for {period} was due on {due}: it will be recorded as late.",
+        period=view.period.label(lang),
+        due=day(view.overdue_since, lang),
     )
 
 
@@ -196,6 +269,8 @@ def answer_lines(lines: list[AnswerLine], lang: str) -> str:
     out = []
     for line in lines:
         value = value_text(line.indicator, line.value, lang) if line.answered else "—"
+        if line.same_as_last:
+            value += " " + tr(lang, "(as last month)")
         out.append(f"{line.index}. {line.indicator.label.get(lang)}: {value}")
         if line.note:
             out.append("   " + tr(lang, "reason: {note}", note=line.note))
@@ -239,13 +314,13 @@ def cancel_choice(draft_id: int, lang: str) -> tuple[str, InlineKeyboardMarkup]:
 
 def receipt(r: Receipt, lang: str, zone: Any) -> str:
     when = moment(r.submitted_at, lang, zone)
-    if r.revision > 1:
+    if r.amendment:
         head = tr(
             lang,
-            "✅ Changes saved: {period} — {unit} (revision {revision}, {changes} items changed).",
+            "✅ Changes saved: {period} — {unit} (amendment {number}, items changed: {changes}).",
             period=r.period.label(lang),
             unit=r.unit_name,
-            revision=r.revision,
+            number=r.amendment,
             changes=r.changes,
         )
     else:
@@ -266,15 +341,29 @@ def receipt(r: Receipt, lang: str, zone: Any) -> str:
 _STATUS = {
     StatusKind.SUBMITTED: N_("submitted on {when}"),
     StatusKind.SUBMITTED_LATE: N_("submitted late on {when}"),
-    StatusKind.IN_PROGRESS: N_("draft in progress (due {due})"),
-    StatusKind.DUE: N_("not yet submitted (due {due})"),
-    StatusKind.OVERDUE: N_("OVERDUE since {due}"),
-    StatusKind.MISSING: N_("missing — locked"),
-    StatusKind.NOT_OPEN: N_("not open yet"),
+    StatusKind.IN_PROGRESS: N_("draft in progress — due {due}"),
+    StatusKind.DUE: N_("not yet submitted — due {due}"),
+    StatusKind.OVERDUE: N_("OVERDUE since {due} — still accepted, recorded as late"),
+    StatusKind.MISSING: N_("missing — locked since {lock}"),
+    StatusKind.NOT_OPEN: N_("opens on {opens}, due {due}"),
 }
+_SEND_UNTIL = N_("locks on {lock}")
+_CHANGE_UNTIL = N_("can be changed before {lock}")
+# The lock day matters while the month can still be sent or changed.
+_UNTIL_LOCK = frozenset(
+    {
+        StatusKind.SUBMITTED,
+        StatusKind.SUBMITTED_LATE,
+        StatusKind.IN_PROGRESS,
+        StatusKind.DUE,
+        StatusKind.OVERDUE,
+    }
+)
 
 
-def statuses(units: list[UnitStatus], lang: str, zone: Any) -> str:
+def statuses(
+    units: list[UnitStatus], lang: str, zone: Any, upcoming: PeriodDates | None = None
+) -> str:
     if not units:
         return tr(lang, "You are not an officer of any reporting unit.")
     blocks = [tr(lang, "Report status")]
@@ -282,9 +371,36 @@ def statuses(units: list[UnitStatus], lang: str, zone: Any) -> str:
         lines = [f"\n{unit.unit.name}"]
         for row in unit.periods:
             when = day(row.submitted_at.astimezone(zone).date(), lang) if row.submitted_at else ""
-            state = tr(lang, _STATUS[row.kind], when=when, due=day(row.due, lang))
-            lines.append(f"• {row.period.label(lang)}: {state}")
+            state = tr(
+                lang,
+                _STATUS[row.kind],
+                when=when,
+                due=day(row.due, lang),
+                lock=day(row.lock, lang) if row.lock else "",
+                opens=day(row.opens, lang) if row.opens else "",
+            )
+            if row.kind in _UNTIL_LOCK and row.lock is not None and not row.locked:
+                until = _CHANGE_UNTIL if row.submitted_at else _SEND_UNTIL
+                state += "; " + tr(lang, until, lock=day(row.lock, lang))
+            lines.append(f"• {month_label(row.period, lang)}: {state}")
+        if not unit.periods and unit.unit.first_period is not None:
+            lines.append(
+                "• "
+                + tr(lang, "Reports from {month} on.", month=unit.unit.first_period.label(lang))
+            )
         blocks.append("\n".join(lines))
+    if upcoming is not None:
+        blocks.append(
+            "\n"
+            + tr(
+                lang,
+                "{period} opens for reports on {opens}: due {due}, locks on {lock}.",
+                period=month_label(upcoming.period, lang),
+                opens=day(upcoming.opens, lang),
+                due=day(upcoming.due, lang),
+                lock=day(upcoming.lock, lang),
+            )
+        )
     return "\n".join(blocks) + "\n\n" + tr(lang, "Type /baocao to report.")
 
 

@@ -93,6 +93,11 @@ class ReportingUnit(Base):
     name: Mapped[str] = mapped_column(String(255))
     org_node_id: Mapped[int] = mapped_column(ForeignKey("org_nodes.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # The first month the unit must report ("2026-11"): reminders, missing lists and reporting
+    # rates ignore the months before it, so a unit added today does not count as missing for
+    # the past. The import sets it (its column, or the month the unit was created); None, for
+    # units made outside the import (tests), means every month.
+    first_period: Mapped[str | None] = mapped_column(String(7))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -975,11 +975,11 @@ def _escalate_to(concern: Concern, zone: OrgNode, today: date) -> None:
     concern.notified = False  # the zone's officers hear of it in the next batch
 
 
-async def escalate(
-    session: AsyncSession, person_id: int, concern_id: str, today: date
-) -> Escalation:
-    """Pass a case to the zone union above its enterprise. Commits."""
-    concern, unions, _ = await _officer_case(session, person_id, concern_id, lock=True)
+async def _escalation(
+    session: AsyncSession, person_id: int, concern_id: str, *, lock: bool
+) -> tuple[Concern, OrgNode]:
+    """The case and the zone it would pass to, if this officer may pass it on now."""
+    concern, unions, _ = await _officer_case(session, person_id, concern_id, lock=lock)
     if concern.enterprise_id not in unions.enterprises:
         raise NotCaseOfficer()  # a zone officer already has it
     if concern.status is ConcernStatus.CLOSED:
@@ -990,6 +990,21 @@ async def escalate(
     zone = await _zone_of(session, concern.enterprise_id)
     if zone is None:
         raise NoZoneAbove()
+    return concern, zone
+
+
+async def escalation_target(session: AsyncSession, person_id: int, concern_id: str) -> Escalation:
+    """What passing the case on would do (case code, zone), asked before it is done: it cannot
+    be taken back. Reads only."""
+    concern, zone = await _escalation(session, person_id, concern_id, lock=False)
+    return Escalation(concern.id, concern.case_code, concern.enterprise_id, zone.id, zone.name)
+
+
+async def escalate(
+    session: AsyncSession, person_id: int, concern_id: str, today: date
+) -> Escalation:
+    """Pass a case to the zone union above its enterprise. Commits."""
+    concern, zone = await _escalation(session, person_id, concern_id, lock=True)
     _escalate_to(concern, zone, today)
     audit.record(
         session,

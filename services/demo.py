@@ -72,7 +72,10 @@ async def seed(
     session: AsyncSession, secret: bytes, setup: ReportingSetup, now: datetime
 ) -> DemoSeed:
     """Fill an empty database with the demo province and three months of reports. Commits."""
-    await import_org_tree(session, DEMO_TREE, actor=ACTOR)
+    # The units report from the first month of their seeded history: the months it leaves
+    # out are missing reports, as the demo means them to be.
+    first = Period.of(local_date(now, setup)).shift(-HISTORY_MONTHS)
+    await import_org_tree(session, DEMO_TREE, actor=ACTOR, created_month=first)
     unions = (
         await session.scalars(
             select(ReportingUnit)

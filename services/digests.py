@@ -9,8 +9,10 @@ What it holds, and why it is built the way it is (docs/digests.md has the user's
   and PostgreSQL where the SQL string functions are not.
 - **Who is expected to report**: every active unit of the subtree whose kind has an indicator set,
   for every month of the period that has opened by ``today`` (a month not yet open cannot be
-  missing). Reporting rate = reports received / reports expected; on-time rate = reports received
-  on time / reports expected, so that a missing report also counts against punctuality.
+  missing) and is not before the unit's first reporting month (a unit added today does not lower
+  the rate of months past). Reporting rate = reports received / reports expected; on-time rate =
+  reports received on time / reports expected, so that a missing report also counts against
+  punctuality.
 - **Figures** are what units reported, whoever they are now: reports of units since deactivated
   still count in totals. Indicators are keyed by (unit kind, code), because the same code means
   different things in different sets (``new_members`` of a youth branch vs a women's branch), and
@@ -383,6 +385,9 @@ class _UnitStatus:
     place: str  # the name of the unit's node: its enterprise, or the zone
     reported: tuple[bool, ...]  # per open month
     on_time: int
+    # Per open month: whether a report was due. Not before the unit's first reporting month
+    # (a unit added today is nobody's missing report for the past), unless one came anyway.
+    expected: tuple[bool, ...] = ()
 
 
 async def _unit_statuses(
@@ -408,6 +413,7 @@ async def _unit_statuses(
             ReportingUnit.kind,
             OrgNode.path,
             OrgNode.name.label("place"),
+            ReportingUnit.first_period,
             on_time,
             *flags,
         )
@@ -431,6 +437,11 @@ async def _unit_statuses(
     for row in await session.execute(stmt):
         mapping = row._mapping
         reported = tuple(bool(mapping[f"m{index}"]) for index in range(len(months)))
+        first = row.first_period
+        expected = tuple(
+            done or first is None or month.key >= first
+            for month, done in zip(months, reported, strict=True)
+        )
         statuses.append(
             _UnitStatus(
                 row.id,
@@ -441,6 +452,7 @@ async def _unit_statuses(
                 row.place,
                 reported,
                 int(row.on_time or 0),
+                expected,
             )
         )
     return statuses
@@ -789,13 +801,15 @@ async def build_digest(
     overall = Rate(0, 0, 0)
     for status in statuses:
         area = _area_of(status, scope_path, areas)
-        rate = Rate(len(status.reported), sum(status.reported), status.on_time)
+        rate = Rate(sum(status.expected), sum(status.reported), status.on_time)
         overall += rate
         known = by_area.get(area.node_id)
         by_area[area.node_id] = (area, known[1] + rate if known else rate)
-        if not all(status.reported):
+        if status.expected != status.reported:
             months = tuple(
-                m for m, done in zip(months_open, status.reported, strict=True) if not done
+                m
+                for m, done, due in zip(months_open, status.reported, status.expected, strict=True)
+                if due and not done
             )
             missing.append(
                 MissingUnit(
@@ -965,7 +979,7 @@ async def unit_table(
                 set_label=set_labels[status.kind],
                 area_name=_area_of(status, scope_path, areas).name,
                 place_name=status.place,
-                months_open=len(months),
+                months_open=sum(status.expected),
                 months_reported=sum(status.reported),
                 months_late=sum(status.reported) - status.on_time,
                 values=unit_values,

@@ -416,10 +416,29 @@ class IndicatorSet(_Model):
         raise KeyError(code)
 
 
+class FlowCheck(_Model):
+    """When a flow (counted during the month) is asked "is that right?". A flow swings by
+    nature, so the fraction check of stocks does not fit it, but "1 500 initiatives" after 1
+    last month is a typo far more often than a fact."""
+
+    # More than this many times last month's figure (a month with 0 counts as 1). None: off.
+    times_last_month: float | None = Field(default=10, gt=1)
+    # More than the unit's workers, where known: the figure of ``workers_indicator`` typed
+    # earlier in the same report, else the enterprise's worker count from the organisation file.
+    above_workers: bool = True
+    workers_indicator: str | None = "workers"
+
+    @field_validator("workers_indicator")
+    @classmethod
+    def _code(cls, value: str | None) -> str | None:
+        return None if value is None else _check_code(value)
+
+
 class IndicatorConfig(_Model):
     version: str = Field(min_length=1)
     # Default jump check for stocks, as a fraction of last month's figure.
     jump_threshold: float = Field(default=0.34, gt=0)
+    flow_check: FlowCheck = FlowCheck()
     sets: list[IndicatorSet] = Field(min_length=1)
 
     @field_validator("version", mode="before")

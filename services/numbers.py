@@ -170,6 +170,15 @@ def parse_yes_no(text: str) -> bool:
     raise NotYesNo(text=_echo(text))
 
 
+# "Is that right?" answered in words: ĐÚNG as the prompt asks, and what people type instead.
+_CONFIRM: Final = frozenset({"dung", "dung roi", "dung vay", "ok", "oke", "okay", "yes"})
+
+
+def is_confirmation(text: str) -> bool:
+    """ "ĐÚNG", "đúng rồi", "dung", "OK" → True (never a number: a number is a new answer)."""
+    return " ".join(_fold(text).split()) in _CONFIRM
+
+
 def format_number(value: Decimal | int, language: str) -> str:
     """1500 → "1.500" (vi) / "1,500" (en); Decimal("12.5") → "12,5" / "12.5".
 

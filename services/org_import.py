@@ -20,10 +20,12 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from itertools import groupby, zip_longest
 from pathlib import Path
 from typing import Final, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BindParameter, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +34,7 @@ from models import NodeKind, OrgNode, Ownership, ReportingUnit, UnitKind
 from models.org import reporting_unit_enterprises
 from services import audit
 from services.errors import N_, DomainError
+from services.periods import Period
 
 DEMO_PROVINCE_CSV: Final = Path(__file__).resolve().parent / "demo_province.csv"
 
@@ -39,6 +42,8 @@ CODE_MAX: Final = 64  # OrgNode.code / ReportingUnit.code
 NAME_MAX: Final = 255
 # Far above any real enterprise, and far below what an INTEGER column overflows at.
 WORKER_COUNT_MAX: Final = 10_000_000
+# The default first reporting month is the month of the import where the units are.
+VIETNAM: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 # Values per IN (...) query: keeps each statement small whatever the file's size.
 _CHUNK: Final = 500
 
@@ -110,6 +115,10 @@ class Msg:
     MEMBERS_NOT_PARTY_CELL: Final = N_("Only a party cell lists member enterprises.")
     UNKNOWN_MEMBER: Final = N_('Unknown member enterprise "{member}".')
     MEMBER_NOT_ENTERPRISE: Final = N_('Member "{member}" is not an enterprise.')
+    BAD_FIRST_PERIOD: Final = N_(
+        'First reporting month "{value}" is not a month: write it like 11/2026.'
+    )
+    FIRST_PERIOD_NOT_UNIT: Final = N_("Only a reporting unit has a first reporting month.")
 
 
 @dataclass(frozen=True)
@@ -173,8 +182,21 @@ _COLUMNS: Final = _folded_table(
             "dn thành viên",
             "thành viên",
         ),
+        "first_period": (
+            "first month",
+            "tháng bắt đầu báo cáo",
+            "báo cáo từ tháng",
+            "tháng báo cáo đầu tiên",
+            "kỳ báo cáo đầu tiên",
+            "bắt đầu báo cáo",
+        ),
     }
 )
+# A month as people write it: 11/2026, T11/2026, tháng 11/2026, 2026-11, or a date in it
+# (an Excel date cell, 01/11/2026), once folded to "11 2026", "2026 11 01 00 00 00", …
+_MONTH_FIRST: Final = re.compile(r"(?:thang |t)?(?P<month>\d{1,2}) (?P<year>\d{4})")
+_YEAR_FIRST: Final = re.compile(r"(?P<year>\d{4}) (?P<month>\d{1,2})(?: \d{1,2})?(?: [\d ]*)?")
+_DAY_FIRST: Final = re.compile(r"\d{1,2} (?P<month>\d{1,2}) (?P<year>\d{4})")
 _REQUIRED_COLUMNS: Final = {
     "kind": Msg.MISSING_KIND,
     "code": Msg.MISSING_CODE,
@@ -382,6 +404,7 @@ class _Row:
     ownership: Ownership | None
     members: list[str]
     present: frozenset[str]  # the optional columns this row has
+    first_period: Period | None = None
 
     @property
     def is_node(self) -> bool:
@@ -463,6 +486,10 @@ def _parse_row(line: int, raw: dict[str, str], errors: _Errors) -> _Row:
     if members and kind is not None and kind is not UnitKind.PARTY_CELL:
         errors.add(line, Msg.MEMBERS_NOT_PARTY_CELL)
 
+    first_period = _parse_month(line, cells.get("first_period", ""), errors)
+    if first_period is not None and isinstance(kind, NodeKind):
+        errors.add(line, Msg.FIRST_PERIOD_NOT_UNIT)
+
     return _Row(
         line=line,
         kind=kind,
@@ -472,8 +499,24 @@ def _parse_row(line: int, raw: dict[str, str], errors: _Errors) -> _Row:
         worker_count=worker_count,
         ownership=ownership,
         members=members,
-        present=frozenset(cells) & {"worker_count", "ownership", "member_codes"},
+        present=frozenset(cells) & {"worker_count", "ownership", "member_codes", "first_period"},
+        first_period=first_period,
     )
+
+
+def _parse_month(line: int, text: str, errors: _Errors) -> Period | None:
+    if not text:
+        return None
+    folded = _fold(text)
+    for pattern in (_DAY_FIRST, _MONTH_FIRST, _YEAR_FIRST):
+        match = pattern.fullmatch(folded)
+        if match is not None:
+            try:
+                return Period(int(match["year"]), int(match["month"]))
+            except ValueError:
+                break
+    errors.add(line, Msg.BAD_FIRST_PERIOD, value=text)
+    return None
 
 
 def _parse_worker_count(line: int, text: str, errors: _Errors) -> int | None:
@@ -637,7 +680,7 @@ def _assign(record: object, attribute: str, value: object) -> bool:
     return True
 
 
-async def _write(session: AsyncSession, plan: _Plan) -> ImportResult:
+async def _write(session: AsyncSession, plan: _Plan, created_month: Period) -> ImportResult:
     node_rows = sorted(
         (row for row in plan.rows.values() if row.is_node), key=lambda row: plan.depth[row.code]
     )
@@ -706,11 +749,21 @@ async def _write(session: AsyncSession, plan: _Plan) -> ImportResult:
         unit = plan.units.get(row.code)
         if unit is None:
             new_units.append(
-                {"code": row.code, "kind": row.kind, "name": row.name, "org_node_id": org_node_id}
+                {
+                    "code": row.code,
+                    "kind": row.kind,
+                    "name": row.name,
+                    "org_node_id": org_node_id,
+                    # Not expected for months before it existed: they are nobody's missing report.
+                    "first_period": (row.first_period or created_month).key,
+                }
             )
             continue
         changed = _assign(unit, "name", row.name)
+        # Moving a unit changes only where it sits: its id, and so its reports, stay.
         changed = _assign(unit, "org_node_id", org_node_id) or changed
+        if row.first_period is not None:  # an empty cell keeps the month already set
+            changed = _assign(unit, "first_period", row.first_period.key) or changed
         if changed:
             units_updated.add(row.code)
     unit_ids.update(await _insert_returning_ids(session, ReportingUnit, new_units))
@@ -833,10 +886,12 @@ async def import_org_rows(
     *,
     actor: str,
     source: str | None = None,
+    created_month: Period | None = None,
 ) -> ImportResult:
     """Check ``rows`` ((line, {column: text}), any column alias) and, if all is well, write them
     and commit. On any mistake raise :class:`OrgImportError` listing all of them; nothing is
-    written then."""
+    written then. ``created_month``: the first reporting month of new units whose row gives
+    none (default: this month in Vietnam)."""
     errors = _Errors()
     parsed = [
         _parse_row(line, raw, errors) for line, raw in rows if any(_clean(v) for v in raw.values())
@@ -852,7 +907,9 @@ async def import_org_rows(
     if errors.items:
         raise OrgImportError(errors.items)
 
-    result = await _write(session, plan)
+    if created_month is None:
+        created_month = Period.of(datetime.now(VIETNAM).date())
+    result = await _write(session, plan, created_month)
     audit.record(
         session,
         actor=actor,
@@ -869,6 +926,10 @@ async def import_org_rows(
     return result
 
 
-async def import_org_tree(session: AsyncSession, path: Path, *, actor: str) -> ImportResult:
+async def import_org_tree(
+    session: AsyncSession, path: Path, *, actor: str, created_month: Period | None = None
+) -> ImportResult:
     """Import a .csv or .xlsx file (see the module docstring); commits on success."""
-    return await import_org_rows(session, read_org_file(path), actor=actor, source=path.name)
+    return await import_org_rows(
+        session, read_org_file(path), actor=actor, source=path.name, created_month=created_month
+    )

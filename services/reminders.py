@@ -17,7 +17,7 @@ from typing import Any
 
 from grassroots_config import DEFAULT_CONFIG_DIR
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -176,6 +176,8 @@ async def _missing_units(
             ReportingUnit.active.is_(True),
             ReportingUnit.kind.in_(kinds),
             ReportingUnit.id.not_in(reported),
+            # A month before the unit's first one is not missing: nobody is reminded of it.
+            or_(ReportingUnit.first_period.is_(None), ReportingUnit.first_period <= period.key),
         )
         .order_by(ReportingUnit.name)
     )

@@ -8,7 +8,7 @@ step a button belongs to is the current one: callback data is only ever a hint.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     IndicatorSetVersion,
+    OrgNode,
     Person,
     Report,
     ReportChange,
@@ -135,6 +136,28 @@ class CannotSkip(DomainError):
     message = "This item is required and cannot be skipped."
 
 
+class NothingEntered(DomainError):
+    message = "This item has no answer yet to keep."
+
+
+class NothingToKeep(DomainError):
+    message = "Last month has no totals to copy."
+
+
+class NothingChanged(DomainError):
+    """An amendment identical to the report sent: refused, and its draft (a copy of the report,
+    so nothing is lost) deleted, rather than a revision that changes nothing."""
+
+    message = (
+        "Nothing differs from the report already sent, so nothing was saved. The report stays "
+        "as it was sent."
+    )
+
+
+class BeforeFirstPeriod(DomainError):
+    message = "This unit reports from {first} on; earlier months are not asked of it."
+
+
 class ReasonRequired(DomainError):
     message = "Please write a short reason (up to {limit} characters)."
 
@@ -225,6 +248,7 @@ class UnitChoice:
     code: str
     name: str
     kind: UnitKind
+    first_period: Period | None = None  # months before it are not asked of the unit
 
 
 @dataclass(frozen=True)
@@ -248,6 +272,14 @@ class Question:
     can_keep_last: bool
     can_skip: bool
     can_go_back: bool
+    # Changing one item from the review: "back" returns to the review, not to the item before.
+    editing: bool = False
+    # The item already has an answer (changing it from the review, or after going back): it can
+    # be kept as it is, without typing it again.
+    can_keep_entered: bool = False
+    # The first total (stock) of a fresh report: every total can be copied from last month at
+    # once, in a month when nothing changed; the flows are still asked.
+    can_keep_all_stocks: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,13 +289,24 @@ class AnswerLine:
     value: Decimal | None
     note: str | None
     answered: bool
+    same_as_last: bool = False  # copied with "nothing changed since last month"
+
+
+class Check(enum.StrEnum):
+    """Why a figure is asked "is that right?"."""
+
+    JUMP = "jump"  # changed by more than its threshold against last month
+    TIMES = "times"  # a flow more than N times last month's
+    WORKERS = "workers"  # a flow above the unit's number of workers
 
 
 @dataclass(frozen=True)
 class PendingJump:
     indicator: Indicator
-    last: Decimal
+    last: Decimal | None
     new: Decimal
+    check: Check = Check.JUMP
+    limit: Decimal | None = None  # TIMES: the factor; WORKERS: the workers
 
 
 @dataclass(frozen=True)
@@ -278,6 +321,8 @@ class DraftView:
     pending: PendingJump | None
     answers: list[AnswerLine]
     amending: bool
+    # Set when the report is opened after its due day: it will be recorded late.
+    overdue_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -288,9 +333,14 @@ class Receipt:
     submitted_at: datetime
     submitted_by: str
     late: bool
-    revision: int
+    revision: int  # 1: as first sent; +1 at every amendment
     changes: int
     lines: list[AnswerLine]
+
+    @property
+    def amendment(self) -> int:
+        """People count amendments, not versions: the first change is "sửa lần 1"."""
+        return self.revision - 1
 
 
 @dataclass(frozen=True)
@@ -304,6 +354,10 @@ class SentReport:
     submitted_at: datetime
     submitted_by: str
     revision: int
+
+    @property
+    def amendments(self) -> int:
+        return self.revision - 1
 
 
 class StatusKind(enum.StrEnum):
@@ -322,6 +376,19 @@ class PeriodStatus:
     kind: StatusKind
     due: date
     submitted_at: datetime | None
+    lock: date | None = None  # the first day it can no longer be sent or changed
+    opens: date | None = None
+    locked: bool = False  # the lock day has come (and the office has not reopened it)
+
+
+@dataclass(frozen=True)
+class PeriodDates:
+    """The days that matter for one month: opens, due (later is late), locks."""
+
+    period: Period
+    opens: date
+    due: date
+    lock: date
 
 
 @dataclass(frozen=True)
@@ -347,7 +414,11 @@ async def units_for(session: AsyncSession, person_id: int) -> list[UnitChoice]:
         )
         .order_by(ReportingUnit.name)
     )
-    return [UnitChoice(u.id, u.code, u.name, u.kind) for u in rows.unique()]
+    return [UnitChoice(u.id, u.code, u.name, u.kind, _first_period(u)) for u in rows.unique()]
+
+
+def _first_period(unit: ReportingUnit) -> Period | None:
+    return Period.from_key(unit.first_period) if unit.first_period else None
 
 
 async def _require_officer(session: AsyncSession, person_id: int, unit_id: int) -> ReportingUnit:
@@ -404,15 +475,17 @@ async def periods_for(
     session: AsyncSession, person_id: int, unit_id: int, setup: ReportingSetup, now: datetime
 ) -> list[PeriodChoice]:
     """Periods the officer can report or amend now, newest first."""
-    await _require_officer(session, person_id, unit_id)
+    unit = await _require_officer(session, person_id, unit_id)
     calendar = setup.calendar
     today = local_date(now, setup)
-    periods = set(open_periods(today, calendar))
+    first = _first_period(unit)
+    periods = {p for p in open_periods(today, calendar) if first is None or p >= first}
     unlocks = await session.scalars(
         select(ReportUnlock.period).where(
             ReportUnlock.reporting_unit_id == unit_id, ReportUnlock.until > now
         )
     )
+    # A month the office reopened is offered even before the first month: it was asked for.
     periods |= {Period.from_key(key) for key in unlocks}
     keys = [p.key for p in periods]
     reports = {
@@ -469,6 +542,11 @@ async def open_draft(
     chose to change the report): else ``ReportAlreadySent`` says when and by whom it was sent."""
     unit = await _require_officer(session, person_id, unit_id)
     await _check_open(session, unit_id, period, setup, now)
+    first = _first_period(unit)
+    if first is not None and period < first:
+        until = await _unlocked_until(session, unit_id, period)
+        if until is None or until <= now:
+            raise BeforeFirstPeriod(first=first)
     draft = await _draft_for(session, unit_id, period)
     if draft is not None and draft.owner_person_id != person_id:
         if not takeover:
@@ -488,7 +566,12 @@ async def open_draft(
         await session.commit()
     if draft is None:
         draft = await _new_draft(session, person_id, unit, period, setup, amend=amend)
-    return await _view(session, draft, unit.name)
+    view = await _view(session, draft, unit.name)
+    if draft.amending_report_id is None and is_late(period, local_date(now, setup), setup.calendar):
+        # Said before the first question, not only on the receipt: the officer may prefer to
+        # call the office first.
+        view = replace(view, overdue_since=due_date(period, setup.calendar))
+    return view
 
 
 async def _draft_for(session: AsyncSession, unit_id: int, period: Period) -> ReportDraft | None:
@@ -698,14 +781,64 @@ async def answer(
     value = _parse(indicator, text)
     _check_bounds(indicator, value)
     _check_rules(indicator_set, draft, indicator.code, value)
-    last = loaded.last.get(indicator.code)
-    if jump_exceeded(indicator, setup.indicators.jump_threshold, value, last):
-        draft.pending = {"code": indicator.code, "v": _text(value)}
+    doubt = await _doubt(session, loaded, indicator, value, setup)
+    if doubt is not None:
+        check, limit = doubt
+        draft.pending = {
+            "code": indicator.code,
+            "v": _text(value),
+            "check": check.value,
+            "limit": _text(limit),
+        }
         await session.commit()
         return loaded.view()
     _store(draft, indicator_set, indicator.code, value, None)
     await session.commit()
     return loaded.view()
+
+
+async def _doubt(
+    session: AsyncSession,
+    loaded: _Loaded,
+    indicator: Indicator,
+    value: Decimal,
+    setup: ReportingSetup,
+) -> tuple[Check, Decimal | None] | None:
+    """Why this figure deserves "is that right?", or None. A stock (or a flow given its own
+    threshold) far from last month's; a flow many times last month's, or above the workers of
+    the unit: "1 500 initiatives" after 1 is a typo far more often than a fact."""
+    config = setup.indicators
+    last = loaded.last.get(indicator.code)
+    if jump_exceeded(indicator, config.jump_threshold, value, last):
+        return Check.JUMP, None
+    if indicator.kind is not IndicatorKind.FLOW:
+        return None
+    check = config.flow_check
+    if check.times_last_month is not None and last is not None:
+        times = Decimal(str(check.times_last_month))
+        # A month with none counts as one: 0 then 40 dialogues is as doubtful as 1 then 40.
+        if value > times * max(last, Decimal(1)):
+            return Check.TIMES, times
+    if check.above_workers:
+        workers = await _workers(session, loaded, check.workers_indicator)
+        if workers is not None and value > workers:
+            return Check.WORKERS, workers
+    return None
+
+
+async def _workers(session: AsyncSession, loaded: _Loaded, code: str | None) -> Decimal | None:
+    """The unit's workers where known: the figure typed earlier in this report (a trade union
+    reports its workers first), else the enterprise's count from the organisation file."""
+    if code is not None:
+        typed = _known_values(loaded.draft).get(code)
+        if typed is not None:
+            return typed
+    count = await session.scalar(
+        select(OrgNode.worker_count)
+        .join(ReportingUnit, ReportingUnit.org_node_id == OrgNode.id)
+        .where(ReportingUnit.id == loaded.draft.reporting_unit_id)
+    )
+    return None if count is None else Decimal(count)
 
 
 async def keep_last(
@@ -736,11 +869,69 @@ async def skip(session: AsyncSession, *, person_id: int, draft_id: int, step: in
 
 
 async def go_back(session: AsyncSession, *, person_id: int, draft_id: int, step: int) -> DraftView:
+    """The question before; or, while changing one item from the review, the review again
+    (the officer came from there, not from the item before)."""
     loaded = await _load_owned(session, person_id, draft_id, step)
     draft = loaded.draft
     draft.pending = None
+    if draft.returning_to_review:
+        draft.returning_to_review = False
+        draft.step = len(loaded.indicator_set.indicators)
+    else:
+        draft.step = max(0, draft.step - 1)
+    await session.commit()
+    return loaded.view()
+
+
+async def keep_entered(
+    session: AsyncSession, *, person_id: int, draft_id: int, step: int
+) -> DraftView:
+    """Keep the answer this item already has (changing it from the review, or after going
+    back), and go on as if it had been typed again."""
+    loaded = await _load_owned(session, person_id, draft_id, step)
+    draft, indicator_set = loaded.draft, loaded.indicator_set
+    indicator = _current(draft, indicator_set)
+    if indicator.code not in draft.answers:
+        raise NothingEntered()
+    draft.pending = None
+    _advance(draft, indicator_set)
+    await session.commit()
+    return loaded.view()
+
+
+async def keep_all_stocks(
+    session: AsyncSession, *, person_id: int, draft_id: int, step: int
+) -> DraftView:
+    """ "Nothing changed since last month": every total (stock) not yet answered takes last
+    month's figure at once; the flows of the month are still asked, and the review shows it all
+    before anything is sent."""
+    loaded = await _load_owned(session, person_id, draft_id, step)
+    draft, indicator_set = loaded.draft, loaded.indicator_set
+    if draft.amending_report_id is not None:
+        raise StaleAction()
+    copied = {
+        i.code: loaded.last[i.code]
+        for i in indicator_set.indicators
+        if i.kind is IndicatorKind.STOCK
+        and i.code not in draft.answers
+        and loaded.last.get(i.code) is not None
+    }
+    if not copied:
+        raise NothingToKeep()
+    values = {**_known_values(draft), **copied}
+    for violation in violated_rules(indicator_set, values):
+        if set(violation.codes) & set(copied):
+            raise RuleBroken(violation)
+    draft.answers = {
+        **draft.answers,
+        **{code: {"v": _text(value), "note": None, "same": True} for code, value in copied.items()},
+    }
+    draft.pending = None
     draft.returning_to_review = False
-    draft.step = max(0, draft.step - 1)
+    codes = indicator_set.codes
+    draft.step = next(
+        (index for index, code in enumerate(codes) if code not in draft.answers), len(codes)
+    )
     await session.commit()
     return loaded.view()
 
@@ -806,10 +997,21 @@ def _store(
     # JSON columns are only saved when reassigned, not when mutated in place.
     draft.answers = {**draft.answers, code: {"v": _text(value), "note": note}}
     draft.pending = None
+    _advance(draft, indicator_set)
+
+
+def _advance(draft: ReportDraft, indicator_set: IndicatorSet) -> None:
+    """To the review when one item was being changed from there; else to the next question,
+    past the totals copied with "nothing changed since last month" (they were answered)."""
+    total = len(indicator_set.indicators)
     if draft.returning_to_review:
-        draft.step = len(indicator_set.indicators)
+        draft.step = total
         draft.returning_to_review = False
-    else:
+        return
+    draft.step += 1
+    while draft.step < total and (
+        draft.answers.get(indicator_set.indicators[draft.step].code) or {}
+    ).get("same"):
         draft.step += 1
 
 
@@ -882,19 +1084,16 @@ async def submit(
             )
         action = "report.submit"
     else:
-        reason = " ".join((reason or "").split())
-        if not reason or len(reason) > MAX_REASON:
-            raise ReasonRequired(limit=MAX_REASON)
         found = await session.get(Report, draft.amending_report_id)
         if found is None:
             raise DraftGone()
         report = found
-        stored = {
-            v.indicator_code: v
-            for v in await session.scalars(
-                select(ReportValue).where(ReportValue.report_id == report.id)
-            )
-        }
+        stored = await _stored_values(session, report.id)
+        if not _changed_codes(draft, stored):
+            await _drop_unchanged(session, draft)
+        reason = " ".join((reason or "").split())
+        if not reason or len(reason) > MAX_REASON:
+            raise ReasonRequired(limit=MAX_REASON)
         for code, entry in draft.answers.items():
             new = _decimal(entry.get("v"))
             row = stored.get(code)
@@ -949,6 +1148,43 @@ async def submit(
     )
 
 
+async def _stored_values(session: AsyncSession, report_id: int) -> dict[str, ReportValue]:
+    return {
+        v.indicator_code: v
+        for v in await session.scalars(
+            select(ReportValue).where(ReportValue.report_id == report_id)
+        )
+    }
+
+
+def _changed_codes(draft: ReportDraft, stored: dict[str, ReportValue]) -> list[str]:
+    """Items whose figure differs from the report sent (what an amendment is for)."""
+    return [
+        code
+        for code, entry in draft.answers.items()
+        if _decimal(entry.get("v")) != (stored[code].value if code in stored else None)
+    ]
+
+
+async def _drop_unchanged(session: AsyncSession, draft: ReportDraft) -> None:
+    """The amendment changes no figure: delete its draft (a copy of the report: nothing is
+    lost) and refuse, so that no revision "with 0 items changed" is ever stored."""
+    await session.delete(draft)
+    await session.commit()
+    raise NothingChanged()
+
+
+async def check_amendment(session: AsyncSession, *, person_id: int, draft_id: int) -> None:
+    """Before asking why a report is changed: refuse (``NothingChanged``) an amendment that
+    changes no figure. A first report passes."""
+    loaded = await _load_owned(session, person_id, draft_id, None)
+    draft = loaded.draft
+    if draft.amending_report_id is None:
+        return
+    if not _changed_codes(draft, await _stored_values(session, draft.amending_report_id)):
+        await _drop_unchanged(session, draft)
+
+
 async def discard(session: AsyncSession, *, person_id: int, draft_id: int) -> None:
     loaded = await _load_owned(session, person_id, draft_id, None)
     draft = loaded.draft
@@ -956,9 +1192,20 @@ async def discard(session: AsyncSession, *, person_id: int, draft_id: int) -> No
     await session.commit()
 
 
+@dataclass(frozen=True)
+class Unlocked:
+    """A reopened period, and who should hear of it: the unit's officers."""
+
+    unit_id: int
+    unit_name: str
+    period: Period
+    until: datetime
+    officer_ids: list[int]
+
+
 async def unlock(
     session: AsyncSession, *, unit_code: str, period: Period, until: datetime, actor: str
-) -> None:
+) -> Unlocked:
     """An administrator reopens a period after its lock day (admin CLI)."""
     unit = await session.scalar(select(ReportingUnit).where(ReportingUnit.code == unit_code))
     if unit is None:
@@ -986,6 +1233,18 @@ async def unlock(
         until=until.isoformat(),
     )
     await session.commit()
+    officers = await session.scalars(
+        select(RoleAssignment.person_id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(
+            RoleAssignment.reporting_unit_id == unit.id,
+            RoleAssignment.role == Role.OFFICER,
+            RoleAssignment.revoked_at.is_(None),
+            Person.revoked_at.is_(None),
+        )
+        .order_by(RoleAssignment.person_id)
+    )
+    return Unlocked(unit.id, unit.name, period, until, list(dict.fromkeys(officers)))
 
 
 # --- status ---------------------------------------------------------------------------------
@@ -1001,9 +1260,10 @@ async def unit_statuses(
     for _ in range(calendar.lookback_months):
         periods.append(periods[-1].previous())
     periods = [p for p in periods if open_date(p, calendar) <= today]
-    keys = [p.key for p in periods]
     result = []
     for unit in await units_for(session, person_id):
+        shown = [p for p in periods if unit.first_period is None or p >= unit.first_period]
+        keys = [p.key for p in shown]
         reports = {
             r.period: r
             for r in await session.scalars(
@@ -1020,7 +1280,7 @@ async def unit_statuses(
             )
         )
         rows = []
-        for period in periods:
+        for period in shown:
             report = reports.get(period.key)
             state = state_on(period, today, calendar)
             if report is not None:
@@ -1040,6 +1300,9 @@ async def unit_statuses(
                     kind,
                     due_date(period, calendar),
                     report.submitted_at if report else None,
+                    lock_date(period, calendar),
+                    open_date(period, calendar),
+                    state is PeriodState.LOCKED,
                 )
             )
         result.append(UnitStatus(unit, rows))
@@ -1048,6 +1311,22 @@ async def unit_statuses(
 
 def lock_day_of(period: Period, setup: ReportingSetup) -> date:
     return lock_date(period, setup.calendar)
+
+
+def dates_of(period: Period, setup: ReportingSetup) -> PeriodDates:
+    calendar = setup.calendar
+    return PeriodDates(
+        period, open_date(period, calendar), due_date(period, calendar), lock_date(period, calendar)
+    )
+
+
+def next_opening(setup: ReportingSetup, now: datetime) -> PeriodDates:
+    """The next month to open for reports (this month, before its opening day)."""
+    today = local_date(now, setup)
+    period = Period.of(today)
+    while open_date(period, setup.calendar) <= today:
+        period = period.next()
+    return dates_of(period, setup)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -1082,6 +1361,7 @@ def _render(
     if draft.step < total:
         indicator = indicator_set.indicators[draft.step]
         previous = last.get(indicator.code)
+        stocks = [i for i in indicator_set.indicators if i.kind is IndicatorKind.STOCK]
         question = Question(
             index=draft.step + 1,
             total=total,
@@ -1090,10 +1370,32 @@ def _render(
             current=values.get(indicator.code),
             can_keep_last=indicator.kind is IndicatorKind.STOCK and previous is not None,
             can_skip=not indicator.required,
-            can_go_back=draft.step > 0,
+            can_go_back=draft.step > 0 or draft.returning_to_review,
+            editing=draft.returning_to_review,
+            # Beside "keep last month's" only when it keeps something else.
+            can_keep_entered=indicator.code in draft.answers
+            and not (
+                indicator.kind is IndicatorKind.STOCK
+                and previous is not None
+                and values.get(indicator.code) == previous
+            ),
+            can_keep_all_stocks=(
+                draft.amending_report_id is None
+                and indicator.kind is IndicatorKind.STOCK
+                and not any(i.code in draft.answers for i in stocks)
+                and sum(last.get(i.code) is not None for i in stocks) > 1
+            ),
         )
-        if draft.pending is not None and previous is not None:
-            pending = PendingJump(indicator, previous, _decimal(draft.pending["v"]) or Decimal(0))
+        if draft.pending is not None:
+            check = Check(draft.pending.get("check") or Check.JUMP)
+            if check is not Check.JUMP or previous is not None:
+                pending = PendingJump(
+                    indicator,
+                    previous,
+                    _decimal(draft.pending["v"]) or Decimal(0),
+                    check,
+                    _decimal(draft.pending.get("limit")),
+                )
     return DraftView(
         draft_id=draft.id,
         unit_id=draft.reporting_unit_id,
@@ -1118,6 +1420,7 @@ def _lines(
             value=values.get(indicator.code),
             note=(answers.get(indicator.code) or {}).get("note"),
             answered=indicator.code in answers,
+            same_as_last=bool((answers.get(indicator.code) or {}).get("same")),
         )
         for number, indicator in enumerate(indicator_set.indicators, start=1)
     ]

@@ -231,7 +231,9 @@ async def test_escalation_by_hand_and_when_overdue(
     assert "Không có tâm tư nào đang chờ" in await chat.send(hung, "/hopthu")
     await release(chat)
     await chat.send(lan, "/hopthu")
-    assert "Đã chuyển" in await chat.press(lan, "Chuyển lên")
+    asked = await chat.press(lan, "Chuyển lên")  # asked first: it cannot be taken back
+    assert "Chuyển vụ việc TT-" in asked and "Đã chuyển" not in asked
+    assert "Đã chuyển" in await chat.press(lan, "Có, chuyển lên")
     await release(chat)
     assert "Không được ký hợp đồng." in await chat.send(hung, "/hopthu")
 
@@ -293,6 +295,7 @@ async def test_after_escalation_only_the_zone_acts_and_it_is_not_escalated_again
     await chat.send(lan, "/hopthu")
     close = next(b for b in chat.last_with_buttons(lan).buttons if "Đóng" in b["text"])
     await chat.press(lan, "Chuyển lên")
+    await chat.press(lan, "Có, chuyển lên")
     await release(chat)
     # The enterprise union can read it but not act: its old "close" button is refused…
     assert "Đã đặt trạng thái" not in await chat.callback(lan, close["callback_data"])

@@ -368,11 +368,12 @@ async def test_two_officers_one_draft_and_a_takeover(
     await chat.send(lan, "/baocao")
     await chat.send(lan, "1200")
     held = await chat.send(hung, "/baocao")
-    assert "Nguyễn Thị Lan" in held and "tiếp quản" in held.lower()
-    taken = await chat.press(hung, "Tiếp quản")
+    assert "Nguyễn Thị Lan" in held and "Bạn có muốn làm tiếp báo cáo này không?" in held
+    assert "Tiếp quản" not in held  # an office word: the button says what the officer does
+    taken = await chat.press(hung, "Tôi làm tiếp")
     assert "Câu 2/" in taken  # Lan's answer is kept
     refused = await chat.send(lan, "1000")
-    assert "Trần Văn Hùng" in refused and "tiếp quản" in refused
+    assert "Trần Văn Hùng đã nhận làm tiếp báo cáo này" in refused
     answers = plausible(union_set)
     said = ""
     for indicator in union_set.indicators[1:]:
@@ -406,7 +407,8 @@ async def test_amending_until_the_lock_day_keeps_an_audit_trail(
     assert "Kiểm tra báo cáo đã sửa" in back_to_review and "1.250 người" in back_to_review
     assert "lý do" in (await chat.press(lan, "Gửi bản sửa")).lower()
     saved = await chat.send(lan, "Số liệu nhân sự cập nhật")
-    assert "Đã lưu bản sửa" in saved and "lần 2" in saved
+    # People count amendments, not versions: the first change is "sửa lần 1".
+    assert "Đã lưu bản sửa" in saved and "(sửa lần 1, 1 mục thay đổi)" in saved
 
     change = await session.scalar(select(ReportChange))
     assert change is not None
@@ -444,7 +446,7 @@ async def test_after_the_lock_day_only_an_admin_unlock_reopens(
         )
     await chat.send(lan, "/baocao")
     offered = [b["text"] for b in chat.last_with_buttons(lan).buttons]
-    assert any("tháng 11/2026 — được cơ quan thường trực mở lại" in label for label in offered)
+    assert any("Tháng 11/2026 — được cơ quan thường trực mở lại" in label for label in offered)
 
 
 async def test_late_report_is_accepted_and_marked_late(
@@ -474,12 +476,14 @@ async def test_status_lists_due_submitted_and_missing(
 ) -> None:
     status = await chat.send(lan, "/trangthai")
     assert "CĐCS Công ty May Hà Phong" in status
-    assert "tháng 11/2026: chưa nộp (hạn 25/11/2026)" in status
-    assert "tháng 10/2026: chưa nộp — đã khóa" in status
+    assert "Tháng 11/2026: chưa nộp — hạn nộp 25/11/2026; khóa từ ngày 10/12/2026" in status
+    assert "Tháng 10/2026: chưa nộp — đã khóa từ ngày 10/11/2026" in status
     await chat.send(lan, "/baocao")
     await answer_through(chat, lan, union_set, plausible(union_set))
     await chat.press(lan, "Gửi báo cáo")
-    assert "tháng 11/2026: đã nộp ngày 20/11/2026" in await chat.send(lan, "/trangthai")
+    assert "Tháng 11/2026: đã nộp ngày 20/11/2026; sửa được trước ngày 10/12/2026" in (
+        await chat.send(lan, "/trangthai")
+    )
 
 
 async def test_people_who_are_not_officers_are_told(
@@ -629,9 +633,15 @@ async def test_a_month_already_sent_is_said_so_before_any_amendment(
     assert "Kiểm tra báo cáo đã sửa" in await chat.press(lan, "Sửa báo cáo")
     draft = await session.scalar(select(ReportDraft))
     assert draft is not None and draft.amending_report_id == report.id
-    await chat.press(lan, "Gửi bản sửa")
-    assert "Đã lưu bản sửa" in await chat.send(lan, "Không đổi gì, chỉ kiểm tra lại")
-    assert "sửa lần 2" in await chat.send(lan, "/baocao")
+    # Sent again unchanged: refused before any reason is asked, and nothing is stored.
+    refused = await chat.press(lan, "Gửi bản sửa")
+    assert "Không có số liệu nào khác với báo cáo đã gửi, nên không lưu gì" in refused
+    assert "lý do" not in refused.lower()
+    assert await session.scalar(select(func.count()).select_from(ReportDraft)) == 0
+    assert await session.scalar(select(func.count()).select_from(ReportChange)) == 0
+    session.expire_all()
+    assert (await session.scalar(select(Report.revision))) == 1
+    assert "đã được sửa" not in await chat.send(lan, "/baocao")
 
 
 async def _restart_losing_the_state(
