@@ -997,7 +997,8 @@ async def escalation_target(session: AsyncSession, person_id: int, concern_id: s
     """What passing the case on would do (case code, zone), asked before it is done: it cannot
     be taken back. Reads only."""
     concern, zone = await _escalation(session, person_id, concern_id, lock=False)
-    return Escalation(concern.id, concern.case_code, concern.enterprise_id, zone.id, zone.name)
+    union = (await _union_names(session, [zone.id])).get(zone.id, zone.name)
+    return Escalation(concern.id, concern.case_code, concern.enterprise_id, zone.id, union)
 
 
 async def escalate(

@@ -406,7 +406,7 @@ async def test_passing_a_concern_on_is_asked_first_and_can_be_declined(
     await release(chat)
     await chat.send(lan, "/hopthu")
     asked = await chat.press(lan, "Chuyển lên")
-    assert "Chuyển vụ việc TT-" in asked and "KCN Quang Châu" in asked
+    assert "Chuyển vụ việc TT-" in asked and "Công đoàn KCN Quang Châu" in asked
     assert "công đoàn cơ sở vẫn đọc được" in asked
     case = await session.scalar(select(Concern))
     assert case is not None and case.escalated_to_node_id is None  # nothing done yet
