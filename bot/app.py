@@ -140,13 +140,16 @@ def build_application(
     # /start; the concern conversation is never persisted.
     application.add_handler(concern_conversation.build())
     application.add_handler(concern_conversation.check_handler())
-    application.add_handler(registration_conversation.build())
+    registration = registration_conversation.build()
+    application.add_handler(registration)
     application.add_handler(report_conversation.build(settings.report_timeout_minutes))
     application.add_handler(report_status.build())
     application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
     application.add_handlers(digest_view.build())  # type: ignore[arg-type]
     application.add_handlers(common.general())
     application.add_handlers(common.last_resort())
+    # After whichever handler took it: the worker's and the receipt's commands end registration.
+    application.add_handler(registration_conversation.leaving(registration), group=1)
     application.add_error_handler(common.on_error)
     if jobs:
         concern_jobs.register(application)

@@ -87,6 +87,30 @@ def language_of(context: BotContext, viewer: Viewer | None) -> str:
     return normalize_language(chosen or context.bot_data.settings.default_language)
 
 
+# Where buttons are buttons. Text channels (the console, Zalo) list them as numbered choices
+# chosen by typing the number (bot/channels/updates.py), and there typing a number is the way.
+BUTTON_CHANNELS = frozenset({"telegram"})
+
+
+def choices_are_typed(context: BotContext) -> bool:
+    """Whether this channel shows buttons as a numbered list, chosen by typing a number."""
+    return context.bot_data.channel not in BUTTON_CHANNELS
+
+
+def choice_hint(context: BotContext, lang: str, typed: str | None) -> str:
+    """Where a choice is expected and something else came: what works on this channel. On a
+    text channel the channel lists the choices again under this hint."""
+    if not choices_are_typed(context):
+        return tr(lang, "Please tap one of the buttons above.")
+    if typed is not None and typed.strip().isdigit():
+        return tr(
+            lang,
+            "There is no choice {number}. Please type the number of one of the choices.",
+            number=typed.strip(),
+        )
+    return tr(lang, "Please choose one of the options: type its number.")
+
+
 def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """Rows of (label, callback data)."""
     return InlineKeyboardMarkup(

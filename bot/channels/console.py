@@ -7,9 +7,11 @@ bot sends comes back through the in-process Bot API and is printed, buttons as n
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,11 +30,15 @@ from services.reporting import ReportingSetup
 CONSOLE_HELP = """\
 Bảng điều khiển (console) — trò chuyện với bot như một người dùng mẫu.
   /as officer | officer2 | committee | admin | worker | new   đổi người dùng
+                                   (/as new: mỗi lần là một người mới, chưa đăng ký)
   #sticker  #photo  #voice  #location                        gửi thử tin không phải chữ
   /group <tin nhắn>                                          gửi tin trong một nhóm chat
   #notices                                                   chạy đợt thông báo tâm tư (như 08:00)
   /quit                                                      thoát
 Nút bấm hiện thành danh sách đánh số: gõ số (hoặc chữ trên nút) để chọn."""
+
+
+FRESH = "new"  # the persona who is a new person each time
 
 
 @dataclass
@@ -52,6 +58,11 @@ class ConsoleChat:
     current: str = "officer"
     updates: UpdateFactory = field(default_factory=UpdateFactory)
     choices: NumberedChoices = field(default_factory=NumberedChoices)
+    # "/as new" is somebody else each time (nothing of an earlier try, a half-done registration
+    # or a lock-out, carries over), also in a later run on the same database: ids from the clock.
+    fresh_ids: itertools.count[int] = field(
+        default_factory=lambda: itertools.count(time.time_ns() // 1_000_000)
+    )
 
     def __post_init__(self) -> None:
         self.api.on_call = self._show
@@ -140,6 +151,8 @@ class ConsoleChat:
         if who not in self.personas:
             self._print(f"   Không có người dùng mẫu “{who}”. Chọn: {', '.join(self.personas)}")
             return
+        if who == FRESH:
+            self.personas[who] = replace(self.personas[who], user_id=next(self.fresh_ids))
         self.current = who
         self.choices.forget(self.user.user_id)
         self._print(f"   — Bây giờ bạn là: {self.user.first_name} {self.user.last_name} ({who}) —")
