@@ -20,7 +20,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory, render_numbered
+from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory
 from bot.config import Settings
 from bot.update_processor import processor_of
 from models import utcnow
@@ -88,12 +88,8 @@ class ConsoleChat:
         if call.method in {"sendMessage", "editMessageText", "sendPhoto", "sendDocument"}:
             chat_id = int(call.chat_id or 0)
             message_id = result.get("message_id", 0) if isinstance(result, dict) else 0
-            buttons = call.buttons
-            if buttons:
-                self.choices.remember(chat_id, message_id, buttons)
-            else:
-                self.choices.forget(chat_id)
-            self._print("🤖 " + render_numbered(call.text, buttons).replace("\n", "\n   "))
+            shown = self.choices.shown(chat_id, message_id, call.text, call.buttons)
+            self._print("🤖 " + shown.replace("\n", "\n   "))
         elif call.method == "answerCallbackQuery" and call.params.get("text"):
             self._print("ℹ️  " + str(call.params["text"]))
 
@@ -124,6 +120,7 @@ class ConsoleChat:
             "#location": self.updates.location,
         }
         if line in media:
+            self.choices.typed(user.user_id, None)
             data = media[line](user)
         elif line.startswith("/group"):
             data = self.updates.message(
@@ -132,9 +129,7 @@ class ConsoleChat:
                 chat_id=-100123,
                 chat_type="group",
             )
-        elif (picked := self.choices.match(user.user_id, line)) is not None and not line.startswith(
-            "/"
-        ):
+        elif (picked := self.choices.typed(user.user_id, line)) is not None:
             message_id, button = picked
             if "callback_data" not in button:
                 self._print(f"   (liên kết: {button.get('url', '')})")
@@ -145,6 +140,7 @@ class ConsoleChat:
         # Through the processor, as every channel: the console waits for its one person's answer.
         update = Update.de_json(data, self.application.bot)
         await processor_of(self.application).handle(self.application, update)
+        self.choices.settled(user.user_id)
         return True
 
     def _switch(self, who: str) -> None:
