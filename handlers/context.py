@@ -8,7 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
@@ -118,13 +119,39 @@ def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     )
 
 
+def unchanged(error: BadRequest) -> bool:
+    """Telegram's answer to an edit that would change nothing: the second tap of a double tap
+    edits the message into what the first made of it. The message says it already: success."""
+    return "message is not modified" in error.message.lower()
+
+
+async def edit_text(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """The pressed button's message edited into ``text``."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if not unchanged(error):
+            raise
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """The pressed button's message without its buttons (already gone: nothing to do)."""
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as error:
+        if not unchanged(error):
+            raise
+
+
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Send already-rendered text: a new message, or the pressed button's message edited."""
     query = update.callback_query
     if query is not None:
         await query.answer()
         if query.message is not None:
-            await query.edit_message_text(text, reply_markup=markup)
+            await edit_text(query, text, markup)
             return
     if update.effective_chat is not None:
         await update.effective_chat.send_message(text, reply_markup=markup)
