@@ -29,6 +29,7 @@ from bot.i18n import day, tr
 from bot.texts import split_text
 from handlers.context import (
     BotContext,
+    acknowledge,
     choices_are_typed,
     describe,
     identity_of,
@@ -192,7 +193,7 @@ async def _post(update: Update, messages: list[tuple[str, InlineKeyboardMarkup |
     """Several messages, new ones: a pressed button is answered once (Telegram refuses a second
     answer), and one message is not edited into many."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     assert update.effective_chat is not None
     for text, markup in messages:
         await update.effective_chat.send_message(text, reply_markup=markup)

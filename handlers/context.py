@@ -125,6 +125,23 @@ def unchanged(error: BadRequest) -> bool:
     return "message is not modified" in error.message.lower()
 
 
+def too_late(error: BadRequest) -> bool:
+    """Telegram's answer to answering a press it no longer keeps (handled late: queued while the
+    bot was down, or behind a slow update)."""
+    text = error.message.lower()
+    return "query is too old" in text or "query id is invalid" in text
+
+
+async def acknowledge(query: CallbackQuery) -> None:
+    """Stop the pressed button's spinner. Too late for that is no failure: the answer only
+    stops a spinner, and what the press does and shows still follows."""
+    try:
+        await query.answer()
+    except BadRequest as error:
+        if not too_late(error):
+            raise
+
+
 async def edit_text(
     query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
@@ -149,7 +166,7 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
     """Send already-rendered text: a new message, or the pressed button's message edited."""
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        await acknowledge(query)
         if query.message is not None:
             await edit_text(query, text, markup)
             return

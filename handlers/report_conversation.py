@@ -31,6 +31,7 @@ from handlers import delivery
 from handlers import report_views as views
 from handlers.context import (
     BotContext,
+    acknowledge,
     choice_hint,
     describe,
     drop_buttons,
@@ -123,7 +124,7 @@ async def _send(
     # choices are edited in place.
     query = update.callback_query
     if query is not None and not answered:
-        await query.answer()
+        await acknowledge(query)
         if edit and query.message is not None:
             await edit_text(query, text, markup)
             return

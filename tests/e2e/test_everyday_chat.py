@@ -3,7 +3,9 @@ and malformed buttons, the officers' inbox naming the case it changed."""
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -201,3 +203,33 @@ async def test_on_telegram_each_case_keeps_its_buttons_and_confirmations_name_it
     assert f"Đã gửi trả lời cho {second}" in said
     statuses = dict((await session.execute(select(Concern.case_code, Concern.status))).all())
     assert statuses == {first: ConcernStatus.CLOSED, second: ConcernStatus.ANSWERED}
+
+
+async def test_a_press_answered_too_late_for_telegram_still_works(
+    chat: Chat,
+    session: AsyncSession,
+    tree: Tree,
+    lan: ChannelUser,
+    lan_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A press handled late (queued while the bot was down) can no longer be answered: Telegram
+    says 400 "query is too old". The answer only stops a spinner; the press must still work."""
+    (code,) = await open_cases(chat, session, tree, "Ca đêm không có nước uống.")
+    await chat.send(lan, "/hopthu")
+    handling = next(b for b in chat.last_with_buttons(lan).buttons if "Đang xử lý" in b["text"])
+    real = chat.api.do_request
+
+    async def too_old(url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if url.endswith("/answerCallbackQuery"):
+            description = (
+                "Bad Request: query is too old and response timeout expired or query id is invalid"
+            )
+            return 400, json.dumps(
+                {"ok": False, "error_code": 400, "description": description}
+            ).encode()
+        return await real(url, method, *args, **kwargs)
+
+    monkeypatch.setattr(chat.api, "do_request", too_old)
+    said = await chat.callback(lan, handling["callback_data"])
+    assert f"Đã chuyển {code} sang trạng thái: Đang xử lý" in said and APOLOGY not in said
