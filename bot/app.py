@@ -140,7 +140,8 @@ def build_application(
     # The worker's /start c_<code> must reach the concern conversation before registration's
     # /start; the concern conversation is never persisted.
     application.add_handler(concern_conversation.build())  # with /kiemtra
-    application.add_handler(registration_conversation.build())
+    registration = registration_conversation.build()
+    application.add_handler(registration)
     application.add_handler(report_conversation.build(settings.report_timeout_minutes))
     application.add_handler(report_status.build())
     application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
@@ -149,6 +150,8 @@ def build_application(
     # 12 digits outside every conversation: a receipt check (after them: not a report answer).
     application.add_handler(concern_conversation.bare_receipt_handler())
     application.add_handlers(common.last_resort())
+    # After whichever handler took it: the worker's and the receipt's commands end registration.
+    application.add_handler(registration_conversation.leaving(registration), group=1)
     application.add_error_handler(common.on_error)
     if jobs:
         concern_jobs.register(application)

@@ -19,7 +19,17 @@ from telegram.ext import (
 
 from bot.i18n import tr
 from handlers import linking
-from handlers.context import LANG_KEY, BotContext, identity_of, keyboard, language_of, say
+from handlers.context import (
+    LANG_KEY,
+    BotContext,
+    choice_hint,
+    choices_are_typed,
+    identity_of,
+    keyboard,
+    language_of,
+    say,
+    show,
+)
 from handlers.menu import command_lines
 from models.db import is_unreachable
 from services import access
@@ -132,12 +142,15 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 
 async def unknown_message(update: Update, context: BotContext) -> None:
-    """Anything no handler took: point to /help."""
-    await say(
-        update,
-        language_of(context, None),
-        "Sorry, I did not understand that. Type /help to see what you can do.",
-    )
+    """Anything no handler took: point to /help. A bare number on a text channel was meant
+    for a numbered list (one out of range, or none is shown): say so; the channel lists the
+    choices again under it if there are any."""
+    lang = language_of(context, None)
+    typed = update.message.text if update.message is not None else None
+    if choices_are_typed(context) and typed is not None and typed.strip().isdigit():
+        await show(update, choice_hint(context, lang, typed))
+        return
+    await say(update, lang, "Sorry, I did not understand that. Type /help to see what you can do.")
 
 
 UNAVAILABLE = N_(

@@ -3,6 +3,11 @@
 Cases show the day (never a time), category and text; replies go out signed by the union, never
 by the officer. The service checks, from the database, that the officer serves the case's
 enterprise (or its zone, for escalated cases): callback data only names the case.
+
+On Telegram each case comes with its own buttons. On text channels (console, Zalo) buttons are
+one numbered list per chat, so the officer first chooses a case from a list, then one of its
+actions: listing every case's actions under one numbering left only the last case reachable.
+Every confirmation names the case it changed.
 """
 
 from __future__ import annotations
@@ -22,13 +27,26 @@ from telegram.ext import (
 
 from bot.i18n import day, tr
 from bot.texts import split_text
-from handlers.context import BotContext, describe, identity_of, keyboard, language_of, say, show
+from handlers.context import (
+    BotContext,
+    acknowledge,
+    choices_are_typed,
+    describe,
+    identity_of,
+    keyboard,
+    language_of,
+    say,
+    show,
+)
 from models.concerns import ConcernStatus
 from services import access, concerns
 from services.concerns import STATUS_LABELS, InboxCase
 from services.errors import DomainError
 
 PREFIX = "hop:v1"
+CASE = f"{PREFIX}:case:"  # text channels: open one case of the list (data: its id)
+LIST = f"{PREFIX}:list"  # text channels: back to the list
+SNIPPET = 60  # characters of a case's text in the list of a text channel
 REPLYING_TO = "replying_to"  # user_data (officers only): the case being answered
 SHOWN_AT_ONCE = 10
 END = ConversationHandler.END
@@ -42,13 +60,15 @@ def _today(context: BotContext) -> date:
     return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
 
 
+def _category(case: InboxCase, context: BotContext, lang: str) -> str:
+    category = context.bot_data.concerns.config.category(case.category)
+    return category.label.get(lang) if category else case.category
+
+
 def render_case(
     case: InboxCase, context: BotContext, lang: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    category = context.bot_data.concerns.config.category(case.category)
-    head = f"📩 {case.case_code} · {day(case.created_on, lang)} · " + (
-        category.label.get(lang) if category else case.category
-    )
+    head = f"📩 {case.case_code} · {day(case.created_on, lang)} · " + _category(case, context, lang)
     state = tr(lang, STATUS_LABELS[case.status])
     if case.overdue:
         state += " · " + tr(lang, "OVERDUE")
@@ -67,9 +87,10 @@ def render_case(
             ),
             reply.text,
         ]
+    back = [[(tr(lang, "◀ Back to the list"), LIST)]] if choices_are_typed(context) else []
     if case.escalated_to is not None and not case.as_zone:
         # Passed above: only the zone union acts on it now; the enterprise union can read it.
-        return "\n".join(lines), None
+        return "\n".join(lines), keyboard(*back) if back else None
     rows = [
         [(tr(lang, "✍️ Answer"), f"{PREFIX}:reply:{case.concern_id}")],
         [
@@ -79,7 +100,44 @@ def render_case(
     ]
     if not case.as_zone:
         rows.append([(tr(lang, "⬆️ Pass on to the zone union"), f"{PREFIX}:esc:{case.concern_id}")])
-    return "\n".join(lines), keyboard(*rows)
+    return "\n".join(lines), keyboard(*rows, *back)
+
+
+def case_list(
+    cases: list[InboxCase], context: BotContext, lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Text channels: one numbered choice per case (code, day, topic, the text's beginning)."""
+    rows = []
+    for case in cases[:SHOWN_AT_ONCE]:
+        words = " ".join(case.text.split())
+        snippet = words if len(words) <= SNIPPET else words[: SNIPPET - 1].rstrip() + "…"
+        label = " · ".join(
+            (case.case_code, day(case.created_on, lang), _category(case, context, lang))
+        )
+        if case.status is not ConcernStatus.RECEIVED:
+            label += " · " + tr(lang, STATUS_LABELS[case.status])
+        if case.overdue:
+            label += " · " + tr(lang, "OVERDUE")
+        rows.append([(f"{label}: “{snippet}”", f"{CASE}{case.concern_id}")])
+    text = tr(
+        lang,
+        "{count} open concerns. Choose one to read it and act on it:",
+        count=len(cases),
+    )
+    if len(cases) > SHOWN_AT_ONCE:
+        text += "\n" + tr(
+            lang,
+            "Showing the {shown} oldest; answer or close them to see more.",
+            shown=SHOWN_AT_ONCE,
+        )
+    return text, keyboard(*rows)
+
+
+def _and(lang: str, items: list[str]) -> str:
+    """["08:00", "11:00", "14:00"] → "08:00, 11:00 and 14:00"."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " " + tr(lang, "and") + " " + items[-1]
 
 
 async def inbox(update: Update, context: BotContext) -> int:
@@ -96,27 +154,84 @@ async def inbox(update: Update, context: BotContext) -> int:
             session, viewer.person_id, _today(context), keys=setup.keys, config=setup.config
         )
     if not cases:
+        times = [f"{at:%H:%M}" for at in setup.config.notice_times]
         await say(
             update,
             lang,
-            "No concerns are waiting. New ones are announced here at the set times of day.",
+            "No concerns are waiting. New ones are announced here at {times} every day.",
+            times=_and(lang, times),
         )
         return END
-    await say(update, lang, "{count} open concerns:", count=len(cases))
+    if choices_are_typed(context):
+        await show(update, *case_list(cases, context, lang))
+        return END
+    messages: list[tuple[str, InlineKeyboardMarkup | None]] = [
+        (tr(lang, "{count} open concerns:", count=len(cases)), None)
+    ]
     for case in cases[:SHOWN_AT_ONCE]:
-        text, markup = render_case(case, context, lang)
-        *before, last = split_text(text)  # a case and its answers can exceed one message
-        for part in before:
-            await show(update, part)
-        await show(update, last, markup)
+        messages += _in_parts(*render_case(case, context, lang))
     if len(cases) > SHOWN_AT_ONCE:
-        await say(
-            update,
+        more = tr(
             lang,
             "Showing the {shown} oldest; answer or close them to see more.",
             shown=SHOWN_AT_ONCE,
         )
+        messages.append((more, None))
+    await _post(update, messages)
     return END
+
+
+def _in_parts(
+    text: str, markup: InlineKeyboardMarkup | None
+) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """A case and its answers can exceed one message: the buttons go under the last part."""
+    *before, last = split_text(text)
+    return [(part, None) for part in before] + [(last, markup)]
+
+
+async def _post(update: Update, messages: list[tuple[str, InlineKeyboardMarkup | None]]) -> None:
+    """Several messages, new ones: a pressed button is answered once (Telegram refuses a second
+    answer), and one message is not edited into many."""
+    if update.callback_query is not None:
+        await acknowledge(update.callback_query)
+    assert update.effective_chat is not None
+    for text, markup in messages:
+        await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def case_chosen(update: Update, context: BotContext) -> None:
+    """Text channels: one case of the list, with its own actions."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    concern_id = update.callback_query.data.removeprefix(CASE)
+    identity = identity_of(update, context)
+    setup = context.bot_data.concerns
+    async with context.bot_data.uow() as session:
+        viewer = await access.identify(session, identity.channel, identity.external_id)
+        lang = language_of(context, viewer)
+        try:
+            if viewer is None or not concern_id:
+                raise concerns.NotCaseOfficer()
+            case = await concerns.get_case(
+                session,
+                viewer.person_id,
+                concern_id,
+                _today(context),
+                keys=setup.keys,
+                config=setup.config,
+            )
+        except DomainError as refusal:
+            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
+            return
+    parts = _in_parts(*render_case(case, context, lang))
+    if len(parts) == 1:
+        await show(update, *parts[0])  # the list's message becomes the case
+    else:
+        await _post(update, parts)
+
+
+async def back_to_list(update: Update, context: BotContext) -> None:
+    """Text channels: ◀ the list of open cases again."""
+    await inbox(update, context)
 
 
 async def start_reply(update: Update, context: BotContext) -> int:
@@ -181,7 +296,12 @@ async def reply_written(update: Update, context: BotContext) -> int:
     # The same words whether or not the worker asked for pushed answers: the officer must not
     # learn who opted in, or who blocked the bot.
     await say(
-        update, lang, "Answer sent, signed “{organisation}”.", organisation=result.reply.signed_as
+        update,
+        lang,
+        "Answer to {case} sent, signed “{organisation}”.",
+        markup=_after_action(context, lang),
+        case=result.case_code,
+        organisation=result.reply.signed_as,
     )
     return END
 
@@ -211,12 +331,20 @@ async def _push(context: BotContext, result: concerns.ReplyResult) -> None:
         logging.getLogger(__name__).warning("a pushed answer could not be delivered")
 
 
+def _after_action(context: BotContext, lang: str) -> InlineKeyboardMarkup | None:
+    """Text channels: the way back to the other cases, as a numbered choice."""
+    if not choices_are_typed(context):
+        return None  # Telegram: the other cases' buttons are still there above
+    return keyboard([(tr(lang, "◀ Back to the list"), LIST)])
+
+
 async def status_button(update: Update, context: BotContext) -> None:
     """Being handled / Close."""
     assert update.callback_query is not None and update.callback_query.data is not None
     parts = update.callback_query.data.split(":")
     concern_id, status = (parts[3], parts[4]) if len(parts) == 5 else ("", "")
     identity = identity_of(update, context)
+    setup = context.bot_data.concerns
     async with context.bot_data.uow() as session:
         viewer = await access.identify(session, identity.channel, identity.external_id)
         lang = language_of(context, viewer)
@@ -226,6 +354,15 @@ async def status_button(update: Update, context: BotContext) -> None:
             new = await concerns.set_status(
                 session, viewer.person_id, concern_id, ConcernStatus(status), _today(context)
             )
+            # Which case changed: the officer may have several open, all alike.
+            case = await concerns.get_case(
+                session,
+                viewer.person_id,
+                concern_id,
+                _today(context),
+                keys=setup.keys,
+                config=setup.config,
+            )
         except (DomainError, ValueError) as refusal:
             text = (
                 describe(lang, refusal, None)
@@ -234,7 +371,14 @@ async def status_button(update: Update, context: BotContext) -> None:
             )
             await show(update, text)
             return
-    await say(update, lang, "Status set: {status}.", status=tr(lang, STATUS_LABELS[new]))
+    await say(
+        update,
+        lang,
+        "{case}: status set to {status}.",
+        markup=_after_action(context, lang),
+        case=case.case_code,
+        status=tr(lang, STATUS_LABELS[new]),
+    )
 
 
 async def escalate_button(update: Update, context: BotContext) -> None:
@@ -282,7 +426,12 @@ async def escalate_confirmed(update: Update, context: BotContext) -> None:
             await show(update, describe(lang, refusal, None))
             return
     await say(
-        update, lang, "{case} was passed on to {zone}.", case=done.case_code, zone=done.zone_name
+        update,
+        lang,
+        "{case} was passed on to {zone}.",
+        markup=_after_action(context, lang),
+        case=done.case_code,
+        zone=done.zone_name,
     )
 
 
@@ -330,8 +479,10 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 def build() -> list[object]:
     private = filters.ChatType.PRIVATE
+    # Whole-data patterns: data in no shape the bot sends is an expired button (common.py).
+    case_id = r"[0-9a-f]{1,64}"
     replying = ConversationHandler(
-        entry_points=[CallbackQueryHandler(start_reply, pattern=f"^{PREFIX}:reply:")],
+        entry_points=[CallbackQueryHandler(start_reply, pattern=rf"^{PREFIX}:reply:{case_id}\Z")],
         states={
             Inbox.WRITING_REPLY: [
                 MessageHandler(private & filters.TEXT & ~filters.COMMAND, reply_written)
@@ -346,8 +497,10 @@ def build() -> list[object]:
     return [
         CommandHandler("hopthu", inbox, filters=private),
         replying,
-        CallbackQueryHandler(status_button, pattern=f"^{PREFIX}:st:"),
-        CallbackQueryHandler(escalate_button, pattern=f"^{PREFIX}:esc:"),
-        CallbackQueryHandler(escalate_confirmed, pattern=f"^{PREFIX}:escok:"),
-        CallbackQueryHandler(escalate_declined, pattern=f"^{PREFIX}:escno:"),
+        CallbackQueryHandler(case_chosen, pattern=rf"^{CASE}{case_id}\Z"),
+        CallbackQueryHandler(back_to_list, pattern=rf"^{LIST}\Z"),
+        CallbackQueryHandler(status_button, pattern=rf"^{PREFIX}:st:{case_id}:[a-z_]{{1,20}}\Z"),
+        CallbackQueryHandler(escalate_button, pattern=rf"^{PREFIX}:esc:{case_id}\Z"),
+        CallbackQueryHandler(escalate_confirmed, pattern=rf"^{PREFIX}:escok:{case_id}\Z"),
+        CallbackQueryHandler(escalate_declined, pattern=rf"^{PREFIX}:escno:{case_id}\Z"),
     ]

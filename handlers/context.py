@@ -8,7 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
@@ -90,6 +91,30 @@ def language_of(context: BotContext, viewer: Viewer | None) -> str:
     return normalize_language(chosen or context.bot_data.settings.default_language)
 
 
+# Where buttons are buttons. Text channels (the console, Zalo) list them as numbered choices
+# chosen by typing the number (bot/channels/updates.py), and there typing a number is the way.
+BUTTON_CHANNELS = frozenset({"telegram"})
+
+
+def choices_are_typed(context: BotContext) -> bool:
+    """Whether this channel shows buttons as a numbered list, chosen by typing a number."""
+    return context.bot_data.channel not in BUTTON_CHANNELS
+
+
+def choice_hint(context: BotContext, lang: str, typed: str | None) -> str:
+    """Where a choice is expected and something else came: what works on this channel. On a
+    text channel the channel lists the choices again under this hint."""
+    if not choices_are_typed(context):
+        return tr(lang, "Please tap one of the buttons above.")
+    if typed is not None and typed.strip().isdigit():
+        return tr(
+            lang,
+            "There is no choice {number}. Please type the number of one of the choices.",
+            number=typed.strip(),
+        )
+    return tr(lang, "Please choose one of the options: type its number.")
+
+
 def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """Rows of (label, callback data)."""
     return InlineKeyboardMarkup(
@@ -97,13 +122,56 @@ def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     )
 
 
+def unchanged(error: BadRequest) -> bool:
+    """Telegram's answer to an edit that would change nothing: the second tap of a double tap
+    edits the message into what the first made of it. The message says it already: success."""
+    return "message is not modified" in error.message.lower()
+
+
+def too_late(error: BadRequest) -> bool:
+    """Telegram's answer to answering a press it no longer keeps (handled late: queued while the
+    bot was down, or behind a slow update)."""
+    text = error.message.lower()
+    return "query is too old" in text or "query id is invalid" in text
+
+
+async def acknowledge(query: CallbackQuery) -> None:
+    """Stop the pressed button's spinner. Too late for that is no failure: the answer only
+    stops a spinner, and what the press does and shows still follows."""
+    try:
+        await query.answer()
+    except BadRequest as error:
+        if not too_late(error):
+            raise
+
+
+async def edit_text(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """The pressed button's message edited into ``text``."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if not unchanged(error):
+            raise
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """The pressed button's message without its buttons (already gone: nothing to do)."""
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as error:
+        if not unchanged(error):
+            raise
+
+
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Send already-rendered text: a new message, or the pressed button's message edited."""
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        await acknowledge(query)
         if query.message is not None:
-            await query.edit_message_text(text, reply_markup=markup)
+            await edit_text(query, text, markup)
             return
     if update.effective_chat is not None:
         await update.effective_chat.send_message(text, reply_markup=markup)

@@ -15,7 +15,15 @@ from telegram.ext import (
 )
 
 from bot.i18n import day, moment, tr
-from handlers.context import BotContext, identity_of, keyboard, language_of, say, show
+from handlers.context import (
+    BotContext,
+    choices_are_typed,
+    identity_of,
+    keyboard,
+    language_of,
+    say,
+    show,
+)
 from handlers.menu import ROLE_LABELS, render_menu
 from services import access, linking, registration
 from services.errors import N_, DomainError
@@ -77,13 +85,51 @@ async def receive_code(update: Update, context: BotContext) -> int:
     return await _offer(update, context, update.message.text)
 
 
+# Said whenever what came cannot be a code: everyone presses Start, and a worker who did so is
+# not waiting for an invite code at all.
+WORKERS_WAY = N_(
+    "Workers: to raise a concern with the union without giving your name, type /tamtu (no "
+    "invite code or registration needed)."
+)
+
+
 async def not_a_code(update: Update, context: BotContext) -> int:
     """A sticker, photo, voice note… where a code is expected."""
     lang = language_of(context, None)
-    await say(
-        update, lang, "Please type the invite code as text (for example ABCD-EFGH), or /cancel."
+    await show(
+        update,
+        tr(lang, "Please type the invite code as text (for example ABCD-EFGH), or /cancel.")
+        + "\n\n"
+        + tr(lang, WORKERS_WAY),
     )
     return Registration.AWAITING_CODE
+
+
+# A wrong code tells how many tries are left once this few remain.
+WARN_WHEN_TRIES_LEFT = 2
+
+
+def _wrong_code(lang: str, wrong: registration.CodeInvalid, lockout_minutes: int) -> str:
+    text = tr(lang, _REFUSALS[registration.CodeInvalid])
+    left = wrong.tries_left
+    if left is None or left > WARN_WHEN_TRIES_LEFT:
+        return text
+    if left == 1:
+        warning = tr(
+            lang,
+            "You have 1 more try; after that you must wait {minutes} minutes before typing a "
+            "code again.",
+            minutes=lockout_minutes,
+        )
+    else:
+        warning = tr(
+            lang,
+            "You have {count} more tries; after that you must wait {minutes} minutes before "
+            "typing a code again.",
+            count=left,
+            minutes=lockout_minutes,
+        )
+    return f"{text}\n{warning}"
 
 
 async def _offer(update: Update, context: BotContext, text: str) -> int:
@@ -113,13 +159,19 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
             )
             return ConversationHandler.END
         except registration.CodeMalformed:
-            await say(
+            await show(
                 update,
-                lang,
-                "That does not look like an invite code. A code has 8 letters "
-                "and digits, for example ABCD-EFGH. Please type it again, "
-                "or /cancel.",
+                tr(
+                    lang,
+                    "That is not an invite code. An invite code has 8 letters and digits, for "
+                    "example ABCD-EFGH: type it again, or /cancel.",
+                )
+                + "\n\n"
+                + tr(lang, WORKERS_WAY),
             )
+            return Registration.AWAITING_CODE
+        except registration.CodeInvalid as wrong:
+            await show(update, _wrong_code(lang, wrong, settings.code_lockout_minutes))
             return Registration.AWAITING_CODE
         except DomainError as refusal:
             await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
@@ -251,7 +303,10 @@ async def decline(update: Update, context: BotContext) -> int:
 async def confirm_hint(update: Update, context: BotContext) -> int:
     """Anything but a button while confirming: ask again, with the buttons again."""
     lang = language_of(context, None)
-    hint = N_("Please choose Confirm or Cancel (type 1 or 2).")
+    if choices_are_typed(context):
+        hint = N_("Please choose Confirm or Cancel (type 1 or 2).")
+    else:
+        hint = N_("Please tap Confirm or Cancel.")
     await say(update, lang, hint, markup=_confirm_keyboard(lang))
     return Registration.CONFIRMING
 
@@ -269,9 +324,38 @@ async def cancel(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-def build() -> ConversationHandler[BotContext]:
+class RegistrationConversation(ConversationHandler[BotContext]):
+    """Registration, which other paths can end for one user (see ``leaving``)."""
+
+    def forget(self, update: Update) -> None:
+        self._update_state(self.END, self._get_key(update))
+
+
+# The worker's and the receipt's paths, and /cancel: whoever takes one of them is not typing an
+# invite code any more. They belong to conversations checked before registration's (the worker's
+# /start c_<code> must not become a code), so registration does not see them in its own states.
+LEAVING = filters.ChatType.PRIVATE & filters.Regex(
+    r"^/(tamtu|kiemtra|cancel)(@\w+)?(\s|$)|^/start(@\w+)?\s+c_"
+)
+
+
+def leaving(conversation: RegistrationConversation) -> MessageHandler[BotContext, None]:
+    """For a group after the conversations': after /tamtu, /kiemtra, /cancel or a worker's QR
+    link, whatever handled it, registration is over for this user (a leftover "waiting for the
+    code" would take the worker's next words for a wrong code)."""
+
+    async def leave(update: Update, context: BotContext) -> None:
+        conversation.forget(update)
+        if context.user_data is not None:
+            context.user_data.pop(PENDING_INVITE, None)
+            context.user_data.pop(PENDING_LINK, None)
+
+    return MessageHandler(LEAVING, leave)
+
+
+def build() -> RegistrationConversation:
     private = filters.ChatType.PRIVATE
-    return ConversationHandler(
+    return RegistrationConversation(
         entry_points=[CommandHandler("start", start, filters=private)],
         states={
             Registration.AWAITING_CODE: [

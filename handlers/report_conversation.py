@@ -10,6 +10,7 @@ late, then lost in a restart) is not simply "expired": see ``resume_press``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import IntEnum
@@ -28,7 +29,18 @@ from telegram.ext import (
 from bot.i18n import tr
 from handlers import delivery
 from handlers import report_views as views
-from handlers.context import BotContext, describe, identity_of, language_of, say, show
+from handlers.context import (
+    BotContext,
+    acknowledge,
+    choice_hint,
+    describe,
+    drop_buttons,
+    edit_text,
+    identity_of,
+    language_of,
+    say,
+    show,
+)
 from services import access, reporting
 from services.access import Viewer
 from services.errors import DomainError
@@ -114,11 +126,11 @@ async def _send(
     # choices are edited in place.
     query = update.callback_query
     if query is not None and not answered:
-        await query.answer()
+        await acknowledge(query)
         if edit and query.message is not None:
-            await query.edit_message_text(text, reply_markup=markup)
+            await edit_text(query, text, markup)
             return
-        await query.edit_message_reply_markup(None)
+        await drop_buttons(query)
     if update.effective_chat is not None:
         await update.effective_chat.send_message(text, reply_markup=markup)
 
@@ -503,8 +515,8 @@ async def cancel_choice(update: Update, context: BotContext) -> int:
 
 async def not_a_button(update: Update, context: BotContext) -> int | None:
     """Typed text where a button is expected: say so (the buttons stay above)."""
-    lang = language_of(context, None)
-    await say(update, lang, "Please choose one of the options above (type its number).")
+    typed = update.message.text if update.message is not None else None
+    await show(update, choice_hint(context, language_of(context, None), typed))
     return None
 
 
@@ -545,10 +557,44 @@ def _fits(view: DraftView, action: str, at: int | None) -> bool:
     return True  # keep or delete the draft
 
 
-async def resume_press(update: Update, context: BotContext) -> int:
+_P = views.PREFIX
+_S = views.SHORT.replace("!", r"\!")
+# Whole-data patterns: a button's data is a hint from the client, and anything not in the
+# shape the bot sends (an id too long for the database, a month 13) is an expired button.
+_N, _MONTH = r"[0-9]{1,9}", r"[0-9]{4}-(0[1-9]|1[0-2])"
+# Every button the conversation sends, whole: one the conversation is not waiting for (a
+# reminder's "open" button, a press after a restart lost the state) goes to resume_press.
+ANY_BUTTON = re.compile(
+    "^("
+    + "|".join(
+        (
+            rf"{_P}:unit:{_N}",
+            rf"{_P}:(period|open|takeover|amend):{_N}:{_MONTH}",
+            rf"{_P}:leave",
+            rf"{_S}:(yes|no|keep|mine|same|skip|back|jumpok|jumpredo):{_N}:{_N}",
+            rf"{_P}:submit:{_N}:{_N}:{_MONTH}",
+            rf"{_P}:(edit|keepdraft|discard):{_N}",
+            rf"{_P}:item:{_N}:{_N}",
+            rf"({_S}|{_P}):stop:{_N}",
+        )
+    )
+    + r")\Z"
+)
+
+
+async def resume_press(update: Update, context: BotContext) -> int | None:
     """A report button the conversation was not waiting for (its state lost in a restart, or
     gone on): applied when it is for the officer's open draft where it stands, else the draft
-    is shown where it stands."""
+    is shown where it stands. Data in no shape the bot sends (fewer parts than its action reads,
+    an action it never sends) is an expired button; the state, if any, stays as it is."""
+    assert update.callback_query is not None
+    if not ANY_BUTTON.match(update.callback_query.data or ""):
+        await say(
+            update,
+            language_of(context, None),
+            "This button has expired. Type /baocao to see your reports.",
+        )
+        return None
     parts = _data(update)
     action = parts[0]
     if action in _APPLIED:
@@ -591,27 +637,9 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     other = private & ~filters.TEXT & ~filters.COMMAND
-    p = views.PREFIX
-    s = views.SHORT.replace("!", r"\!")
-    # Whole-data patterns: a button's data is a hint from the client, and anything not in the
-    # shape the bot sends (an id too long for the database, a month 13) is an expired button.
-    n, month = r"[0-9]{1,9}", r"[0-9]{4}-(0[1-9]|1[0-2])"
-    # Every button the conversation sends, whole: one the conversation is not waiting for (a
-    # reminder's "open" button, a press after a restart lost the state) goes to resume_press.
-    any_button = "|".join(
-        (
-            rf"{p}:unit:{n}",
-            rf"{p}:(period|open|takeover|amend):{n}:{month}",
-            rf"{p}:leave",
-            rf"{s}:(yes|no|keep|mine|same|skip|back|jumpok|jumpredo):{n}:{n}",
-            rf"{p}:submit:{n}:{n}:{month}",
-            rf"{p}:(edit|keepdraft|discard):{n}",
-            rf"{p}:item:{n}:{n}",
-            rf"({s}|{p}):stop:{n}",
-        )
-    )
+    p, s, n, month = _P, _S, _N, _MONTH
     resume: CallbackQueryHandler[BotContext, object] = CallbackQueryHandler(
-        resume_press, pattern=rf"^({any_button})\Z"
+        resume_press, pattern=ANY_BUTTON
     )
     return ConversationHandler(
         entry_points=[CommandHandler("baocao", start, filters=private), resume],

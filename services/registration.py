@@ -29,10 +29,19 @@ from models import (
 from services import audit, linking
 from services.access import Identity, Viewer, viewer_for
 from services.errors import DomainError
-from services.invites import hash_code, normalize_code
+from services.invites import CODE_LENGTH, hash_code, normalize_code
 from services.linking import LinkOffer
 
 MAX_CODE_INPUT = 40  # anything longer is a message, not a mistyped code
+_SEPARATORS = " -_.\u00a0"
+
+
+def looks_like_code(text: str) -> bool:
+    """Whether ``text`` has the shape of a code (8 latin letters and digits, separators aside),
+    right or wrong. Only such texts count toward the lock-out: "xin chào" or "lương" typed by a
+    worker who pressed Start can never be a code, so it is no guess at one."""
+    cleaned = "".join(ch for ch in text.strip() if ch not in _SEPARATORS)
+    return len(cleaned) == CODE_LENGTH and cleaned.isascii() and cleaned.isalnum()
 
 
 class CodeMalformed(DomainError):
@@ -40,7 +49,14 @@ class CodeMalformed(DomainError):
 
 
 class CodeInvalid(DomainError):
+    """A code-shaped text that is no invite or link code; ``tries_left`` before the lock-out."""
+
     message = "This invite code is wrong."
+
+    @property
+    def tries_left(self) -> int | None:
+        left = self.params.get("tries_left")
+        return left if isinstance(left, int) else None
 
 
 class CodeExpired(DomainError):
@@ -107,6 +123,19 @@ async def _locked_until(
     return None
 
 
+async def _failures_in_window(
+    session: AsyncSession, subject: str, policy: LockoutPolicy, now: datetime
+) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(CodeAttempt)
+            .where(CodeAttempt.subject_hash == subject, CodeAttempt.at > now - policy.window)
+        )
+        or 0
+    )
+
+
 async def _record_failure(session: AsyncSession, subject: str, now: datetime) -> None:
     # Bounded table: attempts older than a day can no longer lock anyone out.
     await session.execute(delete(CodeAttempt).where(CodeAttempt.at < now - timedelta(days=1)))
@@ -144,16 +173,19 @@ async def check_any_code(
     now = now or utcnow()
     if len(text) > MAX_CODE_INPUT:
         raise CodeMalformed()
-    subject = attempt_subject(secret, identity.channel, identity.external_id, now)
-    until = await _locked_until(session, subject, policy, now)
-    if until is not None:
-        raise LockedOut(until)
     if await session.scalar(
         select(OrgNode.id).where(
             OrgNode.kind == NodeKind.ENTERPRISE, func.upper(OrgNode.code) == text.strip().upper()
         )
     ):
         raise EnterpriseCodeTyped()
+    if not looks_like_code(text):
+        # Not a guess at a code: answered as such, and not counted (nor recorded at all).
+        raise CodeMalformed()
+    subject = attempt_subject(secret, identity.channel, identity.external_id, now)
+    until = await _locked_until(session, subject, policy, now)
+    if until is not None:
+        raise LockedOut(until)
     code = normalize_code(text)
     invite = (
         None
@@ -169,7 +201,8 @@ async def check_any_code(
         until = await _locked_until(session, subject, policy, now)
         if until is not None:
             raise LockedOut(until)
-        raise CodeInvalid()
+        failures = await _failures_in_window(session, subject, policy, now)
+        raise CodeInvalid(tries_left=max(policy.attempts - failures, 1))
     if invite.used_at is not None:
         raise CodeUsed()
     if invite.expires_at <= now:

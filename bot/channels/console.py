@@ -7,9 +7,11 @@ bot sends comes back through the in-process Bot API and is printed, buttons as n
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,7 +20,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory, render_numbered
+from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory
 from bot.config import Settings
 from bot.update_processor import processor_of
 from models import utcnow
@@ -28,11 +30,15 @@ from services.reporting import ReportingSetup
 CONSOLE_HELP = """\
 Bảng điều khiển (console) — trò chuyện với bot như một người dùng mẫu.
   /as officer | officer2 | committee | admin | worker | new   đổi người dùng
+                                   (/as new: mỗi lần là một người mới, chưa đăng ký)
   #sticker  #photo  #voice  #location                        gửi thử tin không phải chữ
   /group <tin nhắn>                                          gửi tin trong một nhóm chat
   #notices                                                   chạy đợt thông báo tâm tư (như 08:00)
   /quit                                                      thoát
 Nút bấm hiện thành danh sách đánh số: gõ số (hoặc chữ trên nút) để chọn."""
+
+
+FRESH = "new"  # the persona who is a new person each time
 
 
 @dataclass
@@ -52,6 +58,11 @@ class ConsoleChat:
     current: str = "officer"
     updates: UpdateFactory = field(default_factory=UpdateFactory)
     choices: NumberedChoices = field(default_factory=NumberedChoices)
+    # "/as new" is somebody else each time (nothing of an earlier try, a half-done registration
+    # or a lock-out, carries over), also in a later run on the same database: ids from the clock.
+    fresh_ids: itertools.count[int] = field(
+        default_factory=lambda: itertools.count(time.time_ns() // 1_000_000)
+    )
 
     def __post_init__(self) -> None:
         self.api.on_call = self._show
@@ -77,12 +88,8 @@ class ConsoleChat:
         if call.method in {"sendMessage", "editMessageText", "sendPhoto", "sendDocument"}:
             chat_id = int(call.chat_id or 0)
             message_id = result.get("message_id", 0) if isinstance(result, dict) else 0
-            buttons = call.buttons
-            if buttons:
-                self.choices.remember(chat_id, message_id, buttons)
-            else:
-                self.choices.forget(chat_id)
-            self._print("🤖 " + render_numbered(call.text, buttons).replace("\n", "\n   "))
+            shown = self.choices.shown(chat_id, message_id, call.text, call.buttons)
+            self._print("🤖 " + shown.replace("\n", "\n   "))
         elif call.method == "answerCallbackQuery" and call.params.get("text"):
             self._print("ℹ️  " + str(call.params["text"]))
 
@@ -113,6 +120,7 @@ class ConsoleChat:
             "#location": self.updates.location,
         }
         if line in media:
+            self.choices.typed(user.user_id, None)
             data = media[line](user)
         elif line.startswith("/group"):
             data = self.updates.message(
@@ -121,9 +129,7 @@ class ConsoleChat:
                 chat_id=-100123,
                 chat_type="group",
             )
-        elif (picked := self.choices.match(user.user_id, line)) is not None and not line.startswith(
-            "/"
-        ):
+        elif (picked := self.choices.typed(user.user_id, line)) is not None:
             message_id, button = picked
             if "callback_data" not in button:
                 self._print(f"   (liên kết: {button.get('url', '')})")
@@ -134,12 +140,15 @@ class ConsoleChat:
         # Through the processor, as every channel: the console waits for its one person's answer.
         update = Update.de_json(data, self.application.bot)
         await processor_of(self.application).handle(self.application, update)
+        self.choices.settled(user.user_id)
         return True
 
     def _switch(self, who: str) -> None:
         if who not in self.personas:
             self._print(f"   Không có người dùng mẫu “{who}”. Chọn: {', '.join(self.personas)}")
             return
+        if who == FRESH:
+            self.personas[who] = replace(self.personas[who], user_id=next(self.fresh_ids))
         self.current = who
         self.choices.forget(self.user.user_id)
         self._print(f"   — Bây giờ bạn là: {self.user.first_name} {self.user.last_name} ({who}) —")

@@ -165,16 +165,32 @@ class UpdateFactory:
 
 @dataclass
 class NumberedChoices:
-    """The buttons last shown in a chat, so that typing "2" presses the second one."""
+    """The buttons last shown in a chat, so that typing "2" presses the second one.
+
+    A list lives until the bot moves on (a message with other buttons, or one without any), but
+    not past a mistake: when a typed line chooses none of the numbered choices (a number out of
+    range, a word), the bot's answer to it (a hint, an error) keeps the list and shows it again
+    under it, so that the next number typed still chooses. Otherwise one wrong number left the
+    user with a dead list and every later number refused.
+    """
 
     by_chat: dict[int, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
+    # Chats whose last typed line missed the numbered choices shown: the next message the bot
+    # sends there without buttons answers that line.
+    missed: set[int] = field(default_factory=set)
 
     def remember(self, chat_id: int, message_id: int, buttons: list[dict[str, Any]]) -> None:
         if buttons:
             self.by_chat[chat_id] = (message_id, buttons)
+            self.missed.discard(chat_id)
 
     def forget(self, chat_id: int) -> None:
         self.by_chat.pop(chat_id, None)
+        self.missed.discard(chat_id)
+
+    def has_numbered(self, chat_id: int) -> bool:
+        _, buttons = self.by_chat.get(chat_id, (0, []))
+        return any(not is_shortcut(b) for b in buttons)
 
     def match(self, chat_id: int, typed: str) -> tuple[int, dict[str, Any]] | None:
         """The (message id, button) that ``typed`` selects, by number or by its text."""
@@ -192,6 +208,45 @@ class NumberedChoices:
             if is_shortcut(button) and _leading_words_match(typed, str(button.get("text", ""))):
                 return message_id, button
         return None
+
+    def typed(self, chat_id: int, text: str | None) -> tuple[int, dict[str, Any]] | None:
+        """What the user sent (``None``: a sticker, a photo…): the (message id, button) it
+        chooses, or None when it goes to the bot as a message. A command starts something new;
+        anything else that chooses nothing while numbered choices are shown is a miss."""
+        self.missed.discard(chat_id)
+        if text is not None and text.startswith("/"):
+            return None
+        picked = None if text is None else self.match(chat_id, text)
+        if picked is None and self.has_numbered(chat_id):
+            self.missed.add(chat_id)
+        return picked
+
+    def settled(self, chat_id: int) -> None:
+        """The bot has answered the last line: a later message is no answer to a miss."""
+        self.missed.discard(chat_id)
+
+    def shown(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        buttons: list[dict[str, Any]],
+        *,
+        keep: bool = False,
+    ) -> str:
+        """A message the bot sends to this chat, as a text channel shows it (buttons as a
+        numbered list, remembered). Without buttons it ends the list shown before, unless
+        ``keep`` (a passing note) or it answers a miss: then the list stays, shown again."""
+        if buttons:
+            self.remember(chat_id, message_id, buttons)
+            return render_numbered(text, buttons)
+        if keep:
+            return text
+        if chat_id in self.missed and chat_id in self.by_chat:
+            self.missed.discard(chat_id)
+            return render_numbered(text, self.by_chat[chat_id][1])
+        self.forget(chat_id)
+        return text
 
 
 def render_numbered(text: str, buttons: list[dict[str, Any]]) -> str:

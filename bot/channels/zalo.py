@@ -34,7 +34,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.channels.local_bot_api import ApiCall
-from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory, render_numbered
+from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory
 from bot.texts import split_text
 
 log = logging.getLogger(__name__)
@@ -288,13 +288,12 @@ class ZaloBridge(BaseRequest):
         self, chat_id: Any, text: str, buttons: list[dict[str, Any]], *, keep_choices: bool = False
     ) -> Any:
         message = self._message(chat_id, text)
+        shown = self.memory.choices.shown(
+            int(chat_id), message["message_id"], text, buttons, keep=keep_choices
+        )
         if self.introduction and self.memory.opens_conversation(int(chat_id), self.clock()):
-            text = f"{self.introduction}\n\n{text}"
-        if buttons:
-            self.memory.choices.remember(int(chat_id), message["message_id"], buttons)
-        elif not keep_choices:
-            self.memory.choices.forget(int(chat_id))
-        for part in split_text(render_numbered(text, buttons).strip() or "…", TEXT_LIMIT):
+            shown = f"{self.introduction}\n\n{shown}"
+        for part in split_text(shown.strip() or "…", TEXT_LIMIT):
             await self.client.call("sendMessage", {"chat_id": zalo_id_of(chat_id), "text": part})
         return message
 
@@ -378,8 +377,7 @@ class ZaloInbound:
         kind = str(event["event_name"])
         if kind == "message.text.received":
             text = str(message.get("text") or "")
-            choices = self.memory.choices
-            picked = None if group or text.startswith("/") else choices.match(chat_id, text)
+            picked = None if group else self.memory.choices.typed(chat_id, text)
             if picked is not None:
                 message_id, button = picked
                 if "callback_data" in button:
@@ -390,6 +388,8 @@ class ZaloInbound:
                     return update
             return self.updates.message(user, text, chat_id=chat_id, chat_type=chat_type)
         extra: dict[str, Any]
+        if not group:
+            self.memory.choices.typed(chat_id, None)  # a photo or a sticker chooses nothing
         if kind == "message.image.received":
             extra = {
                 "photo": [

@@ -104,7 +104,7 @@ async def test_answers_are_pushed_only_to_workers_who_asked(
         await chat.callback(lan, answer["callback_data"])
         said = await chat.send(lan, "Đã báo ban giám đốc.")
         # The officer reads the same words either way: whether the worker opted in is theirs.
-        assert said == "Đã gửi trả lời, ký tên “CĐCS Công ty May Hà Phong”."
+        assert re.fullmatch(r"Đã gửi trả lời cho TT-\S+, ký tên “CĐCS Công ty May Hà Phong”.", said)
     pushed = [c.text for c in chat.api.sent(worker.user_id) if "Công đoàn đã trả lời" in c.text]
     assert pushed and "Đã báo ban giám đốc." in pushed[0] and "Nguyễn Thị Lan" not in pushed[0]
     assert [c for c in chat.api.sent(other.user_id) if "Công đoàn đã trả lời" in c.text] == []
@@ -298,10 +298,10 @@ async def test_after_escalation_only_the_zone_acts_and_it_is_not_escalated_again
     await chat.press(lan, "Có, chuyển lên")
     await release(chat)
     # The enterprise union can read it but not act: its old "close" button is refused…
-    assert "Đã đặt trạng thái" not in await chat.callback(lan, close["callback_data"])
+    assert "sang trạng thái" not in await chat.callback(lan, close["callback_data"])
     # …and the zone union marks it in hand; the daily escalation does not take it back.
     await chat.send(hung, "/hopthu")
-    assert "Đã đặt trạng thái" in await chat.press(hung, "Đang xử lý")
+    assert "sang trạng thái: Đang xử lý" in await chat.press(hung, "Đang xử lý")
     clock.set_local(2026, 12, 5)
     await concern_jobs.escalate_overdue(SimpleNamespace(bot_data=chat.app.bot_data))  # type: ignore[arg-type]
     case = await session.scalar(select(Concern))
@@ -317,7 +317,7 @@ async def test_the_officer_is_not_told_whether_the_worker_asked_for_pushes(
     await chat.send(lan, "/hopthu")
     await chat.press(lan, "Trả lời")
     said = await chat.send(lan, "Đã đề nghị bố trí xe.")
-    assert said == "Đã gửi trả lời, ký tên “CĐCS Công ty May Hà Phong”."
+    assert re.fullmatch(r"Đã gửi trả lời cho TT-\S+, ký tên “CĐCS Công ty May Hà Phong”\.", said)
 
 
 async def test_a_long_case_with_a_long_answer_fits_in_messages(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import ChannelAccount, Invite, OrgNode, ReportingUnit
+from services import demo
 
 SCRIPT = """\
 /as officer
@@ -87,10 +88,11 @@ async def test_console_seeds_the_demo_and_runs_the_real_conversations(
             select(func.count()).select_from(OrgNode).where(OrgNode.kind == "enterprise")
         )
         units = await connection.scalar(select(func.count()).select_from(ReportingUnit))
+        demo_ids = [p.external_id for p in (*demo.DEMO_PEOPLE, *demo.DEMO_STRANGERS)]
         registered = await connection.scalar(
             select(func.count())
             .select_from(ChannelAccount)
-            .where(ChannelAccount.channel == "console", ChannelAccount.external_id == "9200")
+            .where(ChannelAccount.channel == "console", ChannelAccount.external_id.not_in(demo_ids))
         )
         used = await connection.scalar(
             select(func.count()).select_from(Invite).where(Invite.used_at.is_not(None))
@@ -99,8 +101,8 @@ async def test_console_seeds_the_demo_and_runs_the_real_conversations(
     assert units is not None and units > enterprises
     assert registered == 1 and used == 1
 
-    # A second run on the same database does not seed again and remembers the registration.
-    again = run_console(tmp_path, database_url, "/as new\n/start\n")
+    # A second run on the same database does not seed again; "/as new" is a new person again.
+    again = run_console(tmp_path, database_url, "/start\n/as new\n/start\n")
     assert again.returncode == 0, again.stderr
-    assert "Đã tạo tỉnh mẫu" not in again.stdout
-    assert "Hello Người Mới" in again.stdout
+    assert "Đã tạo tỉnh mẫu" not in again.stdout and "Xin chào Nguyễn Thị Lan" in again.stdout
+    assert "Hello Người Mới" not in again.stdout and "nhập mã mời" in again.stdout

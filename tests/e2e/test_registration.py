@@ -301,3 +301,68 @@ async def test_channel_posts_get_no_answer_and_inline_buttons_only_a_short_one(
         calls = chat.api.calls[before:]
         assert [c.method for c in calls] == ["answerCallbackQuery"], data
         assert "hết hiệu lực" in calls[0].params["text"]
+
+
+# --- issue 12: what people who press Start actually type -------------------------------------
+
+
+async def test_words_after_start_are_not_codes_and_never_lock_anyone_out(
+    chat: Chat, session: AsyncSession, lan: ChannelUser
+) -> None:
+    """Every Telegram user presses Start; a worker then writes words, not an invite code."""
+    tree = await make_tree(session)
+    code = await officer_invite(session, tree)
+    await chat.send(lan, "/start")
+    for text in ("xin chào", "lương", "alo", "Cho tôi hỏi về tiền tăng ca", "ok", "???", "12"):
+        said = await chat.send(lan, text)
+        assert "Đây không phải là mã mời" in said and "/tamtu" in said, said
+        assert "Mã này không đúng" not in said and "quá nhiều lần" not in said
+    assert await session.scalar(select(func.count()).select_from(CodeAttempt)) == 0
+    assert "Mã này cấp cho bạn vai trò" in await chat.send(lan, code)
+
+
+async def test_a_wrong_code_says_how_many_tries_are_left_before_the_lock_out(
+    chat: Chat, session: AsyncSession, lan: ChannelUser
+) -> None:
+    await make_tree(session)
+    await chat.send(lan, "/start")
+    said = [await chat.send(lan, f"WXYZ-234{attempt + 2}") for attempt in range(4)]
+    assert all("Mã này không đúng" in s for s in said)
+    assert "lần thử" not in said[0] and "lần thử" not in said[1]
+    assert "Bạn còn 2 lần thử" in said[2] and "30 phút" in said[2]
+    assert "Bạn còn 1 lần thử" in said[3]
+    assert "nhập sai mã quá nhiều lần" in await chat.send(lan, "WXYZ-2399")
+
+
+async def test_a_wrong_code_in_english_counts_its_tries_properly(
+    chat: Chat, session: AsyncSession, lan: ChannelUser
+) -> None:
+    await make_tree(session)
+    await chat.send(lan, "/lang")
+    await chat.press(lan, "English")
+    await chat.send(lan, "/start")
+    said = [await chat.send(lan, f"WXYZ-234{attempt + 2}") for attempt in range(4)]
+    assert "You have 2 more tries" in said[2]
+    assert "You have 1 more try;" in said[3]
+
+
+async def test_tamtu_kiemtra_and_cancel_end_the_wait_for_a_code(
+    chat: Chat, session: AsyncSession, lan: ChannelUser
+) -> None:
+    """Registration must not keep waiting for a code behind the worker's own commands: a
+    leftover wait took the worker's next words for wrong codes."""
+    tree = await make_tree(session)
+    for leave in ("/tamtu", "/kiemtra 1234 5678 9012", "/start c_DN-01", "/cancel"):
+        await chat.send(lan, "/start")
+        await chat.send(lan, leave)
+        await chat.send(lan, "/cancel")  # leaves the worker's conversation, if one began
+        said = await chat.send(lan, "alo")
+        assert "mã mời" not in said and "Mã này không đúng" not in said, (leave, said)
+    # The same once a code was offered: its confirmation button is over too.
+    await chat.send(lan, f"/start {await officer_invite(session, tree)}")
+    await chat.send(lan, "/tamtu")
+    await chat.send(lan, "/cancel")
+    assert "hết hiệu lực" in await chat.press(lan, "Xác nhận")
+    invite = await session.scalar(select(Invite))
+    assert invite is not None and invite.used_at is None
+    assert await session.scalar(select(func.count()).select_from(CodeAttempt)) == 0

@@ -167,7 +167,9 @@ async def test_the_escalation_target_is_the_zone_union_by_name(
     receipt = await raise_concern(chat, worker, "Không được ký hợp đồng.")
     await release(chat)
     await chat.send(lan, "/hopthu")
-    said = await chat.press(lan, "Chuyển lên")
+    asked = await chat.press(lan, "Chuyển lên")  # asked first (it cannot be taken back)
+    assert "lên Công đoàn KCN Quang Châu?" in asked
+    said = await chat.press(lan, "Có, chuyển lên")
     assert "lên Công đoàn KCN Quang Châu." in said and "lên KCN Quang Châu" not in said
     await release(chat)
     inbox = await chat.send(lan, "/hopthu")

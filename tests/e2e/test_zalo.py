@@ -305,6 +305,19 @@ async def test_a_reminder_and_a_digest_reach_zalo_with_chart_and_excel(
     assert missing.status_code == 404
 
 
+async def test_a_wrong_number_keeps_the_list_and_a_valid_one_then_chooses(
+    zalo: ZaloChat,
+) -> None:
+    """Issue 12: after one number out of range every later number, valid ones too, was refused
+    until the command was started again."""
+    menu = await zalo.send(WORKER, "/lang", name="Công nhân")
+    assert "1. Tiếng Việt" in menu and "2. English" in menu
+    for wrong in ("5", "tiếng Anh"):
+        again = await zalo.send(WORKER, wrong, name="Công nhân")
+        assert "1. Tiếng Việt" in again and "2. English" in again, again
+    assert "Language set: English." in await zalo.send(WORKER, "2", name="Công nhân")
+
+
 async def test_duplicates_are_dropped_and_the_webhook_checks_its_secret(zalo: ZaloChat) -> None:
     event = text_update(WORKER, "/help", name="Công nhân")
     first = await zalo.event(event)
