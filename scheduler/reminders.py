@@ -264,7 +264,7 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
 
 async def _send_digest(data: BotData, bot: Any, session: Any, message: Any) -> None:
     """A committee digest, built when it is sent (current figures): text, chart, Excel."""
-    from bot.digest_render import render_chart, render_excel, render_text
+    from bot.digest_render import file_name, has_chart, render_chart, render_excel, render_text
     from services.digests import DigestPeriod, build_digest, unit_table
 
     person = await session.get(Person, message.person_id)
@@ -286,10 +286,15 @@ async def _send_digest(data: BotData, bot: Any, session: Any, message: Any) -> N
     for part in render_text(digest, lang):
         await bot.send_message(message.chat_id, part)
     with tempfile.TemporaryDirectory() as folder:
-        chart = render_chart(digest, Path(folder) / "tonghop.png", lang)
-        workbook = render_excel(digest, table, Path(folder) / f"tonghop-{period.key}.xlsx", lang)
-        with chart.open("rb") as picture:
-            await bot.send_photo(message.chat_id, picture)
+        if has_chart(digest):
+            chart = render_chart(
+                digest, Path(folder) / file_name(digest.scope.name, period, "png"), lang
+            )
+            with chart.open("rb") as picture:
+                await bot.send_photo(message.chat_id, picture)
+        workbook = render_excel(
+            digest, table, Path(folder) / file_name(digest.scope.name, period, "xlsx"), lang
+        )
         with workbook.open("rb") as document:
             await bot.send_document(message.chat_id, document, filename=workbook.name)
 
