@@ -8,7 +8,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 
 from bot.channels.updates import SHORTCUT_MARK
-from bot.i18n import day, moment, number, percent, tr
+from bot.i18n import capitalized, day, moment, number, percent, tr
 from handlers.context import keyboard
 from services.errors import N_
 from services.indicators import Indicator, IndicatorKind
@@ -74,7 +74,7 @@ def period_menu(
             state = tr(lang, OVERDUE_STATE, due=due)
         else:
             state = tr(lang, OPEN_STATE, due=due)
-        label = f"{choice.period.label(lang)} — {state}"
+        label = f"{capitalized(choice.period.label(lang))} — {state}"
         rows.append([(label, f"{PREFIX}:period:{unit_id}:{choice.period.key}")])
     return tr(lang, "Which month?"), keyboard(*rows)
 
