@@ -33,7 +33,7 @@ NODE_KIND_NAMES = {
     NodeKind.PROVINCE: N_("Province"),
     NodeKind.INDUSTRIAL_ZONE: N_("Industrial zone"),
     NodeKind.ECONOMIC_ZONE: N_("Economic zone"),
-    NodeKind.DISTRICT: N_("Commune or ward"),
+    NodeKind.COMMUNE: N_("Commune or ward"),
     NodeKind.ENTERPRISE: N_("Enterprise"),
 }
 UNIT_KIND_NAMES = {

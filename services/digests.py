@@ -224,7 +224,7 @@ class Rate:
 
 @dataclass(frozen=True)
 class AreaRate:
-    """A child of the scope (a zone or district; an enterprise under a zone), or the scope
+    """A child of the scope (a zone or commune; an enterprise under a zone), or the scope
     itself (``direct``) for units that sit on the scope node, such as a zone union."""
 
     node_id: int
