@@ -1,7 +1,7 @@
 """The committee digest on a small tree with known reports and concerns, on both databases.
 
 Tree (codes): province BG → industrial zone KCN-A (enterprises DN-1, DN-2, and the zone union
-CDKCN-A on the zone itself) and district H-B (enterprise DN-3), plus another province XX whose
+CDKCN-A on the zone itself) and commune X-B (enterprise DN-3), plus another province XX whose
 figures must never leak in. Digest of October 2026, as of 20 November 2026.
 """
 
@@ -101,7 +101,7 @@ targets:
 class World:
     province: int
     zone: int
-    district: int
+    commune: int
     other_province: int
     enterprises: dict[str, int]
     units: dict[str, int]
@@ -155,10 +155,10 @@ async def _unit(
 async def build_world(session: AsyncSession, setup: ReportingSetup) -> World:
     province = await _node(session, "BG", NodeKind.PROVINCE, "Tỉnh Bắc Giang", None)
     zone = await _node(session, "KCN-A", NodeKind.INDUSTRIAL_ZONE, "KCN An Phú", province)
-    district = await _node(session, "H-B", NodeKind.DISTRICT, "Xã Bình Sơn", province)
+    commune = await _node(session, "X-B", NodeKind.COMMUNE, "Xã Bình Sơn", province)
     e1 = await _node(session, "DN-1", NodeKind.ENTERPRISE, "Công ty May Hà Phong", zone)
     e2 = await _node(session, "DN-2", NodeKind.ENTERPRISE, "Công ty Bao bì Nhật Minh", zone)
-    e3 = await _node(session, "DN-3", NodeKind.ENTERPRISE, "Công ty Giày Bình Sơn", district)
+    e3 = await _node(session, "DN-3", NodeKind.ENTERPRISE, "Công ty Giày Bình Sơn", commune)
     other = await _node(session, "XX", NodeKind.PROVINCE, "Tỉnh khác", None)
     other_zone = await _node(session, "KCN-X", NodeKind.INDUSTRIAL_ZONE, "KCN X", other)
     ex = await _node(session, "DN-X", NodeKind.ENTERPRISE, "Công ty X", other_zone)
@@ -179,7 +179,7 @@ async def build_world(session: AsyncSession, setup: ReportingSetup) -> World:
     world = World(
         province.id,
         zone.id,
-        district.id,
+        commune.id,
         other.id,
         {"DN-1": e1.id, "DN-2": e2.id, "DN-3": e3.id, "DN-X": ex.id},
         units,
@@ -382,18 +382,18 @@ async def test_rates_ranking_and_missing_units(
     assert (digest.overall.expected, digest.overall.submitted, digest.overall.on_time) == (6, 5, 3)
     assert digest.overall.reporting_rate == pytest.approx(5 / 6)
     assert digest.overall.on_time_rate == pytest.approx(0.5)
-    assert [(a.rank, a.code) for a in digest.areas] == [(1, "KCN-A"), (2, "H-B")]
-    zone, district = digest.areas
+    assert [(a.rank, a.code) for a in digest.areas] == [(1, "KCN-A"), (2, "X-B")]
+    zone, commune = digest.areas
     assert (zone.rate.expected, zone.rate.submitted, zone.rate.on_time) == (4, 4, 2)
     assert (zone.rate.reporting_rate, zone.rate.on_time_rate) == (1.0, 0.5)
-    assert (district.rate.reporting_rate, district.rate.on_time_rate) == (0.5, 0.5)
+    assert (commune.rate.reporting_rate, commune.rate.on_time_rate) == (0.5, 0.5)
     assert digest.missing == (
         MissingUnit(
             world.units["TU3"],
             "CDCS-3",
             "CĐCS Giày Bình Sơn",
             UnitKind.TRADE_UNION,
-            "H-B",
+            "X-B",
             "Xã Bình Sơn",
             (Period(2026, 10),),
         ),
@@ -544,9 +544,9 @@ async def test_targets_by_the_pace_of_the_year(
         ("zone_unions", 1, 1),
     ]
     assert all(t.reached and t.status is TargetStatus.ON_TRACK for t in zone.targets)
-    # The district has none.
-    district = await digest_of(session, world.district, setup, targets)
-    assert district.targets == ()
+    # The commune has none.
+    commune = await digest_of(session, world.commune, setup, targets)
+    assert commune.targets == ()
 
 
 async def test_concerns_are_suppressed_per_enterprise_and_never_read_as_text(
@@ -797,7 +797,7 @@ async def test_the_chart_is_a_png_of_sensible_size(
         assert 800 <= image.width <= 2000 and 600 <= image.height <= 4000
     # An empty digest (nothing due, no targets) still draws, but is not worth sending.
     empty = await digest_of(
-        session, world.district, setup, targets, period=DigestPeriod.of_month(2026, 12)
+        session, world.commune, setup, targets, period=DigestPeriod.of_month(2026, 12)
     )
     assert not has_chart(empty)
     assert render_chart(empty, tmp_path / "empty.png").stat().st_size > 1000
@@ -810,7 +810,7 @@ async def test_charts_with_nothing_to_compare_are_skipped(
     province = await digest_of(session, world.province, setup, targets)
     assert has_chart(province)
     # The commune: one enterprise (a single bar) and no target: nothing to compare.
-    commune = await digest_of(session, world.district, setup, targets)
+    commune = await digest_of(session, world.commune, setup, targets)
     assert len(commune.areas) == 1 and commune.targets == ()
     assert not has_chart(commune)
     # Without targets only the areas are drawn: the empty targets panel is gone.
