@@ -20,12 +20,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.i18n import day, tr
+from bot.i18n import day, plural, tr
 from bot.rate_limit import bulk_sending
 from handlers.context import BotContext, BotData
 from models import OutboxStatus, Person
 from models.db import is_unreachable
 from services import access, outbox, reminders, reporting
+from services.errors import N_
 from services.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,14 @@ def served_channels(data: BotData) -> list[str]:
 
 def _when(days_left: int, lang: str) -> str:
     if days_left > 0:
-        return tr(lang, "{days} days left", days=days_left)
+        return plural(
+            lang, days_left, N_("{days} day left"), N_("{days} days left"), days=days_left
+        )
     if days_left == 0:
         return tr(lang, "due today")
-    return tr(lang, "overdue by {days} days", days=-days_left)
+    return plural(
+        lang, -days_left, N_("overdue by {days} day"), N_("overdue by {days} days"), days=-days_left
+    )
 
 
 def render(
@@ -82,9 +87,14 @@ def render(
         )
     for e in escalations:
         lang = e.recipient.language
-        text = tr(
+        text = plural(
             lang,
-            "⚠️ {zone}: {count} units have not sent their report for {period} (due {due}):\n{units}",
+            len(e.missing),
+            N_("⚠️ {zone}: {count} unit has not sent its report for {period} (due {due}):\n{units}"),
+            N_(
+                "⚠️ {zone}: {count} units have not sent their report for {period} (due {due}):"
+                "\n{units}"
+            ),
             zone=e.zone_name,
             count=len(e.missing),
             period=e.period.label(lang),

@@ -68,3 +68,25 @@ def test_a_percentage_figure_is_shown_in_the_same_style() -> None:
     )
     assert value_text(indicator, Decimal("12.5"), "vi") == "12,5%"
     assert value_text(indicator, Decimal("12.5"), "en") == "12.5%"
+
+
+def test_reminders_count_days_and_units_in_the_singular_too() -> None:
+    from datetime import UTC, date, datetime
+
+    from scheduler.reminders import _when, render
+    from services.periods import Period
+    from services.reminders import EscalationDue, Recipient
+
+    assert _when(1, "en") == "1 day left" and _when(3, "en") == "3 days left"
+    assert _when(-1, "en") == "overdue by 1 day" and _when(-2, "en") == "overdue by 2 days"
+    assert _when(1, "vi") == "còn 1 ngày"
+    escalation = EscalationDue(
+        Recipient(1, "telegram", "1", "en"),
+        "KCN Quế Võ",
+        Period(2026, 11),
+        date(2026, 11, 25),
+        ("CĐCS Hanam Vina",),
+        datetime(2026, 11, 28, tzinfo=UTC),
+    )
+    (message,) = render([], [escalation])
+    assert message.text.startswith("⚠️ KCN Quế Võ: 1 unit has not sent its report")
