@@ -10,7 +10,7 @@ For each backend and each size it builds a fresh database (a temporary SQLite fi
 PostgreSQL database, dropped afterwards), migrates it, and generates in bulk (SQLAlchemy Core
 executemany, and INSERT … SELECT for the report values):
 
-  * a province → zones (one per 250 units; every fifth a district) → enterprises; each zone has a
+  * a province → zones (one per 250 units; every fifth a commune) → enterprises; each zone has a
     zone union; each enterprise a trade union, three in ten a party cell, one in ten a youth
     union, until the number of reporting units is reached; 1 % of the units are dissolved
     (inactive) and stopped reporting halfway;
@@ -195,13 +195,13 @@ async def generate(
     for z in range(zones):
         zone_id = 2 + z
         zone_ids.append(zone_id)
-        district = z % 5 == 4
+        commune = z % 5 == 4
         nodes.append(
             {
                 "id": zone_id,
-                "code": f"BENCH-{'H' if district else 'KCN'}-{z + 1:03d}",
-                "kind": NodeKind.DISTRICT if district else NodeKind.INDUSTRIAL_ZONE,
-                "name": f"{'Huyện' if district else 'KCN'} Thử tải {z + 1}",
+                "code": f"BENCH-{'X' if commune else 'KCN'}-{z + 1:03d}",
+                "kind": NodeKind.COMMUNE if commune else NodeKind.INDUSTRIAL_ZONE,
+                "name": f"{'Xã' if commune else 'KCN'} Thử tải {z + 1}",
                 "parent_id": province_id,
                 "path": f"{province_path}{zone_id}/",
                 "created_at": now,
@@ -715,7 +715,7 @@ def print_measurement(m: Measurement) -> None:
     kinds = ", ".join(f"{count:,} {kind}" for kind, count in d.kinds.most_common())
     print(f"\n=== {m.backend}, {d.units:,} units × {len(d.months)} months ===")
     print(
-        f"  data                1 province, {d.zones} zones/districts, {d.enterprises:,} "
+        f"  data                1 province, {d.zones} zones/communes, {d.enterprises:,} "
         f"enterprises; units: {kinds} ({d.inactive_units} inactive)"
     )
     print(

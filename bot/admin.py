@@ -10,14 +10,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_concern_setup, load_reporting_setup
-from bot.config import Settings, SettingsError, load_settings
-from bot.i18n import day, tr
-from bot.posters import concern_link, render_poster, vietnamese_poster_text
-from models import Role, utcnow
+from bot.config import CONSOLE_BOT_USERNAME, Settings, SettingsError, load_settings
+from bot.i18n import day, plural, tr
+from bot.posters import concern_link, render_invite_card, render_poster, vietnamese_poster_text
+from models import NodeKind, Role, UnitKind, utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import current_revision, head_revision, upgrade
 from services import access, anonymity, concerns, demo, invites, org_queries, outbox, reporting
@@ -31,6 +32,24 @@ ROLE_NAMES = {
     Role.COMMITTEE: N_("Steering committee member"),
     Role.ADMIN: N_("Administrator"),
 }
+NODE_KIND_NAMES = {
+    NodeKind.PROVINCE: N_("Province"),
+    NodeKind.INDUSTRIAL_ZONE: N_("Industrial zone"),
+    NodeKind.ECONOMIC_ZONE: N_("Economic zone"),
+    NodeKind.COMMUNE: N_("Commune or ward"),
+    NodeKind.ENTERPRISE: N_("Enterprise"),
+}
+UNIT_KIND_NAMES = {
+    UnitKind.TRADE_UNION: N_("Grassroots trade union"),
+    UnitKind.PARTY_CELL: N_("Party cell"),
+    UnitKind.YOUTH_UNION: N_("Youth union branch"),
+    UnitKind.WOMENS_UNION: N_("Women's union branch"),
+    UnitKind.ZONE_UNION: N_("Zone trade union"),
+}
+NO_BOT_NAME = N_(
+    "BOT_USERNAME is not set: links and QR codes need the bot's @username. Add it to .env "
+    "(for example BOT_USERNAME=congdoan_bacninh_bot) and run the command again."
+)
 
 
 def _actor() -> str:
@@ -40,15 +59,17 @@ def _actor() -> str:
         return "cli"
 
 
-def deep_link(settings: Settings, code: str) -> str:
-    return f"https://t.me/{settings.bot_username or '<BOT_USERNAME>'}?start={code}"
+def bot_name(settings: Settings) -> str | None:
+    """The @username links and QR codes name: BOT_USERNAME; in console mode (no token) the
+    console's own bot; None when a real bot runs without BOT_USERNAME, since a link to a
+    placeholder printed on a poster can never be fixed."""
+    if settings.bot_username:
+        return settings.bot_username
+    return None if settings.channels else CONSOLE_BOT_USERNAME
 
 
-def write_qr(link: str, path: Path) -> None:
-    import qrcode
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    qrcode.make(link).save(path)
+def deep_link(username: str, code: str) -> str:
+    return f"https://t.me/{username}?start={code}"
 
 
 async def cmd_import(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
@@ -89,6 +110,10 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
 
 async def cmd_invite(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
     lang = settings.default_language
+    username = bot_name(settings)
+    if username is None and not args.no_link:
+        print(tr(lang, NO_BOT_NAME), file=sys.stderr)
+        return 1
     async with uow() as session:
         try:
             created = await invites.create_invite(
@@ -109,29 +134,29 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
                 file=sys.stderr,
             )
             return 1
-    link = deep_link(settings, created.code)
-    qr_path = Path(args.qr) if args.qr else Path("invites") / f"{created.code}.png"
-    write_qr(link, qr_path)
-    print(tr(lang, "Invite code: {code}", code=invites.display_code(created.code)))
-    print(
+    caption = [
+        tr(lang, "Invite code: {code}", code=invites.display_code(created.code)),
         tr(
             lang,
             "Grants: {role} {scope}",
             role=tr(lang, ROLE_NAMES[created.role]),
             scope=created.scope_name or "",
-        )
-    )
-    print(
+        ).rstrip(),
         tr(
             lang,
             "Valid until: {date}",
             date=day(created.expires_at.astimezone(settings.zone).date(), lang),
-        )
-    )
+        ),
+    ]
+    for line in caption:
+        print(line)
+    if args.no_link or username is None:
+        return 0
+    link = deep_link(username, created.code)
+    qr_path = Path(args.qr) if args.qr else Path("invites") / f"{created.code}.png"
+    render_invite_card(link, caption, qr_path)
     print(tr(lang, "Link: {link}", link=link))
     print(tr(lang, "QR code: {path}", path=qr_path))
-    if not settings.bot_username:
-        print(tr(lang, "Set BOT_USERNAME so that the link names your bot."), file=sys.stderr)
     return 0
 
 
@@ -209,6 +234,10 @@ async def _tell_officers_of_unlock(
 async def cmd_posters(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
     """One A4 PNG per enterprise: the QR of /start c_<code> and what anonymity means."""
     lang = settings.default_language
+    bot = bot_name(settings)
+    if bot is None:
+        print(tr(lang, NO_BOT_NAME), file=sys.stderr)
+        return 1
     config = load_concern_setup(settings).config
     async with uow() as session:
         try:
@@ -221,16 +250,22 @@ async def cmd_posters(args: argparse.Namespace, settings: Settings, uow: UnitOfW
         if not rows:
             print(tr(lang, "No such unit or node: {code}", code=args.enterprise), file=sys.stderr)
             return 1
-    bot = settings.bot_username or "<BOT_USERNAME>"
     folder = Path(args.out)
     for row in rows:
         small = row.worker_count is None or row.worker_count < config.small_enterprise_workers
         text = vietnamese_poster_text(row.name, row.code, bot, small)
         path = render_poster(text, concern_link(bot, row.code), folder / f"{row.code}.png")
         print(f"{row.code}  {path}")
-    print(tr(lang, "{n} posters written to {folder}", n=len(rows), folder=folder))
-    if not settings.bot_username:
-        print(tr(lang, "Set BOT_USERNAME so that the link names your bot."), file=sys.stderr)
+    print(
+        plural(
+            lang,
+            len(rows),
+            N_("{n} poster written to {folder}"),
+            N_("{n} posters written to {folder}"),
+            n=len(rows),
+            folder=folder,
+        )
+    )
     return 0
 
 
@@ -240,7 +275,15 @@ async def cmd_rotate_concern_keys(
     keys = load_concern_setup(settings).keys
     async with uow() as session:
         changed = await concerns.rotate_text_keys(session, keys)
-    print(tr(settings.default_language, "{n} texts re-encrypted with the current key.", n=changed))
+    print(
+        plural(
+            settings.default_language,
+            changed,
+            N_("{n} text re-encrypted with the current key."),
+            N_("{n} texts re-encrypted with the current key."),
+            n=changed,
+        )
+    )
     return 0
 
 
@@ -263,16 +306,58 @@ async def cmd_reseal_concern_push(
         changed = await concerns.reseal_push_targets(
             session, keys, anonymity.decode_push_private_key(old)
         )
-    print(tr(lang, "{n} push targets sealed to the new key.", n=changed))
+    print(
+        plural(
+            lang,
+            changed,
+            N_("{n} push target sealed to the new key."),
+            N_("{n} push targets sealed to the new key."),
+            n=changed,
+        )
+    )
     return 0
 
 
+def _kind_name(names: dict[Any, str], kind: Any, lang: str) -> str:
+    return tr(lang, names[kind]) if kind in names else str(kind.value)
+
+
 async def cmd_list_units(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    lang = settings.default_language
     async with uow() as session:
-        rows = await org_queries.list_units(session, under=args.under)
+        try:
+            rows = await org_queries.list_units(session, under=args.under)
+        except DomainError:
+            print(tr(lang, "No such unit or node: {code}", code=args.under), file=sys.stderr)
+            return 1
+    print(
+        f"{tr(lang, 'Code'):<16} {tr(lang, 'Kind'):<24} {tr(lang, 'Name')}  —  {tr(lang, 'Place')}"
+    )
     for row in rows:
-        print(f"{row.code:<16} {row.kind.value:<13} {row.name}  —  {row.place}")
-    print(tr(settings.default_language, "{n} units", n=len(rows)))
+        kind = _kind_name(UNIT_KIND_NAMES, row.kind, lang)
+        print(f"{row.code:<16} {kind:<24} {row.name}  —  {row.place}")
+    print(plural(lang, len(rows), N_("{n} unit"), N_("{n} units"), n=len(rows)))
+    return 0
+
+
+async def cmd_list_nodes(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    lang = settings.default_language
+    async with uow() as session:
+        try:
+            rows = await org_queries.list_nodes(session, under=args.under)
+        except DomainError:
+            print(tr(lang, "No such unit or node: {code}", code=args.under), file=sys.stderr)
+            return 1
+    print(
+        f"{tr(lang, 'Code'):<16} {tr(lang, 'Kind'):<18} {tr(lang, 'Workers'):>9}  "
+        f"{tr(lang, 'Name')}"
+    )
+    for row in rows:
+        kind = _kind_name(NODE_KIND_NAMES, row.kind, lang)
+        workers = "" if row.worker_count is None else f"{row.worker_count:,}".replace(",", ".")
+        indent = "  " * row.depth  # the tree's shape, without a second column to read
+        print(f"{row.code:<16} {kind:<18} {workers:>9}  {indent}{row.name}")
+    print(plural(lang, len(rows), N_("{n} node"), N_("{n} nodes"), n=len(rows)))
     return 0
 
 
@@ -280,13 +365,26 @@ async def cmd_list_people(args: argparse.Namespace, settings: Settings, uow: Uni
     lang = settings.default_language
     async with uow() as session:
         people = await access.list_people(session)
+    print(
+        f"{tr(lang, 'ID'):>5}  {tr(lang, 'Full name'):<28} {tr(lang, 'Apps'):<16} "
+        f"{tr(lang, 'Roles')}"
+    )
     for person in people:
-        roles = "; ".join(f"{r.role.value}:{r.scope_code or '*'}" for r in person.roles) or "—"
-        state = tr(lang, "revoked") if person.revoked else ""
-        print(
-            f"{person.person_id:>5}  {person.display_name:<28} {','.join(person.channels):<10} "
-            f"{roles} {state}"
+        roles = (
+            "; ".join(
+                f"{tr(lang, ROLE_NAMES[r.role])}: {r.scope_code}"
+                if r.scope_code
+                else tr(lang, ROLE_NAMES[r.role])
+                for r in person.roles
+            )
+            or "—"
         )
+        state = f"  ({tr(lang, 'revoked')})" if person.revoked else ""
+        print(
+            f"{person.person_id:>5}  {person.display_name:<28} {', '.join(person.channels):<16} "
+            f"{roles}{state}"
+        )
+    print(plural(lang, len(people), N_("{n} person"), N_("{n} people"), n=len(people)))
     return 0
 
 
@@ -365,8 +463,15 @@ def parser() -> argparse.ArgumentParser:
     inv.add_argument("--node", help="mã cấp tổ chức (Ban Chỉ đạo) / org node code (committee)")
     inv.add_argument("--days", type=int, help="số ngày hiệu lực / days valid")
     inv.add_argument("--qr", help="đường dẫn file PNG mã QR / QR PNG path")
+    inv.add_argument(
+        "--no-link",
+        action="store_true",
+        help="chỉ in mã, không có đường dẫn và mã QR (bot chỉ chạy Zalo) / code only",
+    )
     units = sub.add_parser("list-units", help="liệt kê đơn vị / list units")
     units.add_argument("--under", help="chỉ trong cấp này (mã) / only under this node code")
+    nodes = sub.add_parser("list-nodes", help="liệt kê cây tổ chức / list the org tree")
+    nodes.add_argument("--under", help="chỉ trong cấp này (mã) / only under this node code")
     sub.add_parser("list-people", help="liệt kê người dùng / list people")
     unl = sub.add_parser("unlock", help="mở lại kỳ báo cáo đã khóa / reopen a locked period")
     unl.add_argument("--unit", required=True, help="mã đơn vị / unit code")
@@ -405,6 +510,7 @@ COMMANDS: dict[str, Command] = {
     "import-org": cmd_import,
     "invite": cmd_invite,
     "list-units": cmd_list_units,
+    "list-nodes": cmd_list_nodes,
     "posters": cmd_posters,
     "rotate-concern-keys": cmd_rotate_concern_keys,
     "reseal-concern-push": cmd_reseal_concern_push,

@@ -19,6 +19,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services import anonymity
 
 ENV_FILE = Path(".env")
+# The bot's @username in console mode (no token): the console's stand-in Bot API answers getMe
+# with it, and the admin CLI writes it into links and QR codes when BOT_USERNAME is not set.
+CONSOLE_BOT_USERNAME = "demo_congdoan_bot"
 
 # Secrets the bot cannot run without. In console mode missing ones are generated into .env.
 REQUIRED_SECRETS = (

@@ -63,6 +63,31 @@ def number(value: float | int | Decimal, language: str) -> str:
     return format_decimal(value, locale=normalize_language(language))
 
 
+def percent(value: float | int | Decimal, language: str, *, places: int | None = 1) -> str:
+    """97.2 → "97,2%" (vi) / "97.2%" (en): the percentage with ``places`` decimals (None: as
+    many as the value has, for a figure an officer typed), the sign right after it. One style
+    everywhere, in both languages, as Vietnamese official documents write it."""
+    locale = normalize_language(language)
+    if places is None:
+        text = format_decimal(value, locale=locale, decimal_quantization=False)
+    else:
+        pattern = "#,##0." + "0" * places if places else "#,##0"
+        text = format_decimal(value, format=pattern, locale=locale)
+    return f"{text}%"
+
+
+def capitalized(text: str) -> str:
+    """ "tháng 11/2026" → "Tháng 11/2026": a button or a line starts with a capital, a label
+    inside a sentence does not."""
+    return text[:1].upper() + text[1:]
+
+
+def plural(language: str, count: int | Decimal, one: str, other: str, /, **params: Any) -> str:
+    """``one`` or ``other`` by English grammar, translated. Vietnamese nouns have no plural, so
+    both messages carry the same translation; mark them with N_() where they are written."""
+    return tr(language, one if count == 1 else other, **params)
+
+
 def day(value: date, language: str) -> str:
     return format_date(value, format="dd/MM/yyyy", locale=normalize_language(language))
 

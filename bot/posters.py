@@ -13,6 +13,7 @@ from pathlib import Path
 import qrcode
 from matplotlib import font_manager
 from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
 MARGIN = 90
@@ -54,7 +55,8 @@ def vietnamese_poster_text(
             "3. Giữ mã biên nhận 12 chữ số. Gõ /kiemtra và mã đó để xem Công đoàn trả lời.",
         ],
         anonymity=anonymity,
-        fallback=f"Không quét được? Nhắn cho @{bot_username}, gõ /start rồi nhập mã doanh "
+        # /tamtu is the worker's own command; /start would greet them as a new registrant.
+        fallback=f"Không quét được? Nhắn cho @{bot_username}, gõ /tamtu rồi nhập mã doanh "
         f"nghiệp: {enterprise_code}",
     )
 
@@ -127,4 +129,37 @@ def render_poster(text: PosterText, link: str, path: Path) -> Path:
     _paragraph(draw, HEIGHT - 150, text.fallback, _font(26), INK, center=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, dpi=(150, 150))
+    return path
+
+
+CARD_WIDTH = 640
+
+
+def render_invite_card(link: str, caption: list[str], path: Path) -> Path:
+    """An invite's QR code with its caption below (what it grants, the code, until when): a PNG
+    forwarded on its own, or printed, still says what it is. The caption is also stored as the
+    PNG's Description, for whoever files the images."""
+    qr = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(link)
+    qr.make(fit=True)
+    # Whole pixels per module (no resampling), so every module is the same size for cameras.
+    qr.box_size = CARD_WIDTH // (qr.modules_count + 2 * qr.border)
+    code = qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
+    font = _font(26)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    lines = [part for line in caption for part in _wrap(measure, line, font, CARD_WIDTH - 48)]
+    line_height = int(font.size * 1.4)
+    image = Image.new("RGB", (CARD_WIDTH, CARD_WIDTH + 24 + line_height * len(lines)), "white")
+    image.paste(code, ((CARD_WIDTH - code.width) // 2, (CARD_WIDTH - code.height) // 2))
+    draw = ImageDraw.Draw(image)
+    y = CARD_WIDTH
+    for line in lines:
+        draw.text(
+            ((CARD_WIDTH - draw.textlength(line, font=font)) / 2, y), line, font=font, fill=INK
+        )
+        y += line_height
+    info = PngInfo()
+    info.add_itxt("Description", "\n".join(caption))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, pnginfo=info)
     return path

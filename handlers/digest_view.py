@@ -1,5 +1,6 @@
 """/tonghop: the committee's digest on demand — period, then text, chart and Excel for the
-member's own subtree, then drill down area → enterprise with buttons.
+member's own subtree, then drill down area → enterprise with buttons, and back up ("◀ Quay
+lại") as far as the member's own level.
 
 Every press re-checks on the server that the member may see the node: the node id in the
 callback data is only a hint.
@@ -14,16 +15,27 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.digest_render import period_label, render_chart, render_excel, render_text
+from bot.digest_render import (
+    file_name,
+    has_chart,
+    period_button,
+    render_chart,
+    render_excel,
+    render_text,
+)
 from bot.i18n import tr
 from bot.rendering import off_the_loop
 from handlers.context import BotContext, identity_of, keyboard, language_of, say
 from models import Role
 from services import access, digests
 from services.digests import DigestPeriod
+from services.errors import N_
 from services.periods import Period
 
 PREFIX = "dg:v1"
+DRILL = N_("See one part in detail:")
+BACK = N_("Go back to the level above:")
+DRILL_OR_BACK = N_("See one part in detail, or go back (◀ Back):")
 
 
 def _today(context: BotContext) -> date:
@@ -53,7 +65,7 @@ async def start(update: Update, context: BotContext) -> None:
         await say(update, lang, "This command is for steering committee members.")
         return
     rows = [
-        [(period_label(p, lang), f"{PREFIX}:p:{home}:{p.key}")]
+        [(period_button(p, lang), f"{PREFIX}:p:{home}:{p.key}")]
         for p in period_choices(_today(context))
     ]
     await say(update, lang, "Which period?", markup=keyboard(*rows))
@@ -89,25 +101,39 @@ async def show_digest(update: Update, context: BotContext) -> None:
         table = await digests.unit_table(
             session, node_id=node_id, period=period, setup=data.reporting, today=_today(context)
         )
+        # Back up one level, but never above the member's own part of the tree.
+        up = digest.scope.parent_id
+        if up is not None and not await access.may_view_node(session, viewer, up):
+            up = None
     chat = update.effective_chat
     assert chat is not None
     for part in render_text(digest, lang):
         await chat.send_message(part)
     with tempfile.TemporaryDirectory() as folder:
         # Rendered in a worker thread: a chart is half a second of CPU nobody else should wait.
-        chart = await off_the_loop(render_chart, digest, Path(folder) / "tonghop.png", lang)
+        if has_chart(digest):
+            chart_path = Path(folder) / file_name(digest.scope.name, period, "png")
+            chart = await off_the_loop(render_chart, digest, chart_path, lang)
+            with chart.open("rb") as picture:
+                await chat.send_photo(picture)
         workbook = await off_the_loop(
-            render_excel, digest, table, Path(folder) / f"tonghop-{period.key}.xlsx", lang
+            render_excel,
+            digest,
+            table,
+            Path(folder) / file_name(digest.scope.name, period, "xlsx"),
+            lang,
         )
-        with chart.open("rb") as picture:
-            await chat.send_photo(picture)
         with workbook.open("rb") as document:
             await chat.send_document(document, filename=workbook.name)
-    areas = [a for a in digest.areas if not a.direct]
-    if areas:
-        rows = [[(a.name, f"{PREFIX}:p:{a.node_id}:{period.key}")] for a in areas]
+    rows = [
+        [(a.name, f"{PREFIX}:p:{a.node_id}:{period.key}")] for a in digest.areas if not a.direct
+    ]
+    if up is not None:
+        rows.append([(tr(lang, "◀ Back"), f"{PREFIX}:p:{up}:{period.key}")])
+    if rows:
+        prompt = DRILL if up is None else BACK if len(rows) == 1 else DRILL_OR_BACK
         # Below the digest, not in place of the menu pressed (and the query is answered).
-        await chat.send_message(tr(lang, "See one part in detail:"), reply_markup=keyboard(*rows))
+        await chat.send_message(tr(lang, prompt), reply_markup=keyboard(*rows))
 
 
 def build() -> list[object]:

@@ -8,7 +8,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 
 from bot.channels.updates import SHORTCUT_MARK
-from bot.i18n import day, moment, number, tr
+from bot.i18n import capitalized, day, moment, number, percent, tr
 from handlers.context import keyboard
 from services.errors import N_
 from services.indicators import Indicator, IndicatorKind
@@ -35,17 +35,16 @@ def value_text(indicator: Indicator, value: Decimal | None, lang: str) -> str:
         return tr(lang, "(skipped)")
     if indicator.kind is IndicatorKind.YES_NO:
         return tr(lang, "Yes") if value else tr(lang, "No")
-    shown = number(value, lang)
     if indicator.kind is IndicatorKind.PERCENT:
-        return f"{shown} %"
-    return f"{shown} {indicator.unit.get(lang)}" if indicator.unit else shown
+        return percent(value, lang, places=None)
+    shown = number(value, lang)
+    return f"{shown} {indicator.unit.for_count(value, lang)}" if indicator.unit else shown
 
 
 def month_label(period: Period, lang: str) -> str:
     """ "Tháng 11/2026": how a month starts a button or a line (mid-sentence it stays
     "tháng 11/2026")."""
-    label = period.label(lang)
-    return label[:1].upper() + label[1:]
+    return capitalized(period.label(lang))
 
 
 def _title(view: DraftView, lang: str) -> str:

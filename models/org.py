@@ -15,7 +15,8 @@ class NodeKind(enum.StrEnum):
     PROVINCE = "province"
     INDUSTRIAL_ZONE = "industrial_zone"
     ECONOMIC_ZONE = "economic_zone"
-    DISTRICT = "district"
+    # xã, phường: since 1 July 2025 the level below the province (the district level is gone).
+    COMMUNE = "commune"
     ENTERPRISE = "enterprise"
 
 
@@ -30,7 +31,7 @@ class UnitKind(enum.StrEnum):
     PARTY_CELL = "party_cell"  # chi bộ / đảng bộ cơ sở, possibly combined across enterprises
     YOUTH_UNION = "youth_union"  # chi đoàn
     WOMENS_UNION = "womens_union"  # chi hội phụ nữ
-    ZONE_UNION = "zone_union"  # công đoàn các KCN / LĐLĐ huyện: reports zone-level figures
+    ZONE_UNION = "zone_union"  # công đoàn các KCN, KKT: reports zone-level figures
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
@@ -47,7 +48,8 @@ def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
 
 
 class OrgNode(Base):
-    """A node of the configurable tree: province, zone or district, enterprise."""
+    """A node of the configurable tree: province; industrial or economic zone, or commune or
+    ward; enterprise."""
 
     __tablename__ = "org_nodes"
 

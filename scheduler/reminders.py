@@ -20,12 +20,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.i18n import day, tr
+from bot.i18n import day, plural, tr
 from bot.rate_limit import bulk_sending
 from handlers.context import BotContext, BotData
 from models import OutboxStatus, Person
 from models.db import is_unreachable
 from services import access, outbox, reminders, reporting
+from services.errors import N_
 from services.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,14 @@ def served_channels(data: BotData) -> list[str]:
 
 def _when(days_left: int, lang: str) -> str:
     if days_left > 0:
-        return tr(lang, "{days} days left", days=days_left)
+        return plural(
+            lang, days_left, N_("{days} day left"), N_("{days} days left"), days=days_left
+        )
     if days_left == 0:
         return tr(lang, "due today")
-    return tr(lang, "overdue by {days} days", days=-days_left)
+    return plural(
+        lang, -days_left, N_("overdue by {days} day"), N_("overdue by {days} days"), days=-days_left
+    )
 
 
 def render(
@@ -82,9 +87,14 @@ def render(
         )
     for e in escalations:
         lang = e.recipient.language
-        text = tr(
+        text = plural(
             lang,
-            "⚠️ {zone}: {count} units have not sent their report for {period} (due {due}):\n{units}",
+            len(e.missing),
+            N_("⚠️ {zone}: {count} unit has not sent its report for {period} (due {due}):\n{units}"),
+            N_(
+                "⚠️ {zone}: {count} units have not sent their report for {period} (due {due}):"
+                "\n{units}"
+            ),
             zone=e.zone_name,
             count=len(e.missing),
             period=e.period.label(lang),
@@ -264,7 +274,7 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
 
 async def _send_digest(data: BotData, bot: Any, session: Any, message: Any) -> None:
     """A committee digest, built when it is sent (current figures): text, chart, Excel."""
-    from bot.digest_render import render_chart, render_excel, render_text
+    from bot.digest_render import file_name, has_chart, render_chart, render_excel, render_text
     from bot.rendering import off_the_loop
     from services.digests import DigestPeriod, build_digest, unit_table
 
@@ -287,13 +297,19 @@ async def _send_digest(data: BotData, bot: Any, session: Any, message: Any) -> N
     for part in render_text(digest, lang):
         await bot.send_message(message.chat_id, part)
     with tempfile.TemporaryDirectory() as folder:
-        # In a worker thread: while a digest renders, people's updates are still answered.
-        chart = await off_the_loop(render_chart, digest, Path(folder) / "tonghop.png", lang)
+        # Rendered in a worker thread: a chart is half a second of CPU nobody else should wait.
+        if has_chart(digest):
+            chart_path = Path(folder) / file_name(digest.scope.name, period, "png")
+            chart = await off_the_loop(render_chart, digest, chart_path, lang)
+            with chart.open("rb") as picture:
+                await bot.send_photo(message.chat_id, picture)
         workbook = await off_the_loop(
-            render_excel, digest, table, Path(folder) / f"tonghop-{period.key}.xlsx", lang
+            render_excel,
+            digest,
+            table,
+            Path(folder) / file_name(digest.scope.name, period, "xlsx"),
+            lang,
         )
-        with chart.open("rb") as picture:
-            await bot.send_photo(message.chat_id, picture)
         with workbook.open("rb") as document:
             await bot.send_document(message.chat_id, document, filename=workbook.name)
 

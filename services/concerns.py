@@ -67,7 +67,7 @@ from services.indicators import Label, load_yaml_model
 
 DEFAULT_CONCERNS_FILE: Final = DEFAULT_CONFIG_DIR / "concerns.yaml"
 MAX_TEXT_LENGTH: Final = 2000
-ZONE_KINDS: Final = (NodeKind.INDUSTRIAL_ZONE, NodeKind.ECONOMIC_ZONE, NodeKind.DISTRICT)
+ZONE_KINDS: Final = (NodeKind.INDUSTRIAL_ZONE, NodeKind.ECONOMIC_ZONE, NodeKind.COMMUNE)
 # Statuses an officer sets by hand; "escalated" goes through escalate(), "received" is never set.
 SETTABLE_STATUSES: Final = (ConcernStatus.IN_PROGRESS, ConcernStatus.ANSWERED, ConcernStatus.CLOSED)
 # What workers and officers read for each status (msgids; Vietnamese in concerns.po).
@@ -142,7 +142,7 @@ class StatusNotSettable(DomainError):
 
 
 class NoZoneAbove(DomainError):
-    message = "No industrial-zone or district level was found above this enterprise."
+    message = "No industrial zone, economic zone, commune or ward was found above this enterprise."
 
 
 class AlreadyEscalated(DomainError):
@@ -441,7 +441,7 @@ async def _trade_union(session: AsyncSession, enterprise_id: int) -> ReportingUn
 
 
 async def _zone_of(session: AsyncSession, enterprise_id: int) -> OrgNode | None:
-    """The nearest ancestor that is an industrial or economic zone or a district."""
+    """The nearest ancestor that is an industrial or economic zone, or a commune or ward."""
     node = await session.get(OrgNode, enterprise_id)
     for _ in range(32):  # the tree is a handful of levels deep; a cycle must not hang a job
         if node is None or node.parent_id is None:

@@ -1,11 +1,17 @@
 """The demo province a newcomer's console starts with: a tree, officers, a committee member,
-an admin and a few invite codes to try registration with."""
+an admin and a few invite codes to try registration with.
+
+The province is a current one (since 1 July 2025: 34 provinces, no district level; Bắc Giang is
+part of Bắc Ninh), with real industrial zones and communes/wards and invented enterprises. Its
+history is laid out from the clock, relative to the month that is open for reports today, so
+that a newcomer can file a fresh report whatever the day, and nothing is dated in the future.
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +25,7 @@ from models import (
     Person,
     Report,
     ReportingUnit,
+    ReportUnlock,
     ReportValue,
     Role,
     RoleAssignment,
@@ -28,7 +35,14 @@ from services import audit
 from services.indicators import IndicatorKind, IndicatorSet, violated_rules
 from services.invites import create_invite, display_code
 from services.org_import import import_org_tree
-from services.periods import Period, due_date
+from services.periods import (
+    Period,
+    PeriodState,
+    ReportingCalendar,
+    due_date,
+    open_date,
+    state_on,
+)
 from services.reporting import ReportingSetup, current_version_id, local_date
 
 DEMO_TREE = Path(__file__).with_name("demo_province.csv")
@@ -148,6 +162,27 @@ async def seed(
 
 
 HISTORY_MONTHS = 3
+# Share of the other units that already sent the open month's report (the rest is to come).
+OPEN_MONTH_SENT = 0.3
+# How long the demo reopens a locked month for the demo officers, between its lock day and the
+# opening of the next month.
+DEMO_UNLOCK_DAYS = 30
+
+
+def reporting_period(today: date, calendar: ReportingCalendar) -> Period:
+    """The month a newcomer reports for today: the newest month already open. Before the 15th
+    that is last month (overdue, or past its lock day and reopened by the demo)."""
+    current = Period.of(today)
+    for back in range(13):
+        period = current.shift(-back)
+        if open_date(period, calendar) <= today:
+            return period
+    return current.shift(-13)
+
+
+def _submitted_at(day: date, now: datetime, setup: ReportingSetup) -> datetime:
+    """Nine in the morning of ``day``, never later than now."""
+    return min(datetime.combine(day, time(9), tzinfo=setup.zone), now)
 
 
 async def seed_history(
@@ -157,8 +192,11 @@ async def seed_history(
     *,
     grants: dict[str, list[tuple[Role, int | None, int | None]]],
 ) -> None:
-    """Reports for the three months before the current one, for most units, so that the demo
-    shows last month's figures, a few missing and late reports, and something to digest."""
+    """Reports for the three months before the month open today, for most units, and for a
+    few units the open month itself (sent between its opening and today), so that the demo
+    shows last month's figures, a few missing and late reports, and something to digest. The
+    demo officers' units always have last month and never the open month: that report is the
+    newcomer's to file, reopened by the demo if today falls after its lock day."""
     admin = await session.scalar(
         select(Person.id).join(RoleAssignment).where(RoleAssignment.role == Role.ADMIN)
     )
@@ -169,7 +207,9 @@ async def seed_history(
         for _role, unit_id, _node in grants[key]
         if unit_id is not None
     }
-    current = Period.of(local_date(now, setup))
+    calendar = setup.calendar
+    today = local_date(now, setup)
+    current = reporting_period(today, calendar)
     units = (
         await session.execute(
             select(ReportingUnit, OrgNode.worker_count)
@@ -186,34 +226,50 @@ async def seed_history(
         base = worker_count or rng.randint(40, 400)
         if unit.kind is not UnitKind.TRADE_UNION:
             base = max(5, base // 40)
+        ours = unit.id in demo_officer_units
         for months_back in range(HISTORY_MONTHS, -1, -1):
             period = current.shift(-months_back)
-            # Some units are missing a month; the current month is mostly still to come, and
-            # the demo officer's own units are left for the newcomer to report.
-            missing_chance = 0.7 if months_back == 0 else 0.12
-            if rng.random() < missing_chance or (
-                months_back == 0 and unit.id in demo_officer_units
-            ):
-                continue
-            due = due_date(period, setup.calendar)
-            late = rng.random() < 0.15
-            submitted_on = (
-                due + timedelta(days=rng.randint(1, 6))
-                if late
-                else due - timedelta(days=rng.randint(0, 6))
-            )
+            due = due_date(period, calendar)
+            if months_back == 0:
+                # The open month: mostly still to come, never the demo officers'.
+                if ours or rng.random() >= OPEN_MONTH_SENT:
+                    continue
+                opened = open_date(period, calendar)
+                submitted_on = opened + timedelta(days=rng.randint(0, (today - opened).days))
+            else:
+                if not ours and rng.random() < 0.12:
+                    continue  # a few units skipped a month
+                late_by = rng.randint(1, 6) if rng.random() < 0.15 else 0
+                submitted_on = (
+                    due + timedelta(days=late_by)
+                    if late_by
+                    else due - timedelta(days=rng.randint(0, 6))
+                )
+                submitted_on = min(submitted_on, today)
             report = Report(
                 reporting_unit_id=unit.id,
                 period=period.key,
                 indicator_set_version_id=version_id,
-                submitted_at=datetime.combine(submitted_on, time(9), tzinfo=setup.zone),
+                submitted_at=_submitted_at(submitted_on, now, setup),
                 submitted_by_person_id=admin,
-                late=late,
+                late=submitted_on > due,
             )
             session.add(report)
             await session.flush()
             for code, value in plausible_values(indicator_set, rng, base).items():
                 session.add(ReportValue(report_id=report.id, indicator_code=code, value=value))
+    if state_on(current, today, calendar) is PeriodState.LOCKED:
+        # Between the lock day and the next opening no month takes reports: the office would
+        # reopen one (admin unlock); the demo does it for its officers' units.
+        for unit_id in sorted(demo_officer_units):
+            session.add(
+                ReportUnlock(
+                    reporting_unit_id=unit_id,
+                    period=current.key,
+                    until=now + timedelta(days=DEMO_UNLOCK_DAYS),
+                    unlocked_by=ACTOR,
+                )
+            )
     await session.commit()
 
 

@@ -23,6 +23,7 @@ What it holds, and why it is built the way it is (docs/digests.md has the user's
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,13 +37,17 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    ChannelAccount,
     Concern,
     ConcernStatus,
     NodeKind,
     OrgNode,
+    Person,
     Report,
     ReportingUnit,
     ReportValue,
+    Role,
+    RoleAssignment,
     UnitKind,
 )
 from services.concerns import ConcernConfig
@@ -63,6 +68,13 @@ SUPPRESS_BELOW: Final = 5
 # Months a yes/no answer stays current for a share target: a collective agreement reported two
 # years ago says nothing about today.
 SHARE_WINDOW_MONTHS: Final = 12
+
+# The stocks a committee member looks at first, in this order, when the configuration has them:
+# workers and union members (whose ratio is the union density), then party members.
+WORKERS: Final = (UnitKind.TRADE_UNION, "workers")
+UNION_MEMBERS: Final = (UnitKind.TRADE_UNION, "union_members")
+PARTY_MEMBERS: Final = (UnitKind.PARTY_CELL, "party_members")
+HEADLINE_STOCKS: Final = (WORKERS, UNION_MEMBERS, PARTY_MEMBERS)
 
 _KEY_MONTH: Final = re.compile(r"(\d{4})-(\d{2})")
 _KEY_QUARTER: Final = re.compile(r"(\d{4})-[Qq]([1-4])")
@@ -179,6 +191,7 @@ class Scope:
     code: str
     name: str
     kind: NodeKind
+    parent_id: int | None = None  # the level above, for "back" (None: the root)
 
 
 @dataclass(frozen=True)
@@ -213,7 +226,7 @@ class Rate:
 
 @dataclass(frozen=True)
 class AreaRate:
-    """A child of the scope (a zone or district; an enterprise under a zone), or the scope
+    """A child of the scope (a zone or commune; an enterprise under a zone), or the scope
     itself (``direct``) for units that sit on the scope node, such as a zone union."""
 
     node_id: int
@@ -226,6 +239,15 @@ class AreaRate:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """An officer the office can call about a missing report: the name and the apps the bot
+    reaches them on (their chosen one first). The bot stores no phone numbers."""
+
+    name: str
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MissingUnit:
     unit_id: int
     code: str
@@ -234,6 +256,30 @@ class MissingUnit:
     area_code: str
     area_name: str
     months: tuple[Period, ...]  # the open months of the period without a report
+    officers: tuple[Contact, ...] = ()  # registered, not revoked
+
+
+@dataclass(frozen=True)
+class StockTotal:
+    """One stock over the subtree: the sum of each unit's latest figure within
+    SHARE_WINDOW_MONTHS up to a month (a unit that skipped a month still counts with its last
+    figure). None: no unit reported it in that window."""
+
+    unit_kind: UnitKind
+    code: str
+    label: Label
+    value: Decimal | None  # as of the last open month of the period
+    previous: Decimal | None  # as of the month before the period
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What the digest leads with: the stocks of HEADLINE_STOCKS that the configuration has, and
+    the union density (union members / workers) at the same two moments."""
+
+    stocks: tuple[StockTotal, ...] = ()
+    density: float | None = None
+    density_previous: float | None = None
 
 
 @dataclass(frozen=True)
@@ -334,6 +380,10 @@ class Digest:
     concerns: tuple[ConcernLine, ...]  # configured categories first
     concerns_total: ConcernLine
     kind_labels: Mapping[UnitKind, Label]  # the indicator sets' names of the unit kinds
+    # January to the last month counted for the targets: the one year-to-date span behind every
+    # year-to-date figure of the digest (flows and targets alike).
+    year_to_date: tuple[Period, ...] = ()
+    headline: Headline = Headline()
 
 
 # --- shared pieces --------------------------------------------------------------------------
@@ -342,14 +392,19 @@ class Digest:
 async def _scope(session: AsyncSession, node_id: int) -> tuple[Scope, str]:
     row = (
         await session.execute(
-            select(OrgNode.id, OrgNode.code, OrgNode.name, OrgNode.kind, OrgNode.path).where(
-                OrgNode.id == node_id
-            )
+            select(
+                OrgNode.id,
+                OrgNode.code,
+                OrgNode.name,
+                OrgNode.kind,
+                OrgNode.path,
+                OrgNode.parent_id,
+            ).where(OrgNode.id == node_id)
         )
     ).one_or_none()
     if row is None:
         raise ScopeNotFound()
-    return Scope(row.id, row.code, row.name, row.kind), row.path
+    return Scope(row.id, row.code, row.name, row.kind, row.parent_id), row.path
 
 
 def _area_id(path: str, scope_path: str) -> int | None:
@@ -589,6 +644,151 @@ async def _flow_sums(
     return result
 
 
+# --- headline stocks ------------------------------------------------------------------------
+
+
+async def _stock_sums(
+    session: AsyncSession,
+    scope_path: str,
+    through: Period,
+    wanted: Iterable[tuple[UnitKind, str]],
+) -> dict[tuple[UnitKind, str], Decimal]:
+    """Per (unit kind, code): the sum over the subtree's active units of each unit's latest
+    figure within SHARE_WINDOW_MONTHS up to ``through``, in two set-based steps (latest month
+    per unit and code, then the sum). A kind and code no unit reported is absent."""
+    wanted = set(wanted)
+    if not wanted:
+        return {}
+    start = through.shift(-(SHARE_WINDOW_MONTHS - 1))
+    latest = (
+        select(
+            Report.reporting_unit_id.label("unit_id"),
+            ReportValue.indicator_code.label("code"),
+            func.max(Report.period).label("period"),
+        )
+        .join(ReportValue, ReportValue.report_id == Report.id)
+        .join(ReportingUnit, ReportingUnit.id == Report.reporting_unit_id)
+        .join(OrgNode, OrgNode.id == ReportingUnit.org_node_id)
+        .where(
+            ReportingUnit.active.is_(True),
+            OrgNode.active.is_(True),
+            ReportingUnit.kind.in_(sorted({kind for kind, _ in wanted})),
+            OrgNode.path.startswith(scope_path, autoescape=True),
+            ReportValue.indicator_code.in_(sorted({code for _, code in wanted})),
+            ReportValue.value.is_not(None),
+            Report.period >= start.key,
+            Report.period <= through.key,
+        )
+        .group_by(Report.reporting_unit_id, ReportValue.indicator_code)
+        .subquery()
+    )
+    stmt = (
+        select(
+            ReportingUnit.kind,
+            ReportValue.indicator_code,
+            func.sum(ReportValue.value).label("total"),
+        )
+        .select_from(latest)
+        .join(
+            Report,
+            and_(Report.reporting_unit_id == latest.c.unit_id, Report.period == latest.c.period),
+        )
+        .join(
+            ReportValue,
+            and_(ReportValue.report_id == Report.id, ReportValue.indicator_code == latest.c.code),
+        )
+        .join(ReportingUnit, ReportingUnit.id == Report.reporting_unit_id)
+        .group_by(ReportingUnit.kind, ReportValue.indicator_code)
+    )
+    sums: dict[tuple[UnitKind, str], Decimal] = {}
+    for row in await session.execute(stmt):
+        key = (UnitKind(row.kind), row.indicator_code)
+        if key in wanted:
+            sums[key] = _number(row.total) or Decimal(0)
+    return sums
+
+
+def _ratio(sums: Mapping[tuple[UnitKind, str], Decimal]) -> float | None:
+    workers = sums.get(WORKERS)
+    members = sums.get(UNION_MEMBERS)
+    if not workers or members is None:
+        return None
+    return float(members / workers)
+
+
+async def _headline(
+    session: AsyncSession,
+    scope_path: str,
+    setup: ReportingSetup,
+    period: DigestPeriod,
+    months_open: Sequence[Period],
+) -> Headline:
+    labels = {
+        (s.unit_kind, i.code): i.label
+        for s in setup.indicators.sets
+        for i in s.indicators
+        if i.kind is IndicatorKind.STOCK
+    }
+    wanted = [key for key in HEADLINE_STOCKS if key in labels]
+    if not months_open or not wanted:
+        return Headline()
+    now = await _stock_sums(session, scope_path, months_open[-1], wanted)
+    before = await _stock_sums(session, scope_path, period.first.previous(), wanted)
+    return Headline(
+        stocks=tuple(
+            StockTotal(
+                kind, code, labels[(kind, code)], now.get((kind, code)), before.get((kind, code))
+            )
+            for kind, code in wanted
+        ),
+        density=_ratio(now),
+        density_previous=_ratio(before),
+    )
+
+
+# --- who to call about a missing report -----------------------------------------------------
+
+
+async def _officers(session: AsyncSession, scope_path: str) -> dict[int, tuple[Contact, ...]]:
+    """The registered officers of every active unit of the subtree, by unit id: one query for
+    the roles and one for the accounts, whatever the number of units."""
+    rows = (
+        await session.execute(
+            select(RoleAssignment.reporting_unit_id, Person.id, Person.display_name)
+            .join(Person, Person.id == RoleAssignment.person_id)
+            .join(ReportingUnit, ReportingUnit.id == RoleAssignment.reporting_unit_id)
+            .join(OrgNode, OrgNode.id == ReportingUnit.org_node_id)
+            .where(
+                RoleAssignment.role == Role.OFFICER,
+                RoleAssignment.revoked_at.is_(None),
+                Person.revoked_at.is_(None),
+                ReportingUnit.active.is_(True),
+                OrgNode.path.startswith(scope_path, autoescape=True),
+            )
+            .order_by(RoleAssignment.reporting_unit_id, Person.display_name, Person.id)
+        )
+    ).all()
+    if not rows:
+        return {}
+    channels: dict[int, list[str]] = defaultdict(list)
+    accounts = await session.execute(
+        select(ChannelAccount.person_id, ChannelAccount.channel, Person.preferred_channel)
+        .join(Person, Person.id == ChannelAccount.person_id)
+        .where(ChannelAccount.person_id.in_(sorted({row.id for row in rows})))
+        .order_by(ChannelAccount.person_id, ChannelAccount.id)
+    )
+    for person_id, channel, preferred in accounts:
+        known = channels[person_id]
+        if channel in known:
+            continue
+        # The app they chose for reminders (/kenh) is where they read first.
+        known.insert(0, channel) if channel == preferred else known.append(channel)
+    by_unit: dict[int, list[Contact]] = defaultdict(list)
+    for unit_id, person_id, name in rows:
+        by_unit[unit_id].append(Contact(name, tuple(channels.get(person_id, ()))))
+    return {unit_id: tuple(contacts) for unit_id, contacts in by_unit.items()}
+
+
 # --- targets --------------------------------------------------------------------------------
 
 
@@ -658,10 +858,10 @@ async def _target_progress(
     targets: Sequence[Target],
     flows: _FlowSums,
     period: DigestPeriod,
-    elapsed: int,
+    ytd: Sequence[Period],
 ) -> tuple[TargetProgress, ...]:
+    elapsed = len(ytd)
     through = Period(period.year, 1).shift(elapsed - 1)  # December before, when elapsed is 0
-    ytd = [Period(period.year, month) for month in range(1, elapsed + 1)]
     progress = []
     for target in targets:
         measure = target.measure
@@ -824,13 +1024,23 @@ async def build_digest(
             )
     missing.sort(key=lambda unit: (unit.area_name, unit.code))
 
+    if missing:
+        officers = await _officers(session, scope_path)
+        missing = [
+            dataclasses.replace(unit, officers=officers.get(unit.unit_id, ())) for unit in missing
+        ]
+
     indicators = _flow_indicators(setup)
     previous = period.previous()
     last_year = period.same_period_last_year()
-    ytd = period.year_to_date
+    # The one year-to-date span: the same months the targets' pace counts.
+    ytd = tuple(Period(period.year, month) for month in range(1, elapsed + 1))
     ytd_last_year = tuple(month.shift(-12) for month in ytd)
     flow_sums = await _flow_sums(
-        session, scope_path, {*ytd, *ytd_last_year, *previous.months, *last_year.months}, indicators
+        session,
+        scope_path,
+        {*period.months, *ytd, *ytd_last_year, *previous.months, *last_year.months},
+        indicators,
     )
     flows = tuple(
         FlowTotal(
@@ -849,7 +1059,7 @@ async def build_digest(
     )
 
     chosen = targets.for_node(scope.code, scope.kind, period.year)
-    progress = await _target_progress(session, scope_path, chosen, flow_sums, period, elapsed)
+    progress = await _target_progress(session, scope_path, chosen, flow_sums, period, ytd)
     concern_lines, concern_total = await _concerns(
         session, scope_path, period, concern_config, today
     )
@@ -867,6 +1077,8 @@ async def build_digest(
         concerns=concern_lines,
         concerns_total=concern_total,
         kind_labels={s.unit_kind: s.label for s in setup.indicators.sets},
+        year_to_date=ytd,
+        headline=await _headline(session, scope_path, setup, period, months_open),
     )
 
 

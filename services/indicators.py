@@ -218,6 +218,18 @@ class Label(_Model):
         return self.en if language == "en" else self.vi
 
 
+class CountUnit(Label):
+    """What an indicator counts ("người" / "people"). English needs the singular for a count
+    of one ("1 person"); Vietnamese nouns do not change."""
+
+    en_one: str | None = Field(default=None, min_length=1)
+
+    def for_count(self, value: Decimal | int, language: str) -> str:
+        if language == "en" and value == 1 and self.en_one:
+            return self.en_one
+        return self.get(language)
+
+
 class IndicatorKind(StrEnum):
     FLOW = "flow"  # counted during the month
     STOCK = "stock"  # the level at month end
@@ -229,7 +241,7 @@ class Indicator(_Model):
     code: str
     label: Label
     kind: IndicatorKind
-    unit: Label | None = None
+    unit: CountUnit | None = None
     min: Decimal | None = Decimal(0)
     max: Decimal | None = None
     required: bool = True

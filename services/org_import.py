@@ -1,6 +1,6 @@
 """Import the organisation tree and its reporting units from a CSV or XLSX file.
 
-One file holds both the tree nodes (province, zones, districts, enterprises) and the reporting
+One file holds both the tree nodes (province, zones, communes, enterprises) and the reporting
 units that sit in them (trade unions, party cells, …), one per row, each keyed by a stable code so
 that importing the file again updates records instead of duplicating them. The whole file is
 checked before anything is written: the standing office fixing a spreadsheet wants every mistake
@@ -64,6 +64,10 @@ class Msg:
     DUPLICATE_COLUMN: Final = N_('Columns "{first}" and "{second}" mean the same thing.')
     EMPTY_KIND: Final = N_("Kind is empty.")
     UNKNOWN_KIND: Final = N_('Unknown kind "{value}".')
+    NO_DISTRICT: Final = N_(
+        'Kind "{value}": there is no district level since 1 July 2025. Put the enterprises '
+        "under their commune or ward (kind commune: xã, phường) or their zone."
+    )
     EMPTY_CODE: Final = N_("Code is empty.")
     CODE_TOO_LONG: Final = N_('Code "{code}" is longer than {limit} characters.')
     EMPTY_NAME: Final = N_("Name is empty.")
@@ -71,7 +75,7 @@ class Msg:
     DUPLICATE_CODE: Final = N_('Code "{code}" already appears on line {first_line}.')
     CODE_IS_UNIT: Final = N_('Code "{code}" already belongs to a reporting unit.')
     CODE_IS_NODE: Final = N_(
-        'Code "{code}" already belongs to a province, zone, district or enterprise.'
+        'Code "{code}" already belongs to a province, zone, commune or enterprise.'
     )
     KIND_CHANGED: Final = N_(
         'Code "{code}" already exists with another kind; an import cannot change it.'
@@ -83,14 +87,14 @@ class Msg:
         'Unknown parent "{parent}": it is neither in the file nor in the database.'
     )
     PARENT_IS_UNIT: Final = N_(
-        'Parent "{parent}" is a reporting unit; a parent must be a province, zone, district '
+        'Parent "{parent}" is a reporting unit; a parent must be a province, zone, commune '
         "or enterprise."
     )
     ZONE_PARENT: Final = N_(
-        'The parent of a zone or district must be a province; "{parent}" is not.'
+        'The parent of a zone or a commune must be a province; "{parent}" is not.'
     )
     ENTERPRISE_PARENT: Final = N_(
-        "The parent of an enterprise must be an industrial zone, an economic zone or a district; "
+        "The parent of an enterprise must be an industrial zone, an economic zone or a commune; "
         '"{parent}" is not.'
     )
     ENTERPRISE_UNIT_PARENT: Final = N_(
@@ -98,12 +102,11 @@ class Msg:
         '"{parent}" is not an enterprise.'
     )
     PARTY_CELL_PARENT: Final = N_(
-        "A party cell sits in an enterprise, or in a zone or district when it is combined; "
+        "A party cell sits in an enterprise, or in a zone or commune when it is combined; "
         '"{parent}" is neither.'
     )
     ZONE_UNION_PARENT: Final = N_(
-        "A zone union sits in an industrial zone, an economic zone or a district; "
-        '"{parent}" is not.'
+        'A zone union sits in an industrial zone, an economic zone or a commune; "{parent}" is not.'
     )
     CYCLE: Final = N_('Code "{code}" would become its own ancestor.')
     WORKERS_NOT_WHOLE: Final = N_('Worker count "{value}" is not a whole number.')
@@ -209,10 +212,11 @@ Kind = NodeKind | UnitKind
 _KINDS: Final[dict[str, Kind]] = {
     _fold(alias): kind
     for kind, names in (
-        (NodeKind.PROVINCE, ("tỉnh",)),
+        # Since 1 July 2025 a "thành phố" is a centrally-run city, a province-level unit.
+        (NodeKind.PROVINCE, ("tỉnh", "thành phố")),
         (NodeKind.INDUSTRIAL_ZONE, ("kcn", "khu công nghiệp")),
         (NodeKind.ECONOMIC_ZONE, ("kkt", "khu kinh tế")),
-        (NodeKind.DISTRICT, ("huyện", "thành phố", "thị xã", "quận")),
+        (NodeKind.COMMUNE, ("xã", "phường", "xã, phường", "xã/phường", "đặc khu")),
         (NodeKind.ENTERPRISE, ("doanh nghiệp", "dn", "công ty")),
         (UnitKind.TRADE_UNION, ("cđcs", "công đoàn cơ sở", "công đoàn")),
         (UnitKind.PARTY_CELL, ("chi bộ", "đảng bộ cơ sở", "đảng bộ", "chi bộ ghép")),
@@ -226,8 +230,6 @@ _KINDS: Final[dict[str, Kind]] = {
                 "công đoàn khu công nghiệp",
                 "công đoàn các khu công nghiệp",
                 "công đoàn kkt",
-                "liên đoàn lao động huyện",
-                "lđlđ huyện",
             ),
         ),
     )
@@ -253,12 +255,14 @@ _OWNERSHIPS: Final[dict[str, Ownership]] = {
     for alias in (ownership.value, *names)
 }
 
-_AREAS: Final = frozenset({NodeKind.INDUSTRIAL_ZONE, NodeKind.ECONOMIC_ZONE, NodeKind.DISTRICT})
+# The district level is gone (1 July 2025): a file that still has one is told so, by name.
+_DISTRICT_KINDS: Final = frozenset(_fold(k) for k in ("district", "huyện", "quận", "thị xã"))
+_AREAS: Final = frozenset({NodeKind.INDUSTRIAL_ZONE, NodeKind.ECONOMIC_ZONE, NodeKind.COMMUNE})
 # (kinds a parent may have, message when it has another) for every kind that has a parent.
 _PARENT_RULES: Final[dict[Kind, tuple[frozenset[NodeKind], str]]] = {
     NodeKind.INDUSTRIAL_ZONE: (frozenset({NodeKind.PROVINCE}), Msg.ZONE_PARENT),
     NodeKind.ECONOMIC_ZONE: (frozenset({NodeKind.PROVINCE}), Msg.ZONE_PARENT),
-    NodeKind.DISTRICT: (frozenset({NodeKind.PROVINCE}), Msg.ZONE_PARENT),
+    NodeKind.COMMUNE: (frozenset({NodeKind.PROVINCE}), Msg.ZONE_PARENT),
     NodeKind.ENTERPRISE: (_AREAS, Msg.ENTERPRISE_PARENT),
     UnitKind.TRADE_UNION: (frozenset({NodeKind.ENTERPRISE}), Msg.ENTERPRISE_UNIT_PARENT),
     UnitKind.YOUTH_UNION: (frozenset({NodeKind.ENTERPRISE}), Msg.ENTERPRISE_UNIT_PARENT),
@@ -439,6 +443,8 @@ def _parse_row(line: int, raw: dict[str, str], errors: _Errors) -> _Row:
     if not kind_text:
         if "kind" in cells:
             errors.add(line, Msg.EMPTY_KIND)
+    elif kind is None and _fold(kind_text) in _DISTRICT_KINDS:
+        errors.add(line, Msg.NO_DISTRICT, value=kind_text)
     elif kind is None:
         errors.add(line, Msg.UNKNOWN_KIND, value=kind_text)
 

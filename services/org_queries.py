@@ -56,3 +56,39 @@ async def list_enterprises(
             raise NotFound()
         query = query.where(OrgNode.path.startswith(root.path))
     return [EnterpriseRow(n.code, n.name, n.worker_count) for n in await session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    code: str
+    kind: NodeKind
+    name: str
+    depth: int  # 0 for the node listed from (a province, or the --under node)
+    worker_count: int | None
+
+
+async def list_nodes(session: AsyncSession, *, under: str | None = None) -> list[NodeRow]:
+    """Active nodes of the tree in tree order (each node, then its children by code), as one
+    query; ``under`` lists that node and everything below it."""
+    query = select(OrgNode).where(OrgNode.active.is_(True))
+    if under:
+        root = await session.scalar(select(OrgNode).where(OrgNode.code == under))
+        if root is None:
+            raise NotFound()
+        query = query.where(OrgNode.path.startswith(root.path))
+    nodes = list(await session.scalars(query))
+    ids = {node.id for node in nodes}
+    children: dict[int | None, list[OrgNode]] = {}
+    for node in nodes:
+        # A node whose parent is outside the listing (or inactive) starts a branch of its own.
+        parent = node.parent_id if node.parent_id in ids else None
+        children.setdefault(parent, []).append(node)
+    rows: list[NodeRow] = []
+
+    def visit(parent: int | None, depth: int) -> None:
+        for node in sorted(children.get(parent, []), key=lambda n: n.code):
+            rows.append(NodeRow(node.code, node.kind, node.name, depth, node.worker_count))
+            visit(node.id, depth + 1)
+
+    visit(None, 0)
+    return rows

@@ -35,7 +35,7 @@ from services.indicators import load_yaml_model
 from services.periods import Period, due_date, open_periods
 from services.reporting import ReportingSetup, local_date
 
-ZONE_KINDS = (NodeKind.INDUSTRIAL_ZONE, NodeKind.ECONOMIC_ZONE, NodeKind.DISTRICT)
+ZONE_KINDS = (NodeKind.INDUSTRIAL_ZONE, NodeKind.ECONOMIC_ZONE, NodeKind.COMMUNE)
 
 
 def _as_time(value: Any) -> Any:

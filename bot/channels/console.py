@@ -21,7 +21,7 @@ from telegram.ext import Application
 
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
 from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory
-from bot.config import Settings
+from bot.config import CONSOLE_BOT_USERNAME, Settings
 from bot.update_processor import processor_of
 from models import utcnow
 from models.db import UnitOfWork
@@ -182,7 +182,7 @@ def make_console(
     from bot.app import build_application
     from services import demo
 
-    api = LocalBotApi(username=settings.bot_username or "demo_congdoan_bot")
+    api = LocalBotApi(username=settings.bot_username or CONSOLE_BOT_USERNAME)
     application = build_application(
         settings,
         uow,

@@ -25,6 +25,28 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
 
 
 def _configure(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table on SQLite (copy, drop, rename). Dropping a table that other
+        # rows point at fails while foreign keys are enforced, so they are off for the migration
+        # (the pragma has no effect inside a transaction: it is set before) and checked after.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # ends SQLAlchemy's autobegun transaction; SQLite opened none
+    try:
+        _migrate(connection)
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.rollback()  # whatever a failure left open, so that the pragma applies
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def _migrate(connection: Connection) -> None:
     # One explicit transaction around everything: Alembic joins it, and on PostgreSQL the
     # advisory lock below lives exactly as long as the migration.
     with connection.begin():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,9 +19,25 @@ from services.indicators import IndicatorKind
 from tests.e2e.conftest import Clock
 
 
+@pytest.mark.parametrize(
+    ("day", "period", "label"),
+    [
+        ((2026, 11, 20), "2026-11", "tháng 11/2026"),
+        # After October's lock day and before November opens: the demo reopened October.
+        ((2026, 11, 12), "2026-10", "tháng 10/2026"),
+        ((2026, 12, 3), "2026-11", "tháng 11/2026"),  # November overdue, December not open
+    ],
+)
 async def test_a_report_in_the_console(
-    settings: Settings, uow: UnitOfWork, session: AsyncSession, clock: Clock
+    settings: Settings,
+    uow: UnitOfWork,
+    session: AsyncSession,
+    clock: Clock,
+    day: tuple[int, int, int],
+    period: str,
+    label: str,
 ) -> None:
+    clock.set_local(*day)
     setup = load_reporting_setup(settings)
     await demo.seed(session, settings.secret, setup, clock.now)
     out = io.StringIO()
@@ -45,10 +62,10 @@ async def test_a_report_in_the_console(
     text = out.getvalue()
     assert "  • Giữ như tháng trước:" in text
     assert "Kiểm tra báo cáo" in text and "  1. ✅ Gửi báo cáo" in text
-    assert "Đã nhận báo cáo: tháng 11/2026 — Chi bộ" in text
+    assert f"Đã nhận báo cáo: {label} — Chi bộ" in text
     lan = await session.scalar(select(Person.id).where(Person.display_name == "Nguyễn Thị Lan"))
     report = await session.scalar(
-        select(Report).where(Report.submitted_by_person_id == lan, Report.period == "2026-11")
+        select(Report).where(Report.submitted_by_person_id == lan, Report.period == period)
     )
     assert report is not None
     values = (

@@ -44,6 +44,13 @@ async def test_the_monthly_digest_arrives_the_day_after_the_due_day_once(
     assert digests_sent(chat) == ["sendPhoto", "sendDocument"]
     texts = [c.text for c in chat.api.sent(MEMBER.user_id)]
     assert any("tháng 10/2026" in t and "Tỉnh Bắc Giang" in t for t in texts)
+    files = [
+        name
+        for c in chat.api.calls
+        if c.method == "sendDocument" and c.chat_id == str(MEMBER.user_id)
+        for name, _content in c.files.values()
+    ]
+    assert files == ["tong-hop-Tinh-Bac-Giang-2026-10.xlsx"]
     clock.set_local(2026, 10, 27, 15)
     assert await tick(chat) == 0  # a restart or a later tick sends nothing again
     assert digests_sent(chat) == ["sendPhoto", "sendDocument"]

@@ -69,13 +69,14 @@ async def test_a_digest_with_chart_and_excel_does_not_freeze_other_users(
 ) -> None:
     tree = await make_tree(session)
     await make_person(
-        session, MEMBER.user_id, "Lê Minh Tuấn", role=Role.COMMITTEE, node_id=tree.province.id
+        # A zone member: the zone's two enterprises side by side make a chart worth sending.
+        session, MEMBER.user_id, "Lê Minh Tuấn", role=Role.COMMITTEE, node_id=tree.zone.id
     )
     await chat.send(MEMBER, "/tonghop")
     october = next(
         b["callback_data"]
         for b in chat.last_with_buttons(MEMBER).buttons
-        if b["text"] == "tháng 10/2026"
+        if b["text"] == "Tháng 10/2026"
     )
     await chat.callback(MEMBER, october)  # once first: imports and font caches are warm
     chat.api.clear()
@@ -93,14 +94,15 @@ async def test_a_scheduled_digest_does_not_freeze_other_users(
 ) -> None:
     tree = await make_tree(session)
     await make_person(
-        session, MEMBER.user_id, "Lê Minh Tuấn", role=Role.COMMITTEE, node_id=tree.province.id
+        # A zone member: the zone's two enterprises side by side make a chart worth sending.
+        session, MEMBER.user_id, "Lê Minh Tuấn", role=Role.COMMITTEE, node_id=tree.zone.id
     )
     clock.set_local(2026, 10, 27, 8)  # the day after October's due day: the digest is planned
     context = type("Ctx", (), {"bot_data": chat.app.bot_data, "bot": chat.app.bot})
     assert await jobs.plan_tick(context)  # type: ignore[arg-type]
     # Warm up imports and font caches with one render on demand first.
     await chat.send(MEMBER, "/tonghop")
-    await chat.press(MEMBER, "tháng 10/2026")
+    await chat.press(MEMBER, "Tháng 10/2026")
     chat.api.clear()
     async with ticking() as ticker:
         took = await timed(jobs.drain(chat.app.bot_data, chat.app.bot))

@@ -67,14 +67,62 @@ async def test_list_units_and_people_and_revoke(
     assert await cli("list-units", "--under", tree.zone.code) == 0
     out = capsys.readouterr().out
     assert "CDCS-01" in out and "CB-01" in out and "3 đơn vị" in out
+    # A header line, and the kinds in Vietnamese rather than the codes of the database.
+    header = out.splitlines()[0].split()
+    assert header[:2] == ["Mã", "Loại"] and "Tên" in header
+    assert "Công đoàn cơ sở" in out and "Chi bộ" in out and "trade_union" not in out
     session.add(Person(display_name="Trần Văn Hùng"))
     await session.commit()
     person_id = await session.scalar(select(Person.id))
     assert await cli("revoke", str(person_id)) == 0
     assert "Đã thu hồi quyền: Trần Văn Hùng" in capsys.readouterr().out
+    await make_person_with_role(session, tree.union.id)
     assert await cli("list-people") == 0
-    assert "đã thu hồi" in capsys.readouterr().out
+    people = capsys.readouterr().out
+    assert "đã thu hồi" in people
+    assert people.splitlines()[0].split()[:4] == ["Mã", "số", "Họ", "tên"]
+    assert "Cán bộ: CDCS-01" in people and "officer:" not in people
     assert await cli("revoke", "999999") == 1
+
+
+async def make_person_with_role(session: AsyncSession, unit_id: int) -> int:
+    from tests.factories import make_person
+
+    return await make_person(session, 5550001, "Nguyễn Thị Lan", units=(unit_id,))
+
+
+async def test_list_nodes_shows_the_tree_with_vietnamese_kinds(
+    cli_env: Path, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = await make_tree(session)
+    assert await cli("list-nodes") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["Mã", "Loại"]
+    body = "\n".join(lines)
+    assert "Tỉnh" in body and "Khu công nghiệp" in body and "Doanh nghiệp" in body
+    assert "industrial_zone" not in body and "enterprise" not in body
+    # Indented under their parent, in tree order.
+    codes = [line.split()[0] for line in lines[1:-1]]
+    assert codes == [tree.province.code, tree.zone.code, "DN-01", "DN-02"]
+    assert lines[-1] == "4 cấp tổ chức"
+    assert await cli("list-nodes", "--under", tree.zone.code) == 0
+    under = capsys.readouterr().out
+    assert tree.province.code not in under.split() and "3 cấp tổ chức" in under
+    assert await cli("list-nodes", "--under", "NOPE") == 1
+
+
+async def test_counts_of_one_are_singular_in_english(
+    cli_env: Path,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await make_tree(session)
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    assert await cli("list-units", "--under", "DN-02") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "1 unit"
+    assert await cli("list-units") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "3 units"
 
 
 async def test_health_reports_ok_on_a_migrated_database(
@@ -112,6 +160,65 @@ async def test_unlock_reopens_a_locked_period(
     assert await cli("unlock", "--unit", tree.union.code, "--period", "tháng 10") == 1
     assert "2026-10" in capsys.readouterr().err
     assert await cli("unlock", "--unit", "NOPE", "--period", "2026-10") == 1
+
+
+async def test_without_a_bot_name_the_console_bot_is_named(
+    cli_env: Path,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No token and no BOT_USERNAME is console mode: links name the console's bot, never a
+    literal placeholder."""
+    tree = await make_tree(session)
+    monkeypatch.delenv("BOT_USERNAME", raising=False)
+    assert await cli("invite", "--role", "officer", "--unit", tree.union.code) == 0
+    out = capsys.readouterr().out
+    assert "https://t.me/demo_congdoan_bot?start=" in out and "<BOT_USERNAME>" not in out
+    assert await cli("posters", "--enterprise", tree.enterprise.code) == 0
+    with Image.open(cli_env / "posters" / f"{tree.enterprise.code}.png") as image:
+        assert image.size == (1240, 1754)
+
+
+async def test_with_a_token_but_no_bot_name_links_and_qr_codes_are_refused(
+    cli_env: Path,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tree = await make_tree(session)
+    monkeypatch.delenv("BOT_USERNAME", raising=False)
+    monkeypatch.setenv("BOT_TOKEN", "123456:ABCdef_ghi-jkl")
+    assert await cli("invite", "--role", "officer", "--unit", tree.union.code) == 1
+    err = capsys.readouterr().err
+    assert "Chưa đặt BOT_USERNAME" in err
+    assert await session.scalar(select(Invite)) is None  # no code wasted
+    assert await cli("posters", "--under", tree.zone.code) == 1
+    assert "Chưa đặt BOT_USERNAME" in capsys.readouterr().err
+    assert not (cli_env / "invites").exists() and not (cli_env / "posters").exists()
+    # A code alone (Zalo-only bots have no Telegram link): asked for, it is given.
+    assert await cli("invite", "--role", "officer", "--unit", tree.union.code, "--no-link") == 0
+    out = capsys.readouterr().out
+    assert "Mã mời:" in out and "t.me" not in out
+    assert not (cli_env / "invites").exists()
+
+
+async def test_an_invite_qr_carries_a_caption(
+    cli_env: Path, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = await make_tree(session)
+    assert await cli("invite", "--role", "officer", "--unit", tree.union.code, "--days", "3") == 0
+    out = capsys.readouterr().out
+    code = next(line.split(": ")[1] for line in out.splitlines() if line.startswith("Mã mời"))
+    expiry = next(line.split(": ")[1] for line in out.splitlines() if line.startswith("Hiệu lực"))
+    path = cli_env / "invites" / f"{code.replace('-', '')}.png"
+    with Image.open(path) as image:
+        caption = image.info["Description"]
+        assert code in caption and "CĐCS Công ty May Hà Phong" in caption and expiry in caption
+        # Below the QR code, the caption is drawn: dark pixels in the bottom band.
+        assert image.height > image.width
+        band = image.convert("L").crop((0, image.width, image.width, image.height))
+        assert band.getextrema()[0] < 100
 
 
 async def test_posters_for_every_enterprise_or_one(

@@ -1,7 +1,7 @@
 """The committee digest on a small tree with known reports and concerns, on both databases.
 
 Tree (codes): province BG → industrial zone KCN-A (enterprises DN-1, DN-2, and the zone union
-CDKCN-A on the zone itself) and district H-B (enterprise DN-3), plus another province XX whose
+CDKCN-A on the zone itself) and commune X-B (enterprise DN-3), plus another province XX whose
 figures must never leak in. Digest of October 2026, as of 20 November 2026.
 """
 
@@ -23,13 +23,15 @@ from PIL import Image
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.digest_render import render_chart, render_excel, render_text
+from bot.digest_render import has_chart, render_chart, render_excel, render_text
 from models import (
+    ChannelAccount,
     Concern,
     ConcernStatus,
     NodeKind,
     OrgNode,
     Ownership,
+    Person,
     Report,
     ReportingUnit,
     ReportValue,
@@ -37,6 +39,7 @@ from models import (
 )
 from services.concerns import load_concern_config
 from services.digests import (
+    Contact,
     Digest,
     DigestPeriod,
     MissingUnit,
@@ -98,7 +101,7 @@ targets:
 class World:
     province: int
     zone: int
-    district: int
+    commune: int
     other_province: int
     enterprises: dict[str, int]
     units: dict[str, int]
@@ -152,10 +155,10 @@ async def _unit(
 async def build_world(session: AsyncSession, setup: ReportingSetup) -> World:
     province = await _node(session, "BG", NodeKind.PROVINCE, "Tỉnh Bắc Giang", None)
     zone = await _node(session, "KCN-A", NodeKind.INDUSTRIAL_ZONE, "KCN An Phú", province)
-    district = await _node(session, "H-B", NodeKind.DISTRICT, "Huyện Bình Sơn", province)
+    commune = await _node(session, "X-B", NodeKind.COMMUNE, "Xã Bình Sơn", province)
     e1 = await _node(session, "DN-1", NodeKind.ENTERPRISE, "Công ty May Hà Phong", zone)
     e2 = await _node(session, "DN-2", NodeKind.ENTERPRISE, "Công ty Bao bì Nhật Minh", zone)
-    e3 = await _node(session, "DN-3", NodeKind.ENTERPRISE, "Công ty Giày Bình Sơn", district)
+    e3 = await _node(session, "DN-3", NodeKind.ENTERPRISE, "Công ty Giày Bình Sơn", commune)
     other = await _node(session, "XX", NodeKind.PROVINCE, "Tỉnh khác", None)
     other_zone = await _node(session, "KCN-X", NodeKind.INDUSTRIAL_ZONE, "KCN X", other)
     ex = await _node(session, "DN-X", NodeKind.ENTERPRISE, "Công ty X", other_zone)
@@ -176,7 +179,7 @@ async def build_world(session: AsyncSession, setup: ReportingSetup) -> World:
     world = World(
         province.id,
         zone.id,
-        district.id,
+        commune.id,
         other.id,
         {"DN-1": e1.id, "DN-2": e2.id, "DN-3": e3.id, "DN-X": ex.id},
         units,
@@ -216,10 +219,20 @@ async def _reports(session: AsyncSession, setup: ReportingSetup, world: World) -
 
     rows: list[tuple[Report, dict[str, int | None]]] = []
     # October 2026: TU1, PC1, PC3 on time; TU2 and ZU1 late; TU3 missing.
-    report("TU1", "2026-10", False, new_union_members=10, cla_in_force=1, workers=500)
-    report("TU2", "2026-10", True, new_union_members=5, cla_in_force=0, workers=80)
-    report("PC1", "2026-10", False, new_party_members=3)
-    report("PC3", "2026-10", False, new_party_members=2)
+    report(
+        "TU1",
+        "2026-10",
+        False,
+        new_union_members=10,
+        cla_in_force=1,
+        workers=500,
+        union_members=420,
+    )
+    report(
+        "TU2", "2026-10", True, new_union_members=5, cla_in_force=0, workers=80, union_members=60
+    )
+    report("PC1", "2026-10", False, new_party_members=3, party_members=12)
+    report("PC3", "2026-10", False, new_party_members=2, party_members=8)
     report(
         "ZU1",
         "2026-10",
@@ -229,12 +242,28 @@ async def _reports(session: AsyncSession, setup: ReportingSetup, world: World) -
         new_youth_organisations=1,
     )
     # September 2026 (the previous month).
-    report("TU1", "2026-09", False, new_union_members=4, cla_in_force=1)
+    report(
+        "TU1",
+        "2026-09",
+        False,
+        new_union_members=4,
+        cla_in_force=1,
+        workers=490,
+        union_members=400,
+    )
     report("TU2", "2026-09", False, new_union_members=6)
-    report("PC1", "2026-09", False, new_party_members=1)
+    report("PC1", "2026-09", False, new_party_members=1, party_members=11)
     # January 2026 (year to date only). TU3's "yes" is its latest answer within 12 months.
     report("TU1", "2026-01", False, new_union_members=20)
-    report("TU3", "2026-01", False, new_union_members=0, cla_in_force=1)
+    report(
+        "TU3",
+        "2026-01",
+        False,
+        new_union_members=0,
+        cla_in_force=1,
+        workers=300,
+        union_members=150,
+    )
     report("PC1", "2026-01", False, new_party_members=30)
     # October 2025 (same month last year) and a month outside every window.
     report("TU1", "2025-10", False, new_union_members=7)
@@ -353,19 +382,19 @@ async def test_rates_ranking_and_missing_units(
     assert (digest.overall.expected, digest.overall.submitted, digest.overall.on_time) == (6, 5, 3)
     assert digest.overall.reporting_rate == pytest.approx(5 / 6)
     assert digest.overall.on_time_rate == pytest.approx(0.5)
-    assert [(a.rank, a.code) for a in digest.areas] == [(1, "KCN-A"), (2, "H-B")]
-    zone, district = digest.areas
+    assert [(a.rank, a.code) for a in digest.areas] == [(1, "KCN-A"), (2, "X-B")]
+    zone, commune = digest.areas
     assert (zone.rate.expected, zone.rate.submitted, zone.rate.on_time) == (4, 4, 2)
     assert (zone.rate.reporting_rate, zone.rate.on_time_rate) == (1.0, 0.5)
-    assert (district.rate.reporting_rate, district.rate.on_time_rate) == (0.5, 0.5)
+    assert (commune.rate.reporting_rate, commune.rate.on_time_rate) == (0.5, 0.5)
     assert digest.missing == (
         MissingUnit(
             world.units["TU3"],
             "CDCS-3",
             "CĐCS Giày Bình Sơn",
             UnitKind.TRADE_UNION,
-            "H-B",
-            "Huyện Bình Sơn",
+            "X-B",
+            "Xã Bình Sơn",
             (Period(2026, 10),),
         ),
     )
@@ -392,6 +421,96 @@ async def test_flow_totals_against_previous_month_last_year_and_year_to_date(
     assert (UnitKind.TRADE_UNION, "workers") not in flows
     assert (UnitKind.TRADE_UNION, "cla_in_force") not in flows
     assert flows[(UnitKind.YOUTH_UNION, "new_members")].current is None
+
+
+async def test_the_headline_stocks_carry_each_units_latest_figure(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+    stocks = {(s.unit_kind, s.code): s for s in digest.headline.stocks}
+
+    assert list(stocks) == [
+        (UnitKind.TRADE_UNION, "workers"),
+        (UnitKind.TRADE_UNION, "union_members"),
+        (UnitKind.PARTY_CELL, "party_members"),
+    ]
+    # October: CDCS-1 500, CDCS-2 80, and CDCS-3, which missed October, with its January 300
+    # (its latest figure); the other province's union never counts. September: 490 + 300.
+    workers = stocks[(UnitKind.TRADE_UNION, "workers")]
+    assert (workers.value, workers.previous) == (880, 790)
+    assert workers.label.vi == "Tổng số lao động"
+    members = stocks[(UnitKind.TRADE_UNION, "union_members")]
+    assert (members.value, members.previous) == (630, 550)
+    party = stocks[(UnitKind.PARTY_CELL, "party_members")]
+    assert (party.value, party.previous) == (20, 11)
+    assert digest.headline.density == pytest.approx(630 / 880)
+    assert digest.headline.density_previous == pytest.approx(550 / 790)
+
+    # A period with no open month has nothing to lead with.
+    december = await digest_of(
+        session, world.province, setup, targets, period=DigestPeriod.of_month(2026, 12)
+    )
+    assert december.headline.stocks == () and december.headline.density is None
+
+
+async def test_one_year_to_date_span_for_flows_and_targets(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    """The fourth quarter, seen on 20 November: the year to date runs to November, and so does
+    last year's, which must not take in December 2025."""
+    world = await build_world(session, setup)
+    officer = await make_person(session, 2, "Cán bộ khác")
+    session.add(
+        report := Report(
+            reporting_unit_id=world.units["TU1"],
+            period="2025-12",
+            indicator_set_version_id=await current_version_id(session, setup, UnitKind.TRADE_UNION),
+            submitted_at=datetime(2026, 1, 1, tzinfo=UTC),
+            submitted_by_person_id=officer,
+            late=False,
+        )
+    )
+    await session.flush()
+    session.add(
+        ReportValue(report_id=report.id, indicator_code="new_union_members", value=Decimal(50))
+    )
+    await session.commit()
+
+    quarter = await digest_of(
+        session, world.province, setup, targets, period=DigestPeriod.of_quarter(2026, 4)
+    )
+    assert quarter.year_to_date == tuple(Period(2026, m) for m in range(1, 12))
+    union = next(f for f in quarter.flows if f.code == "new_union_members")
+    assert union.year_to_date == 45
+    assert union.year_to_date_last_year == 907  # October and November 2025, not December
+    target = next(t for t in quarter.targets if t.code == "union")
+    assert target.value == union.year_to_date
+
+
+async def test_missing_units_name_the_officers_to_call(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    binh = await make_person(session, 71, "Đỗ Văn Bình", units=(world.units["TU3"],))
+    session.add(ChannelAccount(person_id=binh, channel="zalo", external_id="z71", chat_id="z71"))
+    person = await session.get(Person, binh)
+    assert person is not None
+    person.preferred_channel = "zalo"
+    await make_person(session, 72, "An Thị Mai", units=(world.units["TU3"],), channel="zalo")
+    gone = await make_person(session, 73, "Người Đã Nghỉ", units=(world.units["TU3"],))
+    revoked = await session.get(Person, gone)
+    assert revoked is not None
+    revoked.revoked_at = datetime(2026, 11, 1, tzinfo=UTC)
+    await make_person(session, 74, "Cán bộ đơn vị khác", units=(world.units["TU1"],))
+    await session.commit()
+
+    digest = await digest_of(session, world.province, setup, targets)
+    (missing,) = digest.missing
+    assert missing.officers == (
+        Contact("An Thị Mai", ("zalo",)),
+        Contact("Đỗ Văn Bình", ("zalo", "telegram")),
+    )
 
 
 async def test_targets_by_the_pace_of_the_year(
@@ -425,9 +544,9 @@ async def test_targets_by_the_pace_of_the_year(
         ("zone_unions", 1, 1),
     ]
     assert all(t.reached and t.status is TargetStatus.ON_TRACK for t in zone.targets)
-    # The district has none.
-    district = await digest_of(session, world.district, setup, targets)
-    assert district.targets == ()
+    # The commune has none.
+    commune = await digest_of(session, world.commune, setup, targets)
+    assert commune.targets == ()
 
 
 async def test_concerns_are_suppressed_per_enterprise_and_never_read_as_text(
@@ -476,25 +595,85 @@ async def test_the_text_in_vietnamese_and_english(
     world = await build_world(session, setup)
     digest = await digest_of(session, world.province, setup, targets)
 
-    (vi,) = render_text(digest, "vi")
-    assert vi.startswith("BÁO CÁO TỔNG HỢP: Tỉnh Bắc Giang, tháng 10/2026\n")
-    assert "Đã báo cáo: 83,3 % (5/6); đúng hạn: 50,0 % (3); nộp muộn: 2; chưa báo cáo: 1." in vi
-    assert "1. KCN An Phú: 100,0 %, đúng hạn 50,0 % (4/4)" in vi
-    assert "2. Huyện Bình Sơn: 50,0 %, đúng hạn 50,0 % (1/2)" in vi
-    assert "• CDCS-3 CĐCS Giày Bình Sơn — Huyện Bình Sơn" in vi
+    headline, details = render_text(digest, "vi")
+    assert headline.split("\n") == [
+        "BÁO CÁO TỔNG HỢP: Tỉnh Bắc Giang, tháng 10/2026",
+        "Số liệu tính đến ngày 20/11/2026.",
+        "",
+        "• Tổng số lao động: 880 (tháng trước 790)",
+        "• Tổng số đoàn viên công đoàn: 630 (tháng trước 550)",
+        "• Tổng số đảng viên: 20 (tháng trước 11)",
+        "• Tỷ lệ đoàn viên trên tổng số lao động: 71,6% (tháng trước 69,6%)",
+        "• Đã báo cáo: 83,3% (5/6); đúng hạn: 50,0% (3); nộp muộn: 2; chưa báo cáo: 1.",
+        "• Chỉ tiêu năm 2026: 1/3 đúng tiến độ hoặc đã hoàn thành.",
+    ]
+    assert "1. KCN An Phú: 100,0%, đúng hạn 50,0% (4/4)" in details
+    assert "2. Xã Bình Sơn: 50,0%, đúng hạn 50,0% (1/2)" in details
+    assert "• CDCS-3 CĐCS Giày Bình Sơn — Xã Bình Sơn" in details
     assert (
-        "• Kết nạp đoàn viên mới: 15 · tháng trước 10 (+50,0 %) · cùng kỳ năm trước 7 "
-        "(+114,3 %) · lũy kế năm 45 (cùng kỳ 7)"
-    ) in vi
-    assert "• Kết nạp đoàn viên công đoàn mới: 45/1.500 (3,0 %; tiến độ cần đạt 83,3 %): " in vi
-    assert "chậm tiến độ" in vi and "đúng tiến độ" in vi
-    assert "(chỉ tiêu 80,0 %; 2/3 doanh nghiệp)" in vi
-    assert "CDCS-X" not in vi and "Tỉnh khác" not in vi
+        "• Kết nạp đoàn viên mới: 15 · tháng trước 10 (+50,0%) · cùng kỳ năm trước 7 "
+        "(+114,3%) · lũy kế năm 45 (cùng kỳ 7)"
+    ) in details
+    assert "• Kết nạp đoàn viên công đoàn mới: 45/1.500 (3,0%; tiến độ cần đạt 83,3%): " in details
+    assert "chậm tiến độ" in details and "đúng tiến độ" in details
+    assert "(chỉ tiêu 80,0%; 2/3 doanh nghiệp)" in details
+    assert "CDCS-X" not in details and "Tỉnh khác" not in details
 
-    (en,) = render_text(digest, "en")
-    assert en.startswith("DIGEST: Tỉnh Bắc Giang, October 2026\n")
-    assert "Reported: 83.3% (5 of 6); on time: 50.0% (3)" in en
-    assert "45 of 1,500 (3.0%; 83.3% due by now): behind" in en
+    en_headline, en_details = render_text(digest, "en")
+    assert en_headline.startswith("DIGEST: Tỉnh Bắc Giang, October 2026\n")
+    assert "• Total workers: 880 (previous month 790)" in en_headline
+    assert "• Union density (members / workers): 71.6% (previous month 69.6%)" in en_headline
+    assert "Reported: 83.3% (5 of 6); on time: 50.0% (3)" in en_headline
+    assert "45 of 1,500 (3.0%; 83.3% due by now): behind" in en_details
+
+
+async def test_comparisons_without_data_are_left_out(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+    text = "\n".join(render_text(digest, "vi"))
+
+    # The zone union reported only in October: its line has no "—" comparisons.
+    assert "• Thành lập mới công đoàn cơ sở: 1 · lũy kế năm 1\n" in text
+    # Nothing happened in any span: one figure, not four zeros.
+    assert "• Đối thoại tại nơi làm việc: 0\n" in text
+    assert "—\n" not in text and "— ·" not in text and "(cùng kỳ —)" not in text
+    # Party cells reported a year ago as well, and keep every comparison.
+    assert (
+        "• Kết nạp đảng viên mới: 5 · tháng trước 1 (+400,0%) · cùng kỳ năm trước 2 (+150,0%)"
+        " · lũy kế năm 36 (cùng kỳ 2)"
+    ) in text
+
+
+async def test_the_headline_fits_one_phone_screen(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    """Whatever the size of the subtree: 400 missing units and a long scope name change the
+    details, never the first message."""
+    world = await build_world(session, setup)
+    digest = await digest_of(session, world.province, setup, targets)
+    many = tuple(
+        MissingUnit(
+            1000 + n,
+            f"CDCS-{n:04d}",
+            f"Công đoàn cơ sở Công ty TNHH Sản xuất Thương mại số {n}",
+            UnitKind.TRADE_UNION,
+            "KCN-A",
+            "Khu công nghiệp An Phú mở rộng giai đoạn hai",
+            (Period(2026, 10),),
+        )
+        for n in range(400)
+    )
+    scope = dataclasses.replace(
+        digest.scope, name="Liên đoàn Lao động tỉnh Bắc Ninh — Công đoàn các Khu công nghiệp"
+    )
+    big = dataclasses.replace(digest, missing=many, scope=scope)
+    for language in ("vi", "en"):
+        headline = render_text(big, language)[0]
+        assert len(headline.split("\n")) <= 15, headline
+        assert len(headline) <= 700, headline
+        assert "CDCS-0001" not in headline
 
 
 async def test_a_zone_ranks_its_enterprises_and_its_own_units(
@@ -511,8 +690,8 @@ async def test_a_zone_ranks_its_enterprises_and_its_own_units(
     ]
     assert digest.missing == ()
     assert (digest.overall.expected, digest.overall.submitted) == (4, 4)
-    text = render_text(digest, "vi")[0]
-    assert "2. KCN An Phú (trực thuộc): 100,0 %, đúng hạn 0,0 % (1/1)" in text
+    text = "\n".join(render_text(digest, "vi"))
+    assert "2. KCN An Phú (trực thuộc): 100,0%, đúng hạn 0,0% (1/1)" in text
     assert "Tất cả đơn vị đã báo cáo." in text
 
 
@@ -556,6 +735,7 @@ async def test_a_period_not_yet_open_expects_nothing(
     assert digest.areas == () and digest.missing == ()
     assert digest.elapsed_months == 11  # the months before December
     text = render_text(digest, "vi")[0]
+    assert len(render_text(digest, "vi")) == 2
     assert "Trong kỳ này chưa có tháng nào mở nhận báo cáo." in text
 
 
@@ -590,12 +770,12 @@ async def test_a_long_digest_is_split_between_lines(
 
     parts = render_text(long, "vi", max_missing_lines=10_000)
     whole = render_text(long, "vi", limit=10**9, max_missing_lines=10_000)
-    assert len(whole) == 1 and len(whole[0]) > 3 * 4096
-    assert len(parts) >= 4
+    assert len(whole) == 2 and len(whole[1]) > 3 * 4096
+    assert len(parts) >= 5
     assert all(len(part) <= 4000 for part in parts)
     # Every line survives whole, in order: no line was cut.
     kept = [line for part in parts for line in part.split("\n") if line]
-    assert kept == [line for line in whole[0].split("\n") if line]
+    assert kept == [line for text in whole for line in text.split("\n") if line]
     # The first part starts with the header; no part starts or ends with a blank line.
     assert parts[0].startswith("BÁO CÁO TỔNG HỢP")
     assert all(part == part.strip("\n") for part in parts)
@@ -615,17 +795,38 @@ async def test_the_chart_is_a_png_of_sensible_size(
     with Image.open(path) as image:
         assert image.format == "PNG"
         assert 800 <= image.width <= 2000 and 600 <= image.height <= 4000
-    # An empty digest (nothing due, no targets) still draws.
+    # An empty digest (nothing due, no targets) still draws, but is not worth sending.
     empty = await digest_of(
-        session, world.district, setup, targets, period=DigestPeriod.of_month(2026, 12)
+        session, world.commune, setup, targets, period=DigestPeriod.of_month(2026, 12)
     )
+    assert not has_chart(empty)
     assert render_chart(empty, tmp_path / "empty.png").stat().st_size > 1000
+
+
+async def test_charts_with_nothing_to_compare_are_skipped(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig, tmp_path: Path
+) -> None:
+    world = await build_world(session, setup)
+    province = await digest_of(session, world.province, setup, targets)
+    assert has_chart(province)
+    # The commune: one enterprise (a single bar) and no target: nothing to compare.
+    commune = await digest_of(session, world.commune, setup, targets)
+    assert len(commune.areas) == 1 and commune.targets == ()
+    assert not has_chart(commune)
+    # Without targets only the areas are drawn: the empty targets panel is gone.
+    with Image.open(render_chart(province, tmp_path / "both.png")) as both:
+        full_height = both.height
+    areas_only = dataclasses.replace(province, targets=())
+    assert has_chart(areas_only)
+    with Image.open(render_chart(areas_only, tmp_path / "areas.png")) as image:
+        assert image.height < full_height - 100
 
 
 async def test_the_excel_file(
     session: AsyncSession, setup: ReportingSetup, targets: TargetConfig, tmp_path: Path
 ) -> None:
     world = await build_world(session, setup)
+    await make_person(session, 71, "Đỗ Văn Bình", units=(world.units["TU3"],), channel="zalo")
     digest = await digest_of(session, world.province, setup, targets)
     table = await unit_table(
         session, node_id=world.province, period=OCTOBER, setup=setup, today=TODAY
@@ -634,11 +835,17 @@ async def test_the_excel_file(
 
     workbook = openpyxl.load_workbook(path)
     assert workbook.sheetnames == ["Số liệu", "Chỉ tiêu năm", "Đơn vị chưa báo cáo"]
+    title = "Tỉnh Bắc Giang — tháng 10/2026 — số liệu tính đến ngày 20/11/2026"
     for sheet in workbook.worksheets:
-        assert sheet.freeze_panes == "A2"
+        # A title row says what the file is, for which period and as of when.
+        assert sheet["A1"].value == title and sheet["A1"].font.bold
+    # The headers and the name columns stay in view while scrolling.
+    assert workbook["Số liệu"].freeze_panes == "C3"
+    assert workbook["Chỉ tiêu năm"].freeze_panes == "B3"
+    assert workbook["Đơn vị chưa báo cáo"].freeze_panes == "C3"
 
     figures = workbook["Số liệu"]
-    headers = [cell.value for cell in figures[1]]
+    headers = [cell.value for cell in figures[2]]
     assert headers[:6] == [
         "Mã đơn vị",
         "Tên đơn vị",
@@ -647,7 +854,9 @@ async def test_the_excel_file(
         "Doanh nghiệp / nơi sinh hoạt",
         "Tình trạng",
     ]
-    rows = {row[0]: row for row in figures.iter_rows(min_row=2, values_only=True)}
+    body = list(figures.iter_rows(min_row=3, values_only=True))
+    *unit_rows, totals = body
+    rows = {row[0]: row for row in unit_rows}
     assert set(rows) == {"CDCS-1", "CB-1", "CDCS-2", "CDKCN-A", "CDCS-3", "CB-3"}
     new_members = headers.index("Kết nạp đoàn viên mới (Công đoàn cơ sở)")
     workers = headers.index("Tổng số lao động (Công đoàn cơ sở)")
@@ -655,20 +864,25 @@ async def test_the_excel_file(
     assert rows["CDCS-1"][new_members] == 10 and rows["CDCS-1"][workers] == 500
     assert rows["CDCS-1"][5] == "Đúng hạn" and rows["CDCS-2"][5] == "Nộp muộn"
     assert rows["CDCS-3"][5] == "Chưa báo cáo" and rows["CDCS-3"][new_members] is None
-    tu1 = next(r for r in figures.iter_rows(min_row=2) if r[0].value == "CDCS-1")
+    tu1 = next(r for r in figures.iter_rows(min_row=3) if r[0].value == "CDCS-1")
     assert tu1[new_members].data_type == "n" and tu1[new_members].number_format == "#,##0"
     assert tu1[cla].value == 1 and "Có" in tu1[cla].number_format
     assert tu1[6].data_type == "n"  # months reported
+    # The totals row: counts add up, a yes/no column counts its "yes".
+    assert totals[0] == "Tổng cộng" and totals[1] == "6 đơn vị"
+    assert totals[new_members] == 15 and totals[workers] == 580 and totals[cla] == 1
+    assert totals[6] == 5 and totals[7] == 2  # months reported, months late
+    assert figures.auto_filter.ref == f"A2:{figures.cell(2, figures.max_column).column_letter}8"
 
     target_sheet = workbook["Chỉ tiêu năm"]
-    assert [c.value for c in target_sheet[1]][:5] == [
+    assert [c.value for c in target_sheet[2]][:5] == [
         "Chỉ tiêu",
         "Loại đơn vị",
         "Cách tính",
         "Kết quả",
         "Chỉ tiêu năm",
     ]
-    party, union, cla_row = list(target_sheet.iter_rows(min_row=2))
+    party, union, cla_row = list(target_sheet.iter_rows(min_row=3))
     assert (union[3].value, union[4].value) == (45, 1500)
     assert (party[3].value, party[4].value) == (36, 40)
     assert party[3].number_format == "#,##0"
@@ -677,24 +891,56 @@ async def test_the_excel_file(
     assert cla_row[4].value == pytest.approx(0.8)
 
     missing = workbook["Đơn vị chưa báo cáo"]
-    assert [c.value for c in missing[1]] == [
+    assert [c.value for c in missing[2]] == [
         "Mã đơn vị",
         "Tên đơn vị",
         "Loại đơn vị",
         "Khu vực",
         "Tháng chưa báo cáo",
+        "Cán bộ cần liên hệ (kênh)",
     ]
-    assert [c.value for c in missing[2]] == [
+    assert [c.value for c in missing[3]] == [
         "CDCS-3",
         "CĐCS Giày Bình Sơn",
         "Công đoàn cơ sở",
-        "Huyện Bình Sơn",
+        "Xã Bình Sơn",
         "10/2026",
+        "Đỗ Văn Bình (Zalo)",
     ]
     # No concern text anywhere in the file.
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows(values_only=True):
             assert not any(isinstance(v, str) and "CANARY" in v for v in row)
+
+
+async def test_a_missing_unit_without_officers_says_so_in_english_too(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig, tmp_path: Path
+) -> None:
+    world = await build_world(session, setup)
+    digest = await digest_of(
+        session, world.province, setup, targets, period=DigestPeriod.of_quarter(2026, 4)
+    )
+    table = await unit_table(
+        session,
+        node_id=world.province,
+        period=DigestPeriod.of_quarter(2026, 4),
+        setup=setup,
+        today=TODAY,
+    )
+    workbook = openpyxl.load_workbook(render_excel(digest, table, tmp_path / "en.xlsx", "en"))
+    missing = workbook["Units not reported"]
+    assert missing["F2"].value == "Officers to call (app)"
+    assert {row[5] for row in missing.iter_rows(min_row=3, values_only=True)} == {
+        "No officer registered yet"
+    }
+    statuses = {
+        row[0]: row[5] for row in workbook["Figures"].iter_rows(min_row=3, values_only=True)
+    }
+    assert statuses["CDCS-1"] == "Missing 1 month"  # October in, November not
+    assert statuses["CDCS-3"] == "Not reported"
+    assert workbook["Figures"]["A1"].value == (
+        "Tỉnh Bắc Giang — Q4 2026 — figures as of 20/11/2026"
+    )
 
 
 async def test_unit_table_over_a_quarter_adds_flows_and_keeps_the_latest_stock(

@@ -247,7 +247,7 @@ async def test_bad_file_on_an_existing_database_changes_nothing(
         + "enterprise,E9,Công ty mới,Z2,10,domestic,\n"  # valid on its own
         + "enterprise,U1,Công ty trùng mã công đoàn,Z1,10,,\n"
         + "trade_union,E2,CĐCS trùng mã doanh nghiệp,E1,,,\n"
-        + "district,Z1,KCN Một thành huyện,T1,,,\n"
+        + "commune,Z1,KCN Một thành xã,T1,,,\n"
         + "party_cell,CG,Chi bộ ghép,Z1,,,E1;ZU1\n"
         + "industrial_zone,Z2,KCN Hai,Z2,,,\n"
         + "enterprise,E4,Công ty TNHH Bốn,ZU1,41,,\n"
@@ -273,6 +273,45 @@ async def test_bad_file_on_an_existing_database_changes_nothing(
     nodes = await load_nodes(session)
     assert nodes["E1"].name == "Công ty TNHH Một"
     assert "E9" not in nodes
+
+
+async def test_a_district_is_refused_by_name_and_communes_are_areas(
+    session: AsyncSession, tmp_path: Path
+) -> None:
+    """Since 1 July 2025 there is no district level: an old file says "huyện" and is told so;
+    communes and wards ("xã", "phường", "đặc khu") hold enterprises the way zones do, and a
+    "thành phố" is a centrally-run city, a province."""
+    old = tmp_path / "old.csv"
+    old.write_text(
+        HEADER
+        + "tỉnh,BN,Tỉnh Bắc Ninh,,,,\n"
+        + "huyện,H-LG,Huyện Lạng Giang,BN,,,\n"
+        + "district,H-YD,Huyện Yên Dũng,BN,,,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(OrgImportError) as caught:
+        await import_org_tree(session, old, actor="cli:test")
+    assert caught.value.errors == [
+        RowError(3, Msg.NO_DISTRICT, {"value": "huyện"}),
+        RowError(4, Msg.NO_DISTRICT, {"value": "district"}),
+    ]
+
+    current = tmp_path / "current.csv"
+    current.write_text(
+        HEADER
+        + "thành phố,HN,Thành phố Hà Nội,,,,\n"
+        + "phường,P-KB,Phường Kinh Bắc,HN,,,\n"
+        + "xã,X-TD,Xã Tiên Du,HN,,,\n"
+        + "đặc khu,DK-1,Đặc khu Một,HN,,,\n"
+        + "enterprise,E1,Công ty Một,P-KB,120,domestic,\n"
+        + "zone_union,CD-X,Công đoàn xã Tiên Du,X-TD,,,\n",
+        encoding="utf-8",
+    )
+    await import_org_tree(session, current, actor="cli:test")
+    nodes = await load_nodes(session)
+    assert nodes["HN"].kind is NodeKind.PROVINCE
+    assert {nodes[c].kind for c in ("P-KB", "X-TD", "DK-1")} == {NodeKind.COMMUNE}
+    assert nodes["E1"].parent_id == nodes["P-KB"].id
 
 
 @pytest.mark.parametrize(
@@ -346,7 +385,7 @@ async def test_vietnamese_semicolon_csv_with_bom(session: AsyncSession, data_dir
         "VN1": NodeKind.PROVINCE,
         "KCN-A": NodeKind.INDUSTRIAL_ZONE,
         "KKT-B": NodeKind.ECONOMIC_ZONE,
-        "H-C": NodeKind.DISTRICT,
+        "P-C": NodeKind.COMMUNE,
         "DN-1": NodeKind.ENTERPRISE,
         "DN-2": NodeKind.ENTERPRISE,
         "DN-3": NodeKind.ENTERPRISE,
@@ -356,7 +395,7 @@ async def test_vietnamese_semicolon_csv_with_bom(session: AsyncSession, data_dir
         (48, Ownership.DOMESTIC),
         (2000, Ownership.STATE),
     ]
-    assert nodes["DN-2"].path == path_of(nodes, "VN1", "H-C", "DN-2")
+    assert nodes["DN-2"].path == path_of(nodes, "VN1", "P-C", "DN-2")
     units = await load_units(session)
     assert {code: unit.kind for code, unit in units.items()} == {
         "CD-1": UnitKind.TRADE_UNION,
@@ -367,7 +406,7 @@ async def test_vietnamese_semicolon_csv_with_bom(session: AsyncSession, data_dir
         "PN-1": UnitKind.WOMENS_UNION,
         "CDKCN-A": UnitKind.ZONE_UNION,
     }
-    assert units["CB-G"].org_node_id == nodes["H-C"].id
+    assert units["CB-G"].org_node_id == nodes["P-C"].id
     assert await members_of(session, "CB-G") == {"DN-2", "DN-3"}
 
 
@@ -519,7 +558,7 @@ async def test_worker_count_the_vietnamese_way(
 ) -> None:
     rows = [
         (2, {"kind": "province", "code": "P", "name": "Tỉnh", "parent_code": ""}),
-        (3, {"kind": "district", "code": "D", "name": "Huyện", "parent_code": "P"}),
+        (3, {"kind": "commune", "code": "D", "name": "Xã", "parent_code": "P"}),
         (
             4,
             {
@@ -581,13 +620,19 @@ async def test_demo_province_imports_cleanly(session: AsyncSession) -> None:
     result = await import_org_tree(session, DEMO_PROVINCE_CSV, actor="system")
 
     assert result == ImportResult(
-        nodes_created=26, nodes_updated=0, units_created=36, units_updated=0
+        nodes_created=27, nodes_updated=0, units_created=36, units_updated=0
     )
     nodes = await load_nodes(session)
     units = await load_units(session)
-    assert nodes["BG"].name == "Tỉnh Bắc Giang (dữ liệu mẫu)"
+    # Today's geography (since 1 July 2025): Bắc Giang is part of Bắc Ninh, there is no
+    # district level, and enterprises outside the zones sit in a commune or ward.
+    assert nodes["BN"].name == "Tỉnh Bắc Ninh (dữ liệu mẫu)"
     zones = {code for code, node in nodes.items() if node.kind is NodeKind.INDUSTRIAL_ZONE}
-    assert zones == {"KCN-QC", "KCN-VT", "KCN-DT", "KCN-SK"}
+    assert zones == {"KCN-QV", "KCN-YP", "KCN-QC", "KCN-DT"}
+    communes = {node.name for node in nodes.values() if node.kind is NodeKind.COMMUNE}
+    assert communes == {"Phường Kinh Bắc", "Xã Tiên Du"}
+    assert not any("huyện" in node.name.lower() for node in nodes.values())
+    assert not any("Bắc Giang" in node.name for node in nodes.values())
     enterprises = [node for node in nodes.values() if node.kind is NodeKind.ENTERPRISE]
     assert len(enterprises) == 20
     assert all(node.worker_count is not None for node in enterprises)
@@ -614,7 +659,7 @@ def test_every_message_has_a_vietnamese_translation_with_the_same_placeholders()
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
     messages = [value for name, value in vars(Msg).items() if name.isupper()]
-    assert len(messages) == 43  # with the first reporting month's two
+    assert len(messages) == 44  # with the first reporting month's two and the district's one
     for message in messages:
         translation = catalog.get(message)
         assert translation is not None and translation.string, message

@@ -6,7 +6,17 @@ from decimal import Decimal
 
 import pytest
 
-from bot.digest_render import change, count, percent, period_label, split_message, suppressed
+from bot.digest_render import (
+    _tick,
+    change,
+    count,
+    file_name,
+    percent,
+    period_button,
+    period_label,
+    split_message,
+    suppressed,
+)
 from services.digests import DigestPeriod, PeriodKind, SuppressedCount
 from services.periods import Period
 
@@ -66,6 +76,34 @@ def test_labels() -> None:
     assert period_label(DigestPeriod.of_quarter(2026, 4), "en") == "Q4 2026"
 
 
+def test_file_names_carry_the_scope_and_the_period_in_ascii() -> None:
+    november = DigestPeriod.of_month(2026, 11)
+    assert file_name("Khu công nghiệp Quế Võ", november, "xlsx") == (
+        "tong-hop-KCN-Que-Vo-2026-11.xlsx"
+    )
+    assert file_name("KCN Đình Trám", DigestPeriod.of_quarter(2026, 4), "png") == (
+        "tong-hop-KCN-Dinh-Tram-2026-Q4.png"
+    )
+    assert file_name("Tỉnh Bắc Ninh (dữ liệu mẫu)", DigestPeriod.of_year(2026), "xlsx") == (
+        "tong-hop-Tinh-Bac-Ninh-du-lieu-mau-2026.xlsx"
+    )
+    long = file_name("Công ty TNHH " + "Sản xuất Thương mại " * 10, november, "xlsx")
+    assert long.isascii() and len(long) <= 80 and long.endswith("-2026-11.xlsx")
+    assert file_name("???", november, "xlsx") == "tong-hop-to-chuc-2026-11.xlsx"
+
+
+def test_percent_ticks_have_no_space() -> None:
+    assert _tick(20.0, "vi") == "20%" and _tick(100.0, "en") == "100%"
+
+
+def test_period_buttons_start_with_a_capital() -> None:
+    assert period_button(DigestPeriod.of_month(2026, 11), "vi") == "Tháng 11/2026"
+    assert period_button(DigestPeriod.of_quarter(2026, 4), "vi") == "Quý IV/2026"
+    assert period_button(DigestPeriod.of_year(2026), "vi") == "Năm 2026"
+    assert period_button(DigestPeriod.of_year(2026), "en") == "Year 2026"
+    assert period_button(DigestPeriod.of_month(2026, 11), "en") == "November 2026"
+
+
 # --- suppression ----------------------------------------------------------------------------
 
 
@@ -112,11 +150,11 @@ def test_numbers_the_vietnamese_way() -> None:
     assert count(Decimal(1500), "vi") == "1.500"
     assert count(1500, "en") == "1,500"
     assert count(None, "vi") == "—"
-    assert percent(0.125, "vi") == "12,5 %"
+    assert percent(0.125, "vi") == "12,5%"
     assert percent(0.125, "en") == "12.5%"
     assert percent(None, "vi") == "—"
-    assert change(Decimal(15), Decimal(10), "vi") == "+50,0 %"
-    assert change(Decimal(5), Decimal(10), "vi") == "-50,0 %"
+    assert change(Decimal(15), Decimal(10), "vi") == "+50,0%"
+    assert change(Decimal(5), Decimal(10), "vi") == "-50,0%"
     assert change(Decimal(5), Decimal(0), "vi") is None
     assert change(Decimal(5), None, "vi") is None
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.posters import concern_link, render_poster, vietnamese_poster_text
+from bot.posters import concern_link, render_invite_card, render_poster, vietnamese_poster_text
 
 
 def test_concern_link_is_the_enterprise_deep_link() -> None:
@@ -19,6 +19,25 @@ def test_small_enterprises_get_the_weaker_anonymity_warning() -> None:
     assert "ít người lao động" in small.anonymity and "ít người lao động" not in large.anonymity
     assert "Công đoàn không biết bạn là ai" in large.anonymity
     assert "DN-1" in large.fallback and "@bot" in large.fallback
+
+
+def test_the_poster_names_the_workers_command() -> None:
+    text = vietnamese_poster_text("Công ty A", "DN-1", "bot", small=False)
+    assert "/tamtu" in text.fallback and "/start" not in text.fallback
+
+
+def test_posters_and_invites_are_not_committed() -> None:
+    ignored = (Path(__file__).resolve().parents[2] / ".gitignore").read_text().splitlines()
+    assert "/posters/" in ignored and "/invites/" in ignored
+
+
+def test_an_invite_card_has_the_qr_code_and_its_caption(tmp_path: Path) -> None:
+    lines = ["Mã mời: ABCD-EFGH", "Cấp quyền: Cán bộ CĐCS A", "Hiệu lực đến: 04/12/2026"]
+    path = render_invite_card("https://t.me/bot?start=ABCDEFGH", lines, tmp_path / "i.png")
+    with Image.open(path) as image:
+        assert image.info["Description"] == "\n".join(lines)
+        assert image.height > image.width
+        assert image.convert("L").crop((0, 0, image.width, image.width)).getextrema() == (0, 255)
 
 
 def test_render_writes_an_a4_png_with_a_qr_code(tmp_path: Path) -> None:

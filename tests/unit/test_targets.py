@@ -80,7 +80,7 @@ def test_a_node_code_replaces_the_all_target(tmp_path: Path) -> None:
     target: 30
   - code: party_zones
     label: {vi: "Kết nạp đảng viên mới", en: "New party members"}
-    node_kinds: [industrial_zone, district]
+    node_kinds: [industrial_zone, commune]
     year: 2026
     measure: {kind: sum, indicator: new_party_members, unit_kind: party_cell}
     target: 5
