@@ -62,8 +62,10 @@ class TokenBucket:
 
     def wait(self, now: float) -> float:
         """0.0 when a token is there, else the seconds until one will be; takes nothing."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
+        # A ``now`` read just before the bucket was made (FloodLimits makes a chat's on its first
+        # call) is not a refill backwards: the clock only moves forward here.
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = max(self.stamp, now)
         return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
 
     def take(self, now: float) -> float:
