@@ -1,4 +1,5 @@
-"""A rate-limited Bot API stand-in on loopback, for benchmarks that run the real bot as a child.
+"""A rate-limited Bot API stand-in on loopback, for benchmarks that run the real bot as a child;
+and the same limits (``FloodLimits``) for the conversation stand-in of tests/bot_api_stand_in.py.
 
 It answers the part of the Bot API the bot uses when it starts and sends scheduled messages:
 ``getMe``, ``deleteWebhook``, ``getUpdates`` (always empty, held at most a second),
@@ -34,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from tests.bot_api_stand_in import Fault
+
 BOT = {"id": 4242, "is_bot": True, "first_name": "Bot", "username": "fanout_bench_bot"}
 MAX_BODY = 1 << 20
 IDLE_TIMEOUT = 30.0
@@ -57,14 +60,80 @@ class TokenBucket:
         self.tokens = capacity
         self.stamp = time.monotonic()
 
+    def wait(self, now: float) -> float:
+        """0.0 when a token is there, else the seconds until one will be; takes nothing."""
+        # A ``now`` read just before the bucket was made (FloodLimits makes a chat's on its first
+        # call) is not a refill backwards: the clock only moves forward here.
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = max(self.stamp, now)
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
     def take(self, now: float) -> float:
         """0.0 when a token was taken, else the seconds until one will be there."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1.0:
+        wait = self.wait(now)
+        if wait == 0.0:
             self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / self.rate
+        return wait
+
+
+class FloodLimits:
+    """Telegram's flood limits as a fault policy for tests/bot_api_stand_in.py's ``StandIn``
+    (its ``fault``), so that a stand-in serving the whole conversation refuses what Telegram
+    would refuse.
+
+    A call to a chat (one with a ``chat_id``: sendMessage, the edits — what PTB's AIORateLimiter
+    paces) needs a token from the bot's bucket (``bot_rate`` a second, at most ``bot_burst`` at
+    once: Telegram's "about 30 messages per second") and one from its chat's (``chat_rate`` a
+    second, ``chat_burst`` at once: "no more than one message per second in a chat", with the
+    short bursts Telegram tolerates; ``chat_rate`` 0: no per-chat limit). Without both it is
+    refused as Telegram refuses it — HTTP 429 with ``retry_after`` in whole seconds, at least 1 —
+    and takes no token. Other calls (getUpdates, answerCallbackQuery …) always pass.
+
+    ``refused_by_bot`` and ``refused_by_chat`` count the refusals by the bucket that ran dry (the
+    chat's when both did)."""
+
+    def __init__(
+        self,
+        bot_rate: float = 30.0,
+        bot_burst: float | None = None,
+        chat_rate: float = 1.0,
+        chat_burst: float = 3.0,
+    ) -> None:
+        self.bot = TokenBucket(bot_rate, bot_burst if bot_burst is not None else bot_rate)
+        self.chat_rate = chat_rate
+        self.chat_burst = chat_burst
+        self.chats: dict[str, TokenBucket] = {}
+        self.lock = threading.Lock()
+        self.refused_by_bot = 0
+        self.refused_by_chat = 0
+
+    def __call__(self, method: str, params: dict[str, Any]) -> Fault | None:
+        if "chat_id" not in params:
+            return None
+        with self.lock:
+            now = time.monotonic()  # under the lock: the buckets' clocks never run backwards
+            chat: TokenBucket | None = None
+            if self.chat_rate > 0:
+                key = str(params["chat_id"])
+                chat = self.chats.get(key)
+                if chat is None:
+                    chat = self.chats[key] = TokenBucket(self.chat_rate, self.chat_burst)
+            chat_wait = chat.wait(now) if chat is not None else 0.0
+            bot_wait = self.bot.wait(now)
+            if chat_wait > 0 or bot_wait > 0:
+                if chat_wait > 0:
+                    self.refused_by_chat += 1
+                else:
+                    self.refused_by_bot += 1
+                return Fault("429", max(1, math.ceil(max(chat_wait, bot_wait))))
+            self.bot.take(now)
+            if chat is not None:
+                chat.take(now)
+        return None
+
+    @property
+    def refused(self) -> int:
+        return self.refused_by_bot + self.refused_by_chat
 
 
 class RateLimitedBotApi:

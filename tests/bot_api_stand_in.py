@@ -6,6 +6,10 @@ queue the test fills, with Telegram's offset semantics: an update stays until a 
 higher offset confirms it, so a bot killed before confirming gets it again), sendMessage and
 friends (recorded, also per chat), and answers True to the rest.
 
+For benchmarks (benchmarks/latency.py) two options bring it closer to the real thing: ``delay``
+answers every call but getUpdates that many seconds late (the round trip to Telegram's servers),
+and ``keep_alive`` serves HTTP/1.1 persistent connections as the real Bot API does.
+
 Failure injection (faults/bot_api_storm.py): ``fault`` is asked about every call and may answer
 it with HTTP 500/502, a 429 with ``retry_after`` (Telegram's JSON), or a hang longer than the
 client's timeout — either before the call is performed, or after it (the message is delivered and
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import time
 from collections import Counter
@@ -153,6 +158,12 @@ class StandIn:
     by_chat: dict[int, list[Sent]] = field(default_factory=dict)
     on_chat: Callable[[int], None] | None = None
     confirmed_offset: int = 0  # the highest offset a getUpdates has confirmed
+    # Every call but getUpdates is performed and answered this many seconds after it arrived,
+    # as if over the network: the call takes effect (is recorded, reaches the chat) at the end.
+    delay: float = 0.0
+    # HTTP/1.1 keep-alive with TCP_NODELAY, as the real Bot API serves: without it every call
+    # opens a new connection (HTTP/1.0), which costs both sides CPU a real bot does not spend.
+    keep_alive: bool = False
     _message_id: int = 0
     _seq: int = 0
 
@@ -246,6 +257,15 @@ class StandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if stand_in.keep_alive else "HTTP/1.0"
+
+            def setup(self) -> None:
+                super().setup()
+                if stand_in.keep_alive:
+                    # Headers and body leave in separate writes: without this, Nagle's algorithm
+                    # and the client's delayed ACK would add 40 ms to answers on a kept connection.
+                    self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()
@@ -260,6 +280,8 @@ class StandIn:
                     )
                     return
                 method = self.path[len(prefix) :]
+                if stand_in.delay > 0 and method != "getUpdates":
+                    time.sleep(stand_in.delay)  # this thread's only: other calls go on meanwhile
                 policy = stand_in.fault
                 fault = policy(method, params) if policy is not None else None
                 if fault is None:
@@ -310,7 +332,8 @@ class StandIn:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        server_class = _KeptAliveServer if self.keep_alive else _QuietServer
+        self.server = server_class(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -330,6 +353,14 @@ class _QuietServer(ThreadingHTTPServer):
 
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+class _KeptAliveServer(_QuietServer):
+    """A bot opens up to its pool size of connections at once when many chats are busy: a
+    listen backlog of 5 (the default) would drop some of those connects, and the kernel retries
+    a dropped connect only after a second."""
+
+    request_queue_size = 256
 
 
 def _int(value: Any) -> int | None:
