@@ -43,12 +43,20 @@ BUSY_PAUSE = 0.05
 
 
 class HandledLedger:
-    """Ids handled above the offset, kept in the database while they cannot be confirmed."""
+    """Ids handled above the offset, kept in the database while they cannot be confirmed.
+
+    Writes are coalesced: under load many updates finish at once, and one transaction records
+    them all (on SQLite every transaction takes the single write lock). Forgetting confirmed ids
+    runs in the background: the poller never waits for it."""
 
     def __init__(self, uow: UnitOfWork | None, channel: str = "telegram") -> None:
         self._uow = uow
         self._channel = channel
         self._kept: set[int] = set()
+        self._waiting: set[int] = set()
+        self._lock = asyncio.Lock()
+        self._forget_to = 0
+        self._forgetting: asyncio.Task[None] | None = None
 
     async def load(self) -> set[int]:
         if self._uow is None:
@@ -61,33 +69,55 @@ class HandledLedger:
         return set(self._kept)
 
     async def keep(self, update_id: int) -> None:
+        """Return once ``update_id`` is recorded (with whatever else finished meanwhile)."""
         if self._uow is None:
             return
-        try:
-            async with self._uow() as session:
-                session.add(HandledUpdate(channel=self._channel, update_id=update_id))
-                await session.commit()
-            self._kept.add(update_id)
-        except Exception as error:
-            # Not kept: a kill before the offset passes it means handling it twice, as for
-            # the update in hand. Nothing else depends on this row.
-            log.warning("handled update not recorded (%s)", type(error).__name__)
+        self._waiting.add(update_id)
+        async with self._lock:
+            if update_id not in self._waiting:
+                return  # recorded by the write that held the lock before
+            batch, self._waiting = self._waiting, set()
+            try:
+                async with self._uow() as session:
+                    session.add_all(
+                        HandledUpdate(channel=self._channel, update_id=i) for i in sorted(batch)
+                    )
+                    await session.commit()
+                self._kept |= batch
+            except Exception as error:
+                # Not kept: a kill before the offset passes them means handling them twice, as
+                # for the update in hand. Nothing else depends on these rows.
+                log.warning("handled updates not recorded (%s)", type(error).__name__)
 
-    async def forget_below(self, offset: int) -> None:
-        """Telegram has forgotten everything below ``offset``: so can we."""
+    def forget_below(self, offset: int) -> None:
+        """Telegram has forgotten everything below ``offset``: so can we (in the background)."""
         if self._uow is None or not any(i < offset for i in self._kept):
             return
-        try:
-            async with self._uow() as session:
-                await session.execute(
-                    delete(HandledUpdate).where(
-                        HandledUpdate.channel == self._channel, HandledUpdate.update_id < offset
+        self._forget_to = max(self._forget_to, offset)
+        if self._forgetting is None or self._forgetting.done():
+            self._forgetting = asyncio.create_task(self._forget())
+
+    async def _forget(self) -> None:
+        assert self._uow is not None
+        async with self._lock:
+            offset = self._forget_to
+            try:
+                async with self._uow() as session:
+                    await session.execute(
+                        delete(HandledUpdate).where(
+                            HandledUpdate.channel == self._channel,
+                            HandledUpdate.update_id < offset,
+                        )
                     )
-                )
-                await session.commit()
-            self._kept = {i for i in self._kept if i >= offset}
-        except Exception as error:  # tried again after the next getUpdates
-            log.warning("confirmed updates not cleared (%s)", type(error).__name__)
+                    await session.commit()
+                self._kept = {i for i in self._kept if i >= offset}
+            except Exception as error:  # tried again after the next getUpdates
+                log.warning("confirmed updates not cleared (%s)", type(error).__name__)
+
+    async def settled(self) -> None:
+        """Wait for a background clean-up (shutdown; tests)."""
+        if self._forgetting is not None:
+            await asyncio.wait([self._forgetting])
 
 
 class _Window:
@@ -161,7 +191,7 @@ async def poll_until_stopped(
         delay = 1.0
         window.settle(offset)
         if offset is not None:
-            await ledger.forget_below(offset)
+            ledger.forget_below(offset)
         new = [u for u in updates or () if not window.known(u.update_id)]
         for update in new:
             task = await processor.submit(application, update)
@@ -179,6 +209,7 @@ async def poll_until_stopped(
     # the ids handled above the gap before the process goes.
     if followers:
         await asyncio.wait(set(followers))
+    await ledger.settled()
 
 
 async def fetched_or_stopped(fetch: Awaitable[T], stop: asyncio.Event) -> tuple[bool, T | None]:

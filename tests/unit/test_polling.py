@@ -89,7 +89,7 @@ class MemoryLedger(HandledLedger):
     async def keep(self, update_id: int) -> None:
         self.rows.add(update_id)
 
-    async def forget_below(self, offset: int) -> None:
+    def forget_below(self, offset: int) -> None:
         self.rows = {i for i in self.rows if i >= offset}
 
 
