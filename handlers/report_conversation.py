@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import tr
-from handlers import delivery
+from handlers import delivery, report_form_offer
 from handlers import report_views as views
 from handlers.context import BotContext, describe, identity_of, language_of, say, show
 from services import access, reporting
@@ -223,6 +223,7 @@ async def _open(
         text, markup = views.already_sent(sent.sent, lang, context.bot_data.settings.zone)
         await show(update, text, markup)
         return Report.AMEND_OR_DONE
+    await report_form_offer.offer(update, context, session, viewer.person_id, unit_id, period, lang)
     return await _present(update, view, lang)
 
 
