@@ -1362,8 +1362,12 @@ async def save_form(
     if complete:
         for indicator in indicator_set.indicators:
             code = indicator.code
-            if code not in answers and code not in errors and code not in doubts:
+            if code in answers or code in errors or code in doubts:
+                continue
+            if indicator.required:
                 errors[code] = AnswerRequired()
+            else:
+                answers[code] = {"v": None, "note": None}  # left out: skipped
 
     if answers != draft.answers:
         draft.answers = answers  # reassigned: JSON columns are saved only then

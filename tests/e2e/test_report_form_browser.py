@@ -23,7 +23,6 @@ from bot.app import load_reporting_setup
 from bot.channels.updates import ChannelUser
 from bot.config import Settings
 from models import (
-    OutboxMessage,
     Report,
     ReportDraft,
     ReportValue,
@@ -276,10 +275,7 @@ async def test_begun_in_the_chat_and_finished_in_the_form(
     signed = web_kit.init_data(lan.user_id, auth_date=clock.now, bot_token=BOT_TOKEN)
     page = await browser.new_page()
     await page.goto(
-        pages_url
-        + url.removeprefix("https://bot.example.vn")
-        + f""
-        + web_kit.mini_app_fragment(signed)
+        pages_url + url.removeprefix("https://bot.example.vn") + web_kit.mini_app_fragment(signed)
     )
     await expect(page.locator("#v-workers")).to_have_value("1.200")
     await expect(page.locator("#v-union_members")).to_have_value("1.000")
