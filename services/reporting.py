@@ -195,7 +195,10 @@ async def current_version_id(session: AsyncSession, setup: ReportingSetup, kind:
                 select(IndicatorSetVersion.id).where(IndicatorSetVersion.fingerprint == print_)
             )
         else:
-            version_id = row.id
+            # Not remembered yet: until the caller commits, no other transaction can see the
+            # row (a second officer's draft pointing at it broke the foreign key on PostgreSQL),
+            # and the caller may still roll it back. The next call reads it back and keeps it.
+            return row.id
     assert version_id is not None
     setup._version_ids[print_] = version_id
     return version_id
