@@ -8,8 +8,10 @@ no build step — and carry a content hash in their URL so a new version is neve
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -19,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import jinja2
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -80,6 +83,19 @@ class Pages:
             lstrip_blocks=True,
         )
         self.env.globals.update(static=static_url, telegram_script=TELEGRAM_SCRIPT)
+        # SQLite has one writer at a time; concurrent requests that all write would make it
+        # retry with growing sleeps (seconds with fifty officers at once). They take turns here
+        # instead, each for a few milliseconds. PostgreSQL serves them side by side.
+        backend = make_url(data.settings.database_url).get_backend_name()
+        self._turns = asyncio.Lock() if backend == "sqlite" else None
+
+    @contextlib.asynccontextmanager
+    async def database(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work for one request (on SQLite, one request at a time)."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self._turns is not None:
+                await stack.enter_async_context(self._turns)
+            yield await stack.enter_async_context(self.data.uow())
 
     # --- settings read at each request: the console learns its address after start-up ---------
 

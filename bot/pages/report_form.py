@@ -145,7 +145,7 @@ def routes(pages: Pages) -> list[Route]:
                 text = tr(lang, "This page does not exist.")
                 return pages.message(lang, text, status=404, telegram=telegram)
             body: dict[str, str] = {}
-            async with data.uow() as session:
+            async with pages.database() as session:
                 visitor = await pages.visitor(request, session)
                 if visitor is None:
                     return await not_signed_in(request, as_json=as_json)
@@ -523,7 +523,7 @@ def routes(pages: Pages) -> list[Route]:
 
     async def index(request: Request) -> Response:
         telegram = request.query_params.get("tg") == "1"
-        async with data.uow() as session:
+        async with pages.database() as session:
             visitor = await pages.visitor(request, session)
             if visitor is None:
                 return await not_signed_in(request, as_json=False)

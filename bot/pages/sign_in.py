@@ -41,7 +41,7 @@ def routes(pages: Pages) -> list[Route]:
     async def link_open(request: Request) -> Response:
         token = request.path_params["token"]
         now = data.clock()
-        async with data.uow() as session:
+        async with pages.database() as session:
             try:
                 opened = await web_auth.redeem_link(session, token, now=now)
             except DomainError as refusal:
@@ -63,7 +63,7 @@ def routes(pages: Pages) -> list[Route]:
         lang = default_lang()
         now = data.clock()
         max_age = timedelta(minutes=data.settings.web_init_data_max_age_minutes)
-        async with data.uow() as session:
+        async with pages.database() as session:
             try:
                 user = web_auth.check_init_data(
                     (body or {}).get("init_data", ""),
