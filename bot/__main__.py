@@ -48,7 +48,11 @@ async def run_console(
         await chat.application.start()
         pages = await serve_pages(chat.application, settings.web_port)
         if pages is None:
-            print(f"• Không mở được trang web ở cổng {settings.web_port}: WEB_PORT", file=out)
+            print(
+                f"• Không mở được trang web: cổng {settings.web_port} đang bận (đặt WEB_PORT "
+                "khác). Trò chuyện vẫn chạy, chỉ không có biểu mẫu trên trình duyệt.",
+                file=out,
+            )
         else:
             print(f"• {await _demo_form_link(settings, uow, pages.url)}", file=out)
         try:

@@ -23,6 +23,9 @@ from bot.pages import report_form, sign_in
 from bot.pages.base import STATIC, Pages
 from handlers.context import BotData
 
+# Where the pages live on the server: a reverse proxy in front forwards these (deploy/nginx.conf).
+PUBLIC_PATHS = ("/report", "/l/", "/auth/", "/static/")
+
 
 def build_pages(data: BotData) -> list[BaseRoute]:
     """Every page's routes, for the bot's Starlette app (or the console's)."""

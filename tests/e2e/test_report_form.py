@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from models import (
     ReportChange,
     ReportDraft,
     RoleAssignment,
+    WebLink,
     WebSession,
     utcnow,
 )
@@ -337,7 +339,7 @@ async def test_telegram_gets_a_mini_app_button_only_from_an_https_address(
     chat.app.bot_data.pages_url = "http://127.0.0.1:8080"
     said = await chat.send(lan, "/baocao")
     assert "biểu mẫu" not in said.lower() and "Câu 1/9" in said
-    assert await session.scalar(select(func.count()).select_from(web_auth.WebLink)) == 0
+    assert await session.scalar(select(func.count()).select_from(WebLink)) == 0
     await chat.send(lan, "/cancel")
     await chat.press(lan, "Giữ bản nháp")
     chat.app.bot_data.pages_url = "https://bot.example.vn"
@@ -374,3 +376,19 @@ async def test_the_console_serves_the_pages_and_offers_a_one_time_link(
             await pages.stop()
             await console.application.stop()
     assert landing.status_code == 200
+
+
+async def test_python_m_bot_without_a_token_prints_a_link_to_the_form(
+    tmp_path: Path, database_url: str, engine: AsyncEngine
+) -> None:
+    from tests.e2e.test_console import run_console
+
+    done = run_console(tmp_path, database_url, "/quit\n")
+    assert done.returncode == 0, done.stderr
+    found = re.search(
+        r"Biểu mẫu báo cáo trên trình duyệt .*(http://127\.0\.0\.1:\d+/l/\S+)", done.stdout
+    )
+    assert found is not None, done.stdout
+    async with engine.connect() as connection:
+        targets = (await connection.scalars(select(WebLink.target))).all()
+    assert targets == ["/report"]
