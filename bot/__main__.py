@@ -13,7 +13,7 @@ from bot.i18n import tr
 from bot.logging_setup import configure
 from handlers.menu import ROLE_LABELS
 from models import utcnow
-from models.db import create_engine, make_uow
+from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade
 from services.indicators import ConfigFileError
 
@@ -23,7 +23,7 @@ log = logging.getLogger("bot")
 async def run_console(
     settings: Settings, source: TextIO = sys.stdin, out: TextIO = sys.stdout
 ) -> None:
-    from bot.channels.console import make_console
+    from bot.channels.console import make_console, serve_pages
     from services import demo
 
     engine = create_engine(settings.database_url)
@@ -46,11 +46,46 @@ async def run_console(
     async with chat.application:
         await on_start(chat.application)  # post_init only runs under run_polling
         await chat.application.start()
+        pages = await serve_pages(chat.application, settings.web_port)
+        if pages is None:
+            print(
+                f"• Không mở được trang web: cổng {settings.web_port} đang bận (đặt WEB_PORT "
+                "khác). Trò chuyện vẫn chạy, chỉ không có biểu mẫu trên trình duyệt.",
+                file=out,
+            )
+        else:
+            print(f"• {await _demo_form_link(settings, uow, pages.url)}", file=out)
         try:
             await chat.run(source)
         finally:
+            if pages is not None:
+                await pages.stop()
             await chat.application.stop()
     await engine.dispose()
+
+
+async def _demo_form_link(settings: Settings, uow: UnitOfWork, url: str) -> str:
+    """A one-time link for the demo officer, to open the report form in a browser at once."""
+    from datetime import timedelta
+
+    from services import access, demo, web_auth
+
+    async with uow() as session:
+        officer = await access.identify(session, demo.DEMO_CHANNEL, demo.DEMO_PEOPLE[0].external_id)
+        if officer is None:  # the demo people were changed by hand: /baocao still offers links
+            return f"Trang web chạy tại {url} (gõ /baocao để nhận liên kết mở biểu mẫu)"
+        link = await web_auth.issue_link(
+            session,
+            person_id=officer.person_id,
+            target="/report",
+            now=utcnow(),
+            valid=timedelta(minutes=settings.web_link_minutes),
+        )
+    return (
+        f"Biểu mẫu báo cáo trên trình duyệt (cán bộ mẫu {officer.display_name}; liên kết dùng "
+        f"một lần, {settings.web_link_minutes} phút; /baocao gửi liên kết mới): "
+        f"{url}/l/{link.token}"
+    )
 
 
 def run_telegram(settings: Settings) -> int:

@@ -138,6 +138,7 @@ def build_application(
     data.clock = clock
     data.last_inbound = {channel: clock()}  # the start counts as "heard from"
     data.leadership = Leadership(settings.database_url)
+    data.pages_url = settings.pages_base_url
 
     for handler in common.guards():
         application.add_handler(handler, group=-1)

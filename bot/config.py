@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     # admins and on /metrics (a webhook that stopped receiving); 0 turns the watch off.
     inbound_silence_minutes: int = Field(default=240, ge=0)
 
+    # Web pages (bot/pages/: the report form). They are served with the HTTP endpoints, at
+    # PUBLIC_BASE_URL (default: the webhook's origin); the console serves them on 127.0.0.1 at
+    # WEB_PORT (unset or 0: a free port). A one-time link from the chat (Zalo, the console) is
+    # valid WEB_LINK_MINUTES and yields a session that ends after WEB_SESSION_MINUTES unused;
+    # Telegram's Mini App data (initData) is accepted for WEB_INIT_DATA_MAX_AGE_MINUTES.
+    web_port: int | None = Field(default=None, ge=0, le=65535)
+    web_link_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    web_session_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    web_init_data_max_age_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
     # Anonymous concerns (docs/anonymity.md): keys live here, never in the database.
     # AES-256-GCM key of concern and reply texts: 32 random bytes, urlsafe base64.
     concern_text_key: SecretStr | None = None
@@ -171,6 +181,12 @@ class Settings(BaseSettings):
                 parts = urlsplit(hook)
                 return f"{parts.scheme}://{parts.netloc}"
         return None
+
+    @property
+    def pages_base_url(self) -> str | None:
+        """Where the web pages are reachable from outside (the same origin as /files), or
+        None: then the chat offers no form (the console sets its own local address)."""
+        return self.files_base_url
 
     @field_validator("webhook_secret")
     @classmethod

@@ -227,12 +227,17 @@ async def serve(settings: Settings) -> int:
     webhooks = [channel.webhook for channel in channels if channel.webhook is not None]
     shares_files = any(channel.name == "zalo" for channel in channels)
     port = settings.http_port
-    if port is None and (webhooks or (shares_files and settings.files_base_url)):
+    # The web pages (the report form) need the server whenever there is a public address.
+    if port is None and (
+        webhooks or settings.public_base_url or (shares_files and settings.files_base_url)
+    ):
         port = DEFAULT_HTTP_PORT
     server: _HttpServer | None = None
     server_task: asyncio.Task[None] | None = None
     if port is not None:
-        web_app = build_web_app(primary, engine, state, webhooks=webhooks, files=shares_files)
+        web_app = build_web_app(
+            primary, engine, state, webhooks=webhooks, files=shares_files, pages=True
+        )
         server = _HttpServer(
             uvicorn.Config(
                 web_app,

@@ -6,6 +6,7 @@
     GET  /healthz        the process is alive (for the supervisor's restart decision)
     GET  /readyz         database reachable, migrations current, this instance active
     GET  /metrics        Prometheus
+    /report, /l/…, …     the web pages for people (bot/pages/: the report form), with pages=True
 
 A webhook update is answered only after the bot has handled it (or after ANSWER_WITHIN seconds):
 if this process dies first, Telegram has no 200 and delivers the update again, as getUpdates does
@@ -31,11 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
 from bot.metrics import InstrumentedApplication
+from bot.pages import build_pages
 from bot.update_processor import processor_of
 from models.migrate import current_revision, head_revision
 from services import outbox, shared_files
@@ -122,6 +124,7 @@ def build_web_app(
     *,
     webhooks: list[Webhook],
     files: bool = False,
+    pages: bool = False,
 ) -> Starlette:
     data = primary.bot_data
 
@@ -140,7 +143,9 @@ def build_web_app(
             )
         except Exception as error:  # any failure means "not ready"; the type is enough to act
             checks["database"] = f"unreachable ({type(error).__name__})"
+        # Read after the database check: the role may have changed while it was awaited.
         ready = state.active and checks.get("migrations") == "current"
+        checks["role"] = state.role
         return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
     async def metrics(_: Request) -> Response:
@@ -195,7 +200,7 @@ def build_web_app(
             headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(found.name)}"},
         )
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
@@ -203,4 +208,6 @@ def build_web_app(
     routes += [Route(hook.path, receiver(hook), methods=["POST"]) for hook in webhooks]
     if files:
         routes.append(Route("/files/{token}/{name}", shared_file, methods=["GET"]))
+    if pages:
+        routes += build_pages(data)
     return Starlette(routes=routes)

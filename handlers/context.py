@@ -60,6 +60,9 @@ class BotData:
     clock: Callable[[], datetime]  # aware UTC now; tests move it
     # When each served channel last received anything (memory only; services/channel_watch.py).
     last_inbound: dict[str, datetime]
+    # Where people open the web pages (bot/pages/: the report form), or None: the chat then
+    # offers no form. PUBLIC_BASE_URL in production; the console's own local address.
+    pages_url: str | None
 
 
 BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

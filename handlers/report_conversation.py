@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import tr
-from handlers import delivery
+from handlers import delivery, report_form_offer
 from handlers import report_views as views
 from handlers.context import (
     BotContext,
@@ -244,6 +244,7 @@ async def _open(
     notice = views.late_notice(view, lang)
     if notice is not None:
         await show(update, notice)
+    await report_form_offer.offer(update, context, session, viewer.person_id, unit_id, period, lang)
     return await _present(update, view, lang, answered=notice is not None)
 
 

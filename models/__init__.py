@@ -32,6 +32,7 @@ from models.reporting import (
     ReportValue,
 )
 from models.updates import HandledUpdate
+from models.web import WebLink, WebSession
 
 __all__ = [
     "OPEN_STATUSES",
@@ -65,5 +66,7 @@ __all__ = [
     "RoleAssignment",
     "SharedFile",
     "UnitKind",
+    "WebLink",
+    "WebSession",
     "utcnow",
 ]

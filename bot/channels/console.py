@@ -7,15 +7,18 @@ bot sends comes back through the in-process Bot API and is printed, buttons as n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import uvicorn
 from telegram import Update
 from telegram.ext import Application
 
@@ -168,6 +171,63 @@ class ConsoleChat:
             if not await self.handle_line(line):
                 break
         self._print("Tạm biệt.")
+
+
+class _LocalServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Ctrl-C belongs to the console (it ends the chat, which then stops this server).
+        yield
+
+
+@dataclass
+class LocalPages:
+    """The web pages served on this computer only, while the console runs."""
+
+    url: str
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+async def serve_pages(
+    application: Application,  # type: ignore[type-arg]
+    port: int | None,
+) -> LocalPages | None:
+    """Serve the web pages (bot/pages/) at http://127.0.0.1:<port> (None or 0: a free port), so
+    that /baocao's link opens the form in this computer's browser. None when the port is taken:
+    the chat works on without the form."""
+    from starlette.applications import Starlette
+
+    from bot.pages import build_pages
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind(("127.0.0.1", port or 0))
+    except OSError:
+        listener.close()
+        return None
+    bound = listener.getsockname()[1]
+    server = _LocalServer(
+        uvicorn.Config(
+            Starlette(routes=build_pages(application.bot_data)),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn has only a flag)
+        await asyncio.sleep(0.01)
+    if task.done():  # it could not start: the console goes on without pages
+        listener.close()
+        return None
+    url = f"http://127.0.0.1:{bound}"
+    application.bot_data.pages_url = url
+    return LocalPages(url, server, task)
 
 
 def make_console(

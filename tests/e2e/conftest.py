@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import Application
 
@@ -156,3 +157,34 @@ def lan() -> ChannelUser:
 @pytest.fixture
 def hung() -> ChannelUser:
     return ChannelUser(5550002, "Hùng", "Trần", username="hung_cb", language_code="vi")
+
+
+# --- web pages (bot/pages/) --------------------------------------------------------------------
+
+
+@pytest.fixture
+async def pages_url(chat: Chat, engine: AsyncEngine) -> AsyncIterator[str]:
+    """The bot's real HTTP app (bot/web.py, pages included) on a loopback port; the chat's
+    links and buttons point there."""
+    from bot.web import InstanceState, build_web_app
+    from tests import web_kit
+
+    app = build_web_app(chat.app, engine, InstanceState(), webhooks=[], pages=True)
+    async with web_kit.serve(app) as url:
+        chat.app.bot_data.pages_url = url
+        yield url
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """A fresh Chromium context (Debian's, through Playwright) at a phone's width. Without
+    Chromium the test fails under CI=true and is skipped, with the reason, elsewhere."""
+    from tests import web_kit
+
+    missing = web_kit.chromium_missing()
+    if missing is not None:
+        if web_kit.browser_unavailable_is_failure():
+            pytest.fail(f"browser tests need Chromium: {missing}")
+        pytest.skip(f"browser tests need Chromium: {missing}")
+    async with web_kit.chromium() as context:
+        yield context

@@ -11,7 +11,7 @@ from grassroots_config import DEFAULT_CONFIG_DIR
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import IndicatorSetVersion, Report, ReportDraft
+from models import IndicatorSetVersion, Report, ReportDraft, UnitKind
 from models.db import UnitOfWork
 from services import reporting
 from services.indicators import load_indicator_config
@@ -160,3 +160,20 @@ async def test_only_the_owner_can_answer_after_a_takeover(session: AsyncSession)
         )
     with pytest.raises(reporting.DraftTakenOver):
         await reporting.require_current_draft(session, lan)
+
+
+async def test_a_version_stored_by_a_transaction_that_rolled_back_is_not_remembered(
+    uow: UnitOfWork,
+) -> None:
+    """Two officers start the month's first reports at once: the first one's transaction stores
+    the set's version, the second must not be handed that id before it is committed (on
+    PostgreSQL its draft then broke the foreign key) — nor ever, if it is rolled back."""
+    setup = setup_from(DEFAULT_CONFIG_DIR)
+    async with uow() as first:
+        await make_tree(first)
+        await reporting.current_version_id(first, setup, UnitKind.TRADE_UNION)
+        await first.rollback()  # that use case failed after storing the version
+    async with uow() as second:
+        version_id = await reporting.current_version_id(second, setup, UnitKind.TRADE_UNION)
+        stored = await second.get(IndicatorSetVersion, version_id)
+        assert stored is not None, "an id of a row that was never committed"

@@ -36,3 +36,11 @@ def test_the_proxy_forwards_the_default_webhook_path() -> None:
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     default = Settings(_env_file=None, webhook_url="https://bot.example.vn/telegram")  # type: ignore[call-arg]
     assert f"location {default.webhook_path} " in nginx
+
+
+def test_the_proxy_forwards_the_web_pages() -> None:
+    from bot.pages import PUBLIC_PATHS
+
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    for path in PUBLIC_PATHS:
+        assert f"location {path} " in nginx, path
