@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -51,6 +52,13 @@ NO_BOT_NAME = N_(
     "(for example BOT_USERNAME=congdoan_bacninh_bot) and run the command again."
 )
 
+
+
+def _file_name(code: str) -> str:
+    """A poster's file name from an enterprise code that stays inside --out whatever the code
+    holds (codes are checked at import since issue #13; older rows may not be)."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", code).strip("_")[:64]
+    return f"{name or 'poster'}.png"
 
 def _actor() -> str:
     try:
@@ -254,7 +262,7 @@ async def cmd_posters(args: argparse.Namespace, settings: Settings, uow: UnitOfW
     for row in rows:
         small = row.worker_count is None or row.worker_count < config.small_enterprise_workers
         text = vietnamese_poster_text(row.name, row.code, bot, small)
-        path = render_poster(text, concern_link(bot, row.code), folder / f"{row.code}.png")
+        path = render_poster(text, concern_link(bot, row.code), folder / _file_name(row.code))
         print(f"{row.code}  {path}")
     print(
         plural(

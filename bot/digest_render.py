@@ -717,6 +717,17 @@ def _contacts(officers: Sequence[Contact], language: str) -> str:
     )
 
 
+def _text_stays_text(workbook: Any) -> None:
+    """openpyxl stores a string that starts with "=" as a formula: an organisation named
+    "=HYPERLINK(…)" would become a live link in the committee's file. Every text cell is written
+    as text, in every sheet, whatever it starts with."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type != "s":
+                    cell.data_type = "s"
+
+
 def render_excel(
     digest: Digest, rows_for_units: UnitTable, path: Path, language: str = "vi"
 ) -> Path:
@@ -917,5 +928,6 @@ def render_excel(
         frozen_columns=2,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
+    _text_stays_text(workbook)
     workbook.save(path)
     return path

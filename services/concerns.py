@@ -64,6 +64,7 @@ from services.anonymity import (
 )
 from services.errors import N_, DomainError, NotFound, PermissionDenied
 from services.indicators import Label, load_yaml_model
+from services.plain_text import visible
 
 DEFAULT_CONCERNS_FILE: Final = DEFAULT_CONFIG_DIR / "concerns.yaml"
 MAX_TEXT_LENGTH: Final = 2000
@@ -230,18 +231,7 @@ def load_concern_config(path: Path = DEFAULT_CONCERNS_FILE) -> ConcernConfig:
 # --- cleaning texts -------------------------------------------------------------------------
 
 _NEWLINES: Final = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
-# Invisible letters that are not format characters (Hangul fillers, the combining grapheme
-# joiner, the Braille blank): used to hide text or fake an empty message.
-_INVISIBLE: Final = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800")
 _BLANK_LINES: Final = re.compile(r"\n{3,}")
-
-
-def _visible(ch: str) -> bool:
-    if ch in "\n\t":
-        return True
-    # Cf: zero-width space/joiners, word joiner, BOM, soft hyphen, every bidi embedding, override
-    # and isolate (U+202A–202E, U+2066–2069, LRM/RLM/ALM); Cc: control characters.
-    return unicodedata.category(ch) not in ("Cf", "Cc") and ch not in _INVISIBLE
 
 
 def clean_text(text: str, *, limit: int = MAX_TEXT_LENGTH) -> str:
@@ -249,7 +239,7 @@ def clean_text(text: str, *, limit: int = MAX_TEXT_LENGTH) -> str:
     trailing spaces and runs of blank lines trimmed. Never shortens the text: too long →
     TextTooLong(length, limit); nothing left → EmptyText."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").translate(_NEWLINES))
-    text = "".join(ch for ch in text if _visible(ch)).replace("\t", " ")
+    text = "".join(ch for ch in text if visible(ch)).replace("\t", " ")
     # Again: removing a joiner can leave a letter and its combining mark side by side.
     text = unicodedata.normalize("NFC", text)
     text = "\n".join(line.rstrip() for line in text.split("\n"))

@@ -35,11 +35,17 @@ from models.org import reporting_unit_enterprises
 from services import audit
 from services.errors import N_, DomainError
 from services.periods import Period
+from services.plain_text import clean_name
 
 DEMO_PROVINCE_CSV: Final = Path(__file__).resolve().parent / "demo_province.csv"
 
 CODE_MAX: Final = 64  # OrgNode.code / ReportingUnit.code
 NAME_MAX: Final = 255
+# Telegram's start parameter allows these and nothing else (a code goes into the QR poster's
+# deep link) and they are safe in a file name (admin posters writes <code>.png).
+CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# What a spreadsheet takes for a formula at the start of a cell (CSV/formula injection).
+FORMULA_STARTS: Final = frozenset("=+-@")
 # Far above any real enterprise, and far below what an INTEGER column overflows at.
 WORKER_COUNT_MAX: Final = 10_000_000
 # The default first reporting month is the month of the import where the units are.
@@ -69,6 +75,13 @@ class Msg:
         "under their commune or ward (kind commune: xã, phường) or their zone."
     )
     EMPTY_CODE: Final = N_("Code is empty.")
+    CODE_CHARACTERS: Final = N_(
+        'Code "{code}" may hold only Latin letters, digits, "-" and "_" (it goes into QR '
+        "codes and file names)."
+    )
+    NAME_FORMULA: Final = N_(
+        'Name must not start with "=", "+", "-" or "@" (a spreadsheet would run it as a formula).'
+    )
     CODE_TOO_LONG: Final = N_('Code "{code}" is longer than {limit} characters.')
     EMPTY_NAME: Final = N_("Name is empty.")
     NAME_TOO_LONG: Final = N_("Name is longer than {limit} characters.")
@@ -454,13 +467,17 @@ def _parse_row(line: int, raw: dict[str, str], errors: _Errors) -> _Row:
             errors.add(line, Msg.EMPTY_CODE)
     elif len(code) > CODE_MAX:
         errors.add(line, Msg.CODE_TOO_LONG, code=code, limit=CODE_MAX)
+    elif not CODE_PATTERN.fullmatch(code):
+        errors.add(line, Msg.CODE_CHARACTERS, code=clean_name(code))
 
-    name = cells.get("name", "")
+    name = clean_name(cells.get("name", ""))
     if not name:
         if "name" in cells:
             errors.add(line, Msg.EMPTY_NAME)
     elif len(name) > NAME_MAX:
         errors.add(line, Msg.NAME_TOO_LONG, limit=NAME_MAX)
+    elif name[0] in FORMULA_STARTS:
+        errors.add(line, Msg.NAME_FORMULA)
 
     parent_code = cells.get("parent_code", "")
     if kind is NodeKind.PROVINCE:

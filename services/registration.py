@@ -31,6 +31,7 @@ from services.access import Identity, Viewer, viewer_for
 from services.errors import DomainError
 from services.invites import CODE_LENGTH, hash_code, normalize_code
 from services.linking import LinkOffer
+from services.plain_text import clean_name
 
 MAX_CODE_INPUT = 40  # anything longer is a message, not a mistyped code
 _SEPARATORS = " -_.\u00a0"
@@ -252,7 +253,7 @@ async def accept_invite(
         raise CodeExpired()
 
     if account is None:
-        person = Person(display_name=identity.display_name or "?", language=language)
+        person = Person(display_name=clean_name(identity.display_name) or "?", language=language)
         session.add(person)
         await session.flush()
         account = ChannelAccount(

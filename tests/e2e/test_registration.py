@@ -366,3 +366,17 @@ async def test_tamtu_kiemtra_and_cancel_end_the_wait_for_a_code(
     invite = await session.scalar(select(Invite))
     assert invite is not None and invite.used_at is None
     assert await session.scalar(select(func.count()).select_from(CodeAttempt)) == 0
+
+
+async def test_a_profile_name_that_hides_or_reverses_text_is_stored_clean(
+    chat: Chat, session: AsyncSession
+) -> None:
+    """Issue #13: direction overrides and invisible characters in a Telegram name would make
+    the name shown to the office read differently from what it is."""
+    tree = await make_tree(session)
+    code = await officer_invite(session, tree)
+    spoofer = ChannelUser(5550077, "Lan\u202e\u200b", "Nguyễn\x07\u2066")
+    await chat.send(spoofer, f"/start {code}")
+    await chat.press(spoofer, "Xác nhận")
+    person = await session.scalar(select(Person).order_by(Person.id.desc()))
+    assert person is not None and person.display_name == "Lan Nguyễn"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -967,3 +968,33 @@ async def test_unit_table_over_a_quarter_adds_flows_and_keeps_the_latest_stock(
     tu1 = next(row for row in quarter4.rows if row.code == "CDCS-1")
     assert tu1.values["workers"] == 500 and tu1.values["cla_in_force"] == 1
     assert tu1.area_name == "KCN An Phú" and tu1.place_name == "Công ty May Hà Phong"
+
+
+async def test_a_name_that_looks_like_a_formula_is_text_in_every_sheet(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig, tmp_path: Path
+) -> None:
+    """Issue #13: a unit named "=HYPERLINK(…)" (from an import before names were checked, or
+    typed in the database) is written as text, never as a live formula."""
+    world = await build_world(session, setup)
+    formula = '=HYPERLINK("http://example.invalid","Bấm vào đây")'
+    unit = await session.get(ReportingUnit, world.units["TU3"])
+    assert unit is not None
+    unit.name = formula
+    await session.commit()
+    digest = await digest_of(session, world.province, setup, targets)
+    table = await unit_table(
+        session, node_id=world.province, period=OCTOBER, setup=setup, today=TODAY
+    )
+    path = render_excel(digest, table, tmp_path / "digest.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets and not any(b"<f>" in archive.read(name) for name in sheets)
+    workbook = openpyxl.load_workbook(path)
+    found = [
+        cell
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value == formula
+    ]
+    assert found and all(cell.data_type == "s" for cell in found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bot.posters import concern_link, render_invite_card, render_poster, vietnamese_poster_text
@@ -50,3 +51,18 @@ def test_render_writes_an_a4_png_with_a_qr_code(tmp_path: Path) -> None:
         middle = image.convert("L").crop((400, 400, 840, 840))
         extrema = middle.getextrema()
         assert extrema == (0, 255)
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("DN-01", "DN-01.png"),
+        ("../..", "poster.png"),
+        ("/etc/x", "etc_x.png"),
+        ("a/../b", "a____b.png"),
+    ],
+)
+def test_a_poster_file_stays_in_its_folder_whatever_the_code(code: str, name: str) -> None:
+    from bot.admin import _file_name
+
+    assert _file_name(code) == name and "/" not in _file_name(code)
