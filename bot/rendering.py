@@ -1,7 +1,7 @@
 """Blocking rendering — the digest's matplotlib chart and openpyxl workbook — off the event loop.
 
 A chart takes about half a second of CPU; on the event loop that is half a second in which no
-other user's update is handled (design.md, "Concurrency"). Renders run in one worker thread of
+other user's update is handled (docs/architecture.md). Renders run in one worker thread of
 their own:
 
 - one, because matplotlib's settings (``rcParams``, which ``rc_context`` changes for the length

@@ -13,7 +13,7 @@
   an amendment of a report already sent (its receipt was lost in a crash) it deletes that draft.
 * A ``Worker`` is an anonymous user: ``/start c_<enterprise code>``, continue, a category, a text
   carrying a unique tag (worker and attempt), send; keeps the case code. The concern
-  conversation is never persisted (design.md), so after a crash the worker starts again.
+  conversation is never persisted (docs/architecture.md), so after a crash the worker starts again.
 * ``BotProcess`` starts ``python -m bot`` as a child, kills it with SIGKILL, stops it with
   SIGINT, and reads its log for failures; ``check`` compares what users were shown with the
   database.

@@ -1,6 +1,6 @@
 """Anonymous worker concerns, their replies, and the rate-limit counters.
 
-Nothing here identifies a worker (design.md, "Anonymity of workers"): no user id, chat id, name,
+Nothing here identifies a worker (docs/architecture.md): no user id, chat id, name,
 language, message id or time of day. Ids are random, dates are dates, texts are ciphertexts under
 a key from the environment, the receipt is a slow keyed hash, and a chat id (only for a worker
 who asked for replies to be pushed) is sealed to a public key whose private half is not in the

@@ -58,7 +58,7 @@ RECEIPT_SCRYPT_R: Final = 8
 RECEIPT_SCRYPT_P: Final = 1
 # At most this many receipt hashes run at once; more checks wait their turn. Each hash takes a
 # core and 16 MiB for ~40 ms: a crowd of checks (or one person with many accounts) must not take
-# every core or the memory from everyone else, and never the event loop (design.md).
+# every core or the memory from everyone else, and never the event loop (docs/architecture.md).
 RECEIPT_HASH_WORKERS: Final = 2
 
 RECEIPT_DIGITS: Final = 12

@@ -1,6 +1,6 @@
 """Anonymous worker concerns (tâm tư, nguyện vọng): raise, follow up, answer, escalate, notify.
 
-The contract is design.md, "Anonymity of workers", and docs/anonymity.md. In short: a worker is
+The contract is docs/architecture.md and docs/anonymity.md. In short: a worker is
 known to this module only as a daily-rotating keyed hash (``subject``, for rate limits) and, if
 they asked for replies to be pushed, a chat id sealed to a key the database does not hold. A case
 stores dates, never times; its text is encrypted; its receipt is a slow keyed hash. Officers are

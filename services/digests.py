@@ -63,7 +63,7 @@ from services.targets import (
     assess,
 )
 
-# Counts of concerns per enterprise below this are never shown (design.md, anonymity).
+# Counts of concerns per enterprise below this are never shown (docs/architecture.md).
 SUPPRESS_BELOW: Final = 5
 # Months a yes/no answer stays current for a share target: a collective agreement reported two
 # years ago says nothing about today.

@@ -1,4 +1,4 @@
-"""The proof that no worker is identifiable (issue 4, design.md "Anonymity of workers").
+"""The proof that no worker is identifiable (issue 4, docs/architecture.md "Anonymity of workers").
 
 Workers with distinctive ids, usernames, names and language codes raise and follow up concerns
 through the real Application, one opting in to pushed answers, with the bot's logging at DEBUG.

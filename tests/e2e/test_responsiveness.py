@@ -1,4 +1,4 @@
-"""CPU-heavy work never freezes other users (issue 11, design.md "Concurrency"): while a digest
+"""CPU-heavy work never freezes other users (issue 11, docs/architecture.md): while a digest
 is rendered (chart and Excel) or receipts are hashed, the event loop keeps serving.
 
 A ticker coroutine sleeps a few milliseconds at a time beside the work and records how long
