@@ -3,9 +3,8 @@ text, preview, send; then /kiemtra with the receipt — on the same line, on the
 /kiemtra alone, or as a bare 12-digit message.
 
 Nothing here is persisted: the draft lives in memory only until it is sent (docs/architecture.md).
-Nothing
-about the worker is logged: handlers log nothing, and the error handler logs no update. Texts
-are sent without a parse mode, so a worker's text can never become markup for the officers.
+Nothing about the worker is logged: handlers log nothing, and the error handler logs no update.
+Texts are sent without a parse mode, so a worker's text can never become markup for the officers.
 """
 
 from __future__ import annotations
