@@ -5,21 +5,23 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY services ./services
 COPY models ./models
 COPY scheduler ./scheduler
 COPY config ./config
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# Every dependency at the version and hash locked in requirements.lock, then the project alone.
+RUN pip wheel --no-cache-dir --require-hashes --wheel-dir /wheels -r requirements.lock \
+    && pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 # Runtime stage: the app and its wheels, run as an unprivileged user.
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 RUN useradd --create-home --uid 10001 bot
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index --no-deps /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 RUN mkdir -p /app/data && chown bot:bot /app/data
 USER bot

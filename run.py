@@ -7,8 +7,10 @@
     python3 run.py faults [NAME|all] [--quick]
                               fault scripts: SIGKILL, database outage, Bot API storms, fuzzing
 
-On first use it creates .venv/ and installs the pinned project into it; it reinstalls when
-pyproject.toml changes. Everything after the sub-command is passed through.
+On first use it creates .venv/ and installs into it exactly the versions and hashes locked in
+requirements-dev.lock (every transitive dependency, so a fresh machine next year runs the code
+today's tests ran), then the project itself; it reinstalls when pyproject.toml or the lock
+changes. Everything after the sub-command is passed through.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 STAMP = VENV / ".installed-from"
+# Made by pip-compile from pyproject.toml (the command is at its top; docs/dependencies.md).
+LOCK = "requirements-dev.lock"
 DEFAULT_TEST_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
@@ -32,7 +36,9 @@ def ensure_environment() -> None:
     """Create the virtual environment and install the project when pyproject.toml changed."""
     if sys.version_info < (3, 11):  # noqa: UP036  (this file runs before any install)
         sys.exit(f"Cần Python 3.11 trở lên (đang chạy {sys.version.split()[0]}).")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + (ROOT / LOCK).read_bytes()
+    ).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     if not PYTHON.exists():
@@ -40,7 +46,9 @@ def ensure_environment() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("• Cài đặt các thư viện (lần đầu mất khoảng một phút) …", flush=True)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
+    # Hash-checked: a package whose bytes differ from the locked ones is refused.
+    subprocess.run([*pip, "--require-hashes", "-r", str(ROOT / LOCK)], check=True)
+    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
     STAMP.write_text(wanted)
 
 
