@@ -7,6 +7,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md requirements.lock ./
 COPY bot ./bot
+COPY infra ./infra
+COPY web ./web
 COPY handlers ./handlers
 COPY services ./services
 COPY models ./models

@@ -78,7 +78,7 @@ from sqlalchemy import Integer, String, event, insert, literal, select, text, un
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
 
 from bot.app import load_reporting_setup  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 from models import (  # noqa: E402
     Concern,
     ConcernStatus,

@@ -88,7 +88,7 @@ import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
 from rate_limited_bot_api import Delivery, RateLimitedBotApi  # noqa: E402
 
-from bot.config import Settings  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 from scheduler.reminders import SEND_BATCH  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.outbox import Outgoing  # noqa: E402

@@ -42,8 +42,8 @@ if str(ROOT) not in sys.path:
 
 import bot.app  # noqa: E402
 from bot.app import build_application, on_start  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.rate_limit import AnswersFirstRateLimiter  # noqa: E402
+from infra.rate_limit import AnswersFirstRateLimiter  # noqa: E402
+from infra.settings import load_settings  # noqa: E402
 from models import OutboxStatus  # noqa: E402
 from models.db import create_engine, make_uow  # noqa: E402
 from scheduler.reminders import SEND_BATCH, Drained, drain  # noqa: E402

@@ -97,8 +97,6 @@ from profiling import Profiler  # noqa: E402
 from rate_limited_bot_api import FloodLimits  # noqa: E402
 from report_throughput import percentile  # noqa: E402
 
-from bot.channels.updates import ChannelUser  # noqa: E402
-from bot.i18n import number as format_number  # noqa: E402
 from faults._harness import (  # noqa: E402
     SCREENS,
     BotProcess,
@@ -118,6 +116,8 @@ from faults._harness import (  # noqa: E402
     unsolicited,
 )
 from faults._harness import _answer as answer_question  # noqa: E402
+from infra.channel_updates import ChannelUser  # noqa: E402
+from infra.i18n import number as format_number  # noqa: E402
 from models import UnitKind  # noqa: E402
 from services.indicators import load_indicator_config  # noqa: E402
 from tests.bot_api_stand_in import Sent, StandIn  # noqa: E402
@@ -261,8 +261,8 @@ def run_echo_bot() -> int:
     from telegram.ext import Application, ContextTypes, MessageHandler, filters
     from telegram.request import HTTPXRequest
 
-    from bot.rate_limit import AnswersFirstRateLimiter
     from bot.update_processor import MAX_RUNNING
+    from infra.rate_limit import AnswersFirstRateLimiter
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None and update.message.text is not None

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The report form (bot/pages/) for many officers at once: server time per request, bytes.
+"""The report form (web/) for many officers at once: server time per request, bytes.
 
     python benchmarks/report_form.py [--officers N] [--rounds R] [--think SECONDS]
                                      [--backend sqlite|postgresql|both] [--quick]
@@ -64,8 +64,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from bot.channels.local_bot_api import LocalBotApi  # noqa: E402
-from bot.config import Settings  # noqa: E402
 from bot.web import InstanceState, build_web_app  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 from models import (  # noqa: E402
     ChannelAccount,
     OutboxMessage,

@@ -74,9 +74,9 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters  # n
 
 from bot.app import build_application, load_reporting_setup, publish_commands  # noqa: E402
 from bot.channels.local_bot_api import ApiCall, LocalBotApi  # noqa: E402
-from bot.channels.updates import ChannelUser, UpdateFactory  # noqa: E402
-from bot.config import Settings  # noqa: E402
 from bot.update_processor import MAX_RUNNING  # noqa: E402
+from infra.channel_updates import ChannelUser, UpdateFactory  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 from models import (  # noqa: E402
     ChannelAccount,
     HandledUpdate,

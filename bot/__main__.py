@@ -8,10 +8,10 @@ import sys
 from typing import TextIO
 
 from bot.app import load_reporting_setup, on_start
-from bot.config import Settings, SettingsError, load_settings
-from bot.i18n import tr
-from bot.logging_setup import configure
 from handlers.menu import ROLE_LABELS
+from infra.i18n import tr
+from infra.logging_setup import configure
+from infra.settings import Settings, SettingsError, load_settings
 from models import utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade

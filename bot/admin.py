@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_concern_setup, load_reporting_setup
-from bot.config import CONSOLE_BOT_USERNAME, Settings, SettingsError, load_settings
-from bot.i18n import day, plural, tr
 from bot.posters import concern_link, render_invite_card, render_poster, vietnamese_poster_text
+from infra.i18n import day, plural, tr
+from infra.settings import CONSOLE_BOT_USERNAME, Settings, SettingsError, load_settings
 from models import NodeKind, Role, UnitKind, utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import current_revision, head_revision, upgrade

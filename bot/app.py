@@ -12,11 +12,6 @@ from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.config import Settings
-from bot.i18n import tr
-from bot.metrics import InstrumentedApplication, InstrumentedRequest, Metrics
-from bot.persistence import DatabasePersistence
-from bot.rate_limit import AnswersFirstRateLimiter
 from bot.update_processor import MAX_RUNNING, ChatOrderedProcessor
 from handlers import (
     common,
@@ -29,11 +24,16 @@ from handlers import (
 )
 from handlers.context import CONTEXT_TYPES, BotContext, BotData, ConcernSetup
 from handlers.menu import COMMANDS
+from infra.i18n import tr
+from infra.leadership import Leadership
+from infra.metrics import InstrumentedApplication, InstrumentedRequest, Metrics
+from infra.persistence import DatabasePersistence
+from infra.rate_limit import AnswersFirstRateLimiter
+from infra.settings import Settings
 from models import utcnow
 from models.db import UnitOfWork
 from scheduler import channel_watch, concern_jobs
 from scheduler import reminders as reminder_jobs
-from scheduler.leader import Leadership
 from services.anonymity import ConcernKeys
 from services.concerns import load_concern_config
 from services.indicators import load_indicator_config

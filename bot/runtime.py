@@ -2,7 +2,7 @@
 instance; the HTTP endpoints.
 
 Two instances can run against one PostgreSQL (docker-compose.yml). The one holding the lock
-(scheduler/leader.py) is active: it serves users and runs the jobs. The other is a standby: its
+(infra/leadership.py) is active: it serves users and runs the jobs. The other is a standby: its
 /healthz answers, its /readyz and webhook answer 503, and it asks for the lock every few seconds.
 Only one instance serves at a time because conversation states live in the active one's memory
 (persisted as they change); the standby loads them from the database when it takes over.
@@ -35,9 +35,6 @@ from bot.channels.zalo import (
     ZaloError,
     ZaloInbound,
 )
-from bot.config import Settings
-from bot.i18n import tr
-from bot.metrics import Metrics
 from bot.telegram_polling import (
     HandledLedger,
     fetched_or_stopped,
@@ -47,9 +44,12 @@ from bot.telegram_polling import (
 )
 from bot.update_processor import processor_of
 from bot.web import InstanceState, Webhook, build_web_app, telegram_webhook
+from infra.i18n import tr
+from infra.leadership import Leadership
+from infra.metrics import Metrics
+from infra.settings import Settings
 from models import utcnow
 from models.db import UnitOfWork, create_engine, make_uow
-from scheduler.leader import Leadership
 from services import shared_files
 
 log = logging.getLogger("bot")

@@ -6,7 +6,7 @@
     GET  /healthz        the process is alive (for the supervisor's restart decision)
     GET  /readyz         database reachable, migrations current, this instance active
     GET  /metrics        Prometheus
-    /report, /l/…, …     the web pages for people (bot/pages/: the report form), with pages=True
+    /report, /l/…, …     the web pages for people (web/: the report form), with pages=True
 
 A webhook update is answered only after the bot has handled it (or after ANSWER_WITHIN seconds):
 if this process dies first, Telegram has no 200 and delivers the update again, as getUpdates does
@@ -36,11 +36,11 @@ from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
-from bot.metrics import InstrumentedApplication
-from bot.pages import build_pages
 from bot.update_processor import processor_of
+from infra.metrics import InstrumentedApplication
 from models.migrate import current_revision, head_revision
 from services import outbox, shared_files
+from web import build_pages
 
 log = logging.getLogger(__name__)
 

@@ -48,10 +48,10 @@ from zoneinfo import ZoneInfo
 from grassroots_config import DEFAULT_CONFIG_DIR
 from sqlalchemy import func, select
 
-from bot.channels.updates import ChannelUser, UpdateFactory
-from bot.config import Settings
-from bot.i18n import number as format_number
-from bot.i18n import tr
+from infra.channel_updates import ChannelUser, UpdateFactory
+from infra.i18n import number as format_number
+from infra.i18n import tr
+from infra.settings import Settings
 from models import (
     ChannelAccount,
     Concern,

@@ -53,9 +53,10 @@ from telegram import Update
 
 from bot.app import build_application, load_reporting_setup
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from bot.channels.updates import ChannelUser, UpdateFactory
-from bot.config import Settings
 from faults._tcp_proxy import TcpProxy
+from infra.channel_updates import ChannelUser, UpdateFactory
+from infra.leadership import LOCK_KEY
+from infra.settings import Settings
 from models import (
     Concern,
     ConversationState,
@@ -71,7 +72,6 @@ from models import (
     UnitKind,
 )
 from models.db import create_engine, make_uow
-from scheduler.leader import LOCK_KEY
 from services.indicators import IndicatorKind, IndicatorSet
 from tests.conftest import TEST_SECRET, concern_key_env
 from tests.factories import make_person
@@ -592,7 +592,10 @@ async def check_database(
     leaking = [
         r for r in tally.records if any(i in r.getMessage() for i in identities if len(i) > 3)
     ]
-    ours = ("bot", "handlers", "services", "scheduler", "models", "telegram", "asyncio", "faults")
+    ours = (
+        "bot", "infra", "web", "handlers", "services", "scheduler", "models", "telegram",
+        "asyncio", "faults",
+    )
     errors = [
         r for r in tally.records if r.levelno >= logging.ERROR and r.name.split(".")[0] in ours
     ]

@@ -71,14 +71,14 @@ from telegram.ext import Application, ConversationHandler
 
 from bot.app import build_application
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from bot.channels.updates import ChannelUser, UpdateFactory
-from bot.config import Settings
-from bot.i18n import tr
 from handlers.concern_conversation import Concern
 from handlers.concern_inbox import Inbox
 from handlers.menu import COMMANDS
 from handlers.registration_conversation import Registration
 from handlers.report_conversation import Report
+from infra.channel_updates import ChannelUser, UpdateFactory
+from infra.i18n import tr
+from infra.settings import Settings
 from models import ChannelAccount, Person, ReportingUnit, Role, RoleAssignment, UnitKind
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade

@@ -17,7 +17,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import tr
 from handlers import linking
 from handlers.context import (
     LANG_KEY,
@@ -31,6 +30,7 @@ from handlers.context import (
     show,
 )
 from handlers.menu import command_lines
+from infra.i18n import tr
 from models.db import is_unreachable
 from services import access
 from services.errors import N_

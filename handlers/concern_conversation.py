@@ -24,10 +24,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import day, tr
-from bot.texts import split_text
 from handlers import delivery
 from handlers.context import BotContext, describe, keyboard, language_of, say, show
+from infra.i18n import day, tr
+from infra.message_split import split_text
 from models import ConcernStatus
 from services import anonymity, concerns, linking
 from services.concerns import STATUS_LABELS, CaseStatus, ReceiptNotRecognised

@@ -25,8 +25,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import day, tr
-from bot.texts import split_text
 from handlers.context import (
     BotContext,
     acknowledge,
@@ -38,6 +36,8 @@ from handlers.context import (
     say,
     show,
 )
+from infra.i18n import day, tr
+from infra.message_split import split_text
 from models.concerns import ConcernStatus
 from services import access, concerns
 from services.concerns import STATUS_LABELS, InboxCase

@@ -12,12 +12,12 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from bot.config import Settings
-from bot.i18n import day, moment, normalize_language, number, tr
-from bot.metrics import Metrics
+from infra.i18n import day, moment, normalize_language, number, tr
+from infra.leadership import Leadership
+from infra.metrics import Metrics
+from infra.settings import Settings
 from models import OutboxStatus
 from models.db import UnitOfWork
-from scheduler.leader import Leadership
 from services.access import Identity, Viewer
 from services.anonymity import ConcernKeys
 from services.concerns import ConcernConfig
@@ -60,7 +60,7 @@ class BotData:
     clock: Callable[[], datetime]  # aware UTC now; tests move it
     # When each served channel last received anything (memory only; services/channel_watch.py).
     last_inbound: dict[str, datetime]
-    # Where people open the web pages (bot/pages/: the report form), or None: the chat then
+    # Where people open the web pages (web/: the report form), or None: the chat then
     # offers no form. PUBLIC_BASE_URL in production; the console's own local address.
     pages_url: str | None
 
@@ -95,7 +95,7 @@ def language_of(context: BotContext, viewer: Viewer | None) -> str:
 
 
 # Where buttons are buttons. Text channels (the console, Zalo) list them as numbered choices
-# chosen by typing the number (bot/channels/updates.py), and there typing a number is the way.
+# chosen by typing the number (infra/channel_updates.py), and there typing a number is the way.
 BUTTON_CHANNELS = frozenset({"telegram"})
 
 

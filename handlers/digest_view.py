@@ -15,7 +15,8 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.digest_render import (
+from handlers.context import BotContext, identity_of, keyboard, language_of, say
+from handlers.digest_render import (
     file_name,
     has_chart,
     period_button,
@@ -23,9 +24,8 @@ from bot.digest_render import (
     render_excel,
     render_text,
 )
-from bot.i18n import tr
-from bot.rendering import off_the_loop
-from handlers.context import BotContext, identity_of, keyboard, language_of, say
+from infra.i18n import tr
+from infra.rendering import off_the_loop
 from models import Role
 from services import access, digests
 from services.digests import DigestPeriod

@@ -9,8 +9,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.i18n import moment
 from handlers.context import BotContext, identity_of, keyboard, language_of, say
+from infra.i18n import moment
 from services import access, linking
 from services.errors import DomainError
 from services.invites import display_code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.i18n import tr
+from infra.i18n import tr
 from models import Role
 from services.access import Viewer
 from services.errors import N_

@@ -14,7 +14,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import day, moment, tr
 from handlers.context import (
     BotContext,
     choices_are_typed,
@@ -25,6 +24,7 @@ from handlers.context import (
     show,
 )
 from handlers.menu import ROLE_LABELS, render_menu
+from infra.i18n import day, moment, tr
 from services import access, linking, registration
 from services.errors import N_, DomainError
 from services.linking import LinkOffer

@@ -27,7 +27,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import tr
 from handlers import delivery, report_form_offer
 from handlers import report_views as views
 from handlers.context import (
@@ -42,6 +41,7 @@ from handlers.context import (
     say,
     show,
 )
+from infra.i18n import tr
 from services import access, reporting
 from services.access import Viewer
 from services.errors import DomainError

@@ -14,8 +14,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 
-from bot.i18n import tr
 from handlers.context import BotContext
+from infra.i18n import tr
 from services import web_auth
 from services.errors import N_
 from services.periods import Period

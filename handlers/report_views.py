@@ -7,9 +7,9 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
-from bot.channels.updates import SHORTCUT_MARK
-from bot.i18n import capitalized, day, moment, number, percent, tr
 from handlers.context import keyboard
+from infra.channel_updates import SHORTCUT_MARK
+from infra.i18n import capitalized, day, moment, number, percent, tr
 from services.errors import N_
 from services.indicators import Indicator, IndicatorKind
 from services.periods import Period
@@ -27,7 +27,7 @@ from services.reporting import (
 )
 
 PREFIX = "rpt:v1"
-SHORT = SHORTCUT_MARK + PREFIX  # buttons beside a typed answer (see bot/channels/updates.py)
+SHORT = SHORTCUT_MARK + PREFIX  # buttons beside a typed answer (see infra/channel_updates.py)
 
 
 def value_text(indicator: Indicator, value: Decimal | None, lang: str) -> str:

@@ -1,4 +1,4 @@
-"""Ways into the web pages (bot/pages/): one-time links sent in the chat, and the short sessions
+"""Ways into the web pages (web/): one-time links sent in the chat, and the short sessions
 they (or Telegram's Mini App data) open.
 
 Only a SHA-256 of each random token is stored: a database dump alone opens no page. A row names

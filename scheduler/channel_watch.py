@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from telegram.ext import Application
 
-from bot.i18n import tr
 from handlers.context import BotContext
+from infra.i18n import tr
 from services import access, outbox
 from services.channel_watch import is_silent
 from services.linking import CHANNEL_NAMES

@@ -14,9 +14,9 @@ from datetime import time
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.i18n import tr
-from bot.rate_limit import bulk_sending
 from handlers.context import BotContext
+from infra.i18n import tr
+from infra.rate_limit import bulk_sending
 from services import access, concerns, outbox
 from services.outbox import Outgoing
 
@@ -74,7 +74,7 @@ async def announce_new_concerns(context: BotContext) -> None:
                 announced.update(notice.concern_ids)
                 continue
             try:
-                with bulk_sending():  # behind answers to people (bot/rate_limit.py)
+                with bulk_sending():  # behind answers to people (infra/rate_limit.py)
                     await sender.send_message(target.chat_id, text)
             except TelegramError:
                 # One unreachable officer must not stop the others' notices; the cases are

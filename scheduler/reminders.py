@@ -20,9 +20,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.i18n import day, plural, tr
-from bot.rate_limit import bulk_sending
 from handlers.context import BotContext, BotData
+from infra.i18n import day, plural, tr
+from infra.rate_limit import bulk_sending
 from models import OutboxStatus, Person
 from models.db import is_unreachable
 from services import access, outbox, reminders, reporting
@@ -274,8 +274,8 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
 
 async def _send_digest(data: BotData, bot: Any, session: Any, message: Any) -> None:
     """A committee digest, built when it is sent (current figures): text, chart, Excel."""
-    from bot.digest_render import file_name, has_chart, render_chart, render_excel, render_text
-    from bot.rendering import off_the_loop
+    from handlers.digest_render import file_name, has_chart, render_chart, render_excel, render_text
+    from infra.rendering import off_the_loop
     from services.digests import DigestPeriod, build_digest, unit_table
 
     person = await session.get(Person, message.person_id)
@@ -355,7 +355,7 @@ async def drain_tick(context: BotContext) -> None:
     """Send while full batches come back (the rate limiter paces it); one batch per tick would
     cap the rate at 15 messages/s, half of Telegram's bulk limit. APScheduler skips a tick that
     would overlap a running one. Everything it sends is bulk: it waits behind answers to people
-    (bot/rate_limit.py)."""
+    (infra/rate_limit.py)."""
     with bulk_sending():
         await _drain_while_full(context)
 

@@ -138,7 +138,7 @@ def key_id(key: bytes) -> int:
 
 
 class KeySettings(Protocol):
-    """What ``ConcernKeys.from_settings`` reads (bot.config.Settings has these fields)."""
+    """What ``ConcernKeys.from_settings`` reads (infra.settings.Settings has these fields)."""
 
     @property
     def app_secret(self) -> SecretStr | None: ...

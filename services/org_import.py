@@ -55,7 +55,7 @@ _CHUNK: Final = 500
 
 
 class Msg:
-    """Message ids of this module (English); Vietnamese in ``bot/locale/vi/org_import.po``."""
+    """Message ids of this module (English); Vietnamese in ``infra/locale/vi/org_import.po``."""
 
     SUMMARY: Final = N_("Nothing was imported: the file has errors ({count}).")
     UNSUPPORTED_TYPE: Final = N_('Unsupported file type "{extension}": use a .csv or .xlsx file.')

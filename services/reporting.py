@@ -1449,7 +1449,7 @@ async def has_reported(session: AsyncSession, unit_id: int, period_key: str) -> 
 
 # --- the form: every item on one page, on the same draft as the chat --------------------------
 #
-# The web form (bot/pages/report_form.py) shows every indicator at once and posts them all
+# The web form (web/report_form.py) shows every indicator at once and posts them all
 # together. It changes the same draft row as the chat, through the same checks: a value is read
 # by ``_parse``, bounded by ``_check_bounds``, held against the set's rules by
 # ``violated_rules`` and asked "is that right?" by ``_needs_reason``; it is sent by ``submit``.

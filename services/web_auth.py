@@ -1,6 +1,6 @@
 """Who is using a web page: one-time links, Telegram Mini App data, sessions and CSRF tokens.
 
-The pages (bot/pages/) are for registered people, never for workers. A person gets in two ways:
+The pages (web/) are for registered people, never for workers. A person gets in two ways:
 
 * **A one-time link** sent in the chat (Zalo and the console have no Mini Apps). The link carries
   a random token; only its SHA-256 is stored, with the person and the page it opens. It works

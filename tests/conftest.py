@@ -129,7 +129,7 @@ def app_logging(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureF
     """The bot's own logging configuration at DEBUG, captured; logger levels restored after."""
     import logging
 
-    from bot.logging_setup import NOISY_LOGGERS, configure
+    from infra.logging_setup import NOISY_LOGGERS, configure
 
     saved = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
     caplog.set_level(logging.DEBUG)

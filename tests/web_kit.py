@@ -1,4 +1,4 @@
-"""Test kit for the web pages (bot/pages/): serve them on a loopback port, drive Debian's
+"""Test kit for the web pages (web/): serve them on a loopback port, drive Debian's
 Chromium through Playwright, sign Telegram Mini App data, read a page's form fields.
 
 Imported by tests and benchmarks only. Playwright never downloads a browser here: it launches

@@ -23,9 +23,9 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory
-from bot.config import CONSOLE_BOT_USERNAME, Settings
 from bot.update_processor import processor_of
+from infra.channel_updates import ChannelUser, NumberedChoices, UpdateFactory
+from infra.settings import CONSOLE_BOT_USERNAME, Settings
 from models import utcnow
 from models.db import UnitOfWork
 from services.reporting import ReportingSetup
@@ -197,12 +197,12 @@ async def serve_pages(
     application: Application,  # type: ignore[type-arg]
     port: int | None,
 ) -> LocalPages | None:
-    """Serve the web pages (bot/pages/) at http://127.0.0.1:<port> (None or 0: a free port), so
+    """Serve the web pages (web/) at http://127.0.0.1:<port> (None or 0: a free port), so
     that /baocao's link opens the form in this computer's browser. None when the port is taken:
     the chat works on without the form."""
     from starlette.applications import Starlette
 
-    from bot.pages import build_pages
+    from web import build_pages
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:

@@ -34,8 +34,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.channels.local_bot_api import ApiCall
-from bot.channels.updates import ChannelUser, NumberedChoices, UpdateFactory
-from bot.texts import split_text
+from infra.channel_updates import ChannelUser, NumberedChoices, UpdateFactory
+from infra.message_split import split_text
 
 log = logging.getLogger(__name__)
 

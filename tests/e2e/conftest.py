@@ -17,8 +17,8 @@ from telegram.ext import Application
 
 from bot.app import build_application, publish_commands
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from bot.channels.updates import ChannelUser, UpdateFactory
-from bot.config import Settings
+from infra.channel_updates import ChannelUser, UpdateFactory
+from infra.settings import Settings
 from models.db import UnitOfWork
 from tests.conftest import TEST_SECRET, concern_key_env
 
@@ -159,7 +159,7 @@ def hung() -> ChannelUser:
     return ChannelUser(5550002, "Hùng", "Trần", username="hung_cb", language_code="vi")
 
 
-# --- web pages (bot/pages/) --------------------------------------------------------------------
+# --- web pages (web/) --------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.updates import ChannelUser
-from bot.logging_setup import json_formatter
+from infra.channel_updates import ChannelUser
+from infra.logging_setup import json_formatter
 from models import ReportingUnit, UnitKind, utcnow
 from models.base import Base
 from scheduler import concern_jobs

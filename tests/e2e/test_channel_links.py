@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import build_application
 from bot.channels.local_bot_api import LocalBotApi
-from bot.channels.updates import ChannelUser, NumberedChoices
-from bot.config import Settings
+from infra.channel_updates import ChannelUser, NumberedChoices
+from infra.settings import Settings
 from models import (
     ChannelAccount,
     CodeAttempt,

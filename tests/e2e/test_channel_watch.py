@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.updates import ChannelUser
+from infra.channel_updates import ChannelUser
 from models import OutboxMessage, Role
 from scheduler import channel_watch, reminders
 from tests.e2e.conftest import Chat, Clock

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.updates import ChannelUser
 from handlers import concern_conversation
+from infra.channel_updates import ChannelUser
 from models import Concern
 from tests.e2e.conftest import Chat
 from tests.factories import Tree, make_tree

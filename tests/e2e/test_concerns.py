@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.updates import ChannelUser
+from infra.channel_updates import ChannelUser
 from models import Concern, ReportingUnit, UnitKind
 from scheduler import concern_jobs
 from tests.e2e.conftest import Chat, Clock

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.app import load_reporting_setup
-from bot.channels.updates import ChannelUser
-from bot.config import Settings
 from bot.update_processor import processor_of
+from infra.channel_updates import ChannelUser
+from infra.settings import Settings
 from models import Report, ReportDraft, UnitKind
 from tests.e2e.conftest import Chat
 from tests.e2e.test_report_conversation import plausible

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
 from bot.channels.console import ConsoleChat, make_console
-from bot.config import Settings
+from infra.settings import Settings
 from models import CodeAttempt, Concern, ConcernStatus, OrgNode
 from models.db import UnitOfWork
 from services import concerns, demo

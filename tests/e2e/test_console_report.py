@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
 from bot.channels.console import make_console
-from bot.config import Settings
+from infra.settings import Settings
 from models import Person, Report, ReportValue, UnitKind
 from models.db import UnitOfWork
 from services import demo

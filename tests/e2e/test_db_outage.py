@@ -18,9 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.channels.updates import ChannelUser
-from bot.config import Settings
 from faults._tcp_proxy import TcpProxy
+from infra.channel_updates import ChannelUser
+from infra.settings import Settings
 from models import Concern, ConversationState, Report, ReportDraft, ReportValue
 from models.db import (
     CONNECT_TIMEOUT,

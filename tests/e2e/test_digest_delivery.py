@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.updates import ChannelUser
+from infra.channel_updates import ChannelUser
 from models import Role
 from scheduler import reminders as jobs
 from tests.e2e.conftest import Chat, Clock

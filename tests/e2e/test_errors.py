@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.updates import ChannelUser
+from infra.channel_updates import ChannelUser
 from services import access
 from tests.e2e.conftest import Chat
 

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import CallbackContext
 
-from bot.channels.updates import ChannelUser
 from handlers import report_conversation
+from infra.channel_updates import ChannelUser
 from models import Concern, ConcernStatus, Role
 from services import concerns
 from services.invites import create_invite

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from telegram import Update
 
-from bot.config import Settings
 from faults import fuzz
 from handlers import common
 from handlers.context import BotContext
+from infra.settings import Settings
 from models.db import UnitOfWork
 from tests.e2e.conftest import Clock
 

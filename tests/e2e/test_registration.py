@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.updates import ChannelUser
+from infra.channel_updates import ChannelUser
 from models import ChannelAccount, CodeAttempt, Invite, Person, Role, RoleAssignment, utcnow
 from models.db import UnitOfWork
 from services import access

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.updates import ChannelUser
-from bot.config import Settings
+from infra.channel_updates import ChannelUser
+from infra.settings import Settings
 from models import ChannelAccount, OutboxMessage, OutboxStatus, ReportingUnit, Role, UnitKind
 from models.db import UnitOfWork
 from scheduler import reminders as jobs

@@ -12,9 +12,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
-from bot.channels.updates import ChannelUser
-from bot.config import Settings
 from handlers import report_conversation
+from infra.channel_updates import ChannelUser
+from infra.settings import Settings
 from models import (
     ConversationState,
     Person,

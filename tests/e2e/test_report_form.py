@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.app import load_reporting_setup
 from bot.channels.console import make_console, serve_pages
-from bot.channels.updates import ChannelUser
-from bot.config import Settings
 from bot.web import InstanceState, build_web_app
+from infra.channel_updates import ChannelUser
+from infra.settings import Settings
 from models import (
     OutboxMessage,
     Report,

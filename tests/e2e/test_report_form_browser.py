@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
-from bot.channels.updates import ChannelUser
-from bot.config import Settings
+from infra.channel_updates import ChannelUser
+from infra.settings import Settings
 from models import (
     Report,
     ReportDraft,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.updates import ChannelUser
+from infra.channel_updates import ChannelUser
 from models import Role
 from scheduler import reminders as jobs
 from services import anonymity

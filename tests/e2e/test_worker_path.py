@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
 from bot.channels.console import make_console
-from bot.channels.updates import ChannelUser
-from bot.config import Settings
+from infra.channel_updates import ChannelUser
+from infra.settings import Settings
 from models import Concern, ReportingUnit, UnitKind
 from models.db import UnitOfWork
 from services import demo

@@ -37,9 +37,9 @@ from bot.channels.zalo import (
     alias_of,
     zalo_id_of,
 )
-from bot.config import Settings
 from bot.runtime import ZALO_SECRET_HEADER, file_shelf, poll_zalo
 from bot.web import InstanceState, Webhook, build_web_app
+from infra.settings import Settings
 from models import ChannelAccount, Concern, Report, ReportingUnit, Role
 from models.db import UnitOfWork
 from scheduler import concern_jobs

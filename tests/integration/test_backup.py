@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot import admin
 from bot.app import load_reporting_setup
-from bot.config import Settings
+from infra.settings import Settings
 from models import Report, ReportChange, ReportValue, utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
-from bot.config import Settings
+from infra.settings import Settings
 from models import ChannelAccount, Person, ReportingUnit, Role, UnitKind
 from services import access, linking, registration, reminders
 from services.access import AccountChoice, Identity, pick_account

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.leader import Leadership
+from infra.leadership import Leadership
 
 
 async def test_embedded_sqlite_always_leads(tmp_path: object) -> None:
@@ -34,8 +34,8 @@ async def test_one_leader_and_a_standby_that_takes_over(database_url: str) -> No
 async def test_a_leader_replaced_while_the_database_was_away_steps_down(database_url: str) -> None:
     from sqlalchemy import text
 
+    from infra.leadership import LOCK_KEY
     from models.db import create_engine
-    from scheduler.leader import LOCK_KEY
 
     first, second = Leadership(database_url), Leadership(database_url)
     admin = create_engine(database_url)
@@ -67,7 +67,7 @@ async def test_a_leader_replaced_while_the_database_was_away_steps_down(database
 
 LEADER_PROCESS = """
 import asyncio, sys
-from scheduler.leader import Leadership
+from infra.leadership import Leadership
 
 async def main():
     leader = Leadership(sys.argv[1])

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import load_catalog, tr
+from infra.i18n import load_catalog, tr
 from models import AuditEntry, NodeKind, OrgNode, Ownership, ReportingUnit, UnitKind
 from models.db import UnitOfWork
 from models.org import reporting_unit_enterprises

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
-from bot.config import Settings
+from infra.settings import Settings
 from models import Report, ReportDraft, ReportValue, UnitKind
 from services import reporting
 from services.numbers import Negative, NotANumber

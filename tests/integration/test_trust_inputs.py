@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import tr
+from infra.i18n import tr
 from models import OrgNode
 from services.org_import import OrgImportError, RowError, import_org_tree
 from services.plain_text import clean_name

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, load_settings
+from infra.settings import SettingsError, load_settings
 from services import anonymity
 from services.anonymity import ConcernKeys, KeyFormatError, UndecryptableText
 from services.registration import attempt_subject

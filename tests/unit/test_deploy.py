@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import Settings
+from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def test_the_proxy_forwards_the_default_webhook_path() -> None:
 
 
 def test_the_proxy_forwards_the_web_pages() -> None:
-    from bot.pages import PUBLIC_PATHS
+    from web import PUBLIC_PATHS
 
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     for path in PUBLIC_PATHS:

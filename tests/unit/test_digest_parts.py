@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.digest_render import (
+from handlers.digest_render import (
     _tick,
     change,
     count,

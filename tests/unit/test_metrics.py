@@ -11,8 +11,8 @@ from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.request import BaseRequest
 
 from bot.channels.local_bot_api import LocalBotApi
-from bot.channels.updates import ChannelUser, UpdateFactory
-from bot.metrics import InstrumentedRequest, Metrics, update_kind
+from infra.channel_updates import ChannelUser, UpdateFactory
+from infra.metrics import InstrumentedRequest, Metrics, update_kind
 
 
 def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.i18n import tr
+from infra.i18n import tr
 from services.errors import DomainError
 from services.numbers import (
     COUNT_MAX,

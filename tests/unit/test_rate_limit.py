@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.rate_limit import AnswersFirstLimiter, AnswersFirstRateLimiter, bulk_sending, is_bulk
+from infra.rate_limit import AnswersFirstLimiter, AnswersFirstRateLimiter, bulk_sending, is_bulk
 
 
 async def _take(limiter: AnswersFirstLimiter, label: str, order: list[str], bulk: bool) -> None:

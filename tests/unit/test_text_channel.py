@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.updates import NumberedChoices, render_numbered
+from infra.channel_updates import NumberedChoices, render_numbered
 
 BUTTONS = [
     {"text": "✅ Xác nhận", "callback_data": "reg:v1:yes"},

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.texts import split_text
+from infra.message_split import split_text
 
 
 def test_short_text_is_one_part() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from bot.i18n import load_catalog, tr
+from infra.i18n import load_catalog, tr
 from services.errors import DomainError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,20 +22,20 @@ KEYWORDS = {"tr": (2,), "say": (3,), "N_": None}
 def used_messages() -> dict[str, str]:
     """msgid → where it is used, extracted from the code the way pybabel would."""
     found: dict[str, str] = {}
-    for package in ("bot", "handlers", "services", "scheduler"):
+    for package in ("bot", "infra", "web", "handlers", "services", "scheduler"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
             if isinstance(message, str) and message:
                 found.setdefault(message, f"{package}/{filename}:{lineno}")
-    # The web pages' templates: t(msgid, ...) (bot/pages/base.py), read by Jinja2's extractor.
+    # The web pages' templates: t(msgid, ...) (web/base.py), read by Jinja2's extractor.
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        ROOT / "bot" / "pages" / "templates",
+        ROOT / "web" / "templates",
         method_map=[("**.html", "jinja2.ext:babel_extract")],
         keywords={"t": None},
     ):
         if isinstance(message, str) and message:
-            found.setdefault(message, f"bot/pages/templates/{filename}:{lineno}")
+            found.setdefault(message, f"web/templates/{filename}:{lineno}")
     for module in pkgutil.walk_packages([str(ROOT / "services")], prefix="services."):
         importlib.import_module(module.name)
     stack: list[type[DomainError]] = [DomainError]

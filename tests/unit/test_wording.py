@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.i18n import load_catalog, percent, plural
 from handlers.report_views import value_text
+from infra.i18n import load_catalog, percent, plural
 from services.indicators import Indicator, IndicatorKind, Label, load_indicator_config
 
 

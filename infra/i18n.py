@@ -1,6 +1,6 @@
 """Texts users read, through gettext catalogs, and Vietnamese number and date formats (Babel).
 
-Message ids are English; ``bot/locale/vi/*.po`` hold the Vietnamese. The catalogs are compiled
+Message ids are English; ``infra/locale/vi/*.po`` hold the Vietnamese. The catalogs are compiled
 in memory at first use, so there is no build step and no .mo file to forget. A test checks that
 every message the code uses has a Vietnamese translation with the same placeholders.
 """

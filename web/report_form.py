@@ -31,10 +31,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.i18n import day, number, tr
-from bot.pages.base import Pages, Visitor, form_body, json_answer, plain_number
 from handlers import report_views
 from handlers.context import describe
+from infra.i18n import day, number, tr
 from services import access, outbox, reporting
 from services.errors import N_, DomainError, PermissionDenied
 from services.indicators import IndicatorKind, jump_threshold_for
@@ -53,6 +52,7 @@ from services.reporting import (
     TooLow,
 )
 from services.web_auth import NotSignedIn
+from web.base import Pages, Visitor, form_body, json_answer, plain_number
 
 FORM = "/report/{unit_id:int}/{period}"
 JUMP_PROMPT = N_(

@@ -90,7 +90,7 @@ def configure(
 ) -> None:
     """``log_format`` "json": one object per line with time, level, logger and message only (no
     exception locals, no extra fields a library might attach). ``secrets``: values no line may
-    show (bot/config.py ``Settings.secret_values``)."""
+    show (infra/settings.py ``Settings.secret_values``)."""
     handler = logging.StreamHandler()
     handler.setFormatter(json_formatter() if log_format == "json" else PLAIN)
     handler.addFilter(RedactSecrets(secrets))

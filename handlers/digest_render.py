@@ -20,8 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from bot.i18n import capitalized, day, normalize_language, number, plural, tr
-from bot.i18n import percent as percent_sign
+from infra.i18n import capitalized, day, normalize_language, number, plural, tr
+from infra.i18n import percent as percent_sign
 from services.digests import (
     AreaRate,
     Contact,

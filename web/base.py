@@ -1,7 +1,7 @@
 """What every page shares: templates, the signed-in visitor, CSRF, cookies and safe responses.
 
 Pages are rendered on the server (Jinja2, autoescaped) in the visitor's language; texts are
-English msgids translated by ``t(...)`` in the templates (bot/locale/vi/*.po), numbers and dates
+English msgids translated by ``t(...)`` in the templates (infra/locale/vi/*.po), numbers and dates
 written the Vietnamese way. The one stylesheet and script are vendored in ``static/`` — no CDN,
 no build step — and carry a content hash in their URL so a new version is never served stale.
 """
@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from bot.i18n import day, moment, normalize_language, number, tr
 from handlers.context import BotData
+from infra.i18n import day, moment, normalize_language, number, tr
 from services import web_auth
 
 HERE = Path(__file__).resolve().parent

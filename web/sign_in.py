@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.pages.base import Pages, form_body, json_answer
 from handlers.context import describe
 from services import web_auth
 from services.errors import DomainError
+from web.base import Pages, form_body, json_answer
 
 VIA_LINK = "link"
 VIA_TELEGRAM = "telegram"

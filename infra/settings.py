@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     # admins and on /metrics (a webhook that stopped receiving); 0 turns the watch off.
     inbound_silence_minutes: int = Field(default=240, ge=0)
 
-    # Web pages (bot/pages/: the report form). They are served with the HTTP endpoints, at
+    # Web pages (web/: the report form). They are served with the HTTP endpoints, at
     # PUBLIC_BASE_URL (default: the webhook's origin); the console serves them on 127.0.0.1 at
     # WEB_PORT (unset or 0: a free port). A one-time link from the chat (Zalo, the console) is
     # valid WEB_LINK_MINUTES and yields a session that ends after WEB_SESSION_MINUTES unused;

@@ -19,9 +19,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.pages import report_form, sign_in
-from bot.pages.base import STATIC, Pages
 from handlers.context import BotData
+from web import report_form, sign_in
+from web.base import STATIC, Pages
 
 # Where the pages live on the server: a reverse proxy in front forwards these (deploy/nginx.conf).
 PUBLIC_PATHS = ("/report", "/l/", "/auth/", "/static/")
