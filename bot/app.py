@@ -31,7 +31,7 @@ from handlers.context import CONTEXT_TYPES, BotContext, BotData, ConcernSetup
 from handlers.menu import COMMANDS
 from models import utcnow
 from models.db import UnitOfWork
-from scheduler import channel_watch, concern_jobs
+from scheduler import channel_watch, concern_jobs, retention
 from scheduler import reminders as reminder_jobs
 from scheduler.leader import Leadership
 from services.anonymity import ConcernKeys
@@ -162,6 +162,7 @@ def build_application(
         concern_jobs.register(application)
         reminder_jobs.register(application)
         channel_watch.register(application)
+        retention.register(application)
     return application
 
 

@@ -411,6 +411,13 @@ async def _prune(session: AsyncSession, today: date) -> None:
     await session.execute(delete(ConcernLimit).where(ConcernLimit.day < today - timedelta(days=1)))
 
 
+async def prune_limits(session: AsyncSession, today: date) -> None:
+    """Delete the counters that can never match again, also when nobody writes (``_take``
+    prunes only then). The hourly retention job (scheduler/retention.py) calls it. Commits."""
+    await _prune(session, today)
+    await session.commit()
+
+
 async def _take(
     session: AsyncSession, purpose: LimitPurpose, subject: str, today: date, limit: int
 ) -> int | None:
