@@ -282,17 +282,44 @@ async def cmd_rotate_concern_keys(
 ) -> int:
     keys = load_concern_setup(settings).keys
     async with uow() as session:
-        changed = await concerns.rotate_text_keys(session, keys)
+        rotation = await concerns.rotate_text_keys(session, keys)
+    lang = settings.default_language
+    changed = rotation.reencrypted
     print(
         plural(
-            settings.default_language,
+            lang,
             changed,
             N_("{n} text re-encrypted with the current key."),
             N_("{n} texts re-encrypted with the current key."),
             n=changed,
         )
     )
-    return 0
+    if not rotation.unreadable:
+        return 0
+    # Not an error of this command: rows someone moved or altered in the database, or texts
+    # whose key is gone. Keep the old keys until these are explained.
+    bad = len(rotation.unreadable)
+    print(
+        plural(
+            lang,
+            bad,
+            N_(
+                "{n} text cannot be read with any configured key where it is stored (moved or "
+                "altered in the database, or its key was removed); keep the old keys until "
+                "you know why:"
+            ),
+            N_(
+                "{n} texts cannot be read with any configured key where they are stored (moved "
+                "or altered in the database, or their key was removed); keep the old keys until "
+                "you know why:"
+            ),
+            n=bad,
+        ),
+        file=sys.stderr,
+    )
+    for row in rotation.unreadable:
+        print(f"  {row}", file=sys.stderr)
+    return 1
 
 
 async def cmd_reseal_concern_push(

@@ -32,7 +32,7 @@ from infra.rate_limit import AnswersFirstRateLimiter
 from infra.settings import Settings
 from models import utcnow
 from models.db import UnitOfWork
-from scheduler import channel_watch, concern_jobs
+from scheduler import channel_watch, concern_jobs, retention
 from scheduler import reminders as reminder_jobs
 from services.anonymity import ConcernKeys
 from services.concerns import load_concern_config
@@ -162,6 +162,7 @@ def build_application(
         concern_jobs.register(application)
         reminder_jobs.register(application)
         channel_watch.register(application)
+        retention.register(application)
     return application
 
 

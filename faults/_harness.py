@@ -1077,15 +1077,25 @@ async def check_concerns(sim: Simulation, world: World, workers: list[Worker]) -
     try:
         async with make_uow(engine)() as session:
             rows = (
-                await session.execute(select(Concern.id, Concern.case_code, Concern.text_encrypted))
+                await session.execute(
+                    select(
+                        Concern.id,
+                        Concern.case_code,
+                        Concern.enterprise_id,
+                        Concern.text_encrypted,
+                    )
+                )
             ).all()
     finally:
         await engine.dispose()
     found.in_database = len(rows)
     cases: dict[str, tuple[int, int]] = {}  # case code → (worker, attempt)
     by_worker: dict[int, list[tuple[str, int]]] = {}
-    for concern_id, case_code, blob in rows:
-        match = TAG.search(decrypt_text(keys, blob, f"concern:{concern_id}"))
+    for concern_id, case_code, enterprise_id, blob in rows:
+        text = decrypt_text(
+            keys, blob, f"concern:{concern_id}", owner=f"enterprise:{enterprise_id}"
+        )
+        match = TAG.search(text)
         if match is None or match.group("run") != world.run_tag:
             found.unexplained.append(f"{case_code}: no tag of this run")
             continue

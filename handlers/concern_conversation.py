@@ -515,7 +515,8 @@ def render_status(status: CaseStatus, context: BotContext, lang: str) -> str:
                 organisation=reply.signed_as,
             )
         )
-        lines.append(reply.text)
+        # None: no key opens it where it is stored (services.concerns); the operator is told.
+        lines.append(reply.text or tr(lang, "⚠️ This answer cannot be read."))
     return "\n".join(lines)
 
 

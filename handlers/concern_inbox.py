@@ -65,6 +65,18 @@ def _category(case: InboxCase, context: BotContext, lang: str) -> str:
     return category.label.get(lang) if category else case.category
 
 
+def _shown(text: str | None, lang: str) -> str:
+    """A case's or a reply's text; for one no key opens where it is stored (services.concerns),
+    a notice instead — the rest of the case stays usable."""
+    if text is not None:
+        return text
+    return tr(
+        lang,
+        "⚠️ This text cannot be read: it was moved or altered in the database, or its key is "
+        "missing. Tell the bot's administrator.",
+    )
+
+
 def render_case(
     case: InboxCase, context: BotContext, lang: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -75,7 +87,7 @@ def render_case(
     lines = [head, f"{case.enterprise_name} · {state}"]
     if case.escalated_to:
         lines.append(tr(lang, "Passed on to {zone}", zone=case.escalated_to))
-    lines += ["", case.text]
+    lines += ["", _shown(case.text, lang)]
     for reply in case.replies:
         lines += [
             "",
@@ -85,7 +97,7 @@ def render_case(
                 date=day(reply.created_on, lang),
                 organisation=reply.signed_as,
             ),
-            reply.text,
+            _shown(reply.text, lang),
         ]
     back = [[(tr(lang, "◀ Back to the list"), LIST)]] if choices_are_typed(context) else []
     if case.escalated_to is not None and not case.as_zone:
@@ -109,7 +121,10 @@ def case_list(
     """Text channels: one numbered choice per case (code, day, topic, the text's beginning)."""
     rows = []
     for case in cases[:SHOWN_AT_ONCE]:
-        words = " ".join(case.text.split())
+        if case.text is None:
+            words = tr(lang, "⚠️ unreadable")
+        else:
+            words = " ".join(case.text.split())
         snippet = words if len(words) <= SNIPPET else words[: SNIPPET - 1].rstrip() + "…"
         label = " · ".join(
             (case.case_code, day(case.created_on, lang), _category(case, context, lang))

@@ -42,6 +42,7 @@ COMMAND_TIMEOUT = 30.0  # one statement; a connection that stopped answering fai
 POOL_TIMEOUT = 10.0  # wait for a free pooled connection
 PROBE_INTERVAL = 0.5  # while the breaker is open: how often the probe tries to connect
 PROBE_IDLE_LIMIT = 60.0  # stop probing when nothing asked for a connection for this long
+BUSY_TIMEOUT_MS = 30000  # SQLite: how long a statement waits for a lock held by another
 
 # Keyword arguments SQLAlchemy's asyncpg adapter takes for itself, not for asyncpg.connect().
 _ADAPTER_ONLY = (
@@ -123,11 +124,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             # Foreign keys are off by default in SQLite; WAL lets readers and the single writer
-            # of an embedded deployment work side by side.
+            # of an embedded deployment work side by side. secure_delete zeroes what a delete
+            # frees, so a pruned row does not stay readable in the file's free space (the
+            # default of some builds only); the log is truncated by ``checkpoint_wal``.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.close()
 
         return engine
@@ -149,6 +153,35 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     breaker = _Breaker()
     event.listen(engine.sync_engine, "do_connect", breaker.connect)
     return engine
+
+
+# How long the checkpoint waits for readers. While it waits it holds SQLite's writer lock, so
+# the bot's writes wait too: better to give up and try again at the next run than to stall
+# users for the 30 s the other statements may wait.
+CHECKPOINT_BUSY_MS = 2000
+
+
+async def checkpoint_wal(session: AsyncSession) -> bool:
+    """SQLite: copy the write-ahead log into the database file and truncate the log to zero
+    bytes. A deleted row otherwise lives on in the ``-wal`` file (in the frames written when it
+    was inserted or changed) until SQLite happens to overwrite them; with ``secure_delete`` the
+    main file keeps no copy either. False when readers kept it from finishing in time (the log
+    is then left as it was; call again later). PostgreSQL: nothing to do here, True.
+
+    Call it with no transaction open in ``session`` (after a commit): a checkpoint cannot run
+    inside one, so it runs on an autocommit connection.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    await connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
+    try:
+        busy, _frames, _copied = (
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        ).one()
+    finally:
+        await connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return bool(busy == 0)
 
 
 def make_uow(engine: AsyncEngine) -> UnitOfWork:

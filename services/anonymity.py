@@ -15,7 +15,8 @@ reveals no text, no receipt and no chat:
   (RFC 9180: X25519, HKDF-SHA256, AES-256-GCM); only ``CONCERN_PUSH_PRIVATE_KEY`` opens them.
 
 Ciphertexts are bound to the row they belong to (``context``): a text or a seal copied onto
-another case does not decrypt there.
+another case does not decrypt there. Texts are also bound to what their row belongs to
+(``owner``: a case's enterprise, a reply's case), so moving a row does not move a readable text.
 
 ``python -m services.anonymity`` prints a fresh set of keys as .env lines.
 """
@@ -43,7 +44,6 @@ from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 from pydantic import SecretStr
 
 KEY_BYTES: Final = 32
-_TEXT_FORMAT: Final = 1  # first byte of every text ciphertext: the layout below
 _NONCE_BYTES: Final = 12
 _SEAL_FORMAT: Final = 1
 _SEAL_SUITE: Final = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
@@ -221,57 +221,87 @@ class ConcernKeys:
 
 # --- texts ----------------------------------------------------------------------------------
 
+# Format 2 (current): the associated data names the row *and* what the row belongs to.
+# Format 1 (written before issue 13's binding): the row only. Still read, never written;
+# ``reencrypt_text`` (``rotate_text_keys``) rewrites such texts in format 2.
+_TEXT_FORMAT: Final = 2
+_UNBOUND_FORMAT: Final = 1
 
-def _header(key: bytes) -> bytes:
-    return bytes((_TEXT_FORMAT, key_id(key)))
+
+def _header(form: int, key: bytes) -> bytes:
+    return bytes((form, key_id(key)))
 
 
-def encrypt_text(keys: ConcernKeys, text: str, context: str) -> bytes:
+def _associated(header: bytes, context: str, owner: str) -> bytes:
+    """What a ciphertext is bound to. The header is part of it, so changing the format byte
+    (to pass a bound text off as an unbound one) breaks the tag."""
+    if header[0] == _UNBOUND_FORMAT:
+        return header + context.encode()
+    row, belongs = context.encode(), owner.encode()
+    # Length-prefixed: no choice of row and owner can spell another pair.
+    return header + len(row).to_bytes(2, "big") + row + belongs
+
+
+def encrypt_text(keys: ConcernKeys, text: str, context: str, *, owner: str) -> bytes:
     """Encrypt under the current key: format byte, key id byte, nonce, ciphertext and tag.
 
-    ``context`` (``"concern:<id>"``, ``"reply:<id>"``) is authenticated, not stored: the
-    ciphertext only opens for the row it was written for.
+    ``context`` names the row (``"concern:<id>"``, ``"reply:<id>"``) and ``owner`` what the row
+    belongs to (``"enterprise:<id>"`` for a case, ``"concern:<id>"`` for a reply). Both are
+    authenticated, neither is stored: the text opens only in its own row, and only while that
+    row still belongs where it did — a case moved to another enterprise, or a reply moved onto
+    another case, no longer decrypts.
     """
-    header = _header(keys.text_key)
+    header = _header(_TEXT_FORMAT, keys.text_key)
     nonce = secrets.token_bytes(_NONCE_BYTES)
-    sealed = AESGCM(keys.text_key).encrypt(nonce, text.encode("utf-8"), header + context.encode())
+    sealed = AESGCM(keys.text_key).encrypt(
+        nonce, text.encode("utf-8"), _associated(header, context, owner)
+    )
     return header + nonce + sealed
 
 
-def _open_with(key: bytes, blob: bytes, context: str) -> str | None:
+def _open_with(key: bytes, blob: bytes, context: str, owner: str) -> str | None:
     header, nonce, sealed = blob[:2], blob[2 : 2 + _NONCE_BYTES], blob[2 + _NONCE_BYTES :]
     try:
-        plain = AESGCM(key).decrypt(nonce, sealed, header + context.encode())
+        plain = AESGCM(key).decrypt(nonce, sealed, _associated(header, context, owner))
     except InvalidTag:
         return None
     return plain.decode("utf-8")
 
 
 def _candidates(keys: ConcernKeys, blob: bytes) -> list[bytes]:
-    if len(blob) < 2 + _NONCE_BYTES + 16 or blob[0] != _TEXT_FORMAT:
+    if len(blob) < 2 + _NONCE_BYTES + 16 or blob[0] not in (_TEXT_FORMAT, _UNBOUND_FORMAT):
         return []
     return [k for k in (keys.text_key, *keys.old_text_keys) if key_id(k) == blob[1]]
 
 
-def decrypt_text(keys: ConcernKeys, blob: bytes, context: str) -> str:
+def decrypt_text(keys: ConcernKeys, blob: bytes, context: str, *, owner: str) -> str:
+    """The text, or UndecryptableText when no configured key opens it for this row and owner.
+
+    A format-1 text (from before the binding) is checked against its row only.
+    """
     for key in _candidates(keys, blob):
-        text = _open_with(key, blob, context)
+        text = _open_with(key, blob, context, owner)
         if text is not None:
             return text
     raise UndecryptableText(
-        "no configured key opens this text (CONCERN_TEXT_KEY / CONCERN_TEXT_KEYS_OLD)"
+        "no configured key opens this text for its row (CONCERN_TEXT_KEY / "
+        "CONCERN_TEXT_KEYS_OLD; or the row was moved or altered)"
     )
 
 
-def reencrypt_text(keys: ConcernKeys, blob: bytes, context: str) -> bytes | None:
-    """The same text under the current key, or None when it is under the current key already."""
-    if (
-        len(blob) > 1
-        and blob[1] == key_id(keys.text_key)
-        and _open_with(keys.text_key, blob, context) is not None
-    ):
+def is_current(keys: ConcernKeys, blob: bytes) -> bool:
+    """Written in the current format under the current key id (not proof that it opens)."""
+    return len(blob) > 1 and blob[0] == _TEXT_FORMAT and blob[1] == key_id(keys.text_key)
+
+
+def reencrypt_text(keys: ConcernKeys, blob: bytes, context: str, *, owner: str) -> bytes | None:
+    """The same text under the current key and format, or None when it is so already.
+
+    UndecryptableText when no configured key opens it for this row and owner.
+    """
+    if is_current(keys, blob) and _open_with(keys.text_key, blob, context, owner) is not None:
         return None
-    return encrypt_text(keys, decrypt_text(keys, blob, context), context)
+    return encrypt_text(keys, decrypt_text(keys, blob, context, owner=owner), context, owner=owner)
 
 
 # --- receipts and case codes ----------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import unicodedata
 from collections import defaultdict
@@ -65,6 +66,8 @@ from services.anonymity import (
 from services.errors import N_, DomainError, NotFound, PermissionDenied
 from services.indicators import Label, load_yaml_model
 from services.plain_text import visible
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONCERNS_FILE: Final = DEFAULT_CONFIG_DIR / "concerns.yaml"
 MAX_TEXT_LENGTH: Final = 2000
@@ -276,7 +279,7 @@ class ReplyView:
     number: int
     created_on: date
     signed_as: str  # the organisation, never the person
-    text: str
+    text: str | None  # None: no key opens it here (moved or altered row, or a key removed)
 
 
 @dataclass(frozen=True)
@@ -305,7 +308,9 @@ class InboxCase:
     status: ConcernStatus
     created_on: date
     status_changed_on: date
-    text: str  # cleaned on the way in; still escape it when rendering
+    # Cleaned on the way in; still escape it when rendering. None: no key opens it here (the
+    # row was moved to another enterprise or altered, or its key was removed).
+    text: str | None
     replies: tuple[ReplyView, ...]
     overdue: bool
     escalated_to: str | None  # the zone union's name (the zone's when it has no union)
@@ -354,6 +359,34 @@ def _context(concern_id: str) -> str:
     return f"concern:{concern_id}"
 
 
+# What each text is bound to (services/anonymity.encrypt_text): its row, and what the row
+# belongs to. A case's text names its enterprise and a reply names its case, so a database
+# writer without the key cannot hand a case to another enterprise's officers, or show an answer
+# under another case.
+
+
+def _case_owner(enterprise_id: int) -> str:
+    return f"enterprise:{enterprise_id}"
+
+
+def _reply_context(reply_id: str) -> str:
+    return f"reply:{reply_id}"
+
+
+def _readable(keys: ConcernKeys, blob: bytes, context: str, owner: str) -> str | None:
+    """The text, or None (logged) when no key opens it for this row and owner. One altered row
+    must not make the whole inbox, or a worker's status, fail."""
+    try:
+        return decrypt_text(keys, blob, context, owner=owner)
+    except UndecryptableText:
+        # The row id is random and says nothing of the worker; the operator needs it to look.
+        log.warning(
+            "%s cannot be decrypted: moved or altered in the database, or its key was removed",
+            context,
+        )
+        return None
+
+
 # --- rate limits ----------------------------------------------------------------------------
 
 
@@ -376,6 +409,13 @@ async def _prune(session: AsyncSession, today: date) -> None:
     # Subjects rotate daily, so older rows can never match again; keeping yesterday's too
     # tolerates callers whose "today" differs by a time zone.
     await session.execute(delete(ConcernLimit).where(ConcernLimit.day < today - timedelta(days=1)))
+
+
+async def prune_limits(session: AsyncSession, today: date) -> None:
+    """Delete the counters that can never match again, also when nobody writes (``_take``
+    prunes only then). The hourly retention job (scheduler/retention.py) calls it. Commits."""
+    await _prune(session, today)
+    await session.commit()
 
 
 async def _take(
@@ -576,7 +616,9 @@ async def submit_concern(
             status_changed_on=today,
             escalated_on=None if zone is None else today,
             escalated_to_node_id=None if zone is None else zone.id,
-            text_encrypted=encrypt_text(keys, body, _context(concern_id)),
+            text_encrypted=encrypt_text(
+                keys, body, _context(concern_id), owner=_case_owner(enterprise.id)
+            ),
             push_sealed=(
                 None
                 if push_chat_id is None
@@ -635,7 +677,9 @@ async def _replies(
                 number=row.number,
                 created_on=row.created_on,
                 signed_as=row.signed_as,
-                text=decrypt_text(keys, row.body_encrypted, f"reply:{row.id}"),
+                text=_readable(
+                    keys, row.body_encrypted, _reply_context(row.id), _context(row.concern_id)
+                ),
             )
         )
     return {key: tuple(value) for key, value in found.items()}
@@ -800,7 +844,7 @@ async def _inbox_cases(
             status=c.status,
             created_on=c.created_on,
             status_changed_on=c.status_changed_on,
-            text=decrypt_text(keys, c.text_encrypted, _context(c.id)),
+            text=_readable(keys, c.text_encrypted, _context(c.id), _case_owner(c.enterprise_id)),
             replies=replies.get(c.id, ()),
             overdue=_overdue(c, today, config),
             escalated_to=(
@@ -901,7 +945,9 @@ async def reply(
             concern_id=concern.id,
             number=number,
             created_on=today,
-            body_encrypted=encrypt_text(keys, body, f"reply:{reply_id}"),
+            body_encrypted=encrypt_text(
+                keys, body, _reply_context(reply_id), owner=_context(concern.id)
+            ),
             signed_as=signed_as,
             officer_person_id=person_id,
         )
@@ -1149,27 +1195,54 @@ async def escalate_overdue(
 # --- key rotation (the admin CLI calls these) -----------------------------------------------
 
 
-async def rotate_text_keys(session: AsyncSession, keys: ConcernKeys, *, batch: int = 200) -> int:
-    """Re-encrypt every concern and reply text still under an old key with CONCERN_TEXT_KEY;
-    the number of rows changed. Commits after each batch, so it can be interrupted and re-run.
-    Afterwards the old keys can be removed from CONCERN_TEXT_KEYS_OLD."""
+@dataclass(frozen=True)
+class TextRotation:
+    reencrypted: int  # rows now under CONCERN_TEXT_KEY, in the bound format
+    # Rows no configured key opens where they are ("concern:<id>", "reply:<id>"): moved or
+    # altered in the database, or their key was removed too early. Left as they are.
+    unreadable: tuple[str, ...]
+
+
+async def rotate_text_keys(
+    session: AsyncSession, keys: ConcernKeys, *, batch: int = 200
+) -> TextRotation:
+    """Re-encrypt with CONCERN_TEXT_KEY, bound to row and owner, every concern and reply text
+    that is under an old key or in the format from before the binding. Commits after each
+    batch, so it can be interrupted and re-run. When it reports nothing unreadable, the old
+    keys can be removed from CONCERN_TEXT_KEYS_OLD."""
     changed = 0
-    tables: tuple[tuple[Any, Any, str], ...] = (
-        (Concern, Concern.text_encrypted, "concern"),
-        (ConcernReply, ConcernReply.body_encrypted, "reply"),
+    unreadable: list[str] = []
+    # (model, owner column, text column, row context, owner context)
+    tables: tuple[tuple[Any, Any, Any, Any, Any], ...] = (
+        (Concern, Concern.enterprise_id, Concern.text_encrypted, _context, _case_owner),
+        (
+            ConcernReply,
+            ConcernReply.concern_id,
+            ConcernReply.body_encrypted,
+            _reply_context,
+            _context,
+        ),
     )
-    for model, column, prefix in tables:
+    for model, owner_column, column, context_of, owner_of in tables:
         last = ""
         while True:
             rows = (
                 await session.execute(
-                    select(model.id, column).where(model.id > last).order_by(model.id).limit(batch)
+                    select(model.id, owner_column, column)
+                    .where(model.id > last)
+                    .order_by(model.id)
+                    .limit(batch)
                 )
             ).all()
             if not rows:
                 break
-            for row_id, blob in rows:
-                fresh = reencrypt_text(keys, blob, f"{prefix}:{row_id}")
+            for row_id, owner_id, blob in rows:
+                context = context_of(row_id)
+                try:
+                    fresh = reencrypt_text(keys, blob, context, owner=owner_of(owner_id))
+                except UndecryptableText:
+                    unreadable.append(context)
+                    continue
                 if fresh is not None:
                     await session.execute(
                         update(model).where(model.id == row_id).values({column.key: fresh})
@@ -1177,7 +1250,7 @@ async def rotate_text_keys(session: AsyncSession, keys: ConcernKeys, *, batch: i
                     changed += 1
             last = rows[-1][0]
             await session.commit()
-    return changed
+    return TextRotation(reencrypted=changed, unreadable=tuple(unreadable))
 
 
 async def reseal_push_targets(

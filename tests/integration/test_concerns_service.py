@@ -748,8 +748,8 @@ async def test_rotating_the_text_key_reencrypts_every_row(session: AsyncSession)
     )
     second = anonymity.generate_text_key()
     rotated = make_keys(second, old=first)
-    assert await concerns.rotate_text_keys(session, rotated) == 2
-    assert await concerns.rotate_text_keys(session, rotated) == 0  # idempotent
+    assert await concerns.rotate_text_keys(session, rotated) == concerns.TextRotation(2, ())
+    assert (await concerns.rotate_text_keys(session, rotated)).reencrypted == 0  # idempotent
     only_new = make_keys(second)
     (after,) = await concerns.inbox(session, world.lan, TODAY, keys=only_new, config=CONFIG)
     assert after.text == "Nhà vệ sinh thiếu nước."

@@ -4,11 +4,13 @@ and the keys' settings."""
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from infra.settings import SettingsError, load_settings
 from services import anonymity
@@ -16,6 +18,7 @@ from services.anonymity import ConcernKeys, KeyFormatError, UndecryptableText
 from services.registration import attempt_subject
 
 DAY = date(2026, 11, 20)
+OWNER = "enterprise:7"  # what the row a text belongs to belongs to
 
 
 def make_keys(text_key: str | None = None, old: str = "", pepper: str = "p" * 40) -> ConcernKeys:
@@ -40,67 +43,115 @@ def keys() -> ConcernKeys:
 
 def test_text_round_trip_hides_the_text(keys: ConcernKeys) -> None:
     text = "Tiền tăng ca tháng 10 chưa được trả đủ."
-    blob = anonymity.encrypt_text(keys, text, "concern:abc")
+    blob = anonymity.encrypt_text(keys, text, "concern:abc", owner=OWNER)
     assert text.encode() not in blob and "tăng ca".encode() not in blob
-    assert anonymity.decrypt_text(keys, blob, "concern:abc") == text
+    assert anonymity.decrypt_text(keys, blob, "concern:abc", owner=OWNER) == text
     # A fresh nonce every time: the same text never gives the same ciphertext.
-    assert anonymity.encrypt_text(keys, text, "concern:abc") != blob
+    assert anonymity.encrypt_text(keys, text, "concern:abc", owner=OWNER) != blob
 
 
 def test_a_text_opens_only_for_its_own_row(keys: ConcernKeys) -> None:
-    blob = anonymity.encrypt_text(keys, "nội dung", "concern:abc")
+    blob = anonymity.encrypt_text(keys, "nội dung", "concern:abc", owner=OWNER)
     with pytest.raises(UndecryptableText):
-        anonymity.decrypt_text(keys, blob, "concern:other")
+        anonymity.decrypt_text(keys, blob, "concern:other", owner=OWNER)
 
 
 def test_old_key_still_decrypts_and_reencrypt_moves_to_the_new_key() -> None:
     first = anonymity.generate_text_key()
     before = make_keys(first)
-    blob = anonymity.encrypt_text(before, "lương thấp", "reply:1")
+    blob = anonymity.encrypt_text(before, "lương thấp", "reply:1", owner=OWNER)
     assert blob[1] == anonymity.key_id(anonymity.decode_text_key(first))
 
     second = anonymity.generate_text_key()
     rotated = make_keys(second, old=first)
-    assert anonymity.decrypt_text(rotated, blob, "reply:1") == "lương thấp"
+    assert anonymity.decrypt_text(rotated, blob, "reply:1", owner=OWNER) == "lương thấp"
     # New texts go under the new key only.
-    fresh = anonymity.encrypt_text(rotated, "mới", "reply:2")
+    fresh = anonymity.encrypt_text(rotated, "mới", "reply:2", owner=OWNER)
     assert fresh[1] == anonymity.key_id(rotated.text_key)
     with pytest.raises(UndecryptableText):
-        anonymity.decrypt_text(before, fresh, "reply:2")
+        anonymity.decrypt_text(before, fresh, "reply:2", owner=OWNER)
 
-    moved = anonymity.reencrypt_text(rotated, blob, "reply:1")
+    moved = anonymity.reencrypt_text(rotated, blob, "reply:1", owner=OWNER)
     assert moved is not None and moved[1] == anonymity.key_id(rotated.text_key)
-    assert anonymity.reencrypt_text(rotated, moved, "reply:1") is None  # already current
+    # Already current: nothing to do.
+    assert anonymity.reencrypt_text(rotated, moved, "reply:1", owner=OWNER) is None
     only_new = make_keys(second)
-    assert anonymity.decrypt_text(only_new, moved, "reply:1") == "lương thấp"
-    with pytest.raises(UndecryptableText):
-        anonymity.decrypt_text(only_new, blob, "reply:1")  # the old key is gone: unreadable
+    assert anonymity.decrypt_text(only_new, moved, "reply:1", owner=OWNER) == "lương thấp"
+    with pytest.raises(UndecryptableText):  # the old key is gone: unreadable
+        anonymity.decrypt_text(only_new, blob, "reply:1", owner=OWNER)
 
 
 def test_colliding_key_ids_still_decrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     # Two keys may share the id byte (1 in 256); decryption then tries both.
     monkeypatch.setattr(anonymity, "key_id", lambda key: 7)
     first = anonymity.generate_text_key()
-    blob = anonymity.encrypt_text(make_keys(first), "trùng mã khóa", "concern:x")
+    blob = anonymity.encrypt_text(make_keys(first), "trùng mã khóa", "concern:x", owner=OWNER)
     rotated = make_keys(anonymity.generate_text_key(), old=first)
-    assert anonymity.decrypt_text(rotated, blob, "concern:x") == "trùng mã khóa"
-    moved = anonymity.reencrypt_text(rotated, blob, "concern:x")
-    assert moved is not None and anonymity.reencrypt_text(rotated, moved, "concern:x") is None
+    assert anonymity.decrypt_text(rotated, blob, "concern:x", owner=OWNER) == "trùng mã khóa"
+    moved = anonymity.reencrypt_text(rotated, blob, "concern:x", owner=OWNER)
+    assert (
+        moved is not None
+        and anonymity.reencrypt_text(rotated, moved, "concern:x", owner=OWNER) is None
+    )
+
+
+def test_a_text_opens_only_while_its_row_belongs_where_it_did(keys: ConcernKeys) -> None:
+    blob = anonymity.encrypt_text(keys, "nội dung", "concern:abc", owner="enterprise:7")
+    with pytest.raises(UndecryptableText):  # the case handed to another enterprise
+        anonymity.decrypt_text(keys, blob, "concern:abc", owner="enterprise:8")
+    reply = anonymity.encrypt_text(keys, "trả lời", "reply:r1", owner="concern:abc")
+    with pytest.raises(UndecryptableText):  # the answer put under another case
+        anonymity.decrypt_text(keys, reply, "reply:r1", owner="concern:other")
+    # Row and owner are length-prefixed: shifting characters between them is another binding.
+    with pytest.raises(UndecryptableText):
+        anonymity.decrypt_text(keys, reply, "reply:r", owner="1concern:abc")
+
+
+def _unbound(key: bytes, text: str, row: str) -> bytes:
+    """Format 1, as texts were written before the binding: associated data = header + row."""
+    header = bytes((1, anonymity.key_id(key)))
+    nonce = secrets.token_bytes(12)
+    return header + nonce + AESGCM(key).encrypt(nonce, text.encode(), header + row.encode())
+
+
+def test_texts_from_before_the_binding_still_open_and_reencrypt_binds_them(
+    keys: ConcernKeys,
+) -> None:
+    old = _unbound(keys.text_key, "văn bản cũ", "concern:abc")
+    assert anonymity.decrypt_text(keys, old, "concern:abc", owner=OWNER) == "văn bản cũ"
+    with pytest.raises(UndecryptableText):  # still bound to its row
+        anonymity.decrypt_text(keys, old, "concern:other", owner=OWNER)
+    assert not anonymity.is_current(keys, old)
+    bound = anonymity.reencrypt_text(keys, old, "concern:abc", owner=OWNER)
+    assert bound is not None and bound[0] == 2 and anonymity.is_current(keys, bound)
+    assert anonymity.decrypt_text(keys, bound, "concern:abc", owner=OWNER) == "văn bản cũ"
+    with pytest.raises(UndecryptableText):
+        anonymity.decrypt_text(keys, bound, "concern:abc", owner="enterprise:8")
+
+
+def test_a_bound_text_cannot_pass_for_an_unbound_one(keys: ConcernKeys) -> None:
+    # Flipping the format byte to 1 would drop the owner from the check: the tag covers it.
+    blob = bytearray(anonymity.encrypt_text(keys, "nội dung", "concern:abc", owner=OWNER))
+    assert blob[0] == 2
+    blob[0] = 1
+    for owner in (OWNER, "enterprise:8"):
+        with pytest.raises(UndecryptableText):
+            anonymity.decrypt_text(keys, bytes(blob), "concern:abc", owner=owner)
 
 
 @pytest.mark.parametrize("position", [0, 1, 2, 13, 20, -1])
 def test_tampered_ciphertext_is_refused(keys: ConcernKeys, position: int) -> None:
-    blob = bytearray(anonymity.encrypt_text(keys, "an toàn lao động", "concern:abc"))
+    blob = bytearray(anonymity.encrypt_text(keys, "an toàn lao động", "concern:abc", owner=OWNER))
     blob[position] ^= 0x01
     with pytest.raises(UndecryptableText):
-        anonymity.decrypt_text(keys, bytes(blob), "concern:abc")
+        anonymity.decrypt_text(keys, bytes(blob), "concern:abc", owner=OWNER)
 
 
 def test_truncated_ciphertext_is_refused(keys: ConcernKeys) -> None:
-    blob = anonymity.encrypt_text(keys, "x", "concern:abc")
+    blob = anonymity.encrypt_text(keys, "x", "concern:abc", owner=OWNER)
     for cut in (0, 1, 5, len(blob) - 1):
         with pytest.raises(UndecryptableText):
-            anonymity.decrypt_text(keys, blob[:cut], "concern:abc")
+            anonymity.decrypt_text(keys, blob[:cut], "concern:abc", owner=OWNER)
 
 
 # --- receipts and case codes ----------------------------------------------------------------

@@ -140,7 +140,8 @@ def test_console_mode_generates_working_concern_keys(tmp_path: Path) -> None:
     )
 
     keys = ConcernKeys.from_settings(settings)
-    assert decrypt_text(keys, encrypt_text(keys, "tâm tư", "c1"), "c1") == "tâm tư"
+    blob = encrypt_text(keys, "tâm tư", "c1", owner="e1")
+    assert decrypt_text(keys, blob, "c1", owner="e1") == "tâm tư"
     assert open_chat_id(keys, seal_chat_id(keys, "12345", "c1"), "c1") == "12345"
 
 
