@@ -418,6 +418,7 @@ def make_concerns(
                     "text_encrypted": DUMMY_CIPHERTEXT,
                     "push_sealed": None,
                     "notified": True,
+                    "released": True,
                 }
             )
     return concerns

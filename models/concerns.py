@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -63,6 +63,10 @@ class Concern(Base):
     push_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Included in an officers' batch notice yet (reset when the case is escalated).
     notified: Mapped[bool] = mapped_column(default=False, index=True)
+    # Released by a notice batch: from then on the case exists for officers and the committee.
+    # Never reset (unlike ``notified``, which an escalation resets to notify the zone again): a
+    # case the digests once counted must not drop out of them until the zone's next batch.
+    released: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ConcernReply(Base):

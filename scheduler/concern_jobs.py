@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 async def announce_new_concerns(context: BotContext) -> None:
-    """Tell each officer how many new (or escalated) cases wait, then mark them announced."""
+    """Tell each officer how many new (or escalated) cases wait, then release them all."""
     data = context.bot_data
     if not data.leadership.is_leader:
         return
@@ -34,7 +34,6 @@ async def announce_new_concerns(context: BotContext) -> None:
         channels = list(getattr(data, "channels", None) or [data.channel])
         targets = await access.chat_targets(session, [n.person_id for n in notices], channels)
         by_person = {t.person_id: t for t in targets}
-        announced: set[str] = set()
         elsewhere: list[Outgoing] = []
         for notice in notices:
             target = by_person.get(notice.person_id)
@@ -71,7 +70,6 @@ async def announce_new_concerns(context: BotContext) -> None:
                         text=text,
                     )
                 )
-                announced.update(notice.concern_ids)
                 continue
             try:
                 with bulk_sending():  # behind answers to people (infra/rate_limit.py)
@@ -80,12 +78,11 @@ async def announce_new_concerns(context: BotContext) -> None:
                 # One unreachable officer must not stop the others' notices; the cases are
                 # released below anyway and wait in /hopthu.
                 log.warning("a concern notice could not be delivered")
-                continue
-            announced.update(notice.concern_ids)
         await outbox.enqueue(session, elsewhere, data.clock())
-        await concerns.mark_notified(session, announced)
-        # Every pending case becomes visible in /hopthu now, not before: officers learn of new
-        # cases only at these times of day.
+        # Every pending case, announced or not, becomes visible in /hopthu and counts in the
+        # committee's digests now, not before: officers learn of new cases only at these times
+        # of day. One transaction rewrites the batch's rows in a random order (services/
+        # concerns.py ``_release``), so their order on disk no longer says which came first.
         await concerns.release_pending(session)
 
 

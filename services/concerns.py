@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import random
 import re
 import unicodedata
 from collections import defaultdict
@@ -22,14 +23,15 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from grassroots_config import DEFAULT_CONFIG_DIR
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     OPEN_STATUSES,
@@ -71,6 +73,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONCERNS_FILE: Final = DEFAULT_CONFIG_DIR / "concerns.yaml"
 MAX_TEXT_LENGTH: Final = 2000
+# Draws the order in which a notice batch rewrites its cases (``_release``): from the operating
+# system, so that nobody can reproduce the order from a seed.
+_SHUFFLE: Final = random.SystemRandom()
 ZONE_KINDS: Final = (NodeKind.INDUSTRIAL_ZONE, NodeKind.ECONOMIC_ZONE, NodeKind.COMMUNE)
 # Statuses an officer sets by hand; "escalated" goes through escalate(), "received" is never set.
 SETTABLE_STATUSES: Final = (ConcernStatus.IN_PROGRESS, ConcernStatus.ANSWERED, ConcernStatus.CLOSED)
@@ -625,6 +630,7 @@ async def submit_concern(
                 else seal_chat_id(keys, push_chat_id, _context(concern_id))
             ),
             notified=False,
+            released=False,  # the next notice batch releases it (``_release``)
         )
     )
     # No audit entry: its timestamp would be the exact time of the concern.
@@ -1120,24 +1126,71 @@ async def pending_notices(session: AsyncSession) -> list[PendingNotice]:
     ]
 
 
-async def release_pending(session: AsyncSession) -> int:
-    """Make every case not yet released visible to its officers (run by each notice batch,
-    whether or not a notice reached anyone). Commits."""
-    result = await session.execute(
-        update(Concern).where(Concern.notified.is_(False)).values(notified=True)
-    )
+# Rows per statement when a batch looks up the cases it was given (bound-parameter limits).
+_CHUNK: Final = 500
+
+
+async def _release(session: AsyncSession, concern_ids: Collection[str] | None) -> int:
+    """Mark the given cases (None: every case not yet notified) notified and released, and
+    rewrite their rows in a random order, in one transaction. Commits.
+
+    On PostgreSQL an UPDATE writes a new version of the row: it gets the updating transaction's
+    id (``xmin``) and the next free place in the table (``ctid``, the order ``SELECT *`` and
+    pg_dump follow). Cases are inserted one at a time as workers send them, so in arrival
+    order; one UPDATE statement over them all would rewrite them in that same order. Updating
+    them one by one in a shuffled order gives every row of the batch the same ``xmin`` and a
+    physical order drawn at random. An UPDATE, not a DELETE and a re-INSERT: the row keeps its
+    identity, so its replies (a foreign key with ON DELETE CASCADE) are never touched, and a
+    worker's concurrent /kiemtra write (push opt-in) waits for the batch and then applies to
+    the new version instead of finding its row gone. The old versions stay in the data files
+    until autovacuum reclaims them.
+
+    SQLite keeps ``concerns`` WITHOUT ROWID, a B-tree ordered by the random id: its order says
+    nothing of arrival already, and the shuffle costs nothing there.
+    """
+    pending = select(Concern.id).where(Concern.notified.is_(False))
+    if concern_ids is None:
+        chunks: list[list[str] | None] = [None]
+    else:
+        wanted = sorted(set(concern_ids))
+        chunks = [wanted[start : start + _CHUNK] for start in range(0, len(wanted), _CHUNK)]
+    ids: list[str] = []
+    for chunk in chunks:
+        statement = pending if chunk is None else pending.where(Concern.id.in_(chunk))
+        # Locked in id order, as escalate_overdue locks: two jobs never wait on each other in a
+        # cycle, however the updates below are ordered.
+        ids += (await session.scalars(statement.order_by(Concern.id).with_for_update())).all()
+    _SHUFFLE.shuffle(ids)
+    if ids:
+        table = cast(Table, Concern.__table__)
+        # One statement executed once per row, in the shuffled order (an executemany keeps it).
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("concern_id"))
+            .values(notified=True, released=True),
+            [{"concern_id": concern_id} for concern_id in ids],
+        )
+        # Core statements do not touch the session's objects: keep loaded cases in step.
+        for concern_id in ids:
+            loaded = session.identity_map.get(session.identity_key(Concern, (concern_id,)))
+            if loaded is not None:
+                set_committed_value(loaded, "notified", True)
+                set_committed_value(loaded, "released", True)
     await session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return len(ids)
+
+
+async def release_pending(session: AsyncSession) -> int:
+    """Release every case not yet notified to its officers (run by each notice batch, whether
+    or not a notice reached anyone): it appears in /hopthu and in the committee's digests now,
+    not before. The batch's rows are rewritten in a random order (``_release``). Returns how
+    many. Commits."""
+    return await _release(session, None)
 
 
 async def mark_notified(session: AsyncSession, concern_ids: Collection[str]) -> None:
-    """The batch notice about these cases went out. Commits."""
-    chunk = list(concern_ids)
-    for start in range(0, len(chunk), 500):
-        await session.execute(
-            update(Concern).where(Concern.id.in_(chunk[start : start + 500])).values(notified=True)
-        )
-    await session.commit()
+    """The batch notice about these cases went out: they are notified and released. Commits."""
+    await _release(session, concern_ids)
 
 
 async def escalate_overdue(

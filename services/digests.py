@@ -18,7 +18,8 @@ What it holds, and why it is built the way it is (docs/digests.md has the user's
   different things in different sets (``new_members`` of a youth branch vs a women's branch), and
   labelled from the current configuration; a code retired from the configuration is left out.
 - **Concerns** are counted per enterprise first, and any count of 1–4 is hidden before anything is
-  added up (``SuppressedCount``); no text of a concern is ever read here.
+  added up (``SuppressedCount``); no text of a concern is ever read here. A case sent today
+  counts only once a notice batch has released it, as officers see it (``_concerns``).
 """
 
 from __future__ import annotations
@@ -917,8 +918,19 @@ async def _concerns(
     today: date,
 ) -> tuple[tuple[ConcernLine, ...], ConcernLine]:
     """Counts per enterprise and category in one GROUP BY; suppressed per enterprise, then
-    added up. Only dates, statuses and category codes are read: never a text."""
+    added up. Only dates, statuses and category codes are read: never a text.
+
+    Only cases a notice batch has released (``released``), or sent before ``today`` (the
+    local date): officers hear of a new case only at the batch times, and a committee member
+    polling /tonghop must not learn sooner, from the first case of a category appearing at an
+    enterprise, when it was written. Not ``notified``: an escalation resets it until the zone's
+    next batch, and a released case must not drop out meanwhile; nor "escalated": a case to an
+    enterprise without a union is escalated the moment it is sent. A case of an earlier day
+    counts even if no batch ran (scheduler down): by midnight, what it reveals (its day, and
+    "after the day's last batch") is what the next batch would tell anyway.
+    """
     first, last = period.first.first_day, period.last.last_day
+    released = or_(Concern.released.is_(True), Concern.created_on < today)
     cutoff = today - timedelta(days=config.escalate_after_days)
     is_new = and_(Concern.created_on >= first, Concern.created_on <= last)
     is_answered = and_(
@@ -941,6 +953,7 @@ async def _concerns(
         .join(OrgNode, OrgNode.id == Concern.enterprise_id)
         .where(
             OrgNode.path.startswith(scope_path, autoescape=True),
+            released,
             or_(is_new, is_answered, is_overdue),
         )
         .group_by(Concern.enterprise_id, Concern.category)
