@@ -200,6 +200,7 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
         enterprise=enterprise.name,
         app=linking.CHANNEL_NAMES.get(context.bot_data.channel, "Telegram"),
     )
+    promise += "\n\n" + _carrier(lang, context.bot_data.channel)
     if enterprise.small:
         promise += "\n\n" + tr(
             lang,
@@ -214,6 +215,21 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
         ),
     )
     return Concern.READING_PROMISE
+
+
+def _carrier(lang: str, channel: str) -> str:
+    """What the app itself sees: the bot keeps nothing, but Telegram or Zalo carry the text."""
+    if channel in linking.LINKABLE_CHANNELS:  # Telegram, Zalo
+        return tr(
+            lang,
+            "{app} itself carries your message, so {app} knows that you wrote to this bot and "
+            "what you wrote.",
+            app=linking.channel_name(channel),
+        )
+    return tr(
+        lang,
+        "The app that carries your message knows that you wrote to this bot and what you wrote.",
+    )
 
 
 async def promise_read(update: Update, context: BotContext) -> int:
