@@ -28,6 +28,7 @@ from handlers import delivery
 from handlers.context import BotContext, describe, keyboard, language_of, say, show
 from infra.i18n import day, tr
 from infra.message_split import split_text
+from infra.metrics import keep_out_of_metrics
 from models import ConcernStatus
 from services import anonymity, concerns, linking
 from services.concerns import STATUS_LABELS, CaseStatus, ReceiptNotRecognised
@@ -199,6 +200,7 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
         enterprise=enterprise.name,
         app=linking.CHANNEL_NAMES.get(context.bot_data.channel, "Telegram"),
     )
+    promise += "\n\n" + _carrier(lang, context.bot_data.channel)
     if enterprise.small:
         promise += "\n\n" + tr(
             lang,
@@ -213,6 +215,21 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
         ),
     )
     return Concern.READING_PROMISE
+
+
+def _carrier(lang: str, channel: str) -> str:
+    """What the app itself sees: the bot keeps nothing, but Telegram or Zalo carry the text."""
+    if channel in linking.LINKABLE_CHANNELS:  # Telegram, Zalo
+        return tr(
+            lang,
+            "{app} itself carries your message, so {app} knows that you wrote to this bot and "
+            "what you wrote.",
+            app=linking.channel_name(channel),
+        )
+    return tr(
+        lang,
+        "The app that carries your message knows that you wrote to this bot and what you wrote.",
+    )
 
 
 async def promise_read(update: Update, context: BotContext) -> int:
@@ -448,6 +465,7 @@ async def receipt_not_text(update: Update, context: BotContext) -> int:
 
 async def bare_receipt(update: Update, context: BotContext) -> None:
     """Twelve digits sent on their own, outside any conversation: a receipt check."""
+    keep_out_of_metrics()  # as the conversation's updates: the check hashes the receipt
     assert update.message is not None and update.message.text is not None
     if await _throttled(update, context):
         return
@@ -520,11 +538,22 @@ def render_status(status: CaseStatus, context: BotContext, lang: str) -> str:
     return "\n".join(lines)
 
 
+class _WorkersConversation(ConversationHandler[BotContext]):
+    """Every update of the worker's conversation is left out of /metrics: its timing would show
+    a submission's slow receipt hash, to the 15 seconds of a scrape (infra/metrics.py)."""
+
+    async def handle_update(
+        self, update: Update, application: Any, check_result: Any, context: BotContext
+    ) -> object | None:
+        keep_out_of_metrics()
+        return await super().handle_update(update, application, check_result, context)
+
+
 def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     other = private & ~filters.TEXT & ~filters.COMMAND
-    return ConversationHandler(
+    return _WorkersConversation(
         entry_points=[
             CommandHandler(
                 "start", start_with_link, filters=private & filters.Regex(r"^/start\s+c_")

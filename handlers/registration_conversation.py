@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import IntEnum
 
 from telegram import InlineKeyboardMarkup, Update
@@ -43,11 +42,7 @@ class Registration(IntEnum):
 
 def _policy(context: BotContext) -> LockoutPolicy:
     s = context.bot_data.settings
-    return LockoutPolicy(
-        attempts=s.code_attempts_allowed,
-        window=timedelta(minutes=s.code_attempt_window_minutes),
-        lockout=timedelta(minutes=s.code_lockout_minutes),
-    )
+    return LockoutPolicy(attempts=s.code_attempts_allowed, zone=s.zone)
 
 
 async def start(update: Update, context: BotContext) -> int:
@@ -109,7 +104,7 @@ async def not_a_code(update: Update, context: BotContext) -> int:
 WARN_WHEN_TRIES_LEFT = 2
 
 
-def _wrong_code(lang: str, wrong: registration.CodeInvalid, lockout_minutes: int) -> str:
+def _wrong_code(lang: str, wrong: registration.CodeInvalid) -> str:
     text = tr(lang, _REFUSALS[registration.CodeInvalid])
     left = wrong.tries_left
     if left is None or left > WARN_WHEN_TRIES_LEFT:
@@ -117,17 +112,14 @@ def _wrong_code(lang: str, wrong: registration.CodeInvalid, lockout_minutes: int
     if left == 1:
         warning = tr(
             lang,
-            "You have 1 more try; after that you must wait {minutes} minutes before typing a "
-            "code again.",
-            minutes=lockout_minutes,
+            "You have 1 more try today; after that you can type a code again only tomorrow.",
         )
     else:
         warning = tr(
             lang,
-            "You have {count} more tries; after that you must wait {minutes} minutes before "
-            "typing a code again.",
+            "You have {count} more tries today; after that you can type a code again only "
+            "tomorrow.",
             count=left,
-            minutes=lockout_minutes,
         )
     return f"{text}\n{warning}"
 
@@ -171,7 +163,7 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
             )
             return Registration.AWAITING_CODE
         except registration.CodeInvalid as wrong:
-            await show(update, _wrong_code(lang, wrong, settings.code_lockout_minutes))
+            await show(update, _wrong_code(lang, wrong))
             return Registration.AWAITING_CODE
         except DomainError as refusal:
             await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))

@@ -2,12 +2,20 @@
 
 Labels are a small closed set (update kinds, Bot API methods, error places), never ids or text:
 a metric must not become a log of who wrote when. Served at /metrics by bot/web.py.
+
+A worker's updates (the concern conversation, receipt checks) are neither counted, timed nor
+their answers counted as sends: scraped every 15 s, the histogram put a submission's slow
+receipt hash in a bucket of its own, a minute-exact trace of a worker's act. Leaving out the
+timing alone would not do: updates counted but not timed would be the worker's, by difference.
+The handlers of those updates call ``keep_out_of_metrics()`` before anything else.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -75,6 +83,29 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+@dataclass
+class _Handling:
+    """The update being handled in this task (and the tasks it starts, which share it)."""
+
+    metered: bool = True
+
+
+_HANDLING: ContextVar[_Handling | None] = ContextVar("metrics_handling", default=None)
+
+
+def keep_out_of_metrics() -> None:
+    """The update being handled is a worker's: neither count nor time it, nor count the
+    messages sent in answer to it (the module docstring says why)."""
+    handling = _HANDLING.get()
+    if handling is not None:
+        handling.metered = False
+
+
+def _metered() -> bool:
+    handling = _HANDLING.get()
+    return handling is None or handling.metered
+
+
 def update_kind(update: Update) -> str:
     """A closed set of labels."""
     if update.callback_query is not None:
@@ -92,8 +123,8 @@ def update_kind(update: Update) -> str:
 
 
 class InstrumentedApplication(Application):  # type: ignore[type-arg]
-    """Counts and times every update, and tells ``after_update`` hooks (the webhook's
-    acknowledgements) when one is done; the rest is PTB's Application unchanged."""
+    """Counts and times every update but a worker's, and tells ``after_update`` hooks (the
+    webhook's acknowledgements) when one is done; the rest is PTB's Application unchanged."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -110,12 +141,15 @@ class InstrumentedApplication(Application):  # type: ignore[type-arg]
             # In memory only, for the silence watch (services/channel_watch.py): never stored,
             # logged or exported, since the update may be a worker's.
             seen[data.channel] = data.clock()
+        handling = _Handling()
+        token = _HANDLING.set(handling)
         started = time.perf_counter()
         try:
             await super().process_update(update)
         finally:
+            _HANDLING.reset(token)
             metrics: Metrics | None = getattr(self.bot_data, "metrics", None)
-            if metrics is not None:
+            if metrics is not None and handling.metered:
                 metrics.updates.labels(kind).inc()
                 metrics.latency.labels(kind).observe(time.perf_counter() - started)
             for hook in self.after_update:
@@ -167,6 +201,6 @@ class InstrumentedRequest(BaseRequest):
             self._metrics.throttled.inc()
         elif code >= 500:
             self._metrics.api_failures.labels("server").inc()
-        elif 200 <= code < 300 and api_method in SEND_METHODS:
+        elif 200 <= code < 300 and api_method in SEND_METHODS and _metered():
             self._metrics.sent.labels(api_method).inc()
         return code, payload

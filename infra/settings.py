@@ -52,9 +52,8 @@ class Settings(BaseSettings):
     app_secret: SecretStr | None = None
 
     invite_valid_days: int = Field(default=14, ge=1, le=365)
+    # Wrong invite or link codes allowed per day (Vietnam's date); then none until the next day.
     code_attempts_allowed: int = Field(default=5, ge=1)
-    code_attempt_window_minutes: int = Field(default=10, ge=1)
-    code_lockout_minutes: int = Field(default=30, ge=1)
     # A report conversation left alone this long ends; its draft stays in the database.
     report_timeout_minutes: float = Field(default=30, gt=0)
     # Reminders and the outbox sender run on the JobQueue (tests drive them by hand instead).

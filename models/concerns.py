@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -33,7 +33,7 @@ OPEN_STATUSES = (ConcernStatus.RECEIVED, ConcernStatus.IN_PROGRESS)
 
 class LimitPurpose(enum.StrEnum):
     CONCERNS = "concerns"  # concerns sent today
-    RECEIPT_ATTEMPTS = "receipt_attempts"  # wrong receipts typed today
+    RECEIPT_ATTEMPTS = "receipt_attempts"  # receipts checked today, found or not
 
 
 class Concern(Base):
@@ -88,18 +88,18 @@ class ConcernReply(Base):
 
 
 class ConcernLimit(Base):
-    """Rate-limit counters per day under daily-rotating keyed hashes; only today's and
-    yesterday's rows are kept (pruned on every write). Each purpose hashes the subject again
-    with its own label, so counters of different purposes cannot be joined. The per-minute
-    message limit is kept in memory (services/ratelimit.py): no time of day is ever stored."""
+    """One use of a daily limit (a concern sent, a receipt checked): one row per use, under
+    ``HMAC(purpose hash of the daily subject, "use:<n>")``, and the day. No count: a count per
+    subject would tell which of a day's cases share an author (services/daily_limits.py).
+    Only today's and yesterday's rows are kept (pruned on every write). The per-minute message
+    limit is kept in memory (services/ratelimit.py): no time of day is ever stored."""
 
     __tablename__ = "concern_limits"
-    __table_args__ = (CheckConstraint("count >= 0", name="count_not_negative"),)
+    # No rowid on SQLite: rows are stored in the order of their random hashes, not of arrival.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     purpose: Mapped[LimitPurpose] = mapped_column(
         _enum(LimitPurpose, "limit_purpose"), primary_key=True
     )
     subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True, index=True)
-    count: Mapped[int] = mapped_column(default=0)
-    # Messages only: the minute (since the epoch) the current window started.

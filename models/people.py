@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -111,14 +111,17 @@ class LinkCode(Base):
 
 
 class CodeAttempt(Base):
-    """Failed invite-code attempts, for the lock-out.
+    """One wrong invite or link code typed on a day, for the daily lock-out.
 
-    The subject is a keyed hash of channel and user id, so the ledger of who typed wrong codes
-    (possibly a worker who wandered into /start) names nobody.
+    The subject is a keyed hash of channel and user id under a key of the Vietnam date, hashed
+    again with the attempt's number (services/daily_limits.py): the ledger names nobody, and
+    two wrong codes of one person are rows nothing links (possibly a worker who wandered into
+    /start). The day only, never the time: it would say when someone was at their phone.
     """
 
     __tablename__ = "code_attempts"
+    # No rowid on SQLite: rows are stored in the order of their random hashes, not of arrival.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    subject_hash: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)

@@ -28,8 +28,7 @@ from typing import Any, Final, cast
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from grassroots_config import DEFAULT_CONFIG_DIR
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Table, bindparam, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -48,7 +47,7 @@ from models import (
     RoleAssignment,
     UnitKind,
 )
-from services import audit
+from services import audit, daily_limits
 from services.anonymity import (
     ConcernKeys,
     UndecryptableText,
@@ -396,66 +395,41 @@ def _readable(keys: ConcernKeys, blob: bytes, context: str, owner: str) -> str |
 
 
 def _purpose_hash(subject: str, purpose: LimitPurpose) -> str:
-    # One more keyed hash per purpose: a worker's concern counter and their message window are
-    # separate rows that nothing in the table joins.
+    # One more keyed hash per purpose: a worker's concerns and receipt checks are rows that
+    # nothing in the table joins.
     return hmac.new(subject.encode(), purpose.value.encode(), hashlib.sha256).hexdigest()
 
 
-def _upsert(session: AsyncSession, values: dict[str, Any]) -> Any:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(ConcernLimit).values(**values)
-
-
-_LIMIT_KEY: Final = [ConcernLimit.purpose, ConcernLimit.subject_hash, ConcernLimit.day]
-
-
-async def _prune(session: AsyncSession, today: date) -> None:
+async def prune_limits(session: AsyncSession, today: date) -> None:
+    """Delete the rate-limit rows that can never match again, also when nobody writes
+    (``_take`` prunes only then). The hourly retention job (scheduler/retention.py) calls it.
+    Commits."""
     # Subjects rotate daily, so older rows can never match again; keeping yesterday's too
     # tolerates callers whose "today" differs by a time zone.
-    await session.execute(delete(ConcernLimit).where(ConcernLimit.day < today - timedelta(days=1)))
-
-
-async def prune_limits(session: AsyncSession, today: date) -> None:
-    """Delete the counters that can never match again, also when nobody writes (``_take``
-    prunes only then). The hourly retention job (scheduler/retention.py) calls it. Commits."""
-    await _prune(session, today)
+    await daily_limits.prune(session, ConcernLimit, today - timedelta(days=1))
     await session.commit()
 
 
 async def _take(
     session: AsyncSession, purpose: LimitPurpose, subject: str, today: date, limit: int
-) -> int | None:
-    """Count one more use if fewer than ``limit`` were counted today; the new count, or None
-    when the limit is reached. Atomic on both backends (INSERT … ON CONFLICT … RETURNING)."""
-    await _prune(session, today)
-    statement = _upsert(
-        session,
-        {
-            "purpose": purpose,
-            "subject_hash": _purpose_hash(subject, purpose),
-            "day": today,
-            "count": 1,
-        },
+) -> bool:
+    """Record one more use if fewer than ``limit`` were made today; False when the limit is
+    reached. One row per use, so nothing in the table tells which uses share an author
+    (services/daily_limits.py); atomic on both backends."""
+    # Subjects rotate daily, so older rows can never match again; keeping yesterday's too
+    # tolerates callers whose "today" differs by a time zone.
+    await daily_limits.prune(session, ConcernLimit, today - timedelta(days=1))
+    return await daily_limits.take(
+        session, ConcernLimit, _purpose_hash(subject, purpose), today, limit, purpose=purpose
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=_LIMIT_KEY,
-        set_={"count": ConcernLimit.count + 1},
-        where=ConcernLimit.count < limit,
-    ).returning(ConcernLimit.count)
-    count: int | None = await session.scalar(statement)
-    return count
 
 
-async def _used(session: AsyncSession, purpose: LimitPurpose, subject: str, today: date) -> int:
-    count = await session.scalar(
-        select(ConcernLimit.count).where(
-            ConcernLimit.purpose == purpose,
-            ConcernLimit.subject_hash == _purpose_hash(subject, purpose),
-            ConcernLimit.day == today,
-        )
+async def _used(
+    session: AsyncSession, purpose: LimitPurpose, subject: str, today: date, limit: int
+) -> int:
+    return await daily_limits.used(
+        session, ConcernLimit, _purpose_hash(subject, purpose), today, limit, purpose=purpose
     )
-    return count or 0
 
 
 # --- the worker's side ----------------------------------------------------------------------
@@ -557,7 +531,8 @@ async def ensure_can_submit(
 ) -> None:
     """TooManyConcerns when this subject has sent its concerns for today: said when a worker
     starts, not after they wrote the whole text. Reads only; submit_concern checks again."""
-    if await _used(session, LimitPurpose.CONCERNS, subject, today) >= config.concerns_per_day:
+    limit = config.concerns_per_day
+    if await _used(session, LimitPurpose.CONCERNS, subject, today, limit) >= limit:
         raise TooManyConcerns(limit=config.concerns_per_day)
 
 
@@ -600,12 +575,12 @@ async def submit_concern(
     case_code = new_case_code()
     while not await _unused(session, Concern.case_code, case_code):
         case_code = new_case_code()
-    # Counted atomically with the insert: parallel submissions cannot overshoot the limit.
-    if await _take(session, LimitPurpose.CONCERNS, subject, today, config.concerns_per_day) is None:
+    # The use's row is the arbiter (its primary key): parallel submissions cannot overshoot.
+    if not await _take(session, LimitPurpose.CONCERNS, subject, today, config.concerns_per_day):
         await session.rollback()
         raise TooManyConcerns(limit=config.concerns_per_day)
-    # Committed on its own: written in the concern's transaction, the counter row (whose subject
-    # a holder of APP_SECRET can compute) would carry the same PostgreSQL transaction id as the
+    # Committed on its own: written in the concern's transaction, the use's row (whose hash a
+    # holder of APP_SECRET can compute) would carry the same PostgreSQL transaction id as the
     # case. A failure below costs the worker one of the day's submissions, never a lost limit.
     await session.commit()
     concern_id = new_id()
@@ -655,7 +630,7 @@ async def _by_receipt(
     taken = await _take(
         session, LimitPurpose.RECEIPT_ATTEMPTS, subject, today, config.receipt_attempts_per_day
     )
-    if taken is None:
+    if not taken:
         await session.rollback()
         raise TooManyAttempts(limit=config.receipt_attempts_per_day)
     await session.commit()

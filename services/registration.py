@@ -1,17 +1,18 @@
 """Registration by invite code: check a typed code, then bind the user to the invite's role.
 
-Wrong codes are counted per user under a keyed hash whose key changes every day, so the
-lock-out works without keeping anyone's id: a worker who wandered into /start leaves no trace.
+Wrong codes are counted per user and day under a keyed hash whose key changes every day, one
+row per wrong code (services/daily_limits.py) with the day and no time, so the lock-out works
+without keeping anyone's id or linking their attempts: a worker who wandered into /start leaves
+nothing that names them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -26,7 +27,7 @@ from models import (
     RoleAssignment,
     utcnow,
 )
-from services import audit, linking
+from services import anonymity, audit, daily_limits, linking
 from services.access import Identity, Viewer, viewer_for
 from services.errors import DomainError
 from services.invites import CODE_LENGTH, hash_code, normalize_code
@@ -83,11 +84,18 @@ class LockedOut(DomainError):
         self.until = until
 
 
+# Dates of the lock-out are Vietnam's: keyed by the UTC date, a lock-out lapsed at 07:00.
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 @dataclass(frozen=True)
 class LockoutPolicy:
+    """At most ``attempts`` wrong codes a day (the date in ``zone``); after them, no code is
+    taken until the next day begins there. Only the day of each wrong code is stored, so the
+    lock-out is counted per day, not in a window of minutes."""
+
     attempts: int = 5
-    window: timedelta = timedelta(minutes=10)
-    lockout: timedelta = timedelta(minutes=30)
+    zone: tzinfo = VIETNAM
 
 
 @dataclass(frozen=True)
@@ -98,49 +106,26 @@ class InviteOffer:
     expires_at: datetime
 
 
-def attempt_subject(secret: bytes, channel: str, external_id: str, now: datetime) -> str:
-    day_key = hmac.new(secret, f"attempts:{now.date().isoformat()}".encode(), hashlib.sha256)
-    return hmac.new(
-        day_key.digest(), f"{channel}:{external_id}".encode(), hashlib.sha256
-    ).hexdigest()
+def attempt_subject(secret: bytes, channel: str, external_id: str, day: date) -> str:
+    """The lock-out ledger's subject of this account on ``day``: a keyed hash under a key of
+    the day, never stored itself (only hashes of it with an attempt number are)."""
+    return anonymity.daily_subject(secret, "attempts", channel, external_id, day)
 
 
-async def _locked_until(
-    session: AsyncSession, subject: str, policy: LockoutPolicy, now: datetime
-) -> datetime | None:
-    since = now - policy.window - policy.lockout
-    times = (
-        await session.scalars(
-            select(CodeAttempt.at)
-            .where(CodeAttempt.subject_hash == subject, CodeAttempt.at >= since)
-            .order_by(CodeAttempt.at)
-        )
-    ).all()
-    # Locked when `attempts` failures fall inside one window; the lock runs from the last of them.
-    for index in range(len(times) - policy.attempts + 1):
-        first, last = times[index], times[index + policy.attempts - 1]
-        if last - first <= policy.window and now < last + policy.lockout:
-            return last + policy.lockout
-    return None
+def _next_day_starts(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
 
 
-async def _failures_in_window(
-    session: AsyncSession, subject: str, policy: LockoutPolicy, now: datetime
-) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(CodeAttempt)
-            .where(CodeAttempt.subject_hash == subject, CodeAttempt.at > now - policy.window)
-        )
-        or 0
-    )
+async def _failures(session: AsyncSession, subject: str, day: date, policy: LockoutPolicy) -> int:
+    return await daily_limits.used(session, CodeAttempt, subject, day, policy.attempts)
 
 
-async def _record_failure(session: AsyncSession, subject: str, now: datetime) -> None:
-    # Bounded table: attempts older than a day can no longer lock anyone out.
-    await session.execute(delete(CodeAttempt).where(CodeAttempt.at < now - timedelta(days=1)))
-    session.add(CodeAttempt(subject_hash=subject, at=now))
+async def _record_failure(
+    session: AsyncSession, subject: str, day: date, policy: LockoutPolicy
+) -> None:
+    # Bounded table: the attempts of earlier days can no longer lock anyone out.
+    await daily_limits.prune(session, CodeAttempt, day)
+    await daily_limits.take(session, CodeAttempt, subject, day, policy.attempts)
     await session.commit()
 
 
@@ -183,10 +168,10 @@ async def check_any_code(
     if not looks_like_code(text):
         # Not a guess at a code: answered as such, and not counted (nor recorded at all).
         raise CodeMalformed()
-    subject = attempt_subject(secret, identity.channel, identity.external_id, now)
-    until = await _locked_until(session, subject, policy, now)
-    if until is not None:
-        raise LockedOut(until)
+    today = now.astimezone(policy.zone).date()
+    subject = attempt_subject(secret, identity.channel, identity.external_id, today)
+    if await _failures(session, subject, today, policy) >= policy.attempts:
+        raise LockedOut(_next_day_starts(today, policy.zone))
     code = normalize_code(text)
     invite = (
         None
@@ -198,12 +183,11 @@ async def check_any_code(
         if link is not None:
             return link
     if invite is None or invite.revoked_at is not None:
-        await _record_failure(session, subject, now)
-        until = await _locked_until(session, subject, policy, now)
-        if until is not None:
-            raise LockedOut(until)
-        failures = await _failures_in_window(session, subject, policy, now)
-        raise CodeInvalid(tries_left=max(policy.attempts - failures, 1))
+        await _record_failure(session, subject, today, policy)
+        failures = await _failures(session, subject, today, policy)
+        if failures >= policy.attempts:
+            raise LockedOut(_next_day_starts(today, policy.zone))
+        raise CodeInvalid(tries_left=policy.attempts - failures)
     if invite.used_at is not None:
         raise CodeUsed()
     if invite.expires_at <= now:

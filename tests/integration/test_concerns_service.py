@@ -820,9 +820,9 @@ async def test_nothing_stored_identifies_the_worker(session: AsyncSession) -> No
         assert {c.name for c in table.columns if isinstance(c.type, Date)} >= {"created_on"}
         for row in (await session.execute(text(f'SELECT * FROM "{name}"'))).all():
             assert not any(isinstance(v, datetime) for v in row)
-    # The limits table holds days and counts, no time of day at all.
+    # The limits table holds one row per use with its day: no count, no time of day at all.
     limits = Base.metadata.tables["concern_limits"]
     assert not [c.name for c in limits.columns if isinstance(c.type, DateTime)]
-    assert {c.name for c in limits.columns} == {"purpose", "subject_hash", "day", "count"}
+    assert {c.name for c in limits.columns} == {"purpose", "subject_hash", "day"}
     # No audit entry for anything the worker did.
     assert (await session.scalars(select(AuditEntry.action))).all() == ["concern.reply"]

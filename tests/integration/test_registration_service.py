@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -18,45 +19,54 @@ from tests.factories import make_tree
 
 SECRET = TEST_SECRET.encode()
 LAN = Identity("telegram", "777000111", "777000111", "Lan")
-POLICY = LockoutPolicy(attempts=5, window=timedelta(minutes=10), lockout=timedelta(minutes=30))
+POLICY = LockoutPolicy(attempts=5)  # per Vietnam day
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-async def wrong(session: AsyncSession, when: object) -> None:
+async def wrong(session: AsyncSession, when: datetime) -> None:
     with pytest.raises((registration.CodeInvalid, LockedOut)):
-        await registration.check_code(session, SECRET, "WXYZ-2345", LAN, policy=POLICY, now=when)  # type: ignore[arg-type]
+        await registration.check_code(session, SECRET, "WXYZ-2345", LAN, policy=POLICY, now=when)
 
 
-async def test_five_wrong_within_ten_minutes_lock_for_thirty(session: AsyncSession) -> None:
+def hanoi(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=HANOI).astimezone(UTC)
+
+
+async def test_five_wrong_in_a_day_lock_until_the_next_day(session: AsyncSession) -> None:
     tree = await make_tree(session)
     created = await create_invite(
         session, SECRET, role=Role.OFFICER, actor="t", valid_days=7, unit_code=tree.union.code
     )
-    start = utcnow()
-    for minute in (0, 2, 4, 6, 8):
-        await wrong(session, start + timedelta(minutes=minute))
-    with pytest.raises(LockedOut) as locked:
+    for hour in (8, 10, 12, 14):
+        with pytest.raises(registration.CodeInvalid) as invalid:
+            await registration.check_code(
+                session, SECRET, "WXYZ-2345", LAN, policy=POLICY, now=hanoi(20, hour)
+            )
+    assert invalid.value.tries_left == 1
+    with pytest.raises(LockedOut) as locked:  # the fifth wrong code locks at once
         await registration.check_code(
-            session, SECRET, created.code, LAN, policy=POLICY, now=start + timedelta(minutes=9)
+            session, SECRET, "WXYZ-2345", LAN, policy=POLICY, now=hanoi(20, 16)
         )
-    assert locked.value.until == start + timedelta(minutes=38)
+    assert locked.value.until == hanoi(21, 0)
+    with pytest.raises(LockedOut):  # even the right code waits
+        await registration.check_code(
+            session, SECRET, created.code, LAN, policy=POLICY, now=hanoi(20, 23, 59)
+        )
     offer = await registration.check_code(
-        session, SECRET, created.code, LAN, policy=POLICY, now=start + timedelta(minutes=39)
+        session, SECRET, created.code, LAN, policy=POLICY, now=hanoi(21, 0, 1)
     )
     assert offer.role is Role.OFFICER and offer.scope_name == tree.union.name
 
 
-async def test_five_wrong_spread_over_more_than_the_window_do_not_lock(
-    session: AsyncSession,
-) -> None:
+async def test_wrong_codes_of_another_day_do_not_count(session: AsyncSession) -> None:
     tree = await make_tree(session)
     created = await create_invite(
         session, SECRET, role=Role.OFFICER, actor="t", valid_days=7, unit_code=tree.union.code
     )
-    start = utcnow()
-    for minute in (0, 3, 6, 9, 12):
-        await wrong(session, start + timedelta(minutes=minute))
+    for day, hour in ((19, 20), (19, 22), (20, 8), (20, 9)):
+        await wrong(session, hanoi(day, hour))
     offer = await registration.check_code(
-        session, SECRET, created.code, LAN, policy=POLICY, now=start + timedelta(minutes=13)
+        session, SECRET, created.code, LAN, policy=POLICY, now=hanoi(20, 10)
     )
     assert offer.invite_id == created.invite_id
 
@@ -66,7 +76,7 @@ async def test_ledger_is_bounded_and_names_nobody(session: AsyncSession) -> None
     for minute in range(0, 60, 15):
         await wrong(session, long_ago + timedelta(minutes=minute))
     await wrong(session, utcnow())
-    # Entries older than a day were pruned when the new one came in.
+    # Entries of earlier days were pruned when the new one came in.
     assert await session.scalar(select(func.count()).select_from(CodeAttempt)) == 1
     subject = await session.scalar(select(CodeAttempt.subject_hash))
     assert subject is not None and LAN.external_id not in subject

@@ -252,7 +252,7 @@ def test_daily_subject_changes_with_the_day_and_never_contains_the_id() -> None:
 def test_registration_subject_is_the_same_construction() -> None:
     # services.registration.attempt_subject can delegate to daily_subject("attempts", …).
     now = datetime(2026, 11, 20, 23, 59, tzinfo=UTC)
-    assert attempt_subject(b"s" * 40, "telegram", "42", now) == anonymity.daily_subject(
+    assert attempt_subject(b"s" * 40, "telegram", "42", now.date()) == anonymity.daily_subject(
         b"s" * 40, "attempts", "telegram", "42", now.date()
     )
 
