@@ -65,7 +65,7 @@ def in_files(path: Path, value: str) -> list[str]:
 async def _add(engine: AsyncEngine, subject_hash: str, day: date) -> None:
     async with make_uow(engine)() as session:
         session.add(
-            ConcernLimit(purpose=LimitPurpose.CONCERNS, subject_hash=subject_hash, day=day, count=1)
+            ConcernLimit(purpose=LimitPurpose.CONCERNS, subject_hash=subject_hash, day=day)
         )
         await session.commit()
 
