@@ -12,7 +12,6 @@ Every confirmation names the case it changed.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from enum import IntEnum
 
@@ -284,7 +283,7 @@ async def start_reply(update: Update, context: BotContext) -> int:
 
 
 async def reply_written(update: Update, context: BotContext) -> int:
-    """The answer's text: stored, signed by the union, and pushed if the worker asked."""
+    """The answer's text: stored, signed by the union; pushed later if the worker asked."""
     assert update.message is not None and update.message.text is not None
     concern_id = context.user_data.pop(REPLYING_TO, None) if context.user_data else None
     identity = identity_of(update, context)
@@ -307,9 +306,10 @@ async def reply_written(update: Update, context: BotContext) -> int:
         except DomainError as refusal:
             await show(update, describe(lang, refusal, context.bot_data.settings.zone))
             return END
-    await _push(context, result)
-    # The same words whether or not the worker asked for pushed answers: the officer must not
-    # learn who opted in, or who blocked the bot.
+    # Told at once, with the same words whether or not the worker asked for pushed answers:
+    # the officer must not learn who opted in, or who blocked the bot. The push itself goes out
+    # later in a batch (scheduler/concern_jobs.py push_answers), never in this request, which
+    # would then take longer for workers who opted in.
     await say(
         update,
         lang,
@@ -319,31 +319,6 @@ async def reply_written(update: Update, context: BotContext) -> int:
         organisation=result.reply.signed_as,
     )
     return END
-
-
-async def _push(context: BotContext, result: concerns.ReplyResult) -> None:
-    """Deliver the answer to a worker who asked for it. The answer is already stored: a failure
-    here (blocked bot, keys rotated without a reseal) only means /kiemtra is the way to read it."""
-    try:
-        target = result.push_chat_id(context.bot_data.concerns.keys)
-        if target is None:
-            return
-        worker_lang = context.bot_data.settings.default_language
-        text = tr(
-            worker_lang,
-            "The union answered your concern {case}:\n\n{text}\n\n— {organisation}",
-            case=result.case_code,
-            text=result.reply.text,
-            organisation=result.reply.signed_as,
-        )
-        channel, _, chat_id = target.rpartition(":")
-        sender = context.bot_data.senders.get(channel or "telegram")  # unprefixed: sealed earlier
-        if sender is None:
-            return  # the worker's channel is not served by this process: /kiemtra shows it
-        for part in split_text(text):
-            await sender.send_message(chat_id, part)
-    except Exception:  # nothing about it may reach the officer, or the log's details
-        logging.getLogger(__name__).warning("a pushed answer could not be delivered")
 
 
 def _after_action(context: BotContext, lang: str) -> InlineKeyboardMarkup | None:

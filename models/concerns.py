@@ -12,7 +12,13 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy import (
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -58,8 +64,9 @@ class Concern(Base):
     # Escalated automatically because nobody answered in time; counted in the overdue figures.
     overdue: Mapped[bool] = mapped_column(default=False)
     text_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
-    # The worker's chat id sealed to CONCERN_PUSH_PUBLIC_KEY; only with the worker's consent,
-    # deleted when the case closes.
+    # The worker's chat id sealed to CONCERN_PUSH_PUBLIC_KEY; only with the worker's consent.
+    # Deleted when the case closes (once no answer waits for the push batch), and
+    # ``push_seal_days`` after the last answer or status change of an answered case.
     push_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Included in an officers' batch notice yet (reset when the case is escalated).
     notified: Mapped[bool] = mapped_column(default=False, index=True)
@@ -85,6 +92,10 @@ class ConcernReply(Base):
     body_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     signed_as: Mapped[str] = mapped_column(String(255))  # "CĐCS Công ty May Hà Phong"
     officer_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    # Waits for the pushed-answers batch (scheduler/concern_jobs.py). Set on EVERY answer,
+    # whether or not the worker asked for pushes: the officer's request writes the same either
+    # way, and once the batch has passed no row says which answers were pushed.
+    push_pending: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
 
 
 class ConcernLimit(Base):

@@ -27,8 +27,8 @@ from typing import Any, Final, cast
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from grassroots_config import DEFAULT_CONFIG_DIR
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -193,6 +193,14 @@ class ConcernConfig(_Model):
     receipt_attempts_per_day: int = Field(default=10, ge=1)
     escalate_after_days: int = Field(default=7, ge=1)
     notice_times: tuple[time, ...] = Field(default=(time(8), time(14)), min_length=1)
+    # Pushed answers go out in batches, never in the officer's request (scheduler/concern_jobs.py):
+    # a batch every ``push_every_minutes``, each after a random extra wait of up to
+    # ``push_jitter_minutes`` (shorter than the period, so batches never overlap).
+    push_every_minutes: int = Field(default=20, ge=1, le=24 * 60)
+    push_jitter_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    # A seal is deleted this many days after the case's last answer or status change, even if
+    # the case is never closed.
+    push_seal_days: int = Field(default=30, ge=1)
     categories: tuple[Category, ...] = Field(min_length=1)
 
     @field_validator("notice_times", mode="before")
@@ -212,6 +220,12 @@ class ConcernConfig(_Model):
         if len(set(value)) != len(value):
             raise ValueError("a time is listed twice")
         return tuple(sorted(value))
+
+    @model_validator(mode="after")
+    def _batches_do_not_overlap(self) -> ConcernConfig:
+        if self.push_jitter_minutes >= self.push_every_minutes:
+            raise ValueError("push_jitter_minutes must be shorter than push_every_minutes")
+        return self
 
     @field_validator("categories")
     @classmethod
@@ -323,16 +337,28 @@ class InboxCase:
 
 @dataclass(frozen=True)
 class ReplyResult:
+    """What the officer is told. Nothing here says whether the worker asked for pushes."""
+
     concern_id: str
     case_code: str
     reply: ReplyView
-    push_sealed: bytes | None = field(repr=False)  # deliver the reply here if not None
 
-    def push_chat_id(self, keys: ConcernKeys) -> str | None:
-        """Open the seal (needs CONCERN_PUSH_PRIVATE_KEY); keep the result in memory only."""
-        if self.push_sealed is None:
-            return None
-        return open_chat_id(keys, self.push_sealed, _context(self.concern_id))
+
+@dataclass(frozen=True)
+class PushDue:
+    """An answer to deliver to the worker who asked for it. ``target`` ("telegram:123") was
+    opened from the seal for this batch: it lives in memory only, never in a log or a row."""
+
+    reply_id: str
+    case_code: str
+    reply: ReplyView
+    target: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PushBatch:
+    due: tuple[PushDue, ...]
+    unopened: int  # answers dropped because their seal did not open (keys rotated, no reseal)
 
 
 @dataclass(frozen=True)
@@ -909,8 +935,9 @@ async def reply(
     keys: ConcernKeys,
     config: ConcernConfig,
 ) -> ReplyResult:
-    """Answer a case in the name of the union (never the person); status → answered. Returns
-    the sealed chat id when the worker asked for replies to be pushed. Commits."""
+    """Answer a case in the name of the union (never the person); status → answered. The answer
+    waits for the pushed-answers batch (``take_pushes``) whether or not the worker asked for
+    pushes: this request does the same work either way. Commits."""
     concern, _, signed_as = await _officer_case(session, person_id, concern_id, lock=True)
     if concern.status is ConcernStatus.CLOSED:
         raise CaseClosed()
@@ -931,6 +958,7 @@ async def reply(
             ),
             signed_as=signed_as,
             officer_person_id=person_id,
+            push_pending=True,
         )
     )
     concern.status = ConcernStatus.ANSWERED
@@ -948,7 +976,6 @@ async def reply(
         concern_id=concern.id,
         case_code=concern.case_code,
         reply=ReplyView(number=number, created_on=today, signed_as=signed_as, text=body),
-        push_sealed=concern.push_sealed,
     )
     await session.commit()
     return result
@@ -957,8 +984,9 @@ async def reply(
 async def set_status(
     session: AsyncSession, person_id: int, concern_id: str, status: ConcernStatus, today: date
 ) -> ConcernStatus:
-    """Mark a case in progress, answered or closed. Closing deletes the push seal: nothing
-    links the case to a chat any more. Commits."""
+    """Mark a case in progress, answered or closed. Closing deletes the push seal (nothing links
+    the case to a chat any more) unless an answer still waits for the push batch: the batch
+    deletes it after delivering (``forget_closed_seals``). Commits."""
     if status not in SETTABLE_STATUSES:
         raise StatusNotSettable()
     concern, _, _ = await _officer_case(session, person_id, concern_id, lock=True)
@@ -978,7 +1006,8 @@ async def set_status(
         concern.status_changed_on = today
         if status is ConcernStatus.ANSWERED:
             concern.answered_on = concern.answered_on or today
-    if status is ConcernStatus.CLOSED:
+    # Asked whatever the case holds: the officer's request costs the same either way.
+    if status is ConcernStatus.CLOSED and not await _push_waiting(session, concern.id):
         concern.push_sealed = None
     await session.commit()
     return concern.status
@@ -1218,6 +1247,134 @@ async def escalate_overdue(
         )
     await session.commit()
     return done
+
+
+# --- pushed answers (the scheduler calls these) ----------------------------------------------
+
+PUSH_BATCH: Final = 200  # answers per batch; the rest wait for the next one
+
+
+def _waiting_pushes() -> Any:
+    return select(ConcernReply.concern_id).where(ConcernReply.push_pending.is_(True))
+
+
+async def _push_waiting(session: AsyncSession, concern_id: str) -> bool:
+    found = await session.scalar(
+        _waiting_pushes().where(ConcernReply.concern_id == concern_id).limit(1)
+    )
+    return found is not None
+
+
+async def pending_pushes(session: AsyncSession, *, limit: int = PUSH_BATCH) -> list[str]:
+    """Ids of answers waiting for the push batch: every answer, pushed or not (``reply``). The
+    batch takes these, waits, then delivers them (``take_pushes``). Reads only."""
+    rows = await session.scalars(
+        select(ConcernReply.id)
+        .where(ConcernReply.push_pending.is_(True))
+        .order_by(ConcernReply.concern_id, ConcernReply.number)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def take_pushes(
+    session: AsyncSession, keys: ConcernKeys, reply_ids: Collection[str]
+) -> PushBatch:
+    """Of these answers, those still waiting: the ones to deliver, their seals opened (in
+    memory), in case and answer order. The rest are settled here: answers nobody asked to
+    receive, and answers whose seal does not open (counted in ``unopened``). Call
+    ``push_done`` for each one delivered. Commits."""
+    due: list[PushDue] = []
+    settled: list[str] = []
+    unopened = 0
+    chunk = list(reply_ids)
+    for start in range(0, len(chunk), 500):
+        rows = (
+            await session.execute(
+                select(ConcernReply, Concern.case_code, Concern.push_sealed)
+                .join(Concern, Concern.id == ConcernReply.concern_id)
+                .where(
+                    ConcernReply.id.in_(chunk[start : start + 500]),
+                    ConcernReply.push_pending.is_(True),
+                )
+                .order_by(ConcernReply.concern_id, ConcernReply.number)
+            )
+        ).all()
+        for row, case_code, sealed in rows:
+            if sealed is None:
+                settled.append(row.id)
+                continue
+            try:
+                target = open_chat_id(keys, sealed, _context(row.concern_id))
+                text = decrypt_text(
+                    keys,
+                    row.body_encrypted,
+                    _reply_context(row.id),
+                    owner=_context(row.concern_id),
+                )
+            except UndecryptableText:
+                settled.append(row.id)
+                unopened += 1
+                continue
+            view = ReplyView(row.number, row.created_on, row.signed_as, text)
+            due.append(PushDue(row.id, case_code, view, target))
+    for start in range(0, len(settled), 500):
+        await session.execute(
+            update(ConcernReply)
+            .where(ConcernReply.id.in_(settled[start : start + 500]))
+            .values(push_pending=False)
+        )
+    await session.commit()
+    return PushBatch(tuple(due), unopened)
+
+
+async def push_done(session: AsyncSession, reply_id: str) -> None:
+    """This answer was delivered, or dropped for good: the batch will not take it again.
+    Commits."""
+    await session.execute(
+        update(ConcernReply).where(ConcernReply.id == reply_id).values(push_pending=False)
+    )
+    await session.commit()
+
+
+async def forget_closed_seals(session: AsyncSession) -> int:
+    """Delete the seals of closed cases whose last answers have been pushed (closing keeps the
+    seal while an answer still waits for the batch). Commits."""
+    result = await session.execute(
+        update(Concern)
+        .where(
+            Concern.push_sealed.is_not(None),
+            Concern.status == ConcernStatus.CLOSED,
+            Concern.id.not_in(_waiting_pushes()),
+        )
+        .values(push_sealed=None)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def expire_push_seals(session: AsyncSession, today: date, *, config: ConcernConfig) -> int:
+    """Delete the seals of answered cases left ``push_seal_days`` without a new answer or
+    status change (and of closed cases, as ``forget_closed_seals``); the number deleted.
+
+    A case never answered keeps its seal: the answer the worker asked for is still owed (and
+    the case passes to the zone union after ``escalate_after_days``). An answer still waiting
+    for the batch keeps it until it is delivered. Commits."""
+    cutoff = today - timedelta(days=config.push_seal_days)
+    result = await session.execute(
+        update(Concern)
+        .where(
+            Concern.push_sealed.is_not(None),
+            or_(
+                Concern.status == ConcernStatus.CLOSED,
+                and_(Concern.answered_on.is_not(None), Concern.status_changed_on <= cutoff),
+            ),
+            Concern.id.not_in(_waiting_pushes()),
+        )
+        .values(push_sealed=None)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --- key rotation (the admin CLI calls these) -----------------------------------------------

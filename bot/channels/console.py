@@ -37,6 +37,7 @@ Bảng điều khiển (console) — trò chuyện với bot như một người
   #sticker  #photo  #voice  #location                        gửi thử tin không phải chữ
   /group <tin nhắn>                                          gửi tin trong một nhóm chat
   #notices                                                   chạy đợt thông báo tâm tư (như 08:00)
+  #pushes                                                    gửi ngay đợt trả lời cho người lao động
   /quit                                                      thoát
 Nút bấm hiện thành danh sách đánh số: gõ số (hoặc chữ trên nút) để chọn."""
 
@@ -113,6 +114,13 @@ class ConsoleChat:
             await self.application.bot_data.leadership.try_acquire()
             context = _JobContext(self.application.bot_data, self.application.bot)
             await concern_jobs.announce_new_concerns(context)  # type: ignore[arg-type]
+            return True
+        if line == "#pushes":
+            # The pushed-answers batch, now rather than after its random wait.
+            from scheduler import concern_jobs
+
+            await self.application.bot_data.leadership.try_acquire()
+            await concern_jobs.deliver_pushes(self.application.bot_data)
             return True
         user = self.user
         data: dict[str, Any]

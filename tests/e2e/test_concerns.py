@@ -3,6 +3,7 @@ send, receipt, /kiemtra, the officers' inbox, replies, push, escalation, notices
 
 from __future__ import annotations
 
+import json
 import re
 from types import SimpleNamespace
 
@@ -10,9 +11,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app import build_application
+from bot.channels.local_bot_api import LocalBotApi
 from infra.channel_updates import ChannelUser
-from models import Concern, ReportingUnit, UnitKind
+from infra.settings import Settings
+from models import Concern, ConcernReply, ConcernStatus, ReportingUnit, UnitKind
+from models.db import UnitOfWork
 from scheduler import concern_jobs
+from services.concerns import load_concern_config
 from tests.e2e.conftest import Chat, Clock
 from tests.factories import Tree, make_person, make_tree
 
@@ -88,26 +94,82 @@ async def test_worker_sends_and_follows_up_officer_answers(
     assert "Đã trả lời" in answer
 
 
-async def test_answers_are_pushed_only_to_workers_who_asked(
-    chat: Chat, session: AsyncSession, worker: ChannelUser, lan: ChannelUser, lan_id: int
+async def push_batch(chat: Chat) -> None:
+    """The pushed-answers job (every ``push_every_minutes``), without its random extra wait."""
+    setup = chat.app.bot_data.concerns
+    setup.config = setup.config.model_copy(update={"push_jitter_minutes": 0})
+    context = SimpleNamespace(bot_data=chat.app.bot_data, bot=chat.app.bot)
+    await concern_jobs.push_answers(context)  # type: ignore[arg-type]
+
+
+def pushed(chat: Chat, user: ChannelUser) -> list[str]:
+    return [c.text for c in chat.api.sent(user.user_id) if "Công đoàn đã trả lời" in c.text]
+
+
+async def answer_both(
+    chat: Chat, lan: ChannelUser, markers: tuple[str, ...], text: str
+) -> dict[str, list[str]]:
+    """The officer answers the case with each marker; per case, every Bot API call the
+    officer's answer caused (its case code masked)."""
+    await chat.send(lan, "/hopthu")
+    cases = [c for c in chat.api.sent(lan.user_id) if c.buttons]
+    seen = {}
+    for marker in markers:
+        case = next(c for c in cases if marker in c.text)
+        found = re.search(r"TT-\w+", case.text)
+        assert found is not None
+        answer = next(b for b in case.buttons if "Trả lời" in b["text"])
+        await chat.callback(lan, answer["callback_data"])
+        calls = await chat.feed(chat.updates.message(lan, text))
+        seen[marker] = [
+            json.dumps(
+                {"method": c.method, **c.params}, sort_keys=True, default=str, ensure_ascii=False
+            ).replace(found.group(0), "TT-?")
+            for c in calls
+        ]
+    return seen
+
+
+async def test_the_officers_answer_is_the_same_whether_or_not_the_worker_asked_for_pushes(
+    chat: Chat, tree: Tree, worker: ChannelUser, lan: ChannelUser, lan_id: int
 ) -> None:
     other = ChannelUser(4440002, "Người", "Khác")
     await raise_concern(chat, worker, "Nhà vệ sinh xưởng 2 hỏng.", push=True)
     await raise_concern(chat, other, "Không có nước uống ca đêm.")
-    chat.api.clear()
     await release(chat)
-    await chat.send(lan, "/hopthu")
-    cases = {c.text: c for c in chat.api.sent(lan.user_id) if c.buttons}
-    for marker in ("Nhà vệ sinh", "nước uống"):
-        case = next(c for text, c in cases.items() if marker in text)
-        answer = next(b for b in case.buttons if "Trả lời" in b["text"])
-        await chat.callback(lan, answer["callback_data"])
-        said = await chat.send(lan, "Đã báo ban giám đốc.")
-        # The officer reads the same words either way: whether the worker opted in is theirs.
-        assert re.fullmatch(r"Đã gửi trả lời cho TT-\S+, ký tên “CĐCS Công ty May Hà Phong”.", said)
-    pushed = [c.text for c in chat.api.sent(worker.user_id) if "Công đoàn đã trả lời" in c.text]
-    assert pushed and "Đã báo ban giám đốc." in pushed[0] and "Nguyễn Thị Lan" not in pushed[0]
-    assert [c for c in chat.api.sent(other.user_id) if "Công đoàn đã trả lời" in c.text] == []
+    seen = await answer_both(chat, lan, ("Nhà vệ sinh", "nước uống"), "Đã báo ban giám đốc.")
+    # The officer's request calls the Bot API for the officer's chat only: a push sent (or
+    # failing) there would make "sent" slower for workers who opted in.
+    assert seen["Nhà vệ sinh"] and all(str(lan.user_id) in call for call in seen["Nhà vệ sinh"])
+    assert all(f'"chat_id": "{worker.user_id}"' not in call for call in seen["Nhà vệ sinh"])
+    # The same calls with the same words either way: whether the worker opted in is theirs.
+    assert seen["Nhà vệ sinh"] == seen["nước uống"]
+    said = json.loads(seen["Nhà vệ sinh"][-1])["text"]
+    assert re.fullmatch(r"Đã gửi trả lời cho TT-\?, ký tên “CĐCS Công ty May Hà Phong”\.", said)
+    assert pushed(chat, worker) == []
+
+
+async def test_pushed_answers_go_out_later_in_a_batch_exactly_once(
+    chat: Chat,
+    session: AsyncSession,
+    tree: Tree,
+    worker: ChannelUser,
+    lan: ChannelUser,
+    lan_id: int,
+) -> None:
+    other = ChannelUser(4440002, "Người", "Khác")
+    await raise_concern(chat, worker, "Nhà vệ sinh xưởng 2 hỏng.", push=True)
+    await raise_concern(chat, other, "Không có nước uống ca đêm.")
+    await release(chat)
+    await answer_both(chat, lan, ("Nhà vệ sinh", "nước uống"), "Đã báo ban giám đốc.")
+    assert pushed(chat, worker) == []  # not when the officer pressed send
+    await push_batch(chat)
+    (answer,) = pushed(chat, worker)
+    assert "Đã báo ban giám đốc." in answer and "Nguyễn Thị Lan" not in answer
+    await push_batch(chat)  # the next batch does not send it again
+    assert len(pushed(chat, worker)) == 1
+    assert pushed(chat, other) == []  # only to workers who asked
+    assert not await session.scalar(select(func.count()).where(ConcernReply.push_pending))
 
 
 async def test_small_enterprise_warning_and_entry_without_link(
@@ -308,8 +370,38 @@ async def test_after_escalation_only_the_zone_acts_and_it_is_not_escalated_again
     assert case is not None and case.status.value == "in_progress" and not case.overdue
 
 
-async def test_the_officer_is_not_told_whether_the_worker_asked_for_pushes(
-    chat: Chat, tree: Tree, worker: ChannelUser, lan: ChannelUser, lan_id: int
+async def test_the_seal_of_an_answered_case_expires_without_closing_it(
+    chat: Chat,
+    session: AsyncSession,
+    tree: Tree,
+    worker: ChannelUser,
+    lan: ChannelUser,
+    lan_id: int,
+    clock: Clock,
+) -> None:
+    await raise_concern(chat, worker, "Ca 3 không có xe.", push=True)
+    await release(chat)
+    await chat.send(lan, "/hopthu")
+    await chat.press(lan, "Trả lời")
+    await chat.send(lan, "Đã đề nghị bố trí xe.")  # answered on 20 November, never closed
+    await push_batch(chat)
+    context = SimpleNamespace(bot_data=chat.app.bot_data)
+    clock.set_local(2026, 12, 19)
+    await concern_jobs.expire_push_seals(context)  # type: ignore[arg-type]
+    assert await session.scalar(select(Concern.push_sealed)) is not None  # 29 days
+    clock.set_local(2026, 12, 20)
+    await concern_jobs.expire_push_seals(context)  # type: ignore[arg-type]
+    assert await session.scalar(select(Concern.push_sealed)) is None  # 30 days
+    assert await session.scalar(select(Concern.status)) is ConcernStatus.ANSWERED  # still open
+
+
+async def test_a_blocked_push_changes_nothing_for_the_officer_and_is_dropped(
+    chat: Chat,
+    tree: Tree,
+    worker: ChannelUser,
+    lan: ChannelUser,
+    lan_id: int,
+    app_logging: pytest.LogCaptureFixture,
 ) -> None:
     await raise_concern(chat, worker, "Ca 3 không có xe.", push=True)
     chat.api.failures[str(worker.user_id)] = [(403, "Forbidden: bot was blocked by the user", {})]
@@ -318,6 +410,14 @@ async def test_the_officer_is_not_told_whether_the_worker_asked_for_pushes(
     await chat.press(lan, "Trả lời")
     said = await chat.send(lan, "Đã đề nghị bố trí xe.")
     assert re.fullmatch(r"Đã gửi trả lời cho TT-\S+, ký tên “CĐCS Công ty May Hà Phong”\.", said)
+    chat.api.clear()
+    app_logging.clear()
+    await push_batch(chat)
+    await push_batch(chat)  # dropped, not tried again
+    tried = [c for c in chat.api.calls if c.chat_id == str(worker.user_id)]
+    assert len(tried) == 1 and chat.api.failures[str(worker.user_id)] == []
+    lines = [r.getMessage() for r in app_logging.records if r.name == concern_jobs.__name__]
+    assert lines == ["a pushed answer could not be delivered"]
 
 
 async def test_a_long_case_with_a_long_answer_fits_in_messages(
@@ -350,3 +450,27 @@ async def test_inbox_buttons_are_answered_exactly_once(
             assert len(answers) == 1, (label, pressed)
             assert "sự cố" not in "\n".join(c.text for c in chat.api.sent(lan.user_id))
         await chat.send(lan, "/cancel")
+
+
+async def test_push_batches_are_scheduled_with_a_random_phase_and_wait(
+    settings: Settings, uow: UnitOfWork, clock: Clock
+) -> None:
+    config = load_concern_config()
+    waits = [concern_jobs.batch_delay(config) for _ in range(200)]
+    assert all(0 <= wait < config.push_jitter_minutes * 60 for wait in waits)
+    assert len(set(waits)) > 100  # random, not one fixed delay
+    scheduled = build_application(
+        settings.model_copy(update={"scheduler_enabled": True}),
+        uow,
+        request=LocalBotApi(username="test_bot"),
+        clock=clock,
+    )
+    assert scheduled.job_queue is not None
+    jobs = {job.name: job for job in scheduled.job_queue.jobs()}
+    pushes = jobs["concern-pushes"].job.trigger
+    assert pushes.interval.total_seconds() == config.push_every_minutes * 60
+    assert "concern-push-seals" in jobs
+    # Tests (scheduler off) run the batch by hand: it never fires on its own there.
+    manual = build_application(settings, uow, request=LocalBotApi(username="test_bot"), clock=clock)
+    assert manual.job_queue is not None
+    assert "concern-pushes" not in {job.name for job in manual.job_queue.jobs()}

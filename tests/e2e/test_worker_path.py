@@ -206,3 +206,31 @@ async def test_the_worker_path_in_the_console(
             await application.stop()
     assert ASK_RECEIPT in after_two_lines and "Trạng thái: Đã tiếp nhận" in after_two_lines
     assert out.getvalue().count("Trạng thái: Đã tiếp nhận") == 2
+
+
+async def test_a_pushed_answer_in_the_console(
+    settings: Settings, uow: UnitOfWork, session: AsyncSession, clock: Clock
+) -> None:
+    """The officer's answer reaches the worker who asked for it with the push batch
+    (``#pushes`` runs it at once), not when the officer sends it."""
+    setup = load_reporting_setup(settings)
+    seeded = await demo.seed(session, settings.secret, setup, clock.now)
+    out = io.StringIO()
+    console = make_console(settings, uow, setup, clock=clock, out=out)
+    application = console.application
+    pushed = "Công đoàn đã trả lời tâm tư"
+    async with application:
+        await application.start()
+        try:
+            worker = ["/as worker", f"/tamtu {seeded.officer_enterprise}", "1", "1"]
+            for line in [*worker, "Bếp ăn ca tối thiếu.", "2", "#notices", "/as officer"]:
+                await console.handle_line(line)
+            for line in ["/hopthu", "1", "1", "Công đoàn đã làm việc với nhà bếp."]:
+                await console.handle_line(line)
+            answered = out.getvalue()
+            await console.handle_line("#pushes")
+            after = out.getvalue()[len(answered) :]
+        finally:
+            await application.stop()
+    assert "Đã gửi trả lời cho TT-" in answered and pushed not in answered
+    assert pushed in after and "Công đoàn đã làm việc với nhà bếp." in after

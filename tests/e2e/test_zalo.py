@@ -240,8 +240,13 @@ async def test_a_concern_its_answer_pushed_and_followed_up_on_zalo(
     assert "Viết trả lời" in opened
     before = len(zalo.api.messages(WORKER))
     await zalo.send(OFFICER, "Công đoàn đã làm việc với công ty, tuần này sửa xong.")
+    assert zalo.api.messages(WORKER)[before:] == []  # not in the officer's request
+    # The next push batch (without its random wait) delivers it to the worker's Zalo chat.
+    setup = zalo.app.bot_data.concerns
+    setup.config = setup.config.model_copy(update={"push_jitter_minutes": 0})
+    await concern_jobs.push_answers(context)  # type: ignore[arg-type]
     pushed = "\n".join(zalo.api.messages(WORKER)[before:])
-    assert "tuần này sửa xong" in pushed  # pushed to the worker's Zalo chat
+    assert "tuần này sửa xong" in pushed
 
     followed = await zalo.send(WORKER, f"/kiemtra {receipt}")
     assert "tuần này sửa xong" in followed

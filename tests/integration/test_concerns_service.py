@@ -21,6 +21,7 @@ from models import (
     Base,
     Concern,
     ConcernLimit,
+    ConcernReply,
     ConcernStatus,
     NodeKind,
     OrgNode,
@@ -129,6 +130,23 @@ async def only_case(session: AsyncSession, person: int, day: date = TODAY) -> co
     return case
 
 
+async def take(session: AsyncSession, keys: ConcernKeys = KEYS) -> concerns.PushBatch:
+    """What the push batch takes: the answers waiting now."""
+    return await concerns.take_pushes(session, keys, await concerns.pending_pushes(session))
+
+
+async def answer(
+    session: AsyncSession, person: int, concern_id: str, day: date = TODAY
+) -> concerns.ReplyResult:
+    return await concerns.reply(
+        session, person, concern_id, "Đã nhận.", day, keys=KEYS, config=CONFIG
+    )
+
+
+async def seal_of(session: AsyncSession, case_code: str) -> bytes | None:
+    return await session.scalar(select(Concern.push_sealed).where(Concern.case_code == case_code))
+
+
 # --- configuration --------------------------------------------------------------------------
 
 
@@ -150,6 +168,8 @@ def test_the_shipped_configuration() -> None:
     assert (CONFIG.concerns_per_day, CONFIG.messages_per_minute) == (3, 20)
     assert (CONFIG.receipt_attempts_per_day, CONFIG.escalate_after_days) == (10, 7)
     assert [t.strftime("%H:%M") for t in CONFIG.notice_times] == ["08:00", "14:00"]
+    assert (CONFIG.push_every_minutes, CONFIG.push_jitter_minutes) == (20, 10)
+    assert CONFIG.push_seal_days == 30
 
 
 def test_unquoted_yaml_times_are_read_as_times(tmp_path: Path) -> None:
@@ -178,6 +198,11 @@ def test_unquoted_yaml_times_are_read_as_times(tmp_path: Path) -> None:
         ("concerns_per_day: 0\ncategories:\n  - {code: a, label: {vi: A, en: A}}\n", "per_day"),
         ("categories:\n  - {code: Bad Code, label: {vi: A, en: A}}\n", "lower-case"),
         ("categores: []\n", "categores"),
+        (
+            "push_every_minutes: 10\npush_jitter_minutes: 10\n"
+            "categories:\n  - {code: a, label: {vi: A, en: A}}\n",
+            "push_jitter_minutes must be shorter",
+        ),
     ],
 )
 def test_a_bad_configuration_stops_with_one_line(tmp_path: Path, body: str, problem: str) -> None:
@@ -487,16 +512,9 @@ async def test_push_opt_in_and_out_with_the_receipt(session: AsyncSession) -> No
     common = {"subject": subject(), "keys": KEYS, "today": TODAY, "config": CONFIG}
     assert await concerns.set_push(session, sent.receipt, WORKER, **common)
     assert (await lookup(session, sent.receipt)).push
-    result = await concerns.reply(
-        session,
-        world.lan,
-        (await only_case(session, world.lan)).concern_id,
-        "Đã nhận.",
-        TODAY,
-        keys=KEYS,
-        config=CONFIG,
-    )
-    assert result.push_chat_id(KEYS) == WORKER
+    await answer(session, world.lan, (await only_case(session, world.lan)).concern_id)
+    (due,) = (await take(session)).due
+    assert due.target == WORKER
     assert not await concerns.set_push(session, sent.receipt, None, **common)
     assert not (await lookup(session, sent.receipt)).push
     with pytest.raises(concerns.ReceiptNotRecognised):
@@ -553,7 +571,8 @@ async def test_a_reply_is_signed_by_the_organisation(session: AsyncSession) -> N
         keys=KEYS,
         config=CONFIG,
     )
-    assert result.push_sealed is None and result.push_chat_id(KEYS) is None
+    assert result.case_code == sent.case_code
+    assert await take(session) == concerns.PushBatch(due=(), unopened=0)  # nobody asked
     status = await lookup(session, sent.receipt)
     assert status.status is ConcernStatus.ANSWERED
     (answer,) = status.replies
@@ -597,6 +616,94 @@ async def test_statuses_and_closing_deletes_the_push_seal(session: AsyncSession)
         await concerns.set_push(
             session, sent.receipt, WORKER, subject=subject(), keys=KEYS, today=TODAY, config=CONFIG
         )
+
+
+async def test_every_answer_waits_for_the_push_batch_alike(session: AsyncSession) -> None:
+    """The officer's request writes the same whether or not the worker asked for pushes; the
+    batch delivers to those who did, once."""
+    world = await make_world(session)
+    opted = await submit(session, world.tree.enterprise.id, "Nhà vệ sinh hỏng.", push=WORKER)
+    await submit(session, world.tree.enterprise.id, "Thiếu nước uống.", who="1002")
+    for case in await concerns.inbox(session, world.lan, TODAY, keys=KEYS, config=CONFIG):
+        await answer(session, world.lan, case.concern_id)
+    rows = (await session.scalars(select(ConcernReply))).all()
+    assert [row.push_pending for row in rows] == [True, True]
+    assert len(await concerns.pending_pushes(session)) == 2
+    batch = await take(session)
+    (due,) = batch.due
+    assert (due.target, due.case_code, due.reply.text) == (WORKER, opted.case_code, "Đã nhận.")
+    assert "987654321" not in repr(due)  # the opened chat id stays out of reprs (and logs)
+    # The answer nobody asked for is settled; the one to push waits until it was delivered.
+    assert await concerns.pending_pushes(session) == [due.reply_id]
+    assert (await take(session)).due == batch.due  # not done yet: taken again (at least once)
+    await concerns.push_done(session, due.reply_id)
+    assert await concerns.pending_pushes(session) == []
+    assert (await take(session)).due == ()
+
+
+async def test_an_answer_whose_seal_does_not_open_is_dropped(session: AsyncSession) -> None:
+    world = await make_world(session)
+    await submit(session, world.tree.enterprise.id, push=WORKER)
+    await answer(session, world.lan, (await only_case(session, world.lan)).concern_id)
+    # A new push key pair without the reseal: the old seal does not open any more.
+    assert await take(session, make_keys()) == concerns.PushBatch(due=(), unopened=1)
+    assert await concerns.pending_pushes(session) == []
+
+
+async def test_closing_keeps_the_seal_until_the_last_answer_is_pushed(
+    session: AsyncSession,
+) -> None:
+    world = await make_world(session)
+    sent = await submit(session, world.tree.enterprise.id, push=WORKER)
+    case = await only_case(session, world.lan)
+    await answer(session, world.lan, case.concern_id)
+    await concerns.set_status(session, world.lan, case.concern_id, ConcernStatus.CLOSED, TODAY)
+    assert await seal_of(session, sent.case_code) is not None  # the answer is still to push
+    assert await concerns.forget_closed_seals(session) == 0
+    (due,) = (await take(session)).due
+    assert due.target == WORKER
+    await concerns.push_done(session, due.reply_id)
+    assert await concerns.forget_closed_seals(session) == 1
+    assert await seal_of(session, sent.case_code) is None
+
+
+async def test_seals_expire_days_after_the_last_answer(session: AsyncSession) -> None:
+    world = await make_world(session)
+    answered = await submit(session, world.tree.enterprise.id, "Một.", push=WORKER)
+    unanswered = await submit(session, world.tree.enterprise.id, "Hai.", who="1002", push="1002")
+    touched = await submit(session, world.tree.enterprise.id, "Ba.", who="1003", push="1003")
+    cases = {
+        c.case_code: c.concern_id
+        for c in await concerns.inbox(session, world.lan, TODAY, keys=KEYS, config=CONFIG)
+    }
+    await answer(session, world.lan, cases[answered.case_code])
+    await answer(session, world.lan, cases[touched.case_code])
+    for due in (await take(session)).due:
+        await concerns.push_done(session, due.reply_id)
+    # Ten days later the third case is marked in progress: its days count from then.
+    later = TODAY + timedelta(days=10)
+    await concerns.set_status(
+        session, world.lan, cases[touched.case_code], ConcernStatus.IN_PROGRESS, later
+    )
+    days = CONFIG.push_seal_days
+
+    async def expire(day: date) -> int:
+        return await concerns.expire_push_seals(session, day, config=CONFIG)
+
+    assert await expire(TODAY + timedelta(days=days - 1)) == 0
+    assert await expire(TODAY + timedelta(days=days)) == 1
+    assert await seal_of(session, answered.case_code) is None
+    assert await seal_of(session, touched.case_code) is not None
+    # An answer still waiting for the push batch keeps its seal until it is delivered.
+    await answer(session, world.lan, cases[touched.case_code], later)
+    assert await expire(later + timedelta(days=days + 5)) == 0
+    for due in (await take(session)).due:
+        await concerns.push_done(session, due.reply_id)
+    assert await expire(later + timedelta(days=days)) == 1
+    assert await seal_of(session, touched.case_code) is None
+    # A case never answered keeps its seal: the answer the worker asked for is still owed.
+    assert await expire(TODAY + timedelta(days=365)) == 0
+    assert await seal_of(session, unanswered.case_code) is not None
 
 
 async def test_escalate_by_hand_to_the_zone_union(session: AsyncSession) -> None:
@@ -763,10 +870,11 @@ async def test_resealing_push_targets_for_a_new_key_pair(session: AsyncSession) 
     fresh = make_keys()
     assert await concerns.reseal_push_targets(session, fresh, KEYS.push_private) == 1
     case = await only_case(session, world.lan)
-    result = await concerns.reply(
+    await concerns.reply(
         session, world.lan, case.concern_id, "Đã nhận.", TODAY, keys=fresh, config=CONFIG
     )
-    assert result.push_chat_id(fresh) == WORKER
+    (due,) = (await take(session, fresh)).due
+    assert due.target == WORKER and due.reply.text == "Đã nhận."
 
 
 # --- what is stored -------------------------------------------------------------------------
