@@ -62,8 +62,9 @@ from services.anonymity import (
     same_secret,
     seal_chat_id,
 )
+from services.config_files import load_yaml_model
 from services.errors import N_, DomainError, NotFound, PermissionDenied
-from services.indicators import Label, load_yaml_model
+from services.indicators import Label
 from services.plain_text import visible
 
 DEFAULT_CONCERNS_FILE: Final = DEFAULT_CONFIG_DIR / "concerns.yaml"
