@@ -15,7 +15,7 @@ from infra.settings import Settings, SettingsError, load_settings
 from models import utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade
-from services.indicators import ConfigFileError
+from services.config_files import ConfigFileError
 
 log = logging.getLogger("bot")
 

@@ -1,6 +1,6 @@
 """/baocao: the monthly report — unit, period, one question per indicator, review, send.
 
-The draft lives in the database (services/reporting.py) and the conversation state in the
+The draft lives in the database (services/reporting/) and the conversation state in the
 database persistence, so a restart resumes at the same question. Every button's data is only a
 hint: the service re-checks owner, unit, role and step before changing anything. That is also
 why a report button the conversation was not waiting for (its state written up to a second

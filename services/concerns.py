@@ -64,8 +64,9 @@ from services.anonymity import (
     same_secret,
     seal_chat_id,
 )
+from services.config_files import load_yaml_model
 from services.errors import N_, DomainError, NotFound, PermissionDenied
-from services.indicators import Label, load_yaml_model
+from services.indicators import Label
 from services.plain_text import visible
 
 log = logging.getLogger(__name__)

@@ -16,28 +16,25 @@ import hashlib
 import json
 import re
 import string
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
-import yaml
 from grassroots_config import DEFAULT_CONFIG_DIR
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails
 
 from models.org import UnitKind
+from services.config_files import ConfigFileError as ConfigFileError  # raised by the loader
+from services.config_files import ConfigProblem, TrimmedModel, load_yaml_model
 from services.numbers import format_number
 
 DEFAULT_INDICATORS_FILE: Final = DEFAULT_CONFIG_DIR / "indicators.yaml"
@@ -51,143 +48,7 @@ _CHECK: Final = re.compile(rf"\s*({_OPERAND})\s*(<=|>=|==|<|>)\s*({_OPERAND})\s*
 _NUMBER: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
-# --- reading YAML files -----------------------------------------------------------------------
-
-
-class ConfigFileError(Exception):
-    """A configuration file is missing or wrong. Not a DomainError: it stops the bot at start,
-    and ``str()`` is the one line the operator reads: file, where in it, and what is wrong."""
-
-
-class _Problem(ValueError):
-    """A validator's complaint about a place below the model that raised it.
-
-    Cross-field checks run on the parent (the set checks its rules' operands), but the operator
-    must be told which rule: ``at`` extends pydantic's location to the offending item.
-    """
-
-    def __init__(self, problem: str, at: tuple[str | int, ...] = ()) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.at = at
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key repeated in one mapping.
-
-    Plain PyYAML keeps the last of two ``max:`` lines without a word; an administrator who pasted
-    a block twice would silently get a different indicator than the one they read first.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        seen: set[Hashable] = set()
-        for key_node, _value in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, Hashable):
-                continue  # SafeLoader reports unhashable keys itself
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping",
-                    node.start_mark,
-                    f"the key {key!r} appears twice",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _item_name(item: Any) -> str | None:
-    if isinstance(item, Mapping):
-        for key in ("code", "unit_kind"):
-            if isinstance(item.get(key), str | int):
-                return str(item[key])
-    return None
-
-
-def _describe(error: ErrorDetails, data: Any) -> str:
-    """One pydantic error → 'sets[0] (trade_union) → indicators[3] (new_members): problem'."""
-    location = list(error["loc"])
-    cause = error.get("ctx", {}).get("error")
-    if isinstance(cause, _Problem):
-        location += cause.at
-        problem = cause.problem
-    elif error["type"] in ("value_error", "assertion_error"):
-        problem = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    elif error["type"] == "missing":
-        problem = "is missing"
-    elif error["type"] == "extra_forbidden":
-        problem = "is not a known field (a typo?)"
-    elif error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
-        problem = "is empty"
-    else:
-        problem = error["msg"]
-        value = error.get("input")
-        if value is None or isinstance(value, str | int | float | bool | date):
-            problem += f" (got {value!r})"
-
-    containers: list[str] = []  # "sets[0] (trade_union)", …: list items, named by their code
-    fields: list[str] = []  # the dotted field below the last list item: "label.vi"
-    node = data
-    for key in location:
-        if isinstance(key, int) and (containers or fields):
-            name = _item_name(node[key]) if isinstance(node, list) and key < len(node) else None
-            containers.append(".".join(fields) + f"[{key}]" + (f" ({name})" if name else ""))
-            fields = []
-            node = node[key] if isinstance(node, list) and key < len(node) else None
-        else:
-            fields.append(str(key))
-            node = node.get(key) if isinstance(node, Mapping) else None
-    if fields:
-        problem = f"{'.'.join(fields)}: {problem}"
-    return " → ".join(containers) + ": " + problem if containers else problem
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def load_yaml_model(path: Path, model: type[M]) -> M:
-    """Read ``path`` as YAML and validate it as ``model``; any problem → ConfigFileError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigFileError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise ConfigFileError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigFileError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
-        raise ConfigFileError(f"{path}: YAML syntax error{where}: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigFileError(f"{path}: YAML error: {' '.join(str(exc).split())}") from None
-    if data is None:
-        raise ConfigFileError(f"{path}: the file is empty")
-    if not isinstance(data, dict):
-        raise ConfigFileError(f"{path}: expected fields (key: value) at the top level")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        # A misspelt key also makes the real one "missing": name the typo, which explains both.
-        errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
-        others = len(errors) - 1
-        more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
-        line = " ".join(_describe(errors[0], data).split())
-        raise ConfigFileError(f"{path}: {line}{more}") from None
-
-
 # --- the model ------------------------------------------------------------------------------
-
-
-class _Model(BaseModel):
-    # Frozen: one loaded configuration is shared by every conversation. Extra fields forbidden:
-    # a misspelt "requried: false" must stop the bot, not be ignored.
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 def _check_code(value: str) -> str:
@@ -208,7 +69,7 @@ def _canonical(value: Decimal | None) -> Decimal | None:
     return value.normalize()
 
 
-class Label(_Model):
+class Label(TrimmedModel):
     """A text in Vietnamese and English."""
 
     vi: str = Field(min_length=1)
@@ -237,7 +98,7 @@ class IndicatorKind(StrEnum):
     PERCENT = "percent"
 
 
-class Indicator(_Model):
+class Indicator(TrimmedModel):
     code: str
     label: Label
     kind: IndicatorKind
@@ -265,7 +126,7 @@ class Indicator(_Model):
                 if isinstance(data.get(bound), float):
                     # YAML reads "max: 1.500" (a Vietnamese thousand) as 1.5: refuse rather than
                     # let a count be capped at one and a half.
-                    raise _Problem(
+                    raise ConfigProblem(
                         f"{bound} ({data[bound]}) must be a whole number written without "
                         "separators (1000, not 1.000)"
                     )
@@ -285,21 +146,21 @@ class Indicator(_Model):
     def _bounds(self) -> Indicator:
         if self.kind is IndicatorKind.YES_NO:
             if self.min is not None or self.max is not None:
-                raise _Problem("a yes/no indicator has no bounds: remove min and max")
+                raise ConfigProblem("a yes/no indicator has no bounds: remove min and max")
             if self.jump_threshold is not None:
-                raise _Problem("a yes/no indicator has no jump_threshold")
+                raise ConfigProblem("a yes/no indicator has no jump_threshold")
             return self
         for name, bound in (("min", self.min), ("max", self.max)):
             if bound is None:
                 continue
             if bound < 0:
-                raise _Problem(f"{name} ({bound}) is below zero: figures are never negative")
+                raise ConfigProblem(f"{name} ({bound}) is below zero: figures are never negative")
             if self.kind is IndicatorKind.PERCENT and bound > 100:
-                raise _Problem(f"{name} ({bound}) is above 100, but this is a percentage")
+                raise ConfigProblem(f"{name} ({bound}) is above 100, but this is a percentage")
             if self.kind is not IndicatorKind.PERCENT and bound != bound.to_integral_value():
-                raise _Problem(f"{name} ({bound}) is not a whole number, but this is a count")
+                raise ConfigProblem(f"{name} ({bound}) is not a whole number, but this is a count")
         if self.min is not None and self.max is not None and self.max < self.min:
-            raise _Problem(f"max ({self.max}) is below min ({self.min})")
+            raise ConfigProblem(f"max ({self.max}) is below min ({self.min})")
         return self
 
 
@@ -343,7 +204,7 @@ def _placeholders(text: str) -> set[str]:
         raise ValueError(f"message {text!r} has unbalanced braces: {exc}") from None
 
 
-class Rule(_Model):
+class Rule(TrimmedModel):
     code: str
     check: str
     message: Label
@@ -364,7 +225,7 @@ class Rule(_Model):
         for language in ("vi", "en"):
             for name in sorted(_placeholders(self.message.get(language))):
                 if name not in self.comparison.codes:
-                    raise _Problem(
+                    raise ConfigProblem(
                         f"message.{language}: {{{name}}} is not an indicator of the check "
                         f'"{self.check}"'
                     )
@@ -380,11 +241,11 @@ class Rule(_Model):
         return self.comparison.codes
 
 
-class IndicatorSet(_Model):
+class IndicatorSet(TrimmedModel):
     unit_kind: UnitKind
     label: Label
     indicators: list[Indicator] = Field(min_length=1)
-    rules: list[Rule] = []
+    rules: list[Rule] = []  # noqa: RUF012 (a pydantic model: each instance gets a copy)
 
     @model_validator(mode="after")
     def _consistent(self) -> IndicatorSet:
@@ -392,7 +253,7 @@ class IndicatorSet(_Model):
         for index, indicator in enumerate(self.indicators):
             if indicator.code in kinds:
                 first = next(i for i, x in enumerate(self.indicators) if x.code == indicator.code)
-                raise _Problem(
+                raise ConfigProblem(
                     f"code {indicator.code!r} is used twice (also indicators[{first}])",
                     at=("indicators", index),
                 )
@@ -400,17 +261,17 @@ class IndicatorSet(_Model):
         rule_codes: set[str] = set()
         for index, rule in enumerate(self.rules):
             if rule.code in rule_codes:
-                raise _Problem(f"code {rule.code!r} is used twice", at=("rules", index))
+                raise ConfigProblem(f"code {rule.code!r} is used twice", at=("rules", index))
             rule_codes.add(rule.code)
             for code in rule.codes:
                 if code not in kinds:
-                    raise _Problem(
+                    raise ConfigProblem(
                         f'check "{rule.check}" names {code!r}, which is not an indicator of '
                         "this set",
                         at=("rules", index),
                     )
                 if kinds[code] is IndicatorKind.YES_NO:
-                    raise _Problem(
+                    raise ConfigProblem(
                         f'check "{rule.check}" compares {code!r}, a yes/no indicator',
                         at=("rules", index),
                     )
@@ -428,7 +289,7 @@ class IndicatorSet(_Model):
         raise KeyError(code)
 
 
-class FlowCheck(_Model):
+class FlowCheck(TrimmedModel):
     """When a flow (counted during the month) is asked "is that right?". A flow swings by
     nature, so the fraction check of stocks does not fit it, but "1 500 initiatives" after 1
     last month is a typo far more often than a fact."""
@@ -446,7 +307,7 @@ class FlowCheck(_Model):
         return None if value is None else _check_code(value)
 
 
-class IndicatorConfig(_Model):
+class IndicatorConfig(TrimmedModel):
     version: str = Field(min_length=1)
     # Default jump check for stocks, as a fraction of last month's figure.
     jump_threshold: float = Field(default=0.34, gt=0)
@@ -464,7 +325,7 @@ class IndicatorConfig(_Model):
         first: dict[UnitKind, int] = {}
         for index, indicator_set in enumerate(self.sets):
             if indicator_set.unit_kind in first:
-                raise _Problem(
+                raise ConfigProblem(
                     f"unit_kind {indicator_set.unit_kind.value} already has a set "
                     f"(sets[{first[indicator_set.unit_kind]}])",
                     at=("sets", index),

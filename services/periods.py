@@ -20,9 +20,9 @@ from typing import Final
 import holidays
 from babel.dates import format_date
 from grassroots_config import DEFAULT_CONFIG_DIR
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from services.indicators import load_yaml_model
+from services.config_files import StrictModel, load_yaml_model
 
 DEFAULT_CALENDAR_FILE: Final = DEFAULT_CONFIG_DIR / "reporting.yaml"
 
@@ -88,11 +88,7 @@ class Period:
         return self.shift(-12)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DayRule(_Model):
+class DayRule(StrictModel):
     """A day of the period's month (offset 0) or of a later month (offset 1, 2)."""
 
     day: int = Field(ge=1, le=31)  # 31 means the month's last day, whatever its length
@@ -108,14 +104,15 @@ class DayRule(_Model):
         return (self.month_offset, self.day)
 
 
-class ReportingCalendar(_Model):
+class ReportingCalendar(StrictModel):
     opens: DayRule = DayRule(day=15)
     due: DayRule = DayRule(day=25)
     lock: DayRule = DayRule(day=10, month_offset=1)
     # Days off beyond the public holidays the `holidays` package knows (a provincial decision),
     # and weekend days worked (Vietnam swaps days around Tết and 2 September).
-    extra_holidays: list[date] = []
-    extra_working_days: list[date] = []
+    # (A pydantic model: each instance gets its own copy of these lists.)
+    extra_holidays: list[date] = []  # noqa: RUF012
+    extra_working_days: list[date] = []  # noqa: RUF012
     lookback_months: int = Field(default=3, ge=0, le=24)
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grassroots_config import DEFAULT_CONFIG_DIR
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +31,7 @@ from models import (
     UnitKind,
 )
 from services import access
-from services.indicators import load_yaml_model
+from services.config_files import StrictModel, load_yaml_model
 from services.periods import Period, due_date, open_periods
 from services.reporting import ReportingSetup, local_date
 
@@ -45,8 +45,7 @@ def _as_time(value: Any) -> Any:
     return value
 
 
-class Stage(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Stage(StrictModel):
     code: str = Field(pattern=r"^[a-z0-9+\-]{1,12}$")
     days: int = Field(ge=-31, le=31)
     at: time
@@ -54,8 +53,7 @@ class Stage(BaseModel):
     _at = field_validator("at", mode="before")(_as_time)
 
 
-class QuietHours(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class QuietHours(StrictModel):
     start: time
     end: time
 
@@ -67,16 +65,14 @@ class QuietHours(BaseModel):
         return moment >= self.start or moment < self.end  # across midnight
 
 
-class MonthlyDigest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class MonthlyDigest(StrictModel):
     days_after_due: int = Field(default=1, ge=0, le=20)
     at: time = time(8)
 
     _at = field_validator("at", mode="before")(_as_time)
 
 
-class YearlyDigest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class YearlyDigest(StrictModel):
     month: int = Field(default=12, ge=1, le=12)
     day: int = Field(default=20, ge=1, le=31)
     at: time = time(8)
@@ -84,15 +80,13 @@ class YearlyDigest(BaseModel):
     _at = field_validator("at", mode="before")(_as_time)
 
 
-class DigestSchedule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class DigestSchedule(StrictModel):
     monthly: MonthlyDigest = MonthlyDigest()
     yearly: YearlyDigest = YearlyDigest()
     relevant_days: int = Field(default=3, ge=1, le=15)
 
 
-class ReminderConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ReminderConfig(StrictModel):
     stages: tuple[Stage, ...] = Field(min_length=1)
     escalation: Stage
     quiet_hours: QuietHours

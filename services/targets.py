@@ -25,17 +25,11 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from grassroots_config import DEFAULT_CONFIG_DIR
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from models.org import NodeKind, UnitKind
-from services.indicators import (
-    ConfigFileError,
-    IndicatorConfig,
-    IndicatorKind,
-    Label,
-    _Problem,
-    load_yaml_model,
-)
+from services.config_files import ConfigFileError, ConfigProblem, TrimmedModel, load_yaml_model
+from services.indicators import IndicatorConfig, IndicatorKind, Label
 
 DEFAULT_TARGETS_FILE: Final = DEFAULT_CONFIG_DIR / "targets.yaml"
 ALL: Final = "all"
@@ -45,16 +39,12 @@ _CODE: Final = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _YEARS: Final = re.compile(r"\s*(\d{4})\s*(?:-|–|\.\.)\s*(\d{4})\s*")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
 class MeasureKind(StrEnum):
     SUM = "sum"
     SHARE = "share"
 
 
-class SumMeasure(_Model):
+class SumMeasure(TrimmedModel):
     """The year's total of a flow indicator over the units of one kind."""
 
     kind: Literal["sum"]
@@ -66,7 +56,7 @@ class SumMeasure(_Model):
         return MeasureKind.SUM
 
 
-class ShareMeasure(_Model):
+class ShareMeasure(TrimmedModel):
     """Percentage of enterprises with a unit of this kind whose unit says "yes"."""
 
     kind: Literal["share"]
@@ -81,7 +71,7 @@ class ShareMeasure(_Model):
 Measure = Annotated[SumMeasure | ShareMeasure, Field(discriminator="kind")]
 
 
-class Target(_Model):
+class Target(TrimmedModel):
     code: str
     label: Label
     # "all": the digest of every node of the kinds in node_kinds; a node code: that node's digest
@@ -147,9 +137,9 @@ class Target(_Model):
     def _target_fits_measure(self) -> Target:
         if self.measure.measure_kind is MeasureKind.SHARE:
             if self.target > 100:
-                raise _Problem(f"target ({self.target}) is a percentage: at most 100")
+                raise ConfigProblem(f"target ({self.target}) is a percentage: at most 100")
         elif self.target != self.target.to_integral_value():
-            raise _Problem(
+            raise ConfigProblem(
                 f"target ({self.target}) must be a whole number written without separators "
                 "(1500, not 1.500)"
             )
@@ -159,7 +149,7 @@ class Target(_Model):
         return self.year[0] <= year <= self.year[1]
 
 
-class TargetConfig(_Model):
+class TargetConfig(TrimmedModel):
     version: str = "1"
     targets: tuple[Target, ...] = ()
 
@@ -175,7 +165,7 @@ class TargetConfig(_Model):
                 if (earlier.code, earlier.scope) != (target.code, target.scope):
                     continue
                 if target.year[0] <= earlier.year[1] and earlier.year[0] <= target.year[1]:
-                    raise _Problem(
+                    raise ConfigProblem(
                         f"years overlap those of targets[{earlier_index}] with the same code "
                         "and scope: which one applies would be ambiguous",
                         at=("targets", index),

@@ -8,7 +8,7 @@
     POST /report/<unit>/<yyyy-mm>/takeover    take over another officer's draft
     POST /report/<unit>/<yyyy-mm>/amend       change a report already sent
 
-Thin, like a chat handler: read the request, call one use case of services/reporting.py (the
+Thin, like a chat handler: read the request, call one use case of services/reporting/form.py (the
 chat's own: ``open_form`` is ``open_draft``, ``submit_form`` is ``submit``), render. Every
 request finds the person from the session and the service checks again, from the database,
 that they still serve the unit and the month is still open; the unit in the URL is only a hint.
