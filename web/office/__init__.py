@@ -14,8 +14,14 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from web.base import Pages
-from web.office import sign_in
+from web.office import audit, invites, org, people, sign_in
 
 
 def routes(pages: Pages) -> list[BaseRoute]:
-    return [*sign_in.routes(pages)]
+    return [
+        *sign_in.routes(pages),
+        *org.routes(pages),
+        *people.routes(pages),
+        *invites.routes(pages),
+        *audit.routes(pages),
+    ]

@@ -18,6 +18,7 @@ import email.policy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -92,6 +93,12 @@ class OfficeCall:
     def query(self, name: str, default: str = "") -> str:
         return self.request.query_params.get(name, default).strip()
 
+    def query_with(self, **changes: object) -> str:
+        """This page's query string with some parameters changed (a pager keeps the filters)."""
+        params = dict(self.request.query_params)
+        params.update({key: str(value) for key, value in changes.items()})
+        return urlencode(params)
+
     def render(self, template: str, *, status: int = 200, **context: Any) -> Response:
         return self.pages.render(
             template,
@@ -103,6 +110,7 @@ class OfficeCall:
             csrf=self.visitor.csrf,
             menu=MENU,
             here=self.request.url.path,
+            query_with=self.query_with,
             **context,
         )
 
@@ -183,3 +191,9 @@ async def _multipart(request: Request) -> tuple[dict[str, str], dict[str, Upload
         else:
             fields[name] = content.decode("utf-8", errors="replace")
     return fields, files
+
+
+def page_number(call: OfficeCall) -> int:
+    """The ?page=N of a paged list (1 when absent or not a number)."""
+    text = call.query("page", "1")
+    return int(text) if text.isdigit() and 0 < int(text) < 100_000 else 1
