@@ -22,7 +22,17 @@ from infra.settings import CONSOLE_BOT_USERNAME, Settings, SettingsError, load_s
 from models import NodeKind, Role, UnitKind, utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import current_revision, head_revision, upgrade
-from services import access, anonymity, concerns, demo, invites, org_queries, outbox, reporting
+from services import (
+    access,
+    anonymity,
+    concerns,
+    demo,
+    invites,
+    office,
+    org_queries,
+    outbox,
+    reporting,
+)
 from services.errors import N_, DomainError
 from services.org_import import OrgImportError, import_org_tree
 from services.outbox import Outgoing
@@ -53,12 +63,12 @@ NO_BOT_NAME = N_(
 )
 
 
-
 def _file_name(code: str) -> str:
     """A poster's file name from an enterprise code that stays inside --out whatever the code
     holds (codes are checked at import since issue #13; older rows may not be)."""
     name = re.sub(r"[^A-Za-z0-9_-]", "_", code).strip("_")[:64]
     return f"{name or 'poster'}.png"
+
 
 def _actor() -> str:
     try:
@@ -435,6 +445,48 @@ async def cmd_revoke(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
     return 0
 
 
+async def cmd_login_link(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    """A one-time link into the office console for an administrator (by id or name)."""
+    lang = settings.default_language
+    minutes = args.minutes or settings.web_link_minutes
+    async with uow() as session:
+        try:
+            person_id = await office.find_admin(session, args.person)
+            link = await office.issue_office_link(
+                session,
+                person_id,
+                now=utcnow(),
+                valid=timedelta(minutes=minutes),
+                actor=_actor(),
+            )
+        except DomainError as refusal:
+            print(tr(lang, refusal.message, **refusal.params), file=sys.stderr)
+            return 1
+    print(
+        tr(
+            lang,
+            "Office console link for {name} (works once, for {minutes} minutes):",
+            name=link.display_name,
+            minutes=minutes,
+        )
+    )
+    base = settings.pages_base_url or (
+        f"http://127.0.0.1:{settings.web_port}" if settings.web_port else None
+    )
+    if base is None:
+        print(link.path)
+        print(
+            tr(
+                lang,
+                "Put the address of the web pages in front (PUBLIC_BASE_URL is not set; in "
+                "console mode it is the address the console printed at start).",
+            )
+        )
+    else:
+        print(f"{base}{link.path}")
+    return 0
+
+
 async def cmd_seed_demo(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
     lang = settings.default_language
     async with uow() as session:
@@ -514,6 +566,13 @@ def parser() -> argparse.ArgumentParser:
     unl.add_argument("--days", type=int, default=7, help="mở trong bao nhiêu ngày / days open")
     rev = sub.add_parser("revoke", help="thu hồi quyền một người / revoke a person")
     rev.add_argument("person_id", type=int)
+    login = sub.add_parser(
+        "login-link", help="liên kết một lần vào trang quản trị / one-time office console link"
+    )
+    login.add_argument(
+        "--person", required=True, help="id hoặc tên quản trị viên / administrator id or name"
+    )
+    login.add_argument("--minutes", type=int, help="số phút hiệu lực / minutes valid")
     sub.add_parser("seed-demo", help="tạo tỉnh mẫu vào CSDL trống / seed the demo province")
     post = sub.add_parser("posters", help="áp phích QR gửi tâm tư / QR posters for concerns")
     post.add_argument("--enterprise", help="chỉ một doanh nghiệp (mã) / one enterprise")
@@ -553,6 +612,7 @@ COMMANDS: dict[str, Command] = {
     "list-people": cmd_list_people,
     "revoke": cmd_revoke,
     "seed-demo": cmd_seed_demo,
+    "login-link": cmd_login_link,
     "health": cmd_health,
 }
 

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     web_link_minutes: int = Field(default=30, ge=1, le=24 * 60)
     web_session_minutes: int = Field(default=60, ge=5, le=24 * 60)
     web_init_data_max_age_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # The office console (/office): its sessions, opened only by an office link, last longer
+    # unused (a working day at a desk); the 12-hour limit of every session still holds.
+    office_session_hours: int = Field(default=8, ge=1, le=12)
 
     # Anonymous concerns (docs/anonymity.md): keys live here, never in the database.
     # AES-256-GCM key of concern and reply texts: 32 random bytes, urlsafe base64.

@@ -69,6 +69,34 @@ async def create_invite(
     code: str | None = None,
 ) -> CreatedInvite:
     """Create an invite. ``code`` is for the demo database only; real codes are random."""
+    created = await add_invite(
+        session,
+        secret,
+        role=role,
+        actor=actor,
+        valid_days=valid_days,
+        unit_code=unit_code,
+        node_code=node_code,
+        code=code,
+    )
+    await session.commit()
+    return created
+
+
+async def add_invite(
+    session: AsyncSession,
+    secret: bytes,
+    *,
+    role: Role,
+    actor: str,
+    valid_days: int,
+    unit_code: str | None = None,
+    node_code: str | None = None,
+    code: str | None = None,
+    now: datetime | None = None,
+) -> CreatedInvite:
+    """``create_invite`` without the commit: a batch of invites is made in one transaction.
+    ``now``: the caller's clock (the web pages'), else the system's."""
     unit_id: int | None = None
     node_id: int | None = None
     scope_name: str | None = None
@@ -92,7 +120,8 @@ async def create_invite(
         role=role,
         reporting_unit_id=unit_id,
         org_node_id=node_id,
-        expires_at=utcnow() + timedelta(days=valid_days),
+        expires_at=(now or utcnow()) + timedelta(days=valid_days),
+        created_at=now or utcnow(),
         created_by=actor,
     )
     session.add(invite)
@@ -108,7 +137,6 @@ async def create_invite(
         node_id=node_id,
         expires_at=invite.expires_at.isoformat(),
     )
-    await session.commit()
     return CreatedInvite(invite.id, code, role, scope_name, invite.expires_at)
 
 

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
@@ -122,11 +123,14 @@ class Redeemed:
     target: str
 
 
-async def redeem_link(session: AsyncSession, token: str, *, now: datetime) -> Redeemed:
+async def redeem_link(
+    session: AsyncSession, token: str, *, now: datetime, prefix: str = "/"
+) -> Redeemed:
     """Use a link: once, before it expires, by a person not revoked. Commits.
 
     The check and the use are one UPDATE, so two browsers opening one link at the same moment
-    cannot both get in."""
+    cannot both get in. ``prefix``: only a link to a page under it (the office console redeems
+    only its own links, so a link to another page is never spent there)."""
     digest = token_hash(token)
     used = (
         await session.execute(
@@ -135,6 +139,7 @@ async def redeem_link(session: AsyncSession, token: str, *, now: datetime) -> Re
                 WebLink.token_hash == digest,
                 WebLink.used_at.is_(None),
                 WebLink.expires_at > now,
+                WebLink.target.startswith(prefix, autoescape=True),
             )
             .values(used_at=now)
             .returning(WebLink.person_id, WebLink.target)
@@ -143,7 +148,7 @@ async def redeem_link(session: AsyncSession, token: str, *, now: datetime) -> Re
     if used is None:
         await session.rollback()
         found = await session.scalar(select(WebLink).where(WebLink.token_hash == digest))
-        if found is None:
+        if found is None or not found.target.startswith(prefix):
             raise LinkInvalid()
         if found.used_at is not None:
             raise LinkUsed()
@@ -251,10 +256,16 @@ class SignedIn:
 
 
 async def signed_in(
-    session: AsyncSession, token: str | None, *, now: datetime, idle: timedelta
+    session: AsyncSession,
+    token: str | None,
+    *,
+    now: datetime,
+    idle: timedelta,
+    idle_for: Mapping[str, timedelta] | None = None,
 ) -> SignedIn | None:
     """The person of a live session, or None (no token, unknown, ended, or revoked person).
-    A session in use is kept alive; the write happens at most once a minute."""
+    A session in use is kept alive; the write happens at most once a minute. ``idle_for``: the
+    idle time of sessions opened another way (``via``; the office console's are longer)."""
     if not token:
         return None
     row = (
@@ -267,6 +278,7 @@ async def signed_in(
     if row is None:
         return None
     web_session, person = row
+    idle = (idle_for or {}).get(web_session.via, idle)
     if (
         web_session.expires_at <= now
         or now - web_session.created_at > SESSION_LIMIT

@@ -35,6 +35,7 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 BODY_LIMIT = 64 * 1024  # a whole form is a few kilobytes
 TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+OFFICE_VIA = "office"  # a session opened by an office link (web/office/): its own idle time
 
 # Pages show a person's unit and figures: never cached, never framed by another site (Telegram's
 # web client frames Mini Apps), no Referer (a link's token must not travel to anyone).
@@ -59,6 +60,7 @@ class Visitor:
     lang: str
     csrf: str
     token: str
+    via: str = "link"  # how the session was opened: "link", "telegram", "office"
 
 
 @cache
@@ -114,6 +116,11 @@ class Pages:
     def idle(self) -> timedelta:
         return timedelta(minutes=self.data.settings.web_session_minutes)
 
+    @property
+    def idle_for(self) -> dict[str, timedelta]:
+        """Sessions of another kind (``via``) that stay open longer unused than ``idle``."""
+        return {OFFICE_VIA: timedelta(hours=self.data.settings.office_session_hours)}
+
     # --- rendering ----------------------------------------------------------------------------
 
     def render(self, name: str, lang: str, *, status: int = 200, **context: Any) -> HTMLResponse:
@@ -143,7 +150,9 @@ class Pages:
 
     async def visitor(self, request: Request, session: AsyncSession) -> Visitor | None:
         token = request.cookies.get(self.cookie_name)
-        found = await web_auth.signed_in(session, token, now=self.data.clock(), idle=self.idle)
+        found = await web_auth.signed_in(
+            session, token, now=self.data.clock(), idle=self.idle, idle_for=self.idle_for
+        )
         if found is None or token is None:
             return None
         return Visitor(
@@ -152,6 +161,7 @@ class Pages:
             normalize_language(found.language),
             web_auth.csrf_token(self.data.settings.secret, token),
             token,
+            found.via,
         )
 
     def sign_in(self, response: Response, token: str) -> Response:
@@ -169,7 +179,7 @@ class Pages:
         return web_auth.csrf_ok(self.data.settings.secret, visitor.token, given)
 
 
-async def form_body(request: Request) -> dict[str, str] | None:
+async def form_body(request: Request, *, limit: int = BODY_LIMIT) -> dict[str, str] | None:
     """An urlencoded form, the last value of each name (a switch posts "0" then "1"); None when
     it is too large or not a form. Parsed here: no multipart library for a few fields."""
     if request.headers.get("content-type", "").split(";")[0].strip() not in (
@@ -180,7 +190,7 @@ async def form_body(request: Request) -> dict[str, str] | None:
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > BODY_LIMIT:
+        if len(body) > limit:
             return None
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))

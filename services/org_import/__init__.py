@@ -25,7 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OrgNode, ReportingUnit
 from services import audit
-from services.org_import.checking import Errors, check_plan, clean, load_by_code, parse_row
+from services.org_import.checking import (
+    Errors,
+    Plan,
+    Row,
+    check_plan,
+    clean,
+    load_by_code,
+    parse_row,
+)
 from services.org_import.reading import file_error, read_org_file
 from services.org_import.results import ImportResult, Msg, OrgImportError, RowError
 from services.org_import.vocabulary import (
@@ -50,25 +58,22 @@ __all__ = [
     "ImportResult",
     "Msg",
     "OrgImportError",
+    "Plan",
+    "Row",
     "RowError",
     "import_org_rows",
     "import_org_tree",
+    "plan_rows",
     "read_org_file",
 ]
 
 
-async def import_org_rows(
-    session: AsyncSession,
-    rows: list[tuple[int, dict[str, str]]],
-    *,
-    actor: str,
-    source: str | None = None,
-    created_month: Period | None = None,
-) -> ImportResult:
-    """Check ``rows`` ((line, {column: text}), any column alias) and, if all is well, write them
-    and commit. On any mistake raise :class:`OrgImportError` listing all of them; nothing is
-    written then. ``created_month``: the first reporting month of new units whose row gives
-    none (default: this month in Vietnam)."""
+async def plan_rows(
+    session: AsyncSession, rows: list[tuple[int, dict[str, str]]]
+) -> tuple[list[Row], Plan]:
+    """Every check of an import, against the database, writing nothing: the rows and the plan
+    ``write_plan`` would carry out (the office console previews it). Raises
+    :class:`OrgImportError` with every mistake."""
     errors = Errors()
     parsed = [
         parse_row(line, raw, errors) for line, raw in rows if any(clean(v) for v in raw.values())
@@ -83,7 +88,22 @@ async def import_org_rows(
     plan = check_plan(parsed, nodes, units, errors)
     if errors.items:
         raise OrgImportError(errors.items)
+    return parsed, plan
 
+
+async def import_org_rows(
+    session: AsyncSession,
+    rows: list[tuple[int, dict[str, str]]],
+    *,
+    actor: str,
+    source: str | None = None,
+    created_month: Period | None = None,
+) -> ImportResult:
+    """Check ``rows`` ((line, {column: text}), any column alias) and, if all is well, write them
+    and commit. On any mistake raise :class:`OrgImportError` listing all of them; nothing is
+    written then. ``created_month``: the first reporting month of new units whose row gives
+    none (default: this month in Vietnam)."""
+    parsed, plan = await plan_rows(session, rows)
     if created_month is None:
         created_month = Period.of(datetime.now(VIETNAM).date())
     result = await write_plan(session, plan, created_month)

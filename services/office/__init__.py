@@ -1,0 +1,31 @@
+"""The office console's use cases (web/office/ is their edge): who may enter and the links that
+open it (``login``), the organisation tree and its import preview (``org``), people, roles and
+invites (``people``), and the audit log (``audit_log``). The rules stay where they were —
+``org_import`` checks and writes, ``invites`` makes codes, ``access`` revokes — these modules
+only list, search, preview and record who did what."""
+
+from services.office.login import (
+    OFFICE_HOME,
+    OFFICE_LINK_PATH,
+    AdminAmbiguous,
+    NoSuchAdmin,
+    NotAdmin,
+    OfficeLink,
+    actor_of,
+    find_admin,
+    issue_office_link,
+    require_admin,
+)
+
+__all__ = [
+    "OFFICE_HOME",
+    "OFFICE_LINK_PATH",
+    "AdminAmbiguous",
+    "NoSuchAdmin",
+    "NotAdmin",
+    "OfficeLink",
+    "actor_of",
+    "find_admin",
+    "issue_office_link",
+    "require_admin",
+]

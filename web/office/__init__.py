@@ -1,0 +1,27 @@
+"""The office console (/office): pages for the standing office's administrators, who do not use
+a shell. One module per page family, all built on ``guard.office_page`` (the administrator
+checked from the database on every request, CSRF on every POST) and ``office/layout.html``.
+
+    sign_in.py   /office/l/<token> (one-time office links), /office/logout, /office (overview)
+    org.py       /office/org… the organisation tree, search, edit, import with a preview
+    people.py    /office/people… people and roles, revoke, reinstate by a new invite
+    invites.py   /office/invites… invites one by one or in a batch, the printable QR sheet
+    audit.py     /office/audit   the audit log, newest first, filtered by who and what
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from web.base import Pages
+from web.office import audit, invites, org, people, sign_in
+
+
+def routes(pages: Pages) -> list[BaseRoute]:
+    return [
+        *sign_in.routes(pages),
+        *org.routes(pages),
+        *people.routes(pages),
+        *invites.routes(pages),
+        *audit.routes(pages),
+    ]
