@@ -117,7 +117,7 @@ async def push_answers(context: BotContext) -> None:
 
     Why a batch with a random wait rather than right away: the officer's request must take the
     same time and show the same screen whether or not the worker opted in, so it only marks the
-    answer (services/concerns.py ``reply``). The batch takes the answers waiting when it
+    answer (services/concerns/replies.py ``reply``). The batch takes the answers waiting when it
     starts, then waits a random extra of up to ``push_jitter_minutes``. An answer reaches the
     worker together with the batch's other answers, at most ``push_every_minutes +
     push_jitter_minutes`` after it was written (15 minutes on average with the defaults, 20

@@ -74,7 +74,8 @@ async def take(
     """Record one more use of ``subject`` on ``day`` if it has made fewer than ``limit``;
     False when the limit is reached. ``model`` has ``subject_hash`` (the primary key, with
     ``fixed`` columns if any) and ``day``; ``fixed`` are further column values of the row.
-    Does not commit: the caller commits the use, on its own (see services/concerns.py)."""
+    Does not commit: the caller commits the use, on its own (see
+    services/concerns/submission.py)."""
     hashes = [use_hash(subject, n) for n in range(1, limit + 1)]
     present = set(
         await session.scalars(select(model.subject_hash).where(*_where(model, hashes, day, fixed)))

@@ -3,8 +3,9 @@ text are gone.
 
 Direction overrides (U+202E turns "gpj.exe" into "exe.jpg"), zero-width characters, control
 characters and invisible fillers let a name or a message look like something else, or like
-nothing. Concern texts are cleaned of them (services/concerns.py); names from the organisation
-file and from Telegram or Zalo profiles are cleaned the same way before anyone reads them.
+nothing. Concern texts are cleaned of them (services/concerns/texts.py); names from the
+organisation file and from Telegram or Zalo profiles are cleaned the same way before anyone
+reads them.
 """
 
 from __future__ import annotations

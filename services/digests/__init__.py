@@ -1,0 +1,92 @@
+"""The steering committee's digest of its subtree for a month, a quarter or a year.
+
+What it holds, and why it is built the way it is (docs/digests.md has the user's view):
+
+- **Set-based.** A national deployment has tens of thousands of units; the digest is a handful of
+  GROUP BY queries over reports and report values joined to units and to the org tree filtered by
+  the scope's materialised path prefix, never one query per unit or per area. Areas are found
+  from each unit's path in Python (one string split per unit), which is portable across SQLite
+  and PostgreSQL where the SQL string functions are not.
+- **Who is expected to report**: every active unit of the subtree whose kind has an indicator set,
+  for every month of the period that has opened by ``today`` (a month not yet open cannot be
+  missing) and is not before the unit's first reporting month (a unit added today does not lower
+  the rate of months past). Reporting rate = reports received / reports expected; on-time rate =
+  reports received on time / reports expected, so that a missing report also counts against
+  punctuality.
+- **Figures** are what units reported, whoever they are now: reports of units since deactivated
+  still count in totals. Indicators are keyed by (unit kind, code), because the same code means
+  different things in different sets (``new_members`` of a youth branch vs a women's branch), and
+  labelled from the current configuration; a code retired from the configuration is left out.
+- **Concerns** are counted per enterprise first, and any count of 1–4 is hidden before anything is
+  added up (``SuppressedCount``); no text of a concern is ever read here. A case sent today
+  counts only once a notice batch has released it, as officers see it (``_concerns``).
+
+The package re-exports its public names, so callers write ``digests.build_digest(...)`` and
+``from services.digests import DigestPeriod`` whichever module holds them:
+
+- ``errors``: the domain errors; ``periods``: ``DigestPeriod``; ``views``: the frozen views of
+  a digest and of the spreadsheet, and ``SuppressedCount``;
+- ``build``: ``build_digest``, put together from ``flows`` (flow sums over any span),
+  ``headline`` (the headline stocks and the union density), ``contacts`` (who to call about a
+  missing report), ``progress`` (the year's targets) and ``concern_counts`` (suppressed counts
+  of concerns);
+- ``table``: ``unit_table``, the spreadsheet's units × indicators;
+- ``_shared``: internal, the scope, its areas and the units' reporting statuses that the digest
+  and the spreadsheet share.
+"""
+
+from __future__ import annotations
+
+from services.digests._shared import SHARE_WINDOW_MONTHS
+from services.digests.build import build_digest
+from services.digests.errors import ScopeNotFound
+from services.digests.headline import HEADLINE_STOCKS, PARTY_MEMBERS, UNION_MEMBERS, WORKERS
+from services.digests.periods import DigestPeriod, PeriodKind
+from services.digests.table import unit_table
+from services.digests.views import (
+    SUPPRESS_BELOW,
+    AreaRate,
+    ConcernLine,
+    Contact,
+    Digest,
+    FlowTotal,
+    Headline,
+    IndicatorColumn,
+    MissingUnit,
+    Rate,
+    Scope,
+    StockTotal,
+    SuppressedCount,
+    TargetProgress,
+    UnitRow,
+    UnitTable,
+)
+
+__all__ = [
+    "HEADLINE_STOCKS",
+    "PARTY_MEMBERS",
+    "SHARE_WINDOW_MONTHS",
+    "SUPPRESS_BELOW",
+    "UNION_MEMBERS",
+    "WORKERS",
+    "AreaRate",
+    "ConcernLine",
+    "Contact",
+    "Digest",
+    "DigestPeriod",
+    "FlowTotal",
+    "Headline",
+    "IndicatorColumn",
+    "MissingUnit",
+    "PeriodKind",
+    "Rate",
+    "Scope",
+    "ScopeNotFound",
+    "StockTotal",
+    "SuppressedCount",
+    "TargetProgress",
+    "UnitRow",
+    "UnitTable",
+    "build_digest",
+    "unit_table",
+]

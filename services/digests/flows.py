@@ -1,0 +1,94 @@
+"""Flow indicators (new members, meetings held…): sums per month, unit kind and code over the
+subtree in one GROUP BY, added up here over any span (the period, the one before, a year
+earlier, the year to date). None when no unit of the kind reported in the span: not 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import OrgNode, Report, ReportingUnit, ReportValue, UnitKind
+from services.digests._shared import _number
+from services.indicators import IndicatorKind, Label
+from services.periods import Period
+from services.reporting import ReportingSetup
+
+
+@dataclass(frozen=True)
+class _FlowIndicator:
+    unit_kind: UnitKind
+    set_label: Label
+    code: str
+    label: Label
+    unit: Label | None
+
+
+def _flow_indicators(setup: ReportingSetup) -> list[_FlowIndicator]:
+    return [
+        _FlowIndicator(s.unit_kind, s.label, i.code, i.label, i.unit)
+        for s in setup.indicators.sets
+        for i in s.indicators
+        if i.kind is IndicatorKind.FLOW
+    ]
+
+
+class _FlowSums:
+    """Sums per (month, unit kind, code) from one GROUP BY; spans are added up here."""
+
+    def __init__(self) -> None:
+        self.sums: dict[tuple[str, UnitKind, str], Decimal] = {}
+        self.present: set[tuple[str, UnitKind]] = set()
+
+    def total(self, months: Iterable[Period], kind: UnitKind, code: str) -> Decimal | None:
+        months = list(months)
+        if not any((month.key, kind) in self.present for month in months):
+            return None
+        total = sum(
+            (self.sums.get((month.key, kind, code), Decimal(0)) for month in months),
+            Decimal(0),
+        )
+        return _number(total)
+
+
+async def _flow_sums(
+    session: AsyncSession,
+    scope_path: str,
+    months: Iterable[Period],
+    indicators: Sequence[_FlowIndicator],
+) -> _FlowSums:
+    result = _FlowSums()
+    keys = sorted({month.key for month in months})
+    if not keys or not indicators:
+        return result
+    wanted = {(i.unit_kind, i.code) for i in indicators}
+    stmt = (
+        select(
+            Report.period,
+            ReportingUnit.kind,
+            ReportValue.indicator_code,
+            func.sum(ReportValue.value).label("total"),
+        )
+        .select_from(ReportValue)
+        .join(Report, Report.id == ReportValue.report_id)
+        .join(ReportingUnit, ReportingUnit.id == Report.reporting_unit_id)
+        .join(OrgNode, OrgNode.id == ReportingUnit.org_node_id)
+        .where(
+            Report.period.in_(keys),
+            OrgNode.path.startswith(scope_path, autoescape=True),
+            ReportingUnit.kind.in_(sorted({kind for kind, _ in wanted})),
+            ReportValue.indicator_code.in_(sorted({code for _, code in wanted})),
+        )
+        .group_by(Report.period, ReportingUnit.kind, ReportValue.indicator_code)
+    )
+    for row in await session.execute(stmt):
+        kind = UnitKind(row.kind)
+        if (kind, row.indicator_code) not in wanted:
+            continue
+        result.present.add((row.period, kind))
+        result.sums[(row.period, kind, row.indicator_code)] = _number(row.total) or Decimal(0)
+    return result
