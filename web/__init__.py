@@ -10,6 +10,7 @@ rules stay in services/: a page never decides what the chat would decide differe
 
     sign_in.py       /l/<token>, /auth/telegram
     report_form.py   /report/…
+    dashboard/       /dashboard/… (the committee's dashboard; its charts as inline SVG)
     templates/       Jinja2, one layout (layout.html)
     static/          one stylesheet and one script, vendored (no CDN, no build step)
 """
@@ -20,11 +21,11 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from handlers.context import BotData
-from web import report_form, sign_in
+from web import dashboard, report_form, sign_in
 from web.base import STATIC, Pages
 
 # Where the pages live on the server: a reverse proxy in front forwards these (deploy/nginx.conf).
-PUBLIC_PATHS = ("/report", "/l/", "/auth/", "/static/")
+PUBLIC_PATHS = ("/report", "/l/", "/auth/", "/static/", "/dashboard")
 
 
 def build_pages(data: BotData) -> list[BaseRoute]:
@@ -33,5 +34,6 @@ def build_pages(data: BotData) -> list[BaseRoute]:
     return [
         *sign_in.routes(pages),
         *report_form.routes(pages),
+        *dashboard.routes(pages),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
