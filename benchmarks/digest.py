@@ -33,6 +33,11 @@ earlier; with 24 months of data that is all of them). The exact SQL is printed. 
 compares the digest's flow totals with the bare aggregate's sums (any difference is an error).
 ``unit_table`` (the spreadsheet's rows, sent with every digest) is timed too, for information.
 
+The committee's **dashboard page** (web/dashboard/) is timed in the same loop: ``load`` (the same
+``build_digest`` with its 12-month trend) and ``render`` (the Jinja template with its inline SVG
+charts) of the province's page, in process, without HTTP. Its bare aggregate is the same GROUP BY:
+the trend's months (January to December 2026) are among the months it already reads.
+
 Aims (from the issue): the digest takes at most 3× the bare aggregate, and the digest of the
 larger size at most 12× the smaller (sizes 10× apart). A miss is printed (MISS), not an error: the
 exit status is 0 unless something fails (an exception, or the cross-check).
@@ -58,6 +63,7 @@ import platform
 import random
 import sys
 import time
+import types
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -99,11 +105,14 @@ from services.periods import Period, due_date, open_date  # noqa: E402
 from services.reporting import ReportingSetup, current_version_id  # noqa: E402
 from services.targets import TargetConfig, load_targets  # noqa: E402
 from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
+from web import dashboard  # noqa: E402
+from web.base import Pages  # noqa: E402
 
 SECRET = "bench-secret-" + "x" * 40
 
 AIM_RATIO = 3.0  # digest ÷ bare aggregate, at most
 AIM_SCALING = 12.0  # digest of the larger size ÷ the smaller (10× the units), at most
+AIM_DASHBOARD = 1.5  # dashboard page (service + template) ÷ bare aggregate, at most
 
 DEFAULT_UNITS = (1_000, 10_000)
 QUICK_UNITS = (200, 2_000)
@@ -526,6 +535,9 @@ class Measurement:
     bare: float = 0.0
     bare_runs: list[float] = field(default_factory=list)
     table: float = 0.0  # unit_table, best
+    dashboard: float = 0.0  # the dashboard page: load + render, best
+    dashboard_runs: list[float] = field(default_factory=list)
+    page_bytes: int = 0
     statements: list[tuple[str, float]] = field(default_factory=list)  # of the best digest
     bare_rows: int = 0
     summary: list[str] = field(default_factory=list)
@@ -533,6 +545,10 @@ class Measurement:
     @property
     def ratio(self) -> float:
         return self.digest / self.bare if self.bare else float("inf")
+
+    @property
+    def dashboard_ratio(self) -> float:
+        return self.dashboard / self.bare if self.bare else float("inf")
 
 
 def check_against_bare(digest: Digest, rows: Sequence[Any], period: DigestPeriod) -> int:
@@ -597,8 +613,19 @@ async def measure(
     concern_config: ConcernConfig,
     repeat: int,
     profile: Profiler | None,
+    settings: Settings,
 ) -> Measurement:
     period = DigestPeriod.of_month(LAST_MONTH.year, LAST_MONTH.month)
+    # The pages' helpers need only these of the bot's data.
+    pages = Pages(
+        types.SimpleNamespace(  # type: ignore[arg-type]
+            settings=settings,
+            reporting=setup,
+            targets=targets,
+            concerns=types.SimpleNamespace(config=concern_config),
+        )
+    )
+    choices = dashboard.period_choices(TODAY)
     sql = text(bare_sql(data.province_path, digest_months(period)))
     uow = make_uow(engine)
     clock = StatementClock(engine)
@@ -632,10 +659,20 @@ async def measure(
             )
             return time.perf_counter() - started
 
+    async def dashboard_once() -> tuple[float, int]:
+        async with uow() as session:
+            started = time.perf_counter()
+            digest, table = await dashboard.load(pages, session, data.province_id, period, TODAY)
+            page = dashboard.render(
+                pages, digest, table, "vi", choices=choices, up=None, telegram=False
+            )
+            return time.perf_counter() - started, len(page.body)
+
     # Warm-up (caches, SQLAlchemy's statement cache, the pool), then the cross-check.
     _, digest = await digest_once()
     _, rows = await bare_once()
     await table_once()
+    _, result.page_bytes = await dashboard_once()
     compared = check_against_bare(digest, rows, period)
     result.bare_rows = len(rows)
     result.summary = [
@@ -654,7 +691,9 @@ async def measure(
         if elapsed < best_digest:
             best_digest, result.statements = elapsed, seen
         result.table = min(result.table or float("inf"), await table_once())
+        result.dashboard_runs.append((await dashboard_once())[0])
     result.digest, result.bare = min(result.digest_runs), min(result.bare_runs)
+    result.dashboard = min(result.dashboard_runs)
 
     if profile is not None:
         profile.enable()
@@ -692,7 +731,7 @@ def run_one(
                 await generate(engine, setup, concern_config, data)
                 data.analyzed = await settle(engine, sqlite_analyze)
                 return await measure(
-                    engine, backend, data, setup, targets, concern_config, repeat, profile
+                    engine, backend, data, setup, targets, concern_config, repeat, profile, settings
                 )
             finally:
                 await engine.dispose()
@@ -751,18 +790,29 @@ def print_measurement(m: Measurement) -> None:
         f"outside SQL {ms(max(0.0, m.digest - in_sql))}"
     )
     print(f"  unit_table          best {ms(m.table)} (the spreadsheet's rows; no aim)")
+    print(
+        f"  dashboard page      best {ms(m.dashboard)} of {runs} "
+        f"(all: {', '.join(f'{t * 1000:.0f}' for t in m.dashboard_runs)} ms; "
+        f"{m.page_bytes / 1024:.1f} KB of HTML)"
+    )
+    print(
+        f"  ratio page/bare     {m.dashboard_ratio:.2f}   aim ≤ {AIM_DASHBOARD}: "
+        f"{verdict(m.dashboard_ratio <= AIM_DASHBOARD)}"
+    )
 
 
 def print_summary(results: list[Measurement]) -> None:
     print("\n=== summary ===")
     print(
         f"  {'backend':<11}{'units':>8}{'months':>7}{'values':>11}{'digest':>12}{'bare':>12}"
-        f"{'ratio':>7}  aim ≤ {AIM_RATIO:.0f}"
+        f"{'ratio':>7}  aim ≤ {AIM_RATIO:.0f}{'page':>12}{'ratio':>7}  aim ≤ {AIM_DASHBOARD}"
     )
     for m in results:
         print(
             f"  {m.backend:<11}{m.data.units:>8,}{len(m.data.months):>7}{m.data.values:>11,}"
             f"{ms(m.digest):>12}{ms(m.bare):>12}{m.ratio:>7.2f}  {verdict(m.ratio <= AIM_RATIO)}"
+            f"{ms(m.dashboard):>16}{m.dashboard_ratio:>7.2f}  "
+            f"{verdict(m.dashboard_ratio <= AIM_DASHBOARD)}"
         )
     by_backend: dict[str, list[Measurement]] = defaultdict(list)
     for m in results:

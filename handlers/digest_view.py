@@ -15,6 +15,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from handlers import dashboard_offer
 from handlers.context import BotContext, identity_of, keyboard, language_of, say
 from handlers.digest_render import (
     file_name,
@@ -64,6 +65,8 @@ async def start(update: Update, context: BotContext) -> None:
     if viewer is None or home is None or not (viewer.has(Role.COMMITTEE) or viewer.has(Role.ADMIN)):
         await say(update, lang, "This command is for steering committee members.")
         return
+    # The dashboard first: the period menu stays the last message, the one answered.
+    await dashboard_offer.offer(update, context, viewer.person_id, lang)
     rows = [
         [(period_button(p, lang), f"{PREFIX}:p:{home}:{p.key}")]
         for p in period_choices(_today(context))

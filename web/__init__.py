@@ -11,6 +11,7 @@ rules stay in services/: a page never decides what the chat would decide differe
     sign_in.py       /l/<token>, /auth/telegram
     report_form.py   /report/…
     office/          /office/… the office console (administrators), one module per page family
+    dashboard/       /dashboard/… (the committee's dashboard; its charts as inline SVG)
     templates/       Jinja2, one layout (layout.html)
     static/          one stylesheet and one script, vendored (no CDN, no build step)
 """
@@ -21,11 +22,11 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from handlers.context import BotData
-from web import office, report_form, sign_in
+from web import dashboard, office, report_form, sign_in
 from web.base import STATIC, Pages
 
 # Where the pages live on the server: a reverse proxy in front forwards these (deploy/nginx.conf).
-PUBLIC_PATHS = ("/report", "/l/", "/auth/", "/static/", "/office")
+PUBLIC_PATHS = ("/report", "/l/", "/auth/", "/static/", "/office", "/dashboard")
 
 
 def build_pages(data: BotData) -> list[BaseRoute]:
@@ -35,5 +36,6 @@ def build_pages(data: BotData) -> list[BaseRoute]:
         *sign_in.routes(pages),
         *report_form.routes(pages),
         *office.routes(pages),
+        *dashboard.routes(pages),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

@@ -31,6 +31,7 @@ The package re-exports its public names, so callers write ``digests.build_digest
   missing report), ``progress`` (the year's targets) and ``concern_counts`` (suppressed counts
   of concerns);
 - ``table``: ``unit_table``, the spreadsheet's units × indicators;
+- ``trend``: the months before the period, month by month (the dashboard's charts);
 - ``_shared``: internal, the scope, its areas and the units' reporting statuses that the digest
   and the spreadsheet share.
 """
@@ -43,6 +44,7 @@ from services.digests.errors import ScopeNotFound
 from services.digests.headline import HEADLINE_STOCKS, PARTY_MEMBERS, UNION_MEMBERS, WORKERS
 from services.digests.periods import DigestPeriod, PeriodKind
 from services.digests.table import unit_table
+from services.digests.trend import MAIN_FLOWS
 from services.digests.views import (
     SUPPRESS_BELOW,
     AreaRate,
@@ -58,12 +60,15 @@ from services.digests.views import (
     StockTotal,
     SuppressedCount,
     TargetProgress,
+    Trend,
+    TrendSeries,
     UnitRow,
     UnitTable,
 )
 
 __all__ = [
     "HEADLINE_STOCKS",
+    "MAIN_FLOWS",
     "PARTY_MEMBERS",
     "SHARE_WINDOW_MONTHS",
     "SUPPRESS_BELOW",
@@ -85,6 +90,8 @@ __all__ = [
     "StockTotal",
     "SuppressedCount",
     "TargetProgress",
+    "Trend",
+    "TrendSeries",
     "UnitRow",
     "UnitTable",
     "build_digest",

@@ -27,6 +27,7 @@ from services.digests.flows import _flow_indicators, _flow_sums
 from services.digests.headline import _headline
 from services.digests.periods import DigestPeriod
 from services.digests.progress import _target_progress
+from services.digests.trend import _trend, _trend_span
 from services.digests.views import AreaRate, Digest, FlowTotal, MissingUnit, Rate
 from services.periods import Period
 from services.reporting import ReportingSetup
@@ -68,9 +69,13 @@ async def build_digest(
     targets: TargetConfig,
     concern_config: ConcernConfig,
     today: date,
+    trend_months: int = 0,
 ) -> Digest:
     """The digest of the subtree under ``node_id`` for ``period``, as of ``today`` (the local
-    date in Asia/Ho_Chi_Minh). Reads only; the caller checks the reader may see this node."""
+    date in Asia/Ho_Chi_Minh). Reads only; the caller checks the reader may see this node.
+
+    ``trend_months`` > 0 adds ``Digest.trend``: that many months up to the period's last open
+    month, month by month, by the same definitions (the flow sums come from the same query)."""
     scope, scope_path = await _scope(session, node_id)
     months_open = _months_open(period, setup, today)
     # Months of the year the targets' pace counts: up to the last month already open, or the
@@ -119,10 +124,11 @@ async def build_digest(
     # The one year-to-date span: the same months the targets' pace counts.
     ytd = tuple(Period(period.year, month) for month in range(1, elapsed + 1))
     ytd_last_year = tuple(month.shift(-12) for month in ytd)
+    trend_span = _trend_span(period, months_open, trend_months)
     flow_sums = await _flow_sums(
         session,
         scope_path,
-        {*period.months, *ytd, *ytd_last_year, *previous.months, *last_year.months},
+        {*period.months, *ytd, *ytd_last_year, *previous.months, *last_year.months, *trend_span},
         indicators,
     )
     flows = tuple(
@@ -146,6 +152,11 @@ async def build_digest(
     concern_lines, concern_total = await _concerns(
         session, scope_path, period, concern_config, today
     )
+    trend = (
+        await _trend(session, scope_path, setup, trend_span, flow_sums, chosen)
+        if trend_span
+        else None
+    )
     return Digest(
         scope=scope,
         period=period,
@@ -162,4 +173,5 @@ async def build_digest(
         kind_labels={s.unit_kind: s.label for s in setup.indicators.sets},
         year_to_date=ytd,
         headline=await _headline(session, scope_path, setup, period, months_open),
+        trend=trend,
     )

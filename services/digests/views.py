@@ -220,6 +220,9 @@ class Digest:
     # year-to-date figure of the digest (flows and targets alike).
     year_to_date: tuple[Period, ...] = ()
     headline: Headline = Headline()
+    # The months before the period too, for the dashboard's charts; only when asked for
+    # (``build_digest(trend_months=…)``), None otherwise.
+    trend: Trend | None = None
 
 
 @dataclass(frozen=True)
@@ -252,3 +255,29 @@ class UnitRow:
 class UnitTable:
     columns: tuple[IndicatorColumn, ...]
     rows: tuple[UnitRow, ...]
+
+
+@dataclass(frozen=True)
+class TrendSeries:
+    """One indicator month by month over ``Trend.months``. None: no unit of its kind reported
+    it in that month (a flow), or within the window up to it (a stock)."""
+
+    unit_kind: UnitKind
+    code: str
+    label: Label
+    kind: IndicatorKind
+    values: tuple[Decimal | None, ...]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The months up to the period's last open month, oldest first, each by the digest's own
+    definitions: the reporting and on-time rates of that month, the headline stocks as the
+    digest of that month would show them (each unit's latest figure within SHARE_WINDOW_MONTHS),
+    the union density, and the main flows' monthly totals."""
+
+    months: tuple[Period, ...]
+    reporting: tuple[Rate, ...]
+    stocks: tuple[TrendSeries, ...]
+    density: tuple[float | None, ...]
+    flows: tuple[TrendSeries, ...]

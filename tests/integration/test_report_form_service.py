@@ -1,4 +1,4 @@
-"""The form's use cases (services/reporting/form.py save_form / submit_form) on the chat's draft: the
+"""The form's use cases (services/reporting/form.py) on the chat's draft: the
 same checks as the chat, in any order; a refused value never reaches the draft; a stale page
 writes nothing; the chat goes on where the form left off."""
 

@@ -22,6 +22,12 @@
     button.addEventListener('click', function () { if (tg) { tg.close(); } });
   });
 
+  // A selector that shows its choice at once (the dashboard's period); its button stays for
+  // a browser without script.
+  document.querySelectorAll('select[data-autosubmit-change]').forEach(function (select) {
+    select.addEventListener('change', function () { select.form.submit(); });
+  });
+
   // Forms that must go once: the button stays disabled after the first press.
   document.querySelectorAll('form[data-once], form#report').forEach(function (form) {
     form.addEventListener('submit', function () {
