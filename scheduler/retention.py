@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from telegram.ext import Application
 
-from handlers.context import BotContext
+from handlers.common.context import BotContext
 from models.db import checkpoint_wal
 from services import concerns
 

@@ -24,7 +24,7 @@ from PIL import Image
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.digest_render import has_chart, render_chart, render_excel, render_text
+from handlers.digests.render import has_chart, render_chart, render_excel, render_text
 from models import (
     ChannelAccount,
     Concern,

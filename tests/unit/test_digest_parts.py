@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.digest_render import (
+from handlers.digests.render import (
     _tick,
     change,
     count,

@@ -15,8 +15,8 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from handlers.context import BotContext, identity_of, keyboard, language_of, say
-from handlers.digest_render import (
+from handlers.common.context import BotContext, identity_of, keyboard, language_of, say
+from handlers.digests.render import (
     file_name,
     has_chart,
     period_button,

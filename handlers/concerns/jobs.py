@@ -22,7 +22,7 @@ from datetime import time
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from handlers.context import BotContext, BotData
+from handlers.common.context import BotContext, BotData
 from infra.i18n import tr
 from infra.message_split import split_text
 from infra.rate_limit import bulk_sending

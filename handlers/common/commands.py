@@ -17,8 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import linking
-from handlers.context import (
+from handlers.common.context import (
     LANG_KEY,
     BotContext,
     choice_hint,
@@ -29,7 +28,7 @@ from handlers.context import (
     say,
     show,
 )
-from handlers.menu import command_lines
+from handlers.common.menu import command_lines
 from infra.i18n import tr
 from models.db import is_unreachable
 from services import access
@@ -204,8 +203,6 @@ def general() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("lang", lang_command, filters=private),
         CallbackQueryHandler(lang_chosen, pattern=f"^{LANG_CHOICE}"),
         CommandHandler("cancel", cancel_outside, filters=private),
-        # /lienket and /kenh (one person on several channels)
-        *linking.build(),
     ]
 
 

@@ -1,6 +1,6 @@
 """/lienket: a one-time code to use the bot on another channel; /kenh: where reminders go.
 
-The code itself is taken by registration's /start (handlers/registration_conversation.py), on the
+The code itself is taken by registration's /start (handlers/registration/conversation.py), on the
 other channel.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from handlers.context import BotContext, identity_of, keyboard, language_of, say
+from handlers.common.context import BotContext, identity_of, keyboard, language_of, say
 from infra.i18n import moment
 from services import access, linking
 from services.errors import DomainError

@@ -13,7 +13,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.context import (
+from handlers.common.context import (
     BotContext,
     choices_are_typed,
     identity_of,
@@ -22,7 +22,7 @@ from handlers.context import (
     say,
     show,
 )
-from handlers.menu import ROLE_LABELS, render_menu
+from handlers.common.menu import ROLE_LABELS, render_menu
 from infra.i18n import day, moment, tr
 from services import access, linking, registration
 from services.errors import N_, DomainError

@@ -6,8 +6,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler, filters
 
-from handlers import report_views as views
-from handlers.context import BotContext, identity_of, language_of, say, show
+from handlers.common.context import BotContext, identity_of, language_of, say, show
+from handlers.reports import views
 from services import access, reporting
 
 

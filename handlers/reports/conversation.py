@@ -27,9 +27,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import delivery, report_form_offer
-from handlers import report_views as views
-from handlers.context import (
+from handlers.common import retry_until_seen
+from handlers.common.context import (
     BotContext,
     acknowledge,
     choice_hint,
@@ -41,6 +40,7 @@ from handlers.context import (
     say,
     show,
 )
+from handlers.reports import form_offer, views
 from infra.i18n import tr
 from services import access, reporting
 from services.access import Viewer
@@ -244,7 +244,7 @@ async def _open(
     notice = views.late_notice(view, lang)
     if notice is not None:
         await show(update, notice)
-    await report_form_offer.offer(update, context, session, viewer.person_id, unit_id, period, lang)
+    await form_offer.offer(update, context, session, viewer.person_id, unit_id, period, lang)
     return await _present(update, view, lang, answered=notice is not None)
 
 
@@ -427,7 +427,7 @@ async def review_action(update: Update, context: BotContext) -> int:
     return await _as_officer(update, context, step)
 
 
-RECEIPT_RETRY_DELAYS: tuple[float, ...] = delivery.RETRY_DELAYS
+RECEIPT_RETRY_DELAYS: tuple[float, ...] = retry_until_seen.RETRY_DELAYS
 
 
 async def _submit(
@@ -453,7 +453,7 @@ async def _submit(
     lang = language_of(context, viewer)
     text = views.receipt(receipt, lang, context.bot_data.settings.zone)
     # The report is stored: its receipt must be seen, even if the Bot API fails right now.
-    await delivery.show_until_seen(
+    await retry_until_seen.show_until_seen(
         update, context, text, edit=False, delays=RECEIPT_RETRY_DELAYS, name="report-receipt"
     )
     return END

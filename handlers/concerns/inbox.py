@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.context import (
+from handlers.common.context import (
     BotContext,
     acknowledge,
     choices_are_typed,
@@ -308,7 +308,7 @@ async def reply_written(update: Update, context: BotContext) -> int:
             return END
     # Told at once, with the same words whether or not the worker asked for pushed answers:
     # the officer must not learn who opted in, or who blocked the bot. The push itself goes out
-    # later in a batch (scheduler/concern_jobs.py push_answers), never in this request, which
+    # later in a batch (handlers/concerns/jobs.py push_answers), never in this request, which
     # would then take longer for workers who opted in.
     await say(
         update,
@@ -469,7 +469,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 def build() -> list[object]:
     private = filters.ChatType.PRIVATE
-    # Whole-data patterns: data in no shape the bot sends is an expired button (common.py).
+    # Whole-data patterns: data in no shape the bot sends is an expired button (handlers/common/commands.py).
     case_id = r"[0-9a-f]{1,64}"
     replying = ConversationHandler(
         entry_points=[CallbackQueryHandler(start_reply, pattern=rf"^{PREFIX}:reply:{case_id}\Z")],

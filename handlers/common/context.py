@@ -51,7 +51,7 @@ class BotData:
     leadership: Leadership  # only the leading instance runs scheduled jobs
     metrics: Metrics
     # Outbox messages claimed whose outcome could not be written (the database went away
-    # mid-batch): settled by the next drain (scheduler/reminders.py).
+    # mid-batch): settled by the next drain (scheduler/outbox_sender.py).
     outbox_unsettled: dict[int, OutboxStatus]
     # The channels this process serves, and the bot that sends on each (the outbox routes every
     # message through its recipient's channel).
@@ -63,6 +63,12 @@ class BotData:
     # Where people open the web pages (web/: the report form), or None: the chat then
     # offers no form. PUBLIC_BASE_URL in production; the console's own local address.
     pages_url: str | None
+
+
+def served_channels(data: BotData) -> list[str]:
+    """The channels this process serves: each person's scheduled messages go to exactly one
+    account of theirs among these (services/access.py pick_account)."""
+    return list(getattr(data, "channels", None) or [data.channel])
 
 
 BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

@@ -24,8 +24,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import delivery
-from handlers.context import BotContext, describe, keyboard, language_of, say, show
+from handlers.common import retry_until_seen
+from handlers.common.context import BotContext, describe, keyboard, language_of, say, show
 from infra.i18n import day, tr
 from infra.message_split import split_text
 from infra.metrics import keep_out_of_metrics
@@ -382,13 +382,13 @@ async def preview_choice(update: Update, context: BotContext) -> int:
 
 
 # The case is stored before its receipt is shown, and only the receipt's hash is kept: without
-# the retries of handlers/delivery.py a Bot API failure at this moment would leave a case nobody
-# can follow, and a worker who sends the concern again.
-RECEIPT_RETRY_DELAYS: tuple[float, ...] = delivery.RETRY_DELAYS
+# the retries of handlers/common/retry_until_seen.py a Bot API failure at this moment would leave
+# a case nobody can follow, and a worker who sends the concern again.
+RECEIPT_RETRY_DELAYS: tuple[float, ...] = retry_until_seen.RETRY_DELAYS
 
 
 async def _show_receipt(update: Update, context: BotContext, text: str) -> None:
-    await delivery.show_until_seen(
+    await retry_until_seen.show_until_seen(
         update, context, text, edit=True, delays=RECEIPT_RETRY_DELAYS, name="concern-receipt"
     )
 

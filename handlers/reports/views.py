@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
-from handlers.context import keyboard
+from handlers.common.context import keyboard
 from infra.channel_updates import SHORTCUT_MARK
 from infra.i18n import capitalized, day, moment, number, percent, tr
 from services.errors import N_
