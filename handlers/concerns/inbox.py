@@ -469,7 +469,8 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 def build() -> list[object]:
     private = filters.ChatType.PRIVATE
-    # Whole-data patterns: data in no shape the bot sends is an expired button (handlers/common/commands.py).
+    # Whole-data patterns: data in no shape the bot sends is an expired button
+    # (handlers/common/commands.py).
     case_id = r"[0-9a-f]{1,64}"
     replying = ConversationHandler(
         entry_points=[CallbackQueryHandler(start_reply, pattern=rf"^{PREFIX}:reply:{case_id}\Z")],
