@@ -17,6 +17,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.common.buttons import Language
 from handlers.common.context import (
     LANG_KEY,
     BotContext,
@@ -35,8 +36,6 @@ from services import access
 from services.errors import N_
 
 log = logging.getLogger(__name__)
-
-LANG_CHOICE = "lang:v1:"
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -69,14 +68,16 @@ async def lang_command(update: Update, context: BotContext) -> None:
         update,
         language_of(context, viewer),
         "Choose a language:",
-        markup=keyboard([("Tiếng Việt", LANG_CHOICE + "vi"), ("English", LANG_CHOICE + "en")]),
+        markup=keyboard(
+            [("Tiếng Việt", Language.choose("vi")), ("English", Language.choose("en"))]
+        ),
     )
 
 
 async def lang_chosen(update: Update, context: BotContext) -> None:
     """A language button: saved on the person if registered, else in memory only."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    chosen = update.callback_query.data.removeprefix(LANG_CHOICE)
+    chosen = Language.parse(update.callback_query.data)
     if chosen not in ("vi", "en"):
         await say(update, language_of(context, None), "This button has expired.")
         return
@@ -201,7 +202,7 @@ def general() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("help", help_command, filters=private),
         CommandHandler("lang", lang_command, filters=private),
-        CallbackQueryHandler(lang_chosen, pattern=f"^{LANG_CHOICE}"),
+        CallbackQueryHandler(lang_chosen, pattern=Language.PATTERN),
         CommandHandler("cancel", cancel_outside, filters=private),
     ]
 

@@ -25,6 +25,7 @@ from telegram.ext import (
 )
 
 from handlers.common import retry_until_seen
+from handlers.common.buttons import Concern as Buttons
 from handlers.common.context import BotContext, describe, keyboard, language_of, say, show
 from infra.i18n import day, tr
 from infra.message_split import split_text
@@ -36,7 +37,6 @@ from services.errors import N_, DomainError
 from services.ratelimit import TooManyMessages
 
 DRAFT = "concern"  # user_data key: memory only, removed when sent, cancelled or timed out
-PREFIX = "tt:v1"
 END = ConversationHandler.END
 
 
@@ -210,9 +210,7 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
     await show(
         update,
         promise,
-        keyboard(
-            [(tr(lang, "Continue"), f"{PREFIX}:go")], [(tr(lang, "Cancel"), f"{PREFIX}:cancel")]
-        ),
+        keyboard([(tr(lang, "Continue"), Buttons.GO)], [(tr(lang, "Cancel"), Buttons.CANCEL)]),
     )
     return Concern.READING_PROMISE
 
@@ -236,7 +234,7 @@ async def promise_read(update: Update, context: BotContext) -> int:
     """After the promise screen: the categories."""
     lang = language_of(context, None)
     categories = context.bot_data.concerns.config.categories
-    rows = [[(c.label.get(lang), f"{PREFIX}:cat:{c.code}")] for c in categories]
+    rows = [[(c.label.get(lang), Buttons.category(c.code))] for c in categories]
     await say(update, lang, "What is it about?", markup=keyboard(*rows))
     return Concern.CHOOSING_CATEGORY
 
@@ -244,7 +242,7 @@ async def promise_read(update: Update, context: BotContext) -> int:
 async def category_chosen(update: Update, context: BotContext) -> int:
     """A category button."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    code = update.callback_query.data.rsplit(":", 1)[-1]
+    code = Buttons.parse(update.callback_query.data)
     lang = language_of(context, None)
     category = context.bot_data.concerns.config.category(code)
     if category is None or "enterprise_id" not in _draft(context):
@@ -296,10 +294,10 @@ async def text_written(update: Update, context: BotContext) -> int:
         update,
         preview,
         keyboard(
-            [(tr(lang, "✅ Send"), f"{PREFIX}:send")],
-            [(tr(lang, "✅ Send, and tell me the answer here"), f"{PREFIX}:sendpush")],
-            [(tr(lang, "✏️ Write it again"), f"{PREFIX}:rewrite")],
-            [(tr(lang, "✖ Cancel"), f"{PREFIX}:cancel")],
+            [(tr(lang, "✅ Send"), Buttons.SEND)],
+            [(tr(lang, "✅ Send, and tell me the answer here"), Buttons.SEND_PUSH)],
+            [(tr(lang, "✏️ Write it again"), Buttons.REWRITE)],
+            [(tr(lang, "✖ Cancel"), Buttons.CANCEL)],
         ),
     )
     return Concern.PREVIEWING
@@ -328,7 +326,7 @@ async def not_text(update: Update, context: BotContext) -> int | None:
 async def preview_choice(update: Update, context: BotContext) -> int:
     """Send (with or without answers pushed here) or write again."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    action = update.callback_query.data.rsplit(":", 1)[-1]
+    action = Buttons.parse(update.callback_query.data)
     lang = language_of(context, None)
     draft = _draft(context)
     if action == "rewrite":
@@ -568,13 +566,15 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
                 MessageHandler(text, typed_enterprise),
                 MessageHandler(other, not_text),
             ],
-            Concern.READING_PROMISE: [CallbackQueryHandler(promise_read, pattern=f"^{PREFIX}:go$")],
+            Concern.READING_PROMISE: [
+                CallbackQueryHandler(promise_read, pattern=Buttons.GO_PATTERN)
+            ],
             Concern.CHOOSING_CATEGORY: [
-                CallbackQueryHandler(category_chosen, pattern=f"^{PREFIX}:cat:")
+                CallbackQueryHandler(category_chosen, pattern=Buttons.CATEGORY_PATTERN)
             ],
             Concern.WRITING: [MessageHandler(text, text_written), MessageHandler(other, not_text)],
             Concern.PREVIEWING: [
-                CallbackQueryHandler(preview_choice, pattern=f"^{PREFIX}:(send|sendpush|rewrite)$"),
+                CallbackQueryHandler(preview_choice, pattern=Buttons.PREVIEW_PATTERN),
             ],
             # Only what looks like a receipt (or a case code, or a picture of one) is taken:
             # other text goes on to the other handlers, so a worker who changed their mind,
@@ -588,7 +588,7 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
         },
         fallbacks=[
             CommandHandler("cancel", cancel, filters=private),
-            CallbackQueryHandler(cancel, pattern=f"^{PREFIX}:cancel$"),
+            CallbackQueryHandler(cancel, pattern=Buttons.CANCEL_PATTERN),
             CommandHandler("tamtu", start_without_link, filters=private),
         ],
         name="concern",

@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.common.buttons import Inbox as Buttons
 from handlers.common.context import (
     BotContext,
     acknowledge,
@@ -42,9 +43,6 @@ from services import access, concerns
 from services.concerns import STATUS_LABELS, InboxCase
 from services.errors import DomainError
 
-PREFIX = "hop:v1"
-CASE = f"{PREFIX}:case:"  # text channels: open one case of the list (data: its id)
-LIST = f"{PREFIX}:list"  # text channels: back to the list
 SNIPPET = 60  # characters of a case's text in the list of a text channel
 REPLYING_TO = "replying_to"  # user_data (officers only): the case being answered
 SHOWN_AT_ONCE = 10
@@ -98,19 +96,19 @@ def render_case(
             ),
             _shown(reply.text, lang),
         ]
-    back = [[(tr(lang, "◀ Back to the list"), LIST)]] if choices_are_typed(context) else []
+    back = [[(tr(lang, "◀ Back to the list"), Buttons.LIST)]] if choices_are_typed(context) else []
     if case.escalated_to is not None and not case.as_zone:
         # Passed above: only the zone union acts on it now; the enterprise union can read it.
         return "\n".join(lines), keyboard(*back) if back else None
     rows = [
-        [(tr(lang, "✍️ Answer"), f"{PREFIX}:reply:{case.concern_id}")],
+        [(tr(lang, "✍️ Answer"), Buttons.reply(case.concern_id))],
         [
-            (tr(lang, "Being handled"), f"{PREFIX}:st:{case.concern_id}:in_progress"),
-            (tr(lang, "Close"), f"{PREFIX}:st:{case.concern_id}:closed"),
+            (tr(lang, "Being handled"), Buttons.status(case.concern_id, "in_progress")),
+            (tr(lang, "Close"), Buttons.status(case.concern_id, "closed")),
         ],
     ]
     if not case.as_zone:
-        rows.append([(tr(lang, "⬆️ Pass on to the zone union"), f"{PREFIX}:esc:{case.concern_id}")])
+        rows.append([(tr(lang, "⬆️ Pass on to the zone union"), Buttons.escalate(case.concern_id))])
     return "\n".join(lines), keyboard(*rows, *back)
 
 
@@ -132,7 +130,7 @@ def case_list(
             label += " · " + tr(lang, STATUS_LABELS[case.status])
         if case.overdue:
             label += " · " + tr(lang, "OVERDUE")
-        rows.append([(f"{label}: “{snippet}”", f"{CASE}{case.concern_id}")])
+        rows.append([(f"{label}: “{snippet}”", Buttons.case(case.concern_id))])
     text = tr(
         lang,
         "{count} open concerns. Choose one to read it and act on it:",
@@ -216,7 +214,7 @@ async def _post(update: Update, messages: list[tuple[str, InlineKeyboardMarkup |
 async def case_chosen(update: Update, context: BotContext) -> None:
     """Text channels: one case of the list, with its own actions."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.removeprefix(CASE)
+    concern_id = Buttons.case_of(update.callback_query.data)
     identity = identity_of(update, context)
     setup = context.bot_data.concerns
     async with context.bot_data.uow() as session:
@@ -251,7 +249,7 @@ async def back_to_list(update: Update, context: BotContext) -> None:
 async def start_reply(update: Update, context: BotContext) -> int:
     """✍️ Answer: ask for the text."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
+    concern_id = Buttons.concern_of(update.callback_query.data)
     identity = identity_of(update, context)
     setup = context.bot_data.concerns
     async with context.bot_data.uow() as session:
@@ -325,14 +323,13 @@ def _after_action(context: BotContext, lang: str) -> InlineKeyboardMarkup | None
     """Text channels: the way back to the other cases, as a numbered choice."""
     if not choices_are_typed(context):
         return None  # Telegram: the other cases' buttons are still there above
-    return keyboard([(tr(lang, "◀ Back to the list"), LIST)])
+    return keyboard([(tr(lang, "◀ Back to the list"), Buttons.LIST)])
 
 
 async def status_button(update: Update, context: BotContext) -> None:
     """Being handled / Close."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    parts = update.callback_query.data.split(":")
-    concern_id, status = (parts[3], parts[4]) if len(parts) == 5 else ("", "")
+    concern_id, status = Buttons.status_of(update.callback_query.data)
     identity = identity_of(update, context)
     setup = context.bot_data.concerns
     async with context.bot_data.uow() as session:
@@ -374,7 +371,7 @@ async def status_button(update: Update, context: BotContext) -> None:
 async def escalate_button(update: Update, context: BotContext) -> None:
     """⬆️ Pass on to the zone union: asked first, since it cannot be taken back."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
+    concern_id = Buttons.concern_of(update.callback_query.data)
     identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
         viewer = await access.identify(session, identity.channel, identity.external_id)
@@ -392,8 +389,8 @@ async def escalate_button(update: Update, context: BotContext) -> None:
         "Pass {case} on to {zone}? From then on only the zone union acts on it; your union can "
         "still read it.",
         keyboard(
-            [(tr(lang, "⬆️ Yes, pass it on"), f"{PREFIX}:escok:{concern_id}")],
-            [(tr(lang, "No, keep it here"), f"{PREFIX}:escno:{concern_id}")],
+            [(tr(lang, "⬆️ Yes, pass it on"), Buttons.escalate_yes(concern_id))],
+            [(tr(lang, "No, keep it here"), Buttons.escalate_no(concern_id))],
         ),
         case=target.case_code,
         zone=target.zone_name,
@@ -403,7 +400,7 @@ async def escalate_button(update: Update, context: BotContext) -> None:
 async def escalate_confirmed(update: Update, context: BotContext) -> None:
     """Yes, pass it on (every check made again: the button may be old)."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
+    concern_id = Buttons.concern_of(update.callback_query.data)
     identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
         viewer = await access.identify(session, identity.channel, identity.external_id)
@@ -428,7 +425,7 @@ async def escalate_confirmed(update: Update, context: BotContext) -> None:
 async def escalate_declined(update: Update, context: BotContext) -> None:
     """No, keep it here: the case again, with its buttons."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
+    concern_id = Buttons.concern_of(update.callback_query.data)
     identity = identity_of(update, context)
     setup = context.bot_data.concerns
     async with context.bot_data.uow() as session:
@@ -469,11 +466,8 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 def build() -> list[object]:
     private = filters.ChatType.PRIVATE
-    # Whole-data patterns: data in no shape the bot sends is an expired button
-    # (handlers/common/commands.py).
-    case_id = r"[0-9a-f]{1,64}"
     replying = ConversationHandler(
-        entry_points=[CallbackQueryHandler(start_reply, pattern=rf"^{PREFIX}:reply:{case_id}\Z")],
+        entry_points=[CallbackQueryHandler(start_reply, pattern=Buttons.REPLY_PATTERN)],
         states={
             Inbox.WRITING_REPLY: [
                 MessageHandler(private & filters.TEXT & ~filters.COMMAND, reply_written)
@@ -488,10 +482,10 @@ def build() -> list[object]:
     return [
         CommandHandler("hopthu", inbox, filters=private),
         replying,
-        CallbackQueryHandler(case_chosen, pattern=rf"^{CASE}{case_id}\Z"),
-        CallbackQueryHandler(back_to_list, pattern=rf"^{LIST}\Z"),
-        CallbackQueryHandler(status_button, pattern=rf"^{PREFIX}:st:{case_id}:[a-z_]{{1,20}}\Z"),
-        CallbackQueryHandler(escalate_button, pattern=rf"^{PREFIX}:esc:{case_id}\Z"),
-        CallbackQueryHandler(escalate_confirmed, pattern=rf"^{PREFIX}:escok:{case_id}\Z"),
-        CallbackQueryHandler(escalate_declined, pattern=rf"^{PREFIX}:escno:{case_id}\Z"),
+        CallbackQueryHandler(case_chosen, pattern=Buttons.CASE_PATTERN),
+        CallbackQueryHandler(back_to_list, pattern=Buttons.LIST_PATTERN),
+        CallbackQueryHandler(status_button, pattern=Buttons.STATUS_PATTERN),
+        CallbackQueryHandler(escalate_button, pattern=Buttons.ESCALATE_PATTERN),
+        CallbackQueryHandler(escalate_confirmed, pattern=Buttons.ESCALATE_YES_PATTERN),
+        CallbackQueryHandler(escalate_declined, pattern=Buttons.ESCALATE_NO_PATTERN),
     ]

@@ -15,6 +15,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from handlers.common.buttons import Digest as Buttons
 from handlers.common.context import BotContext, identity_of, keyboard, language_of, say
 from handlers.digests.render import (
     file_name,
@@ -32,7 +33,6 @@ from services.digests import DigestPeriod
 from services.errors import N_
 from services.periods import Period
 
-PREFIX = "dg:v1"
 DRILL = N_("See one part in detail:")
 BACK = N_("Go back to the level above:")
 DRILL_OR_BACK = N_("See one part in detail, or go back (◀ Back):")
@@ -65,8 +65,7 @@ async def start(update: Update, context: BotContext) -> None:
         await say(update, lang, "This command is for steering committee members.")
         return
     rows = [
-        [(period_button(p, lang), f"{PREFIX}:p:{home}:{p.key}")]
-        for p in period_choices(_today(context))
+        [(period_button(p, lang), Buttons.show(home, p))] for p in period_choices(_today(context))
     ]
     await say(update, lang, "Which period?", markup=keyboard(*rows))
 
@@ -74,14 +73,13 @@ async def start(update: Update, context: BotContext) -> None:
 async def show_digest(update: Update, context: BotContext) -> None:
     """A period or an area button: the digest of that node and period."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    parts = update.callback_query.data.split(":")
     identity = identity_of(update, context)
     data = context.bot_data
     async with data.uow() as session:
         viewer = await access.identify(session, identity.channel, identity.external_id)
         lang = language_of(context, viewer)
         try:
-            node_id, period = int(parts[3]), DigestPeriod.parse(parts[4])
+            node_id, period = Buttons.parse(update.callback_query.data)
         except (IndexError, ValueError):
             await say(update, lang, "This button has expired.")
             return
@@ -125,11 +123,9 @@ async def show_digest(update: Update, context: BotContext) -> None:
         )
         with workbook.open("rb") as document:
             await chat.send_document(document, filename=workbook.name)
-    rows = [
-        [(a.name, f"{PREFIX}:p:{a.node_id}:{period.key}")] for a in digest.areas if not a.direct
-    ]
+    rows = [[(a.name, Buttons.show(a.node_id, period))] for a in digest.areas if not a.direct]
     if up is not None:
-        rows.append([(tr(lang, "◀ Back"), f"{PREFIX}:p:{up}:{period.key}")])
+        rows.append([(tr(lang, "◀ Back"), Buttons.show(up, period))])
     if rows:
         prompt = DRILL if up is None else BACK if len(rows) == 1 else DRILL_OR_BACK
         # Below the digest, not in place of the menu pressed (and the query is answered).
@@ -141,5 +137,5 @@ def build() -> list[object]:
         CommandHandler("tonghop", start, filters=filters.ChatType.PRIVATE),
         # A node id of at most 9 digits: a longer one is no button the bot sent (and overflows
         # the database's integer), so it is an expired button.
-        CallbackQueryHandler(show_digest, pattern=f"^{PREFIX}:p:-?[0-9]{{1,9}}:"),
+        CallbackQueryHandler(show_digest, pattern=Buttons.PATTERN),
     ]

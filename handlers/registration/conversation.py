@@ -13,6 +13,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.common.buttons import Registration as Buttons
 from handlers.common.context import (
     BotContext,
     choices_are_typed,
@@ -31,8 +32,6 @@ from services.registration import LockedOut, LockoutPolicy
 
 PENDING_INVITE = "pending_invite"  # user_data, memory only: the invite the user is confirming
 PENDING_LINK = "pending_link"  # user_data, memory only: (link code id, the person's language)
-CONFIRM = "reg:v1:yes"
-DECLINE = "reg:v1:no"
 
 
 class Registration(IntEnum):
@@ -304,7 +303,9 @@ async def confirm_hint(update: Update, context: BotContext) -> int:
 
 
 def _confirm_keyboard(lang: str) -> InlineKeyboardMarkup:
-    return keyboard([(tr(lang, "✅ Confirm"), CONFIRM), (tr(lang, "✖ Cancel"), DECLINE)])
+    return keyboard(
+        [(tr(lang, "✅ Confirm"), Buttons.CONFIRM), (tr(lang, "✖ Cancel"), Buttons.DECLINE)]
+    )
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -355,8 +356,8 @@ def build() -> RegistrationConversation:
                 MessageHandler(private & ~filters.COMMAND, not_a_code),
             ],
             Registration.CONFIRMING: [
-                CallbackQueryHandler(confirm, pattern=f"^{CONFIRM}$"),
-                CallbackQueryHandler(decline, pattern=f"^{DECLINE}$"),
+                CallbackQueryHandler(confirm, pattern=Buttons.CONFIRM_PATTERN),
+                CallbackQueryHandler(decline, pattern=Buttons.DECLINE_PATTERN),
                 MessageHandler(private & ~filters.COMMAND, confirm_hint),
             ],
         },

@@ -9,13 +9,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from handlers.common.buttons import Channel
 from handlers.common.context import BotContext, identity_of, keyboard, language_of, say
 from infra.i18n import moment
 from services import access, linking
 from services.errors import DomainError
 from services.invites import display_code
-
-CHANNEL_CHOICE = "chn:v1:"
 
 
 async def link_command(update: Update, context: BotContext) -> None:
@@ -83,7 +82,7 @@ async def channel_command(update: Update, context: BotContext) -> None:
         [
             (
                 ("✅ " if channel == choice.current else "") + linking.channel_name(channel),
-                CHANNEL_CHOICE + channel,
+                Channel.choose(channel),
             )
         ]
         for channel in choice.channels
@@ -100,7 +99,7 @@ async def channel_command(update: Update, context: BotContext) -> None:
 async def channel_chosen(update: Update, context: BotContext) -> None:
     """A channel button (or its typed number on a text channel): checked on the server."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    await _choose(update, context, update.callback_query.data.removeprefix(CHANNEL_CHOICE))
+    await _choose(update, context, Channel.parse(update.callback_query.data))
 
 
 async def _choose(update: Update, context: BotContext, channel: str) -> None:
@@ -129,5 +128,5 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("lienket", link_command, filters=private),
         CommandHandler("kenh", channel_command, filters=private),
-        CallbackQueryHandler(channel_chosen, pattern=f"^{CHANNEL_CHOICE}"),
+        CallbackQueryHandler(channel_chosen, pattern=Channel.PATTERN),
     ]

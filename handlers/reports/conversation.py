@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import IntEnum
@@ -28,6 +27,7 @@ from telegram.ext import (
 )
 
 from handlers.common import retry_until_seen
+from handlers.common.buttons import Report as Buttons
 from handlers.common.context import (
     BotContext,
     acknowledge,
@@ -145,7 +145,7 @@ def _now(context: BotContext) -> datetime:
 
 def _data(update: Update) -> list[str]:
     assert update.callback_query is not None and update.callback_query.data is not None
-    return views.parse_data(update.callback_query.data)
+    return Buttons.parse(update.callback_query.data)
 
 
 async def start(update: Update, context: BotContext) -> int:
@@ -537,8 +537,8 @@ _APPLIED: dict[str, Callable[[Update, BotContext], Awaitable[int]]] = {
     "stop": pause,
     "submit": review_action,
 }
-_QUESTION_ACTIONS = frozenset({"yes", "no", "keep", "mine", "same", "skip", "back"})
-_JUMP_ACTIONS = frozenset({"jumpok", "jumpredo"})
+_QUESTION_ACTIONS = Buttons.QUESTION_ACTIONS
+_JUMP_ACTIONS = Buttons.JUMP_ACTIONS
 _REVIEW_ACTIONS = frozenset({"edit", "item"})
 # The rest act on the officer's open draft at one screen of it.
 _ON_DRAFT: dict[str, Callable[[Update, BotContext], Awaitable[int]]] = {
@@ -562,29 +562,9 @@ def _fits(view: DraftView, action: str, at: int | None) -> bool:
     return True  # keep or delete the draft
 
 
-_P = views.PREFIX
-_S = views.SHORT.replace("!", r"\!")
-# Whole-data patterns: a button's data is a hint from the client, and anything not in the
-# shape the bot sends (an id too long for the database, a month 13) is an expired button.
-_N, _MONTH = r"[0-9]{1,9}", r"[0-9]{4}-(0[1-9]|1[0-2])"
 # Every button the conversation sends, whole: one the conversation is not waiting for (a
 # reminder's "open" button, a press after a restart lost the state) goes to resume_press.
-ANY_BUTTON = re.compile(
-    "^("
-    + "|".join(
-        (
-            rf"{_P}:unit:{_N}",
-            rf"{_P}:(period|open|takeover|amend):{_N}:{_MONTH}",
-            rf"{_P}:leave",
-            rf"{_S}:(yes|no|keep|mine|same|skip|back|jumpok|jumpredo):{_N}:{_N}",
-            rf"{_P}:submit:{_N}:{_N}:{_MONTH}",
-            rf"{_P}:(edit|keepdraft|discard):{_N}",
-            rf"{_P}:item:{_N}:{_N}",
-            rf"({_S}|{_P}):stop:{_N}",
-        )
-    )
-    + r")\Z"
-)
+ANY_BUTTON = Buttons.ANY
 
 
 async def resume_press(update: Update, context: BotContext) -> int | None:
@@ -642,7 +622,6 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     other = private & ~filters.TEXT & ~filters.COMMAND
-    p, s, n, month = _P, _S, _N, _MONTH
     resume: CallbackQueryHandler[BotContext, object] = CallbackQueryHandler(
         resume_press, pattern=ANY_BUTTON
     )
@@ -650,27 +629,25 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
         entry_points=[CommandHandler("baocao", start, filters=private), resume],
         states={
             Report.CHOOSING_UNIT: [
-                CallbackQueryHandler(unit_chosen, pattern=rf"^{p}:unit:{n}\Z"),
+                CallbackQueryHandler(unit_chosen, pattern=Buttons.UNIT),
                 MessageHandler(text, not_a_button),
             ],
             Report.CHOOSING_PERIOD: [
-                CallbackQueryHandler(period_chosen, pattern=rf"^{p}:period:{n}:{month}\Z"),
+                CallbackQueryHandler(period_chosen, pattern=Buttons.PERIOD),
                 MessageHandler(text, not_a_button),
             ],
             Report.TAKING_OVER: [
-                CallbackQueryHandler(take_over, pattern=rf"^{p}:takeover:{n}:{month}\Z"),
-                CallbackQueryHandler(leave, pattern=f"^{p}:leave$"),
+                CallbackQueryHandler(take_over, pattern=Buttons.TAKEOVER),
+                CallbackQueryHandler(leave, pattern=Buttons.LEAVE),
                 MessageHandler(text, not_a_button),
             ],
             Report.ANSWERING: [
                 MessageHandler(text, typed_answer),
-                CallbackQueryHandler(
-                    shortcut, pattern=rf"^{s}:(yes|no|keep|mine|same|skip|back):{n}:{n}\Z"
-                ),
+                CallbackQueryHandler(shortcut, pattern=Buttons.SHORTCUT),
                 MessageHandler(other, not_text),
             ],
             Report.CONFIRMING_JUMP: [
-                CallbackQueryHandler(jump_answer, pattern=rf"^{s}:jump(ok|redo):{n}:{n}\Z"),
+                CallbackQueryHandler(jump_answer, pattern=Buttons.JUMP),
                 MessageHandler(text, jump_typed),  # ĐÚNG keeps it; a number replaces it
                 MessageHandler(other, not_text),
             ],
@@ -679,30 +656,28 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
                 MessageHandler(other, not_text),
             ],
             Report.REVIEWING: [
-                CallbackQueryHandler(
-                    review_action, pattern=rf"^{p}:(submit:{n}:{n}:{month}|edit:{n})\Z"
-                ),
+                CallbackQueryHandler(review_action, pattern=Buttons.REVIEW),
                 MessageHandler(text, not_a_button),
             ],
             Report.PICKING_ITEM: [
-                CallbackQueryHandler(item_chosen, pattern=rf"^{p}:item:{n}:{n}\Z"),
+                CallbackQueryHandler(item_chosen, pattern=Buttons.ITEM),
                 MessageHandler(text, not_a_button),
             ],
             Report.GIVING_AMEND_REASON: [MessageHandler(text, amend_reason)],
             Report.CANCELLING: [
-                CallbackQueryHandler(cancel_choice, pattern=rf"^{p}:(keepdraft|discard):{n}\Z"),
+                CallbackQueryHandler(cancel_choice, pattern=Buttons.KEEP_OR_DISCARD),
                 MessageHandler(text, not_a_button),
             ],
             Report.AMEND_OR_DONE: [
-                CallbackQueryHandler(amend_chosen, pattern=rf"^{p}:amend:{n}:{month}\Z"),
-                CallbackQueryHandler(leave, pattern=rf"^{p}:leave\Z"),
+                CallbackQueryHandler(amend_chosen, pattern=Buttons.AMEND),
+                CallbackQueryHandler(leave, pattern=Buttons.LEAVE),
                 MessageHandler(text, not_a_button),
             ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[
             CommandHandler("cancel", pause, filters=private),
-            CallbackQueryHandler(pause, pattern=f"^({s}|{p}):stop:"),
+            CallbackQueryHandler(pause, pattern=Buttons.STOP),
             CommandHandler("baocao", start, filters=private),
             resume,
         ],

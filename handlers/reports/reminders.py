@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
+from handlers.common.buttons import Report as Buttons
 from handlers.common.context import BotContext, served_channels
 from infra.i18n import day, plural, tr
 from models import OutboxMessage
@@ -47,7 +48,7 @@ def render(
         )
         button = {
             "text": tr(lang, "📝 Report now"),
-            "callback_data": f"rpt:v1:open:{r.unit_id}:{r.period.key}",
+            "callback_data": Buttons.open(r.unit_id, r.period),
         }
         items.append(
             Outgoing(
