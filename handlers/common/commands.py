@@ -19,17 +19,17 @@ from telegram.ext import (
 
 from handlers.common.buttons import Language
 from handlers.common.context import (
-    LANG_KEY,
     BotContext,
     choice_hint,
     choices_are_typed,
-    identity_of,
     keyboard,
     language_of,
     say,
     show,
+    user_data,
 )
 from handlers.common.menu import command_lines
+from handlers.common.registered import viewer_of
 from infra.i18n import tr
 from models.db import is_unreachable
 from services import access
@@ -40,9 +40,8 @@ log = logging.getLogger(__name__)
 
 async def help_command(update: Update, context: BotContext) -> None:
     """/help: what this user, by role, can do."""
-    identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
     lang = language_of(context, viewer)
     roles = viewer.role_set if viewer else frozenset()
     if viewer is None or not roles:
@@ -61,9 +60,8 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def lang_command(update: Update, context: BotContext) -> None:
     """/lang: offer Vietnamese or English."""
-    identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
     await say(
         update,
         language_of(context, viewer),
@@ -81,13 +79,11 @@ async def lang_chosen(update: Update, context: BotContext) -> None:
     if chosen not in ("vi", "en"):
         await say(update, language_of(context, None), "This button has expired.")
         return
-    identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
         if viewer is not None:
             await access.set_language(session, viewer.person_id, chosen)
-    if context.user_data is not None:
-        context.user_data[LANG_KEY] = chosen
+    user_data(context).language = chosen
     await say(update, chosen, "Language set: English.")
 
 

@@ -10,7 +10,6 @@ Texts are sent without a parse mode, so a worker's text can never become markup 
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
 from enum import IntEnum
 from typing import Any, Final
 
@@ -26,7 +25,16 @@ from telegram.ext import (
 
 from handlers.common import retry_until_seen
 from handlers.common.buttons import Concern as Buttons
-from handlers.common.context import BotContext, describe, keyboard, language_of, say, show
+from handlers.common.context import (
+    BotContext,
+    keyboard,
+    language_of,
+    refuse,
+    say,
+    show,
+    today,
+    user_data,
+)
 from infra.i18n import day, tr
 from infra.message_split import split_text
 from infra.metrics import keep_out_of_metrics
@@ -36,7 +44,6 @@ from services.concerns import STATUS_LABELS, CaseStatus, ReceiptNotRecognised
 from services.errors import N_, DomainError
 from services.ratelimit import TooManyMessages
 
-DRAFT = "concern"  # user_data key: memory only, removed when sent, cancelled or timed out
 END = ConversationHandler.END
 
 
@@ -82,28 +89,21 @@ class _CaseCodeShaped(filters.MessageFilter):
         return text.startswith("TT") and anonymity.normalize_case_code(text) is not None
 
 
-def _today(context: BotContext) -> date:
-    return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
-
-
 def _subject(update: Update, context: BotContext) -> str:
     """The worker's rate-limit key for today: a keyed hash, never the id itself."""
     user = update.effective_user
     assert user is not None
     return context.bot_data.concerns.keys.subject(
-        context.bot_data.channel, str(user.id), _today(context)
+        context.bot_data.channel, str(user.id), today(context.bot_data)
     )
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft: dict[str, Any] = context.user_data.setdefault(DRAFT, {})
-    return draft
+    return user_data(context).concern_draft()
 
 
 def _forget(context: BotContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT, None)
+    user_data(context).forget_concern()
 
 
 async def _throttled(update: Update, context: BotContext) -> bool:
@@ -112,7 +112,7 @@ async def _throttled(update: Update, context: BotContext) -> bool:
     try:
         context.bot_data.concerns.limiter.hit(_subject(update, context), minute)
     except TooManyMessages as refusal:
-        await show(update, describe(language_of(context, None), refusal, None))
+        await refuse(update, context, language_of(context, None), refusal)
         return True
     return False
 
@@ -124,10 +124,10 @@ async def _may_send_today(update: Update, context: BotContext) -> bool:
     async with context.bot_data.uow() as session:
         try:
             await concerns.ensure_can_submit(
-                session, _subject(update, context), _today(context), config=setup.config
+                session, _subject(update, context), today(context.bot_data), config=setup.config
             )
         except DomainError as refusal:
-            await show(update, describe(language_of(context, None), refusal, None))
+            await refuse(update, context, language_of(context, None), refusal)
             return False
     return True
 
@@ -278,7 +278,7 @@ async def text_written(update: Update, context: BotContext) -> int:
             message.text, limit=context.bot_data.concerns.config.max_text_length
         )
     except DomainError as refusal:
-        await show(update, describe(lang, refusal, None))
+        await refuse(update, context, lang, refusal)
         return Concern.WRITING
     draft = _draft(context)
     draft["text"] = text
@@ -352,12 +352,12 @@ async def preview_choice(update: Update, context: BotContext) -> int:
                 text=draft["text"],
                 subject=_subject(update, context),
                 keys=setup.keys,
-                today=_today(context),
+                today=today(context.bot_data),
                 push_chat_id=push,
                 config=setup.config,
             )
         except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
+            await refuse(update, context, lang, refusal)
             return END
     _forget(context)
     follow = (
@@ -419,7 +419,7 @@ async def check(update: Update, context: BotContext) -> int | None:
         return Concern.TYPING_RECEIPT
     await _check(update, context, receipt)
     # A concern being written goes on where it was; otherwise nothing is waited for.
-    writing = context.user_data is not None and "enterprise_id" in context.user_data.get(DRAFT, {})
+    writing = user_data(context).writing_concern()
     return None if writing else END
 
 
@@ -482,11 +482,11 @@ async def _check(update: Update, context: BotContext, receipt: str) -> bool:
                 receipt,
                 _subject(update, context),
                 setup.keys,
-                _today(context),
+                today(context.bot_data),
                 config=setup.config,
             )
         except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
+            await refuse(update, context, lang, refusal)
             return not isinstance(refusal, ReceiptNotRecognised)
     for part in split_text(render_status(status, context, lang)):
         await show(update, part)

@@ -12,9 +12,10 @@ Every confirmation names the case it changed.
 
 from __future__ import annotations
 
-from datetime import date
 from enum import IntEnum
+from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -29,32 +30,52 @@ from handlers.common.context import (
     BotContext,
     acknowledge,
     choices_are_typed,
-    describe,
-    identity_of,
     keyboard,
     language_of,
     say,
     show,
+    today,
+    user_data,
 )
+from handlers.common.registered import Step, as_registered
 from infra.i18n import day, tr
 from infra.message_split import split_text
 from models.concerns import ConcernStatus
-from services import access, concerns
-from services.concerns import STATUS_LABELS, InboxCase
-from services.errors import DomainError
+from services import concerns
+from services.access import Viewer
+from services.concerns import STATUS_LABELS, Escalation, InboxCase, ReplyResult
 
 SNIPPET = 60  # characters of a case's text in the list of a text channel
-REPLYING_TO = "replying_to"  # user_data (officers only): the case being answered
 SHOWN_AT_ONCE = 10
 END = ConversationHandler.END
+T = TypeVar("T")
 
 
 class Inbox(IntEnum):
     WRITING_REPLY = 1
 
 
-def _today(context: BotContext) -> date:
-    return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
+async def _as_case_officer(update: Update, context: BotContext, step: Step[T]) -> T | None:
+    """Run ``step`` for an officer: someone unknown is told the case is not theirs, someone
+    revoked is refused by the service (its check of the officer's roles), from the database."""
+    return await as_registered(
+        update, context, step, refused=None, unregistered=concerns.NotCaseOfficer(), revoked=None
+    )
+
+
+async def _case(
+    session: AsyncSession, viewer: Viewer, concern_id: str, context: BotContext
+) -> InboxCase:
+    """The case, if the officer serves it (checked by the service)."""
+    setup = context.bot_data.concerns
+    return await concerns.get_case(
+        session,
+        viewer.person_id,
+        concern_id,
+        today(context.bot_data),
+        keys=setup.keys,
+        config=setup.config,
+    )
 
 
 def _category(case: InboxCase, context: BotContext, lang: str) -> str:
@@ -154,17 +175,18 @@ def _and(lang: str, items: list[str]) -> str:
 
 async def inbox(update: Update, context: BotContext) -> int:
     """/hopthu: the open cases of the officer's enterprises (and escalated ones of their zone)."""
-    identity = identity_of(update, context)
     setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        if viewer is None or viewer.revoked:
-            await say(update, lang, "This command is for registered officers. Type /start.")
-            return END
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[list[InboxCase], str]:
         cases = await concerns.inbox(
-            session, viewer.person_id, _today(context), keys=setup.keys, config=setup.config
+            session, viewer.person_id, today(context.bot_data), keys=setup.keys, config=setup.config
         )
+        return cases, language_of(context, viewer)
+
+    found = await as_registered(update, context, step, refused=None)
+    if found is None:
+        return END
+    cases, lang = found
     if not cases:
         times = [f"{at:%H:%M}" for at in setup.config.notice_times]
         await say(
@@ -215,25 +237,16 @@ async def case_chosen(update: Update, context: BotContext) -> None:
     """Text channels: one case of the list, with its own actions."""
     assert update.callback_query is not None and update.callback_query.data is not None
     concern_id = Buttons.case_of(update.callback_query.data)
-    identity = identity_of(update, context)
-    setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None or not concern_id:
-                raise concerns.NotCaseOfficer()
-            case = await concerns.get_case(
-                session,
-                viewer.person_id,
-                concern_id,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
-            return
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[InboxCase, str]:
+        if not concern_id:
+            raise concerns.NotCaseOfficer()
+        return await _case(session, viewer, concern_id, context), language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    case, lang = found
     parts = _in_parts(*render_case(case, context, lang))
     if len(parts) == 1:
         await show(update, *parts[0])  # the list's message becomes the case
@@ -250,27 +263,15 @@ async def start_reply(update: Update, context: BotContext) -> int:
     """✍️ Answer: ask for the text."""
     assert update.callback_query is not None and update.callback_query.data is not None
     concern_id = Buttons.concern_of(update.callback_query.data)
-    identity = identity_of(update, context)
-    setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            case = await concerns.get_case(
-                session,
-                viewer.person_id,
-                concern_id,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
-            return END
-    if context.user_data is not None:
-        context.user_data[REPLYING_TO] = concern_id
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[InboxCase, str]:
+        return await _case(session, viewer, concern_id, context), language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return END
+    case, lang = found
+    user_data(context).replying_to(concern_id)
     await say(
         update,
         lang,
@@ -283,27 +284,28 @@ async def start_reply(update: Update, context: BotContext) -> int:
 async def reply_written(update: Update, context: BotContext) -> int:
     """The answer's text: stored, signed by the union; pushed later if the worker asked."""
     assert update.message is not None and update.message.text is not None
-    concern_id = context.user_data.pop(REPLYING_TO, None) if context.user_data else None
-    identity = identity_of(update, context)
+    text = update.message.text
+    concern_id = user_data(context).take_replying_to()
     setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None or concern_id is None:
-                raise concerns.NotCaseOfficer()
-            result = await concerns.reply(
-                session,
-                viewer.person_id,
-                concern_id,
-                update.message.text,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
-            return END
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[ReplyResult, str]:
+        if concern_id is None:
+            raise concerns.NotCaseOfficer()
+        result = await concerns.reply(
+            session,
+            viewer.person_id,
+            concern_id,
+            text,
+            today(context.bot_data),
+            keys=setup.keys,
+            config=setup.config,
+        )
+        return result, language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return END
+    result, lang = found
     # Told at once, with the same words whether or not the worker asked for pushed answers:
     # the officer must not learn who opted in, or who blocked the bot. The push itself goes out
     # later in a batch (handlers/concerns/jobs.py push_answers), never in this request, which
@@ -330,34 +332,26 @@ async def status_button(update: Update, context: BotContext) -> None:
     """Being handled / Close."""
     assert update.callback_query is not None and update.callback_query.data is not None
     concern_id, status = Buttons.status_of(update.callback_query.data)
-    identity = identity_of(update, context)
-    setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+
+    async def step(
+        session: AsyncSession, viewer: Viewer
+    ) -> tuple[ConcernStatus, InboxCase, str] | None:
         lang = language_of(context, viewer)
         try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            new = await concerns.set_status(
-                session, viewer.person_id, concern_id, ConcernStatus(status), _today(context)
-            )
-            # Which case changed: the officer may have several open, all alike.
-            case = await concerns.get_case(
-                session,
-                viewer.person_id,
-                concern_id,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except (DomainError, ValueError) as refusal:
-            text = (
-                describe(lang, refusal, None)
-                if isinstance(refusal, DomainError)
-                else tr(lang, "This button has expired.")
-            )
-            await show(update, text)
-            return
+            wanted = ConcernStatus(status)
+        except ValueError:
+            await say(update, lang, "This button has expired.")
+            return None
+        new = await concerns.set_status(
+            session, viewer.person_id, concern_id, wanted, today(context.bot_data)
+        )
+        # Which case changed: the officer may have several open, all alike.
+        return new, await _case(session, viewer, concern_id, context), lang
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    new, case, lang = found
     await say(
         update,
         lang,
@@ -372,17 +366,15 @@ async def escalate_button(update: Update, context: BotContext) -> None:
     """⬆️ Pass on to the zone union: asked first, since it cannot be taken back."""
     assert update.callback_query is not None and update.callback_query.data is not None
     concern_id = Buttons.concern_of(update.callback_query.data)
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            target = await concerns.escalation_target(session, viewer.person_id, concern_id)
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
-            return
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[Escalation, str]:
+        target = await concerns.escalation_target(session, viewer.person_id, concern_id)
+        return target, language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    target, lang = found
     await say(
         update,
         lang,
@@ -401,17 +393,17 @@ async def escalate_confirmed(update: Update, context: BotContext) -> None:
     """Yes, pass it on (every check made again: the button may be old)."""
     assert update.callback_query is not None and update.callback_query.data is not None
     concern_id = Buttons.concern_of(update.callback_query.data)
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            done = await concerns.escalate(session, viewer.person_id, concern_id, _today(context))
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
-            return
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[Escalation, str]:
+        done = await concerns.escalate(
+            session, viewer.person_id, concern_id, today(context.bot_data)
+        )
+        return done, language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    done, lang = found
     await say(
         update,
         lang,
@@ -426,25 +418,14 @@ async def escalate_declined(update: Update, context: BotContext) -> None:
     """No, keep it here: the case again, with its buttons."""
     assert update.callback_query is not None and update.callback_query.data is not None
     concern_id = Buttons.concern_of(update.callback_query.data)
-    identity = identity_of(update, context)
-    setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            case = await concerns.get_case(
-                session,
-                viewer.person_id,
-                concern_id,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
-            return
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[InboxCase, str]:
+        return await _case(session, viewer, concern_id, context), language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    case, lang = found
     await say(update, lang, "Not passed on: the case stays with your union.")
     if update.effective_chat is None:
         return
@@ -458,8 +439,7 @@ async def escalate_declined(update: Update, context: BotContext) -> None:
 
 async def cancel(update: Update, context: BotContext) -> int:
     """/cancel while writing an answer."""
-    if context.user_data is not None:
-        context.user_data.pop(REPLYING_TO, None)
+    user_data(context).forget_replying_to()
     await say(update, language_of(context, None), "Cancelled.")
     return END
 

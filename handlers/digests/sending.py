@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from handlers.common.context import BotData
+from handlers.common.context import BotData, today
 from handlers.digests.render import file_name, has_chart, render_chart, render_excel, render_text
 from infra.rendering import off_the_loop
 from models import Person
@@ -19,7 +19,7 @@ async def send_digest(data: BotData, bot: Any, session: Any, message: Any) -> No
     person = await session.get(Person, message.person_id)
     lang = person.language if person else data.settings.default_language
     period = DigestPeriod.parse(message.period)
-    today = data.clock().astimezone(data.settings.zone).date()
+    on = today(data)
     digest = await build_digest(
         session,
         node_id=message.org_node_id,
@@ -27,10 +27,10 @@ async def send_digest(data: BotData, bot: Any, session: Any, message: Any) -> No
         setup=data.reporting,
         targets=data.targets,
         concern_config=data.concerns.config,
-        today=today,
+        today=on,
     )
     table = await unit_table(
-        session, node_id=message.org_node_id, period=period, setup=data.reporting, today=today
+        session, node_id=message.org_node_id, period=period, setup=data.reporting, today=on
     )
     for part in render_text(digest, lang):
         await bot.send_message(message.chat_id, part)

@@ -12,11 +12,13 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from handlers.common.buttons import Digest as Buttons
-from handlers.common.context import BotContext, identity_of, keyboard, language_of, say
+from handlers.common.context import BotContext, keyboard, language_of, say, today
+from handlers.common.registered import as_registered, viewer_of
 from handlers.digests.render import (
     file_name,
     has_chart,
@@ -29,17 +31,15 @@ from infra.i18n import tr
 from infra.rendering import off_the_loop
 from models import Role
 from services import access, digests
+from services.access import Viewer
 from services.digests import DigestPeriod
 from services.errors import N_
 from services.periods import Period
 
+FOR_COMMITTEE = N_("This command is for steering committee members.")
 DRILL = N_("See one part in detail:")
 BACK = N_("Go back to the level above:")
 DRILL_OR_BACK = N_("See one part in detail, or go back (◀ Back):")
-
-
-def _today(context: BotContext) -> date:
-    return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
 
 
 def period_choices(today: date) -> list[DigestPeriod]:
@@ -56,16 +56,24 @@ def period_choices(today: date) -> list[DigestPeriod]:
 
 async def start(update: Update, context: BotContext) -> None:
     """/tonghop: choose the period."""
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[int, str] | None:
         lang = language_of(context, viewer)
-        home = await access.home_node(session, viewer) if viewer else None
-    if viewer is None or home is None or not (viewer.has(Role.COMMITTEE) or viewer.has(Role.ADMIN)):
-        await say(update, lang, "This command is for steering committee members.")
+        home = await access.home_node(session, viewer)
+        if home is None or not (viewer.has(Role.COMMITTEE) or viewer.has(Role.ADMIN)):
+            await say(update, lang, FOR_COMMITTEE)
+            return None
+        return home, lang
+
+    found = await as_registered(
+        update, context, step, refused=None, unregistered=FOR_COMMITTEE, revoked=None
+    )
+    if found is None:
         return
+    home, lang = found
     rows = [
-        [(period_button(p, lang), Buttons.show(home, p))] for p in period_choices(_today(context))
+        [(period_button(p, lang), Buttons.show(home, p))]
+        for p in period_choices(today(context.bot_data))
     ]
     await say(update, lang, "Which period?", markup=keyboard(*rows))
 
@@ -73,10 +81,9 @@ async def start(update: Update, context: BotContext) -> None:
 async def show_digest(update: Update, context: BotContext) -> None:
     """A period or an area button: the digest of that node and period."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    identity = identity_of(update, context)
     data = context.bot_data
     async with data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
         lang = language_of(context, viewer)
         try:
             node_id, period = Buttons.parse(update.callback_query.data)
@@ -94,10 +101,10 @@ async def show_digest(update: Update, context: BotContext) -> None:
             setup=data.reporting,
             targets=data.targets,
             concern_config=data.concerns.config,
-            today=_today(context),
+            today=today(data),
         )
         table = await digests.unit_table(
-            session, node_id=node_id, period=period, setup=data.reporting, today=_today(context)
+            session, node_id=node_id, period=period, setup=data.reporting, today=today(data)
         )
         # Back up one level, but never above the member's own part of the tree.
         up = digest.scope.parent_id

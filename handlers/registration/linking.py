@@ -6,29 +6,40 @@ other channel.
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers.common.buttons import Channel
 from handlers.common.context import BotContext, identity_of, keyboard, language_of, say
+from handlers.common.registered import as_registered
 from infra.i18n import moment
-from services import access, linking
-from services.errors import DomainError
+from services import linking
+from services.access import Viewer
 from services.invites import display_code
+from services.linking import ChannelChoice, IssuedLink
 
 
 async def link_command(update: Update, context: BotContext) -> None:
     """/lienket: a link code for the bot on another channel."""
     identity = identity_of(update, context)
     settings = context.bot_data.settings
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            issued = await linking.issue_link_code(session, settings.secret, identity)
-        except DomainError as refusal:
-            await say(update, lang, refusal.message)
-            return
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[IssuedLink, str]:
+        issued = await linking.issue_link_code(session, settings.secret, identity)
+        return issued, language_of(context, viewer)
+
+    found = await as_registered(
+        update,
+        context,
+        step,
+        refused=None,
+        unregistered=linking.NotRegistered(),
+        revoked=linking.PersonRevoked(),
+    )
+    if found is None:
+        return
+    issued, lang = found
     others = [c for c in linking.LINKABLE_CHANNELS if c != identity.channel]
     code = display_code(issued.code)
     await say(
@@ -45,17 +56,22 @@ async def link_command(update: Update, context: BotContext) -> None:
 
 async def channel_command(update: Update, context: BotContext) -> None:
     """/kenh [number or name]: choose the channel for reminders and digests."""
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        if viewer is None:
-            await say(update, lang, linking.NotRegistered.message)
-            return
-        if viewer.revoked:
-            await say(update, lang, linking.PersonRevoked.message)
-            return
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[ChannelChoice, str]:
         choice = await linking.channel_choice(session, viewer.person_id)
+        return choice, language_of(context, viewer)
+
+    found = await as_registered(
+        update,
+        context,
+        step,
+        refused=None,
+        unregistered=linking.NotRegistered(),
+        revoked=linking.PersonRevoked(),
+    )
+    if found is None:
+        return
+    choice, lang = found
     if len(choice.channels) < 2:
         await say(
             update,
@@ -103,18 +119,16 @@ async def channel_chosen(update: Update, context: BotContext) -> None:
 
 
 async def _choose(update: Update, context: BotContext, channel: str) -> None:
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        if viewer is None:
-            await say(update, lang, linking.NotRegistered.message)
-            return
-        try:
-            choice = await linking.set_preferred_channel(session, viewer.person_id, channel)
-        except DomainError as refusal:
-            await say(update, lang, refusal.message)
-            return
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[ChannelChoice, str]:
+        choice = await linking.set_preferred_channel(session, viewer.person_id, channel)
+        return choice, language_of(context, viewer)
+
+    found = await as_registered(
+        update, context, step, refused=None, unregistered=linking.NotRegistered(), revoked=None
+    )
+    if found is None:
+        return
+    choice, lang = found
     await say(
         update,
         lang,

@@ -35,14 +35,14 @@ from handlers.common.context import (
     describe,
     drop_buttons,
     edit_text,
-    identity_of,
     language_of,
     say,
     show,
 )
+from handlers.common.registered import as_registered
 from handlers.reports import form_offer, views
 from infra.i18n import tr
-from services import access, reporting
+from services import reporting
 from services.access import Viewer
 from services.errors import DomainError
 from services.numbers import is_confirmation
@@ -69,33 +69,27 @@ Step = Callable[[AsyncSession, Viewer], Awaitable[int]]
 
 
 async def _as_officer(update: Update, context: BotContext, step: Step) -> int:
-    """Open one session for the update, identify the user, run ``step``; domain refusals are
-    answered in the user's language and the user is shown where they are again."""
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        if viewer is None or viewer.revoked:
-            await say(update, lang, "This command is for registered officers. Type /start.")
+    """Run ``step`` for a registered officer (handlers/common/registered.py); after a domain
+    refusal the user is shown where they are again."""
+
+    async def where_they_were(
+        session: AsyncSession, viewer: Viewer, lang: str, refusal: DomainError
+    ) -> int:
+        if isinstance(
+            refusal,
+            reporting.NotAnOfficer
+            | reporting.DraftTakenOver
+            | reporting.DraftGone
+            | reporting.AlreadySubmitted
+            | reporting.NothingChanged,
+        ):
             return END
-        try:
-            return await step(session, viewer)
-        except DomainError as refusal:
-            await session.rollback()
-            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
-            if isinstance(
-                refusal,
-                reporting.NotAnOfficer
-                | reporting.DraftTakenOver
-                | reporting.DraftGone
-                | reporting.AlreadySubmitted
-                | reporting.NothingChanged,
-            ):
-                return END
-            # Ask again where they were, with the buttons again.
-            view = await reporting.current_draft(session, viewer.person_id)
-            # The refusal above answered the button already: Telegram takes one answer only.
-            return await _present(update, view, lang, answered=True) if view else END
+        # Ask again where they were, with the buttons again.
+        view = await reporting.current_draft(session, viewer.person_id)
+        # The refusal above answered the button already: Telegram takes one answer only.
+        return await _present(update, view, lang, answered=True) if view else END
+
+    return await as_registered(update, context, step, refused=END, after_refusal=where_they_were)
 
 
 async def _present(
