@@ -1,5 +1,5 @@
 """A committee digest sent by the outbox (scheduled): built when it is sent, from the figures of
-that moment, then text messages, one chart and one Excel file (handlers/digests/render.py)."""
+that moment, then text messages, one chart and one Excel file (text.py, chart.py, excel.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from handlers.common.context import BotData, today
-from handlers.digests.render import file_name, has_chart, render_chart, render_excel, render_text
+from handlers.digests.chart import has_chart, render_chart
+from handlers.digests.excel import render_excel
+from handlers.digests.labels import file_name
+from handlers.digests.text import render_text
 from infra.rendering import off_the_loop
 from models import Person
 from services.digests import DigestPeriod, build_digest, unit_table

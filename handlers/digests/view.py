@@ -19,14 +19,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from handlers.common.buttons import Digest as Buttons
 from handlers.common.context import BotContext, keyboard, language_of, say, today
 from handlers.common.registered import as_registered, viewer_of
-from handlers.digests.render import (
-    file_name,
-    has_chart,
-    period_button,
-    render_chart,
-    render_excel,
-    render_text,
-)
+from handlers.digests.chart import has_chart, render_chart
+from handlers.digests.excel import render_excel
+from handlers.digests.labels import file_name, period_button
+from handlers.digests.text import render_text
 from infra.i18n import tr
 from infra.rendering import off_the_loop
 from models import Role
