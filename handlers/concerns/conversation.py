@@ -5,6 +5,10 @@ text, preview, send; then /kiemtra with the receipt — on the same line, on the
 Nothing here is persisted: the draft lives in memory only until it is sent (docs/architecture.md).
 Nothing about the worker is logged: handlers log nothing, and the error handler logs no update.
 Texts are sent without a parse mode, so a worker's text can never become markup for the officers.
+
+Just over 600 lines on purpose: one ConversationHandler (writing and checking share its states,
+its rate limit and its never-persisted memory), kept in one place so that what the worker's
+path stores, counts and logs can be read, and checked for anonymity, at once.
 """
 
 from __future__ import annotations

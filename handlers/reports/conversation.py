@@ -5,6 +5,11 @@ database persistence, so a restart resumes at the same question. Every button's 
 hint: the service re-checks owner, unit, role and step before changing anything. That is also
 why a report button the conversation was not waiting for (its state written up to a second
 late, then lost in a restart) is not simply "expired": see ``resume_press``.
+
+Longer than 600 lines on purpose: one ConversationHandler, whose steps, states and the table
+that resumes a press after a restart (``_APPLIED``, ``_ON_DRAFT``) name each other; split, each
+part would import the other. What it shows is in views.py, the buttons in
+handlers/common/buttons.py.
 """
 
 from __future__ import annotations
