@@ -38,8 +38,8 @@ The sender of runs 1 and 2 (``--sender loop``, the default; benchmarks/fanout_se
 process that builds the Application with ``build_application`` — real HTTP to the stand-in through
 PTB's ``AIORateLimiter`` (overall rate R: exactly the production limiter when R is 30, the same
 class set to R otherwise) — runs ``bot.app.on_start`` (what ``run_polling`` runs first: command
-menu, then ``recover``), and calls ``scheduler.reminders.drain`` back to back until the outbox is
-empty: the sender's own speed. Run 3 (or runs 1 and 2 with ``--sender bot``, R = 30) runs the
+menu, then ``recover``), and calls ``scheduler.outbox_sender.drain`` back to back until the
+outbox is empty: the sender's own speed. Run 3 (or runs 1 and 2 with ``--sender bot``, R = 30) runs the
 production entry point, ``python -m bot``, polling the stand-in, whose JobQueue calls ``drain``
 every 2 seconds; it is stopped with SIGINT once the outbox is empty: the speed production gets.
 
@@ -89,7 +89,7 @@ import telegram  # noqa: E402
 from rate_limited_bot_api import Delivery, RateLimitedBotApi  # noqa: E402
 
 from infra.settings import Settings  # noqa: E402
-from scheduler.reminders import SEND_BATCH  # noqa: E402
+from scheduler.outbox_sender import SEND_BATCH  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.outbox import Outgoing  # noqa: E402
 from tests.outbox_probe import enqueue, outbox_statuses, tagged_reminder  # noqa: E402
@@ -99,7 +99,7 @@ SECRET = "fanout-bench-secret-Zq8mK2vN5pL9wR3tY7uE1iO4aS6dF0gH"
 FIRST_CHAT = 7_100_000_001
 AIM_SHARE = 0.95
 PRODUCTION_LIMIT = 30.0
-JOB_INTERVAL = 2.0  # scheduler/reminders.py: the outbox-drain job runs every 2 s
+JOB_INTERVAL = 2.0  # scheduler/outbox_sender.py: the outbox-drain job runs every 2 s
 
 DEFAULT_MESSAGES, DEFAULT_LIMIT = 5000, 30.0
 QUICK_MESSAGES, QUICK_LIMIT = 300, 60.0

@@ -9,7 +9,7 @@ missing secret stops it, as in production). It builds the Application with ``bui
 exactly as ``python -m bot`` does — real HTTP to TELEGRAM_API_BASE_URL, the bot's rate limiter
 (``max_retries=3``), database persistence — initialises it (``getMe``), runs ``bot.app.on_start``
 (what ``run_polling`` runs as ``post_init``: the command menu, then ``recover`` puts rows a killed
-process had claimed back in the queue), then calls ``scheduler.reminders.drain`` back to back
+process had claimed back in the queue), then calls ``scheduler.outbox_sender.drain`` back to back
 until no row is pending, and exits.
 
 Only two things differ from ``python -m bot``: there is no polling and no JobQueue (the loop takes
@@ -46,7 +46,7 @@ from infra.rate_limit import AnswersFirstRateLimiter  # noqa: E402
 from infra.settings import load_settings  # noqa: E402
 from models import OutboxStatus  # noqa: E402
 from models.db import create_engine, make_uow  # noqa: E402
-from scheduler.reminders import SEND_BATCH, Drained, drain  # noqa: E402
+from scheduler.outbox_sender import SEND_BATCH, Drained, drain  # noqa: E402
 
 PRODUCTION_LIMIT = 30.0  # AIORateLimiter's default overall_max_rate
 

@@ -8,7 +8,7 @@ import sys
 from typing import TextIO
 
 from bot.app import load_reporting_setup, on_start
-from handlers.menu import ROLE_LABELS
+from handlers.common.menu import ROLE_LABELS
 from infra.i18n import tr
 from infra.logging_setup import configure
 from infra.settings import Settings, SettingsError, load_settings

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_concern_setup, load_reporting_setup
 from bot.posters import concern_link, render_invite_card, render_poster, vietnamese_poster_text
+from handlers.common.buttons import Report as ReportButtons
 from infra.i18n import day, plural, tr
 from infra.settings import CONSOLE_BOT_USERNAME, Settings, SettingsError, load_settings
 from models import NodeKind, Role, UnitKind, utcnow
@@ -236,7 +237,7 @@ async def _tell_officers_of_unlock(
                 [
                     {
                         "text": tr(target.language, "📝 Report now"),
-                        "callback_data": f"rpt:v1:open:{unit_id}:{period.key}",
+                        "callback_data": ReportButtons.open(unit_id, period),
                     }
                 ]
             ],

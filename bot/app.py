@@ -13,17 +13,16 @@ from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.update_processor import MAX_RUNNING, ChatOrderedProcessor
-from handlers import (
-    common,
-    concern_conversation,
-    concern_inbox,
-    digest_view,
-    registration_conversation,
-    report_conversation,
-    report_status,
-)
-from handlers.context import CONTEXT_TYPES, BotContext, BotData, ConcernSetup
-from handlers.menu import COMMANDS
+from handlers.common import commands as common
+from handlers.common.context import CONTEXT_TYPES, BotContext, BotData, ConcernSetup
+from handlers.common.menu import COMMANDS
+from handlers.concerns import conversation as concern_conversation
+from handlers.concerns import inbox as concern_inbox
+from handlers.digests import view as digest_view
+from handlers.registration import conversation as registration_conversation
+from handlers.registration import linking
+from handlers.reports import conversation as report_conversation
+from handlers.reports import status as report_status
 from infra.i18n import tr
 from infra.leadership import Leadership
 from infra.metrics import InstrumentedApplication, InstrumentedRequest, Metrics
@@ -32,8 +31,7 @@ from infra.rate_limit import AnswersFirstRateLimiter
 from infra.settings import Settings
 from models import utcnow
 from models.db import UnitOfWork
-from scheduler import channel_watch, concern_jobs, retention
-from scheduler import reminders as reminder_jobs
+from scheduler import jobs as scheduled_jobs
 from services.anonymity import ConcernKeys
 from services.concerns import load_concern_config
 from services.indicators import load_indicator_config
@@ -152,6 +150,7 @@ def build_application(
     application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
     application.add_handlers(digest_view.build())  # type: ignore[arg-type]
     application.add_handlers(common.general())
+    application.add_handlers(linking.build())  # /lienket and /kenh (one person, several channels)
     # 12 digits outside every conversation: a receipt check (after them: not a report answer).
     application.add_handler(concern_conversation.bare_receipt_handler())
     application.add_handlers(common.last_resort())
@@ -159,10 +158,7 @@ def build_application(
     application.add_handler(registration_conversation.leaving(registration), group=1)
     application.add_error_handler(common.on_error)
     if jobs:
-        concern_jobs.register(application)
-        reminder_jobs.register(application)
-        channel_watch.register(application)
-        retention.register(application)
+        scheduled_jobs.register(application)
     return application
 
 
@@ -170,7 +166,7 @@ async def on_start(application: Application) -> None:  # type: ignore[type-arg]
     """Before polling: the command menu, and messages a dead process had claimed back in the
     outbox queue."""
     await publish_commands(application)
-    await reminder_jobs.recover_on_start(application)
+    await scheduled_jobs.on_start(application)
 
 
 async def on_stop(application: Application) -> None:  # type: ignore[type-arg]

@@ -344,8 +344,8 @@ class Life:
 @dataclass
 class LogFindings:
     """Failures the bot logged, each as (where, exception class): "handler failed" lines of the
-    error handler (handlers/common.py), other ERROR/CRITICAL lines with the exception of the
-    traceback that follows them, and tracebacks printed without a log line."""
+    error handler (handlers/common/commands.py), other ERROR/CRITICAL lines with the exception of
+    the traceback that follows them, and tracebacks printed without a log line."""
 
     failures: Counter[tuple[str, str]] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)  # a few lines of unexplained ones

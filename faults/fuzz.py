@@ -71,18 +71,18 @@ from telegram.ext import Application, ConversationHandler
 
 from bot.app import build_application
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from handlers.concern_conversation import Concern
-from handlers.concern_inbox import Inbox
-from handlers.menu import COMMANDS
-from handlers.registration_conversation import Registration
-from handlers.report_conversation import Report
+from handlers.common.menu import COMMANDS
+from handlers.concerns import jobs as concern_jobs
+from handlers.concerns.conversation import Concern
+from handlers.concerns.inbox import Inbox
+from handlers.registration.conversation import Registration
+from handlers.reports.conversation import Report
 from infra.channel_updates import ChannelUser, UpdateFactory
 from infra.i18n import tr
 from infra.settings import Settings
 from models import ChannelAccount, Person, ReportingUnit, Role, RoleAssignment, UnitKind
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade
-from scheduler import concern_jobs
 from services import demo
 from services.invites import create_invite
 from tests.scratch_db import fresh_database

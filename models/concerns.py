@@ -92,7 +92,7 @@ class ConcernReply(Base):
     body_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     signed_as: Mapped[str] = mapped_column(String(255))  # "CĐCS Công ty May Hà Phong"
     officer_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    # Waits for the pushed-answers batch (scheduler/concern_jobs.py). Set on EVERY answer,
+    # Waits for the pushed-answers batch (handlers/concerns/jobs.py). Set on EVERY answer,
     # whether or not the worker asked for pushes: the officer's request writes the same either
     # way, and once the batch has passed no row says which answers were pushed.
     push_pending: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)

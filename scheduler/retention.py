@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from telegram.ext import Application
 
-from handlers.context import BotContext
+from handlers.common.context import BotContext, today
 from models.db import checkpoint_wal
 from services import concerns
 
@@ -27,9 +27,8 @@ async def prune(context: BotContext) -> None:
     data = context.bot_data
     if not data.leadership.is_leader:
         return
-    today = data.clock().astimezone(data.settings.zone).date()
     async with data.uow() as session:
-        await concerns.prune_limits(session, today)
+        await concerns.prune_limits(session, today(data))
         # Whatever was deleted since the last run (these counters, expired invite attempts,
         # handled update ids, web sessions...): out of SQLite's log as well.
         if not await checkpoint_wal(session):

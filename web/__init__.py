@@ -21,7 +21,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from handlers.context import BotData
+from handlers.common.context import BotData
 from web import dashboard, office, report_form, sign_in
 from web.base import STATIC, Pages
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from handlers.context import BotData
+from handlers.common.context import BotData
 from infra.i18n import day, moment, normalize_language, number, tr
 from services import web_auth
 

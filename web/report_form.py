@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from handlers import report_views
-from handlers.context import describe
+from handlers.common.context import describe
+from handlers.reports import views as report_views
 from infra.i18n import day, number, tr
 from services import access, outbox, reporting
 from services.errors import N_, DomainError, PermissionDenied

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from handlers.context import describe
+from handlers.common.context import describe
 from services import web_auth
 from services.errors import DomainError
 from web.base import Pages, form_body, json_answer

@@ -109,7 +109,7 @@ class ConsoleChat:
             return True
         if line == "#notices":
             # What the 08:00 and 14:00 job does: officers hear of new concerns, and see them.
-            from scheduler import concern_jobs
+            from handlers.concerns import jobs as concern_jobs
 
             await self.application.bot_data.leadership.try_acquire()
             context = _JobContext(self.application.bot_data, self.application.bot)
@@ -117,7 +117,7 @@ class ConsoleChat:
             return True
         if line == "#pushes":
             # The pushed-answers batch, now rather than after its random wait.
-            from scheduler import concern_jobs
+            from handlers.concerns import jobs as concern_jobs
 
             await self.application.bot_data.leadership.try_acquire()
             await concern_jobs.deliver_pushes(self.application.bot_data)

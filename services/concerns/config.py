@@ -51,7 +51,7 @@ class ConcernConfig(_Model):
     receipt_attempts_per_day: int = Field(default=10, ge=1)
     escalate_after_days: int = Field(default=7, ge=1)
     notice_times: tuple[time, ...] = Field(default=(time(8), time(14)), min_length=1)
-    # Pushed answers go out in batches, never in the officer's request (scheduler/concern_jobs.py):
+    # Pushed answers go out in batches, never in the officer's request (handlers/concerns/jobs.py):
     # a batch every ``push_every_minutes``, each after a random extra wait of up to
     # ``push_jitter_minutes`` (shorter than the period, so batches never overlap).
     push_every_minutes: int = Field(default=20, ge=1, le=24 * 60)

@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.concerns import jobs as concern_jobs
 from infra.channel_updates import ChannelUser
 from infra.logging_setup import json_formatter
 from models import ReportingUnit, UnitKind, utcnow
 from models.base import Base
-from scheduler import concern_jobs
 from tests.e2e.conftest import Chat
 from tests.factories import Tree, make_person, make_tree
 
@@ -118,7 +118,7 @@ async def test_no_worker_is_identifiable_in_the_database_or_the_logs(
     tmp_path: Path,
 ) -> None:
     # Proves the capture sees the app's own DEBUG lines (the app logs nothing else on this path).
-    logging.getLogger("handlers.concern_conversation").debug("capture probe")
+    logging.getLogger("handlers.concerns.conversation").debug("capture probe")
     await make_person(session, lan.user_id, "Nguyễn Thị Lan", units=(tree.union.id,))
     receipts = []
     submission_windows = []

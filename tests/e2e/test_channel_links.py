@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import build_application
 from bot.channels.local_bot_api import LocalBotApi
+from handlers.concerns import jobs as concern_jobs
+from handlers.reports import reminders as reminder_jobs
 from infra.channel_updates import ChannelUser, NumberedChoices
 from infra.settings import Settings
 from models import (
@@ -26,8 +28,7 @@ from models import (
     utcnow,
 )
 from models.db import UnitOfWork
-from scheduler import concern_jobs
-from scheduler import reminders as jobs
+from scheduler import outbox_sender as jobs
 from services import access
 from tests.e2e.conftest import Chat, Clock
 from tests.factories import Tree, make_person, make_tree
@@ -200,7 +201,7 @@ async def test_kenh_moves_reminders_to_zalo_and_only_there(
     clock.set_local(2026, 11, 22, 8)  # three days before the due day, 08:05
     clock.now += timedelta(minutes=5)
     context = type("Ctx", (), {"bot_data": chat.app.bot_data, "bot": chat.app.bot})
-    assert await jobs.plan_tick(context) == 1  # type: ignore[arg-type]
+    assert await reminder_jobs.plan_tick(context) == 1  # type: ignore[arg-type]
     row = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
     assert row is not None and (row.channel, row.chat_id) == ("zalo", str(LAN_ZALO.user_id))
     await jobs.drain(chat.app.bot_data, chat.app.bot)

@@ -8,9 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import silence_watch as channel_watch
 from infra.channel_updates import ChannelUser
 from models import OutboxMessage, Role
-from scheduler import channel_watch, reminders
+from scheduler import outbox_sender as reminders
 from tests.e2e.conftest import Chat, Clock
 from tests.factories import make_person
 

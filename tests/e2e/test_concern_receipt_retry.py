@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import concern_conversation
+from handlers.concerns import conversation as concern_conversation
 from infra.channel_updates import ChannelUser
 from models import Concern
 from tests.e2e.conftest import Chat

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import build_application
 from bot.channels.local_bot_api import LocalBotApi
+from handlers.concerns import jobs as concern_jobs
 from infra.channel_updates import ChannelUser
 from infra.settings import Settings
 from models import Concern, ConcernReply, ConcernStatus, ReportingUnit, UnitKind
 from models.db import UnitOfWork
-from scheduler import concern_jobs
 from services.concerns import load_concern_config
 from tests.e2e.conftest import Chat, Clock
 from tests.factories import Tree, make_person, make_tree

@@ -17,7 +17,7 @@ from playwright.async_api import expect
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.digest_render import count, percent, suppressed
+from handlers.digests.labels import count, percent, suppressed
 from infra.channel_updates import ChannelUser
 from infra.settings import Settings
 from models import Role

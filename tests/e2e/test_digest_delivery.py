@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.reports import reminders as reminder_jobs
 from infra.channel_updates import ChannelUser
 from models import Role
-from scheduler import reminders as jobs
+from scheduler import outbox_sender as jobs
 from tests.e2e.conftest import Chat, Clock
 from tests.factories import make_person, make_tree
 
@@ -15,7 +16,7 @@ MEMBER = ChannelUser(6660001, "Tuấn", "Lê")
 
 async def tick(chat: Chat) -> int:
     context = type("Ctx", (), {"bot_data": chat.app.bot_data, "bot": chat.app.bot})
-    planned = await jobs.plan_tick(context)  # type: ignore[arg-type]
+    planned = await reminder_jobs.plan_tick(context)  # type: ignore[arg-type]
     await jobs.drain(chat.app.bot_data, chat.app.bot)
     return planned
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import CallbackContext
 
-from handlers import report_conversation
+from handlers.reports import conversation as report_conversation
 from infra.channel_updates import ChannelUser
 from models import Concern, ConcernStatus, Role
 from services import concerns

@@ -8,8 +8,8 @@ import pytest
 from telegram import Update
 
 from faults import fuzz
-from handlers import common
-from handlers.context import BotContext
+from handlers.common import commands as common
+from handlers.common.context import BotContext
 from infra.settings import Settings
 from models.db import UnitOfWork
 from tests.e2e.conftest import Clock

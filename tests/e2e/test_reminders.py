@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.reports import reminders as reminder_jobs
 from infra.channel_updates import ChannelUser
 from infra.settings import Settings
 from models import ChannelAccount, OutboxMessage, OutboxStatus, ReportingUnit, Role, UnitKind
 from models.db import UnitOfWork
-from scheduler import reminders as jobs
+from scheduler import outbox_sender as jobs
 from services import reporting
 from services.periods import Period
 from tests.e2e.conftest import Chat, Clock
@@ -34,7 +35,7 @@ class Walk:
         self.clock.set_local(2026, month, day, hour)
         self.clock.now += timedelta(minutes=minute)
         context = type("Ctx", (), {"bot_data": self.chat.app.bot_data, "bot": self.chat.app.bot})
-        planned = await jobs.plan_tick(context)  # type: ignore[arg-type]
+        planned = await reminder_jobs.plan_tick(context)  # type: ignore[arg-type]
         await jobs.drain(self.chat.app.bot_data, self.chat.app.bot)
         return planned
 
@@ -191,7 +192,7 @@ async def test_a_unit_that_reports_before_its_turn_is_not_reminded(
 ) -> None:
     clock.set_local(2026, 11, 22, 8)
     context = type("Ctx", (), {"bot_data": chat.app.bot_data, "bot": chat.app.bot})
-    await jobs.plan_tick(context)  # type: ignore[arg-type]
+    await reminder_jobs.plan_tick(context)  # type: ignore[arg-type]
     await submit_for(session, settings, await person_id(session, lan), world.union.id, clock)
     result = await jobs.drain(chat.app.bot_data, chat.app.bot)
     assert result.skipped == 1 and result.sent == 2  # Lan skipped; Hùng and the zone reminded
@@ -272,7 +273,7 @@ async def test_a_crash_between_claim_and_confirm_loses_nothing(
 
     clock.set_local(2026, 11, 22, 8)
     context = type("Ctx", (), {"bot_data": chat.app.bot_data, "bot": chat.app.bot})
-    await jobs.plan_tick(context)  # type: ignore[arg-type]
+    await reminder_jobs.plan_tick(context)  # type: ignore[arg-type]
     async with uow() as own:
         claimed = await outbox.claim(own, clock.now, 10)  # the process dies here
     assert len(claimed) == 3

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_reporting_setup
-from handlers import report_conversation
+from handlers.reports import conversation as report_conversation
 from infra.channel_updates import ChannelUser
 from infra.settings import Settings
 from models import (

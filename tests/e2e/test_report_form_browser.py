@@ -30,7 +30,7 @@ from models import (
     WebLink,
     WebSession,
 )
-from scheduler.reminders import drain
+from scheduler.outbox_sender import drain
 from services import reporting, web_auth
 from tests import web_kit
 from tests.e2e.conftest import Chat, Clock

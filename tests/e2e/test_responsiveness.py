@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.reports import reminders as reminder_jobs
 from infra.channel_updates import ChannelUser
 from models import Role
-from scheduler import reminders as jobs
+from scheduler import outbox_sender as jobs
 from services import anonymity
 from tests.e2e.conftest import Chat, Clock
 from tests.factories import make_person, make_tree
@@ -99,7 +100,7 @@ async def test_a_scheduled_digest_does_not_freeze_other_users(
     )
     clock.set_local(2026, 10, 27, 8)  # the day after October's due day: the digest is planned
     context = type("Ctx", (), {"bot_data": chat.app.bot_data, "bot": chat.app.bot})
-    assert await jobs.plan_tick(context)  # type: ignore[arg-type]
+    assert await reminder_jobs.plan_tick(context)  # type: ignore[arg-type]
     # Warm up imports and font caches with one render on demand first.
     await chat.send(MEMBER, "/tonghop")
     await chat.press(MEMBER, "Tháng 10/2026")

@@ -39,11 +39,12 @@ from bot.channels.zalo import (
 )
 from bot.runtime import ZALO_SECRET_HEADER, file_shelf, poll_zalo
 from bot.web import InstanceState, Webhook, build_web_app
+from handlers.concerns import jobs as concern_jobs
+from handlers.reports import reminders as reminder_jobs
 from infra.settings import Settings
 from models import ChannelAccount, Concern, Report, ReportingUnit, Role
 from models.db import UnitOfWork
-from scheduler import concern_jobs
-from scheduler import reminders as jobs
+from scheduler import outbox_sender as jobs
 from services.invites import create_invite
 from tests.bot_api_stand_in import StandIn
 from tests.conftest import TEST_SECRET, concern_key_env
@@ -285,7 +286,7 @@ async def test_a_reminder_and_a_digest_reach_zalo_with_chart_and_excel(
     # Three days before November's due day (25th), 08:00: the officer's reminder.
     clock.set_local(2026, 11, 22, 8)
     clock.now += timedelta(minutes=5)
-    await jobs.plan_tick(context)  # type: ignore[arg-type]
+    await reminder_jobs.plan_tick(context)  # type: ignore[arg-type]
     await jobs.drain(zalo.app.bot_data, zalo.app.bot)
     reminder = "\n".join(zalo.api.messages(OFFICER)[-2:])
     assert "tháng 11/2026" in reminder and "1. " in reminder
@@ -294,7 +295,7 @@ async def test_a_reminder_and_a_digest_reach_zalo_with_chart_and_excel(
 
     # October's digest, the day after its due day.
     clock.set_local(2026, 10, 27, 8)
-    await jobs.plan_tick(context)  # type: ignore[arg-type]
+    await reminder_jobs.plan_tick(context)  # type: ignore[arg-type]
     await jobs.drain(zalo.app.bot_data, zalo.app.bot)
     texts = zalo.api.messages(MEMBER)
     assert any("tháng 10/2026" in t for t in texts)

@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.digest_view import period_choices
+from handlers.digests.view import period_choices
 from models import Concern, ConcernReply, ConcernStatus, NodeKind, OrgNode
 from models.migrate import downgrade, upgrade
 from services import concerns

@@ -24,7 +24,9 @@ from PIL import Image
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.digest_render import has_chart, render_chart, render_excel, render_text
+from handlers.digests.chart import has_chart, render_chart
+from handlers.digests.excel import render_excel
+from handlers.digests.text import render_text
 from models import (
     ChannelAccount,
     Concern,

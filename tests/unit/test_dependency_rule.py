@@ -70,7 +70,7 @@ def imports_of(module: str, path: Path) -> Iterator[tuple[str, int]]:
 
 def test_the_rule_sees_the_code() -> None:
     found = dict(modules())
-    assert "bot.app" in found and "handlers.context" in found
+    assert "bot.app" in found and "handlers.common.context" in found
     assert len(found) > 80
     edges = {(m, t) for m, p in found.items() for t, _ in imports_of(m, p)}
     assert any(m.startswith("handlers") and t.startswith("services") for m, t in edges)

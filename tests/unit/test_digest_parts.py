@@ -6,17 +6,17 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.digest_render import (
-    _tick,
+from handlers.digests.chart import _tick
+from handlers.digests.labels import (
     change,
     count,
     file_name,
     percent,
     period_button,
     period_label,
-    split_message,
     suppressed,
 )
+from handlers.digests.text import split_message
 from services.digests import DigestPeriod, PeriodKind, SuppressedCount
 from services.periods import Period
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.report_views import value_text
+from handlers.reports.views import value_text
 from infra.i18n import load_catalog, percent, plural
 from services.indicators import Indicator, IndicatorKind, Label, load_indicator_config
 
@@ -73,7 +73,7 @@ def test_a_percentage_figure_is_shown_in_the_same_style() -> None:
 def test_reminders_count_days_and_units_in_the_singular_too() -> None:
     from datetime import UTC, date, datetime
 
-    from scheduler.reminders import _when, render
+    from handlers.reports.reminders import _when, render
     from services.periods import Period
     from services.reminders import EscalationDue, Recipient
 

@@ -27,7 +27,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from handlers.digest_render import (
+from handlers.digests.excel import render_excel
+from handlers.digests.labels import (
     area_name,
     change,
     count,
@@ -35,7 +36,6 @@ from handlers.digest_render import (
     percent,
     period_button,
     period_label,
-    render_excel,
     suppressed,
 )
 from infra.i18n import tr

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from handlers.context import describe
+from handlers.common.context import describe
 from infra.i18n import tr
 from services import office
 from services.access import Viewer

@@ -7,8 +7,8 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
-from handlers.context import keyboard
-from infra.channel_updates import SHORTCUT_MARK
+from handlers.common.buttons import Report
+from handlers.common.context import keyboard
 from infra.i18n import capitalized, day, moment, number, percent, tr
 from services.errors import N_
 from services.indicators import Indicator, IndicatorKind
@@ -25,9 +25,6 @@ from services.reporting import (
     UnitChoice,
     UnitStatus,
 )
-
-PREFIX = "rpt:v1"
-SHORT = SHORTCUT_MARK + PREFIX  # buttons beside a typed answer (see infra/channel_updates.py)
 
 
 def value_text(indicator: Indicator, value: Decimal | None, lang: str) -> str:
@@ -54,7 +51,7 @@ def _title(view: DraftView, lang: str) -> str:
 
 
 def unit_menu(units: list[UnitChoice], lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    rows = [[(u.name, f"{PREFIX}:unit:{u.unit_id}")] for u in units]
+    rows = [[(u.name, Report.unit(u.unit_id))] for u in units]
     return tr(lang, "Which unit are you reporting for?"), keyboard(*rows)
 
 
@@ -83,7 +80,7 @@ def period_menu(
         else:
             state = tr(lang, OPEN_STATE, due=due)
         label = f"{month_label(choice.period, lang)} — {state}"
-        rows.append([(label, f"{PREFIX}:period:{unit_id}:{choice.period.key}")])
+        rows.append([(label, Report.period(unit_id, choice.period))])
     return tr(lang, "Which month?"), keyboard(*rows)
 
 
@@ -97,8 +94,8 @@ def takeover_prompt(
             held=owner_text,
         ),
         keyboard(
-            [(tr(lang, "I will carry on"), f"{PREFIX}:takeover:{unit_id}:{period.key}")],
-            [(tr(lang, "Leave it"), f"{PREFIX}:leave")],
+            [(tr(lang, "I will carry on"), Report.takeover(unit_id, period))],
+            [(tr(lang, "Leave it"), Report.leave())],
         ),
     )
 
@@ -126,8 +123,8 @@ def already_sent(sent: SentReport, lang: str, zone: Any) -> tuple[str, InlineKey
         )
     lines += ["", tr(lang, "Do you want to change it?")]
     return "\n".join(lines), keyboard(
-        [(tr(lang, "✏️ Change the report"), f"{PREFIX}:amend:{sent.unit_id}:{sent.period.key}")],
-        [(tr(lang, "👌 No, nothing to change"), f"{PREFIX}:leave")],
+        [(tr(lang, "✏️ Change the report"), Report.amend(sent.unit_id, sent.period))],
+        [(tr(lang, "👌 No, nothing to change"), Report.leave())],
     )
 
 
@@ -174,34 +171,34 @@ def question(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     if q.can_keep_all_stocks:
         lines += ["", tr(lang, ALL_STOCKS_HINT)]
 
-    step = f"{view.draft_id}:{view.step}"
+    def here(action: str) -> str:  # a shortcut at this step of this draft
+        return Report.shortcut(action, view.draft_id, view.step)
+
     rows: list[list[tuple[str, str]]] = []
     if ind.kind is IndicatorKind.YES_NO:
-        rows.append(
-            [(tr(lang, "Yes"), f"{SHORT}:yes:{step}"), (tr(lang, "No"), f"{SHORT}:no:{step}")]
-        )
+        rows.append([(tr(lang, "Yes"), here("yes")), (tr(lang, "No"), here("no"))])
     if q.can_keep_last and q.last_value is not None:
         rows.append(
             [
                 (
                     tr(lang, "Keep last month: {value}", value=value_text(ind, q.last_value, lang)),
-                    f"{SHORT}:keep:{step}",
+                    here("keep"),
                 )
             ]
         )
     if q.can_keep_entered:
         entered = value_text(ind, q.current, lang)
-        rows.append([(tr(lang, KEEP_ENTERED, value=entered), f"{SHORT}:mine:{step}")])
+        rows.append([(tr(lang, KEEP_ENTERED, value=entered), here("mine"))])
     if q.can_keep_all_stocks:
-        rows.append([(tr(lang, ALL_STOCKS), f"{SHORT}:same:{step}")])
+        rows.append([(tr(lang, ALL_STOCKS), here("same"))])
     extra: list[tuple[str, str]] = []
     if q.can_skip:
-        extra.append((tr(lang, "Skip"), f"{SHORT}:skip:{step}"))
+        extra.append((tr(lang, "Skip"), here("skip")))
     if q.editing:
-        extra.append((tr(lang, BACK_TO_REVIEW), f"{SHORT}:back:{step}"))
+        extra.append((tr(lang, BACK_TO_REVIEW), here("back")))
     elif q.can_go_back:
-        extra.append((tr(lang, "◀ Back"), f"{SHORT}:back:{step}"))
-    extra.append((tr(lang, "⏸ Pause"), f"{SHORT}:stop:{view.draft_id}"))
+        extra.append((tr(lang, "◀ Back"), here("back")))
+    extra.append((tr(lang, "⏸ Pause"), Report.stop(view.draft_id, beside_question=True)))
     rows.append(extra)
     return "\n".join(lines), keyboard(*rows)
 
@@ -245,10 +242,13 @@ def jump_prompt(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     # Said in words: on a text channel the bullets below are not numbered, and a number typed
     # here is the corrected figure, never a choice.
     text += "\n" + tr(lang, "Type ĐÚNG to keep it, or type the number again.")
-    step = f"{view.draft_id}:{view.step}"
+
+    def here(action: str) -> str:  # a shortcut at this step of this draft
+        return Report.shortcut(action, view.draft_id, view.step)
+
     return text, keyboard(
-        [(tr(lang, "✅ Yes, it is right"), f"{SHORT}:jumpok:{step}")],
-        [(tr(lang, "✏️ Type it again"), f"{SHORT}:jumpredo:{step}")],
+        [(tr(lang, "✅ Yes, it is right"), here("jumpok"))],
+        [(tr(lang, "✏️ Type it again"), here("jumpredo"))],
     )
 
 
@@ -285,9 +285,9 @@ def review(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     text = f"{_title(view, lang)}\n{intro}\n\n{answer_lines(view.answers, lang)}"
     send = tr(lang, "✅ Send the changes") if view.amending else tr(lang, "✅ Send the report")
     return text, keyboard(
-        [(send, f"{PREFIX}:submit:{view.draft_id}:{view.unit_id}:{view.period.key}")],
-        [(tr(lang, "✏️ Change an item"), f"{PREFIX}:edit:{view.draft_id}")],
-        [(tr(lang, "⏸ Pause"), f"{PREFIX}:stop:{view.draft_id}")],
+        [(send, Report.submit(view.draft_id, view.unit_id, view.period))],
+        [(tr(lang, "✏️ Change an item"), Report.edit(view.draft_id))],
+        [(tr(lang, "⏸ Pause"), Report.stop(view.draft_id))],
     )
 
 
@@ -296,7 +296,7 @@ def item_menu(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
         [
             (
                 f"{line.index}. {line.indicator.label.get(lang)}",
-                f"{PREFIX}:item:{view.draft_id}:{line.index}",
+                Report.item(view.draft_id, line.index),
             )
         ]
         for line in view.answers
@@ -306,8 +306,8 @@ def item_menu(view: DraftView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
 
 def cancel_choice(draft_id: int, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     return tr(lang, "Keep the draft to continue later, or delete it?"), keyboard(
-        [(tr(lang, "Keep the draft"), f"{PREFIX}:keepdraft:{draft_id}")],
-        [(tr(lang, "Delete the draft"), f"{PREFIX}:discard:{draft_id}")],
+        [(tr(lang, "Keep the draft"), Report.keep_draft(draft_id))],
+        [(tr(lang, "Delete the draft"), Report.discard(draft_id))],
     )
 
 
@@ -401,8 +401,3 @@ def statuses(
             )
         )
     return "\n".join(blocks) + "\n\n" + tr(lang, "Type /baocao to report.")
-
-
-def parse_data(data: str) -> list[str]:
-    """'!rpt:v1:keep:12:3' → ['keep', '12', '3'] (a hint only: the service re-checks it)."""
-    return data.removeprefix(SHORTCUT_MARK).removeprefix(PREFIX + ":").split(":")

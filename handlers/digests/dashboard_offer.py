@@ -1,8 +1,9 @@
 """/tonghop offers the committee's dashboard (web/dashboard/) beside the chat's digest.
 
-As with the report form (report_form_offer.py): on Telegram a ``web_app`` button opens the page as
-a Mini App, which Telegram allows only from an https address (PUBLIC_BASE_URL, or the webhook's
-origin); on Zalo and in the console the message carries a one-time link. Without pages, nothing.
+As with the report form (handlers/reports/form_offer.py): on Telegram a ``web_app`` button opens
+the page as a Mini App, which Telegram allows only from an https address (PUBLIC_BASE_URL, or the
+webhook's origin); on Zalo and in the console the message carries a one-time link. Without
+pages, nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 
-from handlers.context import BotContext
+from handlers.common.context import BotContext
 from infra.i18n import tr
 from services import web_auth
 from services.errors import N_

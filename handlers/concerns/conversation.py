@@ -5,12 +5,15 @@ text, preview, send; then /kiemtra with the receipt — on the same line, on the
 Nothing here is persisted: the draft lives in memory only until it is sent (docs/architecture.md).
 Nothing about the worker is logged: handlers log nothing, and the error handler logs no update.
 Texts are sent without a parse mode, so a worker's text can never become markup for the officers.
+
+Just over 600 lines on purpose: one ConversationHandler (writing and checking share its states,
+its rate limit and its never-persisted memory), kept in one place so that what the worker's
+path stores, counts and logs can be read, and checked for anonymity, at once.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
 from enum import IntEnum
 from typing import Any, Final
 
@@ -24,8 +27,18 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import delivery
-from handlers.context import BotContext, describe, keyboard, language_of, say, show
+from handlers.common import retry_until_seen
+from handlers.common.buttons import Concern as Buttons
+from handlers.common.context import (
+    BotContext,
+    keyboard,
+    language_of,
+    refuse,
+    say,
+    show,
+    today,
+    user_data,
+)
 from infra.i18n import day, tr
 from infra.message_split import split_text
 from infra.metrics import keep_out_of_metrics
@@ -35,8 +48,6 @@ from services.concerns import STATUS_LABELS, CaseStatus, ReceiptNotRecognised
 from services.errors import N_, DomainError
 from services.ratelimit import TooManyMessages
 
-DRAFT = "concern"  # user_data key: memory only, removed when sent, cancelled or timed out
-PREFIX = "tt:v1"
 END = ConversationHandler.END
 
 
@@ -82,28 +93,21 @@ class _CaseCodeShaped(filters.MessageFilter):
         return text.startswith("TT") and anonymity.normalize_case_code(text) is not None
 
 
-def _today(context: BotContext) -> date:
-    return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
-
-
 def _subject(update: Update, context: BotContext) -> str:
     """The worker's rate-limit key for today: a keyed hash, never the id itself."""
     user = update.effective_user
     assert user is not None
     return context.bot_data.concerns.keys.subject(
-        context.bot_data.channel, str(user.id), _today(context)
+        context.bot_data.channel, str(user.id), today(context.bot_data)
     )
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft: dict[str, Any] = context.user_data.setdefault(DRAFT, {})
-    return draft
+    return user_data(context).concern_draft()
 
 
 def _forget(context: BotContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT, None)
+    user_data(context).forget_concern()
 
 
 async def _throttled(update: Update, context: BotContext) -> bool:
@@ -112,7 +116,7 @@ async def _throttled(update: Update, context: BotContext) -> bool:
     try:
         context.bot_data.concerns.limiter.hit(_subject(update, context), minute)
     except TooManyMessages as refusal:
-        await show(update, describe(language_of(context, None), refusal, None))
+        await refuse(update, context, language_of(context, None), refusal)
         return True
     return False
 
@@ -124,10 +128,10 @@ async def _may_send_today(update: Update, context: BotContext) -> bool:
     async with context.bot_data.uow() as session:
         try:
             await concerns.ensure_can_submit(
-                session, _subject(update, context), _today(context), config=setup.config
+                session, _subject(update, context), today(context.bot_data), config=setup.config
             )
         except DomainError as refusal:
-            await show(update, describe(language_of(context, None), refusal, None))
+            await refuse(update, context, language_of(context, None), refusal)
             return False
     return True
 
@@ -210,9 +214,7 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
     await show(
         update,
         promise,
-        keyboard(
-            [(tr(lang, "Continue"), f"{PREFIX}:go")], [(tr(lang, "Cancel"), f"{PREFIX}:cancel")]
-        ),
+        keyboard([(tr(lang, "Continue"), Buttons.GO)], [(tr(lang, "Cancel"), Buttons.CANCEL)]),
     )
     return Concern.READING_PROMISE
 
@@ -236,7 +238,7 @@ async def promise_read(update: Update, context: BotContext) -> int:
     """After the promise screen: the categories."""
     lang = language_of(context, None)
     categories = context.bot_data.concerns.config.categories
-    rows = [[(c.label.get(lang), f"{PREFIX}:cat:{c.code}")] for c in categories]
+    rows = [[(c.label.get(lang), Buttons.category(c.code))] for c in categories]
     await say(update, lang, "What is it about?", markup=keyboard(*rows))
     return Concern.CHOOSING_CATEGORY
 
@@ -244,7 +246,7 @@ async def promise_read(update: Update, context: BotContext) -> int:
 async def category_chosen(update: Update, context: BotContext) -> int:
     """A category button."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    code = update.callback_query.data.rsplit(":", 1)[-1]
+    code = Buttons.parse(update.callback_query.data)
     lang = language_of(context, None)
     category = context.bot_data.concerns.config.category(code)
     if category is None or "enterprise_id" not in _draft(context):
@@ -280,7 +282,7 @@ async def text_written(update: Update, context: BotContext) -> int:
             message.text, limit=context.bot_data.concerns.config.max_text_length
         )
     except DomainError as refusal:
-        await show(update, describe(lang, refusal, None))
+        await refuse(update, context, lang, refusal)
         return Concern.WRITING
     draft = _draft(context)
     draft["text"] = text
@@ -296,10 +298,10 @@ async def text_written(update: Update, context: BotContext) -> int:
         update,
         preview,
         keyboard(
-            [(tr(lang, "✅ Send"), f"{PREFIX}:send")],
-            [(tr(lang, "✅ Send, and tell me the answer here"), f"{PREFIX}:sendpush")],
-            [(tr(lang, "✏️ Write it again"), f"{PREFIX}:rewrite")],
-            [(tr(lang, "✖ Cancel"), f"{PREFIX}:cancel")],
+            [(tr(lang, "✅ Send"), Buttons.SEND)],
+            [(tr(lang, "✅ Send, and tell me the answer here"), Buttons.SEND_PUSH)],
+            [(tr(lang, "✏️ Write it again"), Buttons.REWRITE)],
+            [(tr(lang, "✖ Cancel"), Buttons.CANCEL)],
         ),
     )
     return Concern.PREVIEWING
@@ -328,7 +330,7 @@ async def not_text(update: Update, context: BotContext) -> int | None:
 async def preview_choice(update: Update, context: BotContext) -> int:
     """Send (with or without answers pushed here) or write again."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    action = update.callback_query.data.rsplit(":", 1)[-1]
+    action = Buttons.parse(update.callback_query.data)
     lang = language_of(context, None)
     draft = _draft(context)
     if action == "rewrite":
@@ -354,12 +356,12 @@ async def preview_choice(update: Update, context: BotContext) -> int:
                 text=draft["text"],
                 subject=_subject(update, context),
                 keys=setup.keys,
-                today=_today(context),
+                today=today(context.bot_data),
                 push_chat_id=push,
                 config=setup.config,
             )
         except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
+            await refuse(update, context, lang, refusal)
             return END
     _forget(context)
     follow = (
@@ -382,13 +384,13 @@ async def preview_choice(update: Update, context: BotContext) -> int:
 
 
 # The case is stored before its receipt is shown, and only the receipt's hash is kept: without
-# the retries of handlers/delivery.py a Bot API failure at this moment would leave a case nobody
-# can follow, and a worker who sends the concern again.
-RECEIPT_RETRY_DELAYS: tuple[float, ...] = delivery.RETRY_DELAYS
+# the retries of handlers/common/retry_until_seen.py a Bot API failure at this moment would leave
+# a case nobody can follow, and a worker who sends the concern again.
+RECEIPT_RETRY_DELAYS: tuple[float, ...] = retry_until_seen.RETRY_DELAYS
 
 
 async def _show_receipt(update: Update, context: BotContext, text: str) -> None:
-    await delivery.show_until_seen(
+    await retry_until_seen.show_until_seen(
         update, context, text, edit=True, delays=RECEIPT_RETRY_DELAYS, name="concern-receipt"
     )
 
@@ -421,7 +423,7 @@ async def check(update: Update, context: BotContext) -> int | None:
         return Concern.TYPING_RECEIPT
     await _check(update, context, receipt)
     # A concern being written goes on where it was; otherwise nothing is waited for.
-    writing = context.user_data is not None and "enterprise_id" in context.user_data.get(DRAFT, {})
+    writing = user_data(context).writing_concern()
     return None if writing else END
 
 
@@ -484,11 +486,11 @@ async def _check(update: Update, context: BotContext, receipt: str) -> bool:
                 receipt,
                 _subject(update, context),
                 setup.keys,
-                _today(context),
+                today(context.bot_data),
                 config=setup.config,
             )
         except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
+            await refuse(update, context, lang, refusal)
             return not isinstance(refusal, ReceiptNotRecognised)
     for part in split_text(render_status(status, context, lang)):
         await show(update, part)
@@ -568,13 +570,15 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
                 MessageHandler(text, typed_enterprise),
                 MessageHandler(other, not_text),
             ],
-            Concern.READING_PROMISE: [CallbackQueryHandler(promise_read, pattern=f"^{PREFIX}:go$")],
+            Concern.READING_PROMISE: [
+                CallbackQueryHandler(promise_read, pattern=Buttons.GO_PATTERN)
+            ],
             Concern.CHOOSING_CATEGORY: [
-                CallbackQueryHandler(category_chosen, pattern=f"^{PREFIX}:cat:")
+                CallbackQueryHandler(category_chosen, pattern=Buttons.CATEGORY_PATTERN)
             ],
             Concern.WRITING: [MessageHandler(text, text_written), MessageHandler(other, not_text)],
             Concern.PREVIEWING: [
-                CallbackQueryHandler(preview_choice, pattern=f"^{PREFIX}:(send|sendpush|rewrite)$"),
+                CallbackQueryHandler(preview_choice, pattern=Buttons.PREVIEW_PATTERN),
             ],
             # Only what looks like a receipt (or a case code, or a picture of one) is taken:
             # other text goes on to the other handlers, so a worker who changed their mind,
@@ -588,7 +592,7 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
         },
         fallbacks=[
             CommandHandler("cancel", cancel, filters=private),
-            CallbackQueryHandler(cancel, pattern=f"^{PREFIX}:cancel$"),
+            CallbackQueryHandler(cancel, pattern=Buttons.CANCEL_PATTERN),
             CommandHandler("tamtu", start_without_link, filters=private),
         ],
         name="concern",

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from telegram.ext import Application
 
-from handlers.context import BotContext
+from handlers.common.context import BotContext
 from infra.i18n import tr
 from services import access, outbox
 from services.channel_watch import is_silent

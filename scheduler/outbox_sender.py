@@ -1,32 +1,35 @@
-"""Reminder jobs: plan what is due into the outbox, and drain the outbox through the Bot API.
+"""The outbox sender: drain the outbox through the Bot API, every kind of scheduled message.
 
-Both run on PTB's JobQueue. Planning is idempotent (services/reminders.py + outbox keys), and the
-sender is the only place that talks to the Bot API for scheduled messages: it waits out
-RetryAfter, marks a recipient who blocked the bot unreachable and tells the admins, and retries
-network errors later. A message claimed but not confirmed when the process died is sent again
-after a restart (at most the batch in flight); none is lost.
+It runs on PTB's JobQueue, on the leading instance only (``leadership_tick``). The features plan
+their messages into the outbox (reminders: handlers/reports/reminders.py), and the sender is the
+only place that talks to the Bot API for scheduled messages; a kind whose content is built only
+when it goes out is sent by its feature (``SENDERS``: digests). It waits out RetryAfter, marks a
+recipient who blocked the bot unreachable and tells the admins, and retries network errors later.
+A message claimed but not confirmed when the process died is sent again after a restart (at most
+the batch in flight); none is lost.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from handlers.context import BotContext, BotData
-from infra.i18n import day, plural, tr
+from handlers.common.context import BotContext, BotData, served_channels
+from handlers.digests.sending import send_digest
+from handlers.reports import reminders as report_reminders
+from infra.i18n import tr
 from infra.rate_limit import bulk_sending
-from models import OutboxStatus, Person
+from models import OutboxMessage, OutboxStatus
 from models.db import is_unreachable
-from services import access, outbox, reminders, reporting
-from services.errors import N_
+from services import access, outbox
 from services.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -34,117 +37,15 @@ log = logging.getLogger(__name__)
 SEND_BATCH = 30  # about one second of Telegram's bulk limit
 MAX_ATTEMPTS = 8
 
-
-def served_channels(data: BotData) -> list[str]:
-    """The channels this process serves: each person's scheduled messages go to exactly one
-    account of theirs among these (services/access.py pick_account)."""
-    return list(getattr(data, "channels", None) or [data.channel])
-
-
-def _when(days_left: int, lang: str) -> str:
-    if days_left > 0:
-        return plural(
-            lang, days_left, N_("{days} day left"), N_("{days} days left"), days=days_left
-        )
-    if days_left == 0:
-        return tr(lang, "due today")
-    return plural(
-        lang, -days_left, N_("overdue by {days} day"), N_("overdue by {days} days"), days=-days_left
-    )
-
-
-def render(
-    due: list[reminders.ReminderDue], escalations: list[reminders.EscalationDue]
-) -> list[Outgoing]:
-    items = []
-    for r in due:
-        lang = r.recipient.language
-        text = tr(
-            lang,
-            "⏰ Reminder: {unit} has not sent its report for {period}. Due {due} ({when}).",
-            unit=r.unit_name,
-            period=r.period.label(lang),
-            due=day(r.due, lang),
-            when=_when(r.days_left, lang),
-        )
-        button = {
-            "text": tr(lang, "📝 Report now"),
-            "callback_data": f"rpt:v1:open:{r.unit_id}:{r.period.key}",
-        }
-        items.append(
-            Outgoing(
-                idempotency_key=f"reminder:{r.recipient.person_id}:{r.unit_id}:{r.period.key}:{r.stage}",
-                kind="reminder",
-                person_id=r.recipient.person_id,
-                channel=r.recipient.channel,
-                chat_id=r.recipient.chat_id,
-                text=text,
-                buttons=[[button]],
-                reporting_unit_id=r.unit_id,
-                period=r.period.key,
-                not_before=r.not_before,
-            )
-        )
-    for e in escalations:
-        lang = e.recipient.language
-        text = plural(
-            lang,
-            len(e.missing),
-            N_("⚠️ {zone}: {count} unit has not sent its report for {period} (due {due}):\n{units}"),
-            N_(
-                "⚠️ {zone}: {count} units have not sent their report for {period} (due {due}):"
-                "\n{units}"
-            ),
-            zone=e.zone_name,
-            count=len(e.missing),
-            period=e.period.label(lang),
-            due=day(e.due, lang),
-            units="\n".join(f"• {name}" for name in e.missing),
-        )
-        items.append(
-            Outgoing(
-                idempotency_key=f"escalation:{e.recipient.person_id}:{e.period.key}",
-                kind="escalation",
-                person_id=e.recipient.person_id,
-                channel=e.recipient.channel,
-                chat_id=e.recipient.chat_id,
-                text=text,
-                period=e.period.key,
-                not_before=e.not_before,
-            )
-        )
-    return items
-
-
-async def plan_tick(context: BotContext) -> int:
-    """Put what is due now into the outbox; the number of new messages."""
-    data = context.bot_data
-    if not data.leadership.is_leader:
-        return 0
-    now = data.clock()
-    channels = served_channels(data)
-    async with data.uow() as session:
-        due, escalations = await reminders.plan(
-            session, data.reporting, data.reminders, now, channels
-        )
-        digests = await reminders.plan_digests(
-            session, data.reporting, data.reminders, now, channels
-        )
-        items = render(due, escalations) + [
-            Outgoing(
-                idempotency_key=f"digest:{d.recipient.person_id}:{d.node_id}:{d.period_key}",
-                kind="digest",
-                person_id=d.recipient.person_id,
-                channel=d.recipient.channel,
-                chat_id=d.recipient.chat_id,
-                text="",
-                org_node_id=d.node_id,
-                period=d.period_key,
-                not_before=d.not_before,
-            )
-            for d in digests
-        ]
-        return await outbox.enqueue(session, items, now)
+# Kinds whose message its feature builds when it goes out; every other kind is the stored text
+# (and buttons), sent as it is.
+SENDERS: dict[str, Callable[[BotData, Any, AsyncSession, OutboxMessage], Awaitable[None]]] = {
+    "digest": send_digest,
+}
+# Kinds dropped unsent when what they ask for is done already (a report sent meanwhile).
+MOOT: dict[str, Callable[[AsyncSession, OutboxMessage], Awaitable[bool]]] = {
+    "reminder": report_reminders.already_reported,
+}
 
 
 @dataclass
@@ -190,14 +91,8 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
         delivered = False
         try:
             async with data.uow() as session:
-                if (
-                    message.kind == "reminder"
-                    and message.reporting_unit_id is not None
-                    and message.period is not None
-                    and await reporting.has_reported(
-                        session, message.reporting_unit_id, message.period
-                    )
-                ):
+                moot = MOOT.get(message.kind)
+                if moot is not None and await moot(session, message):
                     await outbox.mark(session, message.id, OutboxStatus.SKIPPED, data.clock())
                     result.skipped += 1
                     continue
@@ -213,8 +108,9 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
                         ]
                     )
                 try:
-                    if message.kind == "digest":
-                        await _send_digest(data, sender, session, message)
+                    send = SENDERS.get(message.kind)
+                    if send is not None:
+                        await send(data, sender, session, message)
                     else:
                         await sender.send_message(
                             message.chat_id, message.text, reply_markup=markup
@@ -270,48 +166,6 @@ async def drain(data: BotData, bot: object, *, limit: int = SEND_BATCH) -> Drain
             unsettled.update({later.id: OutboxStatus.PENDING for later in batch[index + 1 :]})
             raise
     return result
-
-
-async def _send_digest(data: BotData, bot: Any, session: Any, message: Any) -> None:
-    """A committee digest, built when it is sent (current figures): text, chart, Excel."""
-    from handlers.digest_render import file_name, has_chart, render_chart, render_excel, render_text
-    from infra.rendering import off_the_loop
-    from services.digests import DigestPeriod, build_digest, unit_table
-
-    person = await session.get(Person, message.person_id)
-    lang = person.language if person else data.settings.default_language
-    period = DigestPeriod.parse(message.period)
-    today = data.clock().astimezone(data.settings.zone).date()
-    digest = await build_digest(
-        session,
-        node_id=message.org_node_id,
-        period=period,
-        setup=data.reporting,
-        targets=data.targets,
-        concern_config=data.concerns.config,
-        today=today,
-    )
-    table = await unit_table(
-        session, node_id=message.org_node_id, period=period, setup=data.reporting, today=today
-    )
-    for part in render_text(digest, lang):
-        await bot.send_message(message.chat_id, part)
-    with tempfile.TemporaryDirectory() as folder:
-        # Rendered in a worker thread: a chart is half a second of CPU nobody else should wait.
-        if has_chart(digest):
-            chart_path = Path(folder) / file_name(digest.scope.name, period, "png")
-            chart = await off_the_loop(render_chart, digest, chart_path, lang)
-            with chart.open("rb") as picture:
-                await bot.send_photo(message.chat_id, picture)
-        workbook = await off_the_loop(
-            render_excel,
-            digest,
-            table,
-            Path(folder) / file_name(digest.scope.name, period, "xlsx"),
-            lang,
-        )
-        with workbook.open("rb") as document:
-            await bot.send_document(message.chat_id, document, filename=workbook.name)
 
 
 def _retry_delay(wait: RetryAfter) -> timedelta:
@@ -386,5 +240,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     if queue is None or not application.bot_data.settings.scheduler_enabled:
         return
     queue.run_repeating(leadership_tick, interval=5, first=0, name="scheduler-leadership")
-    queue.run_repeating(plan_tick, interval=60, first=5, name="reminders-plan")
     queue.run_repeating(drain_tick, interval=2, first=3, name="outbox-drain")

@@ -17,19 +17,19 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import linking
-from handlers.context import (
-    LANG_KEY,
+from handlers.common.buttons import Language
+from handlers.common.context import (
     BotContext,
     choice_hint,
     choices_are_typed,
-    identity_of,
     keyboard,
     language_of,
     say,
     show,
+    user_data,
 )
-from handlers.menu import command_lines
+from handlers.common.menu import command_lines
+from handlers.common.registered import viewer_of
 from infra.i18n import tr
 from models.db import is_unreachable
 from services import access
@@ -37,14 +37,11 @@ from services.errors import N_
 
 log = logging.getLogger(__name__)
 
-LANG_CHOICE = "lang:v1:"
-
 
 async def help_command(update: Update, context: BotContext) -> None:
     """/help: what this user, by role, can do."""
-    identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
     lang = language_of(context, viewer)
     roles = viewer.role_set if viewer else frozenset()
     if viewer is None or not roles:
@@ -63,31 +60,30 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def lang_command(update: Update, context: BotContext) -> None:
     """/lang: offer Vietnamese or English."""
-    identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
     await say(
         update,
         language_of(context, viewer),
         "Choose a language:",
-        markup=keyboard([("Tiếng Việt", LANG_CHOICE + "vi"), ("English", LANG_CHOICE + "en")]),
+        markup=keyboard(
+            [("Tiếng Việt", Language.choose("vi")), ("English", Language.choose("en"))]
+        ),
     )
 
 
 async def lang_chosen(update: Update, context: BotContext) -> None:
     """A language button: saved on the person if registered, else in memory only."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    chosen = update.callback_query.data.removeprefix(LANG_CHOICE)
+    chosen = Language.parse(update.callback_query.data)
     if chosen not in ("vi", "en"):
         await say(update, language_of(context, None), "This button has expired.")
         return
-    identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
         if viewer is not None:
             await access.set_language(session, viewer.person_id, chosen)
-    if context.user_data is not None:
-        context.user_data[LANG_KEY] = chosen
+    user_data(context).language = chosen
     await say(update, chosen, "Language set: English.")
 
 
@@ -202,10 +198,8 @@ def general() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("help", help_command, filters=private),
         CommandHandler("lang", lang_command, filters=private),
-        CallbackQueryHandler(lang_chosen, pattern=f"^{LANG_CHOICE}"),
+        CallbackQueryHandler(lang_chosen, pattern=Language.PATTERN),
         CommandHandler("cancel", cancel_outside, filters=private),
-        # /lienket and /kenh (one person on several channels)
-        *linking.build(),
     ]
 
 

@@ -1,35 +1,45 @@
 """/lienket: a one-time code to use the bot on another channel; /kenh: where reminders go.
 
-The code itself is taken by registration's /start (handlers/registration_conversation.py), on the
+The code itself is taken by registration's /start (handlers/registration/conversation.py), on the
 other channel.
 """
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from handlers.context import BotContext, identity_of, keyboard, language_of, say
+from handlers.common.buttons import Channel
+from handlers.common.context import BotContext, identity_of, keyboard, language_of, say
+from handlers.common.registered import as_registered
 from infra.i18n import moment
-from services import access, linking
-from services.errors import DomainError
+from services import linking
+from services.access import Viewer
 from services.invites import display_code
-
-CHANNEL_CHOICE = "chn:v1:"
+from services.linking import ChannelChoice, IssuedLink
 
 
 async def link_command(update: Update, context: BotContext) -> None:
     """/lienket: a link code for the bot on another channel."""
     identity = identity_of(update, context)
     settings = context.bot_data.settings
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            issued = await linking.issue_link_code(session, settings.secret, identity)
-        except DomainError as refusal:
-            await say(update, lang, refusal.message)
-            return
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[IssuedLink, str]:
+        issued = await linking.issue_link_code(session, settings.secret, identity)
+        return issued, language_of(context, viewer)
+
+    found = await as_registered(
+        update,
+        context,
+        step,
+        refused=None,
+        unregistered=linking.NotRegistered(),
+        revoked=linking.PersonRevoked(),
+    )
+    if found is None:
+        return
+    issued, lang = found
     others = [c for c in linking.LINKABLE_CHANNELS if c != identity.channel]
     code = display_code(issued.code)
     await say(
@@ -46,17 +56,22 @@ async def link_command(update: Update, context: BotContext) -> None:
 
 async def channel_command(update: Update, context: BotContext) -> None:
     """/kenh [number or name]: choose the channel for reminders and digests."""
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        if viewer is None:
-            await say(update, lang, linking.NotRegistered.message)
-            return
-        if viewer.revoked:
-            await say(update, lang, linking.PersonRevoked.message)
-            return
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[ChannelChoice, str]:
         choice = await linking.channel_choice(session, viewer.person_id)
+        return choice, language_of(context, viewer)
+
+    found = await as_registered(
+        update,
+        context,
+        step,
+        refused=None,
+        unregistered=linking.NotRegistered(),
+        revoked=linking.PersonRevoked(),
+    )
+    if found is None:
+        return
+    choice, lang = found
     if len(choice.channels) < 2:
         await say(
             update,
@@ -83,7 +98,7 @@ async def channel_command(update: Update, context: BotContext) -> None:
         [
             (
                 ("✅ " if channel == choice.current else "") + linking.channel_name(channel),
-                CHANNEL_CHOICE + channel,
+                Channel.choose(channel),
             )
         ]
         for channel in choice.channels
@@ -100,22 +115,20 @@ async def channel_command(update: Update, context: BotContext) -> None:
 async def channel_chosen(update: Update, context: BotContext) -> None:
     """A channel button (or its typed number on a text channel): checked on the server."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    await _choose(update, context, update.callback_query.data.removeprefix(CHANNEL_CHOICE))
+    await _choose(update, context, Channel.parse(update.callback_query.data))
 
 
 async def _choose(update: Update, context: BotContext, channel: str) -> None:
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        if viewer is None:
-            await say(update, lang, linking.NotRegistered.message)
-            return
-        try:
-            choice = await linking.set_preferred_channel(session, viewer.person_id, channel)
-        except DomainError as refusal:
-            await say(update, lang, refusal.message)
-            return
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[ChannelChoice, str]:
+        choice = await linking.set_preferred_channel(session, viewer.person_id, channel)
+        return choice, language_of(context, viewer)
+
+    found = await as_registered(
+        update, context, step, refused=None, unregistered=linking.NotRegistered(), revoked=None
+    )
+    if found is None:
+        return
+    choice, lang = found
     await say(
         update,
         lang,
@@ -129,5 +142,5 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("lienket", link_command, filters=private),
         CommandHandler("kenh", channel_command, filters=private),
-        CallbackQueryHandler(channel_chosen, pattern=f"^{CHANNEL_CHOICE}"),
+        CallbackQueryHandler(channel_chosen, pattern=Channel.PATTERN),
     ]

@@ -3,25 +3,30 @@ with the days that matter (due, lock), and when the next month opens."""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import CommandHandler, filters
 
-from handlers import report_views as views
-from handlers.context import BotContext, identity_of, language_of, say, show
-from services import access, reporting
+from handlers.common.context import BotContext, language_of, show
+from handlers.common.registered import as_registered
+from handlers.reports import views
+from services import reporting
+from services.access import Viewer
+from services.reporting import UnitStatus
 
 
 async def status(update: Update, context: BotContext) -> None:
     """/trangthai."""
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        if viewer is None or viewer.revoked:
-            await say(update, lang, "This command is for registered officers. Type /start.")
-            return
-        setup, now = context.bot_data.reporting, context.bot_data.clock()
+    setup, now = context.bot_data.reporting, context.bot_data.clock()
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[list[UnitStatus], str]:
         units = await reporting.unit_statuses(session, viewer.person_id, setup, now)
+        return units, language_of(context, viewer)
+
+    found = await as_registered(update, context, step, refused=None)
+    if found is None:
+        return
+    units, lang = found
     upcoming = reporting.next_opening(setup, now)
     await show(update, views.statuses(units, lang, context.bot_data.settings.zone, upcoming))
 

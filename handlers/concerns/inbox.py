@@ -12,9 +12,10 @@ Every confirmation names the case it changed.
 
 from __future__ import annotations
 
-from datetime import date
 from enum import IntEnum
+from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -24,39 +25,57 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.context import (
+from handlers.common.buttons import Inbox as Buttons
+from handlers.common.context import (
     BotContext,
     acknowledge,
     choices_are_typed,
-    describe,
-    identity_of,
     keyboard,
     language_of,
     say,
     show,
+    today,
+    user_data,
 )
+from handlers.common.registered import Step, as_registered
 from infra.i18n import day, tr
 from infra.message_split import split_text
 from models.concerns import ConcernStatus
-from services import access, concerns
-from services.concerns import STATUS_LABELS, InboxCase
-from services.errors import DomainError
+from services import concerns
+from services.access import Viewer
+from services.concerns import STATUS_LABELS, Escalation, InboxCase, ReplyResult
 
-PREFIX = "hop:v1"
-CASE = f"{PREFIX}:case:"  # text channels: open one case of the list (data: its id)
-LIST = f"{PREFIX}:list"  # text channels: back to the list
 SNIPPET = 60  # characters of a case's text in the list of a text channel
-REPLYING_TO = "replying_to"  # user_data (officers only): the case being answered
 SHOWN_AT_ONCE = 10
 END = ConversationHandler.END
+T = TypeVar("T")
 
 
 class Inbox(IntEnum):
     WRITING_REPLY = 1
 
 
-def _today(context: BotContext) -> date:
-    return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
+async def _as_case_officer(update: Update, context: BotContext, step: Step[T]) -> T | None:
+    """Run ``step`` for an officer: someone unknown is told the case is not theirs, someone
+    revoked is refused by the service (its check of the officer's roles), from the database."""
+    return await as_registered(
+        update, context, step, refused=None, unregistered=concerns.NotCaseOfficer(), revoked=None
+    )
+
+
+async def _case(
+    session: AsyncSession, viewer: Viewer, concern_id: str, context: BotContext
+) -> InboxCase:
+    """The case, if the officer serves it (checked by the service)."""
+    setup = context.bot_data.concerns
+    return await concerns.get_case(
+        session,
+        viewer.person_id,
+        concern_id,
+        today(context.bot_data),
+        keys=setup.keys,
+        config=setup.config,
+    )
 
 
 def _category(case: InboxCase, context: BotContext, lang: str) -> str:
@@ -98,19 +117,19 @@ def render_case(
             ),
             _shown(reply.text, lang),
         ]
-    back = [[(tr(lang, "◀ Back to the list"), LIST)]] if choices_are_typed(context) else []
+    back = [[(tr(lang, "◀ Back to the list"), Buttons.LIST)]] if choices_are_typed(context) else []
     if case.escalated_to is not None and not case.as_zone:
         # Passed above: only the zone union acts on it now; the enterprise union can read it.
         return "\n".join(lines), keyboard(*back) if back else None
     rows = [
-        [(tr(lang, "✍️ Answer"), f"{PREFIX}:reply:{case.concern_id}")],
+        [(tr(lang, "✍️ Answer"), Buttons.reply(case.concern_id))],
         [
-            (tr(lang, "Being handled"), f"{PREFIX}:st:{case.concern_id}:in_progress"),
-            (tr(lang, "Close"), f"{PREFIX}:st:{case.concern_id}:closed"),
+            (tr(lang, "Being handled"), Buttons.status(case.concern_id, "in_progress")),
+            (tr(lang, "Close"), Buttons.status(case.concern_id, "closed")),
         ],
     ]
     if not case.as_zone:
-        rows.append([(tr(lang, "⬆️ Pass on to the zone union"), f"{PREFIX}:esc:{case.concern_id}")])
+        rows.append([(tr(lang, "⬆️ Pass on to the zone union"), Buttons.escalate(case.concern_id))])
     return "\n".join(lines), keyboard(*rows, *back)
 
 
@@ -132,7 +151,7 @@ def case_list(
             label += " · " + tr(lang, STATUS_LABELS[case.status])
         if case.overdue:
             label += " · " + tr(lang, "OVERDUE")
-        rows.append([(f"{label}: “{snippet}”", f"{CASE}{case.concern_id}")])
+        rows.append([(f"{label}: “{snippet}”", Buttons.case(case.concern_id))])
     text = tr(
         lang,
         "{count} open concerns. Choose one to read it and act on it:",
@@ -156,17 +175,18 @@ def _and(lang: str, items: list[str]) -> str:
 
 async def inbox(update: Update, context: BotContext) -> int:
     """/hopthu: the open cases of the officer's enterprises (and escalated ones of their zone)."""
-    identity = identity_of(update, context)
     setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        if viewer is None or viewer.revoked:
-            await say(update, lang, "This command is for registered officers. Type /start.")
-            return END
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[list[InboxCase], str]:
         cases = await concerns.inbox(
-            session, viewer.person_id, _today(context), keys=setup.keys, config=setup.config
+            session, viewer.person_id, today(context.bot_data), keys=setup.keys, config=setup.config
         )
+        return cases, language_of(context, viewer)
+
+    found = await as_registered(update, context, step, refused=None)
+    if found is None:
+        return END
+    cases, lang = found
     if not cases:
         times = [f"{at:%H:%M}" for at in setup.config.notice_times]
         await say(
@@ -216,26 +236,17 @@ async def _post(update: Update, messages: list[tuple[str, InlineKeyboardMarkup |
 async def case_chosen(update: Update, context: BotContext) -> None:
     """Text channels: one case of the list, with its own actions."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.removeprefix(CASE)
-    identity = identity_of(update, context)
-    setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None or not concern_id:
-                raise concerns.NotCaseOfficer()
-            case = await concerns.get_case(
-                session,
-                viewer.person_id,
-                concern_id,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
-            return
+    concern_id = Buttons.case_of(update.callback_query.data)
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[InboxCase, str]:
+        if not concern_id:
+            raise concerns.NotCaseOfficer()
+        return await _case(session, viewer, concern_id, context), language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    case, lang = found
     parts = _in_parts(*render_case(case, context, lang))
     if len(parts) == 1:
         await show(update, *parts[0])  # the list's message becomes the case
@@ -251,28 +262,16 @@ async def back_to_list(update: Update, context: BotContext) -> None:
 async def start_reply(update: Update, context: BotContext) -> int:
     """✍️ Answer: ask for the text."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
-    identity = identity_of(update, context)
-    setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            case = await concerns.get_case(
-                session,
-                viewer.person_id,
-                concern_id,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
-            return END
-    if context.user_data is not None:
-        context.user_data[REPLYING_TO] = concern_id
+    concern_id = Buttons.concern_of(update.callback_query.data)
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[InboxCase, str]:
+        return await _case(session, viewer, concern_id, context), language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return END
+    case, lang = found
+    user_data(context).replying_to(concern_id)
     await say(
         update,
         lang,
@@ -285,30 +284,31 @@ async def start_reply(update: Update, context: BotContext) -> int:
 async def reply_written(update: Update, context: BotContext) -> int:
     """The answer's text: stored, signed by the union; pushed later if the worker asked."""
     assert update.message is not None and update.message.text is not None
-    concern_id = context.user_data.pop(REPLYING_TO, None) if context.user_data else None
-    identity = identity_of(update, context)
+    text = update.message.text
+    concern_id = user_data(context).take_replying_to()
     setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None or concern_id is None:
-                raise concerns.NotCaseOfficer()
-            result = await concerns.reply(
-                session,
-                viewer.person_id,
-                concern_id,
-                update.message.text,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
-            return END
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[ReplyResult, str]:
+        if concern_id is None:
+            raise concerns.NotCaseOfficer()
+        result = await concerns.reply(
+            session,
+            viewer.person_id,
+            concern_id,
+            text,
+            today(context.bot_data),
+            keys=setup.keys,
+            config=setup.config,
+        )
+        return result, language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return END
+    result, lang = found
     # Told at once, with the same words whether or not the worker asked for pushed answers:
     # the officer must not learn who opted in, or who blocked the bot. The push itself goes out
-    # later in a batch (scheduler/concern_jobs.py push_answers), never in this request, which
+    # later in a batch (handlers/concerns/jobs.py push_answers), never in this request, which
     # would then take longer for workers who opted in.
     await say(
         update,
@@ -325,42 +325,33 @@ def _after_action(context: BotContext, lang: str) -> InlineKeyboardMarkup | None
     """Text channels: the way back to the other cases, as a numbered choice."""
     if not choices_are_typed(context):
         return None  # Telegram: the other cases' buttons are still there above
-    return keyboard([(tr(lang, "◀ Back to the list"), LIST)])
+    return keyboard([(tr(lang, "◀ Back to the list"), Buttons.LIST)])
 
 
 async def status_button(update: Update, context: BotContext) -> None:
     """Being handled / Close."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    parts = update.callback_query.data.split(":")
-    concern_id, status = (parts[3], parts[4]) if len(parts) == 5 else ("", "")
-    identity = identity_of(update, context)
-    setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+    concern_id, status = Buttons.status_of(update.callback_query.data)
+
+    async def step(
+        session: AsyncSession, viewer: Viewer
+    ) -> tuple[ConcernStatus, InboxCase, str] | None:
         lang = language_of(context, viewer)
         try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            new = await concerns.set_status(
-                session, viewer.person_id, concern_id, ConcernStatus(status), _today(context)
-            )
-            # Which case changed: the officer may have several open, all alike.
-            case = await concerns.get_case(
-                session,
-                viewer.person_id,
-                concern_id,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except (DomainError, ValueError) as refusal:
-            text = (
-                describe(lang, refusal, None)
-                if isinstance(refusal, DomainError)
-                else tr(lang, "This button has expired.")
-            )
-            await show(update, text)
-            return
+            wanted = ConcernStatus(status)
+        except ValueError:
+            await say(update, lang, "This button has expired.")
+            return None
+        new = await concerns.set_status(
+            session, viewer.person_id, concern_id, wanted, today(context.bot_data)
+        )
+        # Which case changed: the officer may have several open, all alike.
+        return new, await _case(session, viewer, concern_id, context), lang
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    new, case, lang = found
     await say(
         update,
         lang,
@@ -374,26 +365,24 @@ async def status_button(update: Update, context: BotContext) -> None:
 async def escalate_button(update: Update, context: BotContext) -> None:
     """⬆️ Pass on to the zone union: asked first, since it cannot be taken back."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            target = await concerns.escalation_target(session, viewer.person_id, concern_id)
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
-            return
+    concern_id = Buttons.concern_of(update.callback_query.data)
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[Escalation, str]:
+        target = await concerns.escalation_target(session, viewer.person_id, concern_id)
+        return target, language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    target, lang = found
     await say(
         update,
         lang,
         "Pass {case} on to {zone}? From then on only the zone union acts on it; your union can "
         "still read it.",
         keyboard(
-            [(tr(lang, "⬆️ Yes, pass it on"), f"{PREFIX}:escok:{concern_id}")],
-            [(tr(lang, "No, keep it here"), f"{PREFIX}:escno:{concern_id}")],
+            [(tr(lang, "⬆️ Yes, pass it on"), Buttons.escalate_yes(concern_id))],
+            [(tr(lang, "No, keep it here"), Buttons.escalate_no(concern_id))],
         ),
         case=target.case_code,
         zone=target.zone_name,
@@ -403,18 +392,18 @@ async def escalate_button(update: Update, context: BotContext) -> None:
 async def escalate_confirmed(update: Update, context: BotContext) -> None:
     """Yes, pass it on (every check made again: the button may be old)."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            done = await concerns.escalate(session, viewer.person_id, concern_id, _today(context))
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
-            return
+    concern_id = Buttons.concern_of(update.callback_query.data)
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[Escalation, str]:
+        done = await concerns.escalate(
+            session, viewer.person_id, concern_id, today(context.bot_data)
+        )
+        return done, language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    done, lang = found
     await say(
         update,
         lang,
@@ -428,26 +417,15 @@ async def escalate_confirmed(update: Update, context: BotContext) -> None:
 async def escalate_declined(update: Update, context: BotContext) -> None:
     """No, keep it here: the case again, with its buttons."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    concern_id = update.callback_query.data.rsplit(":", 1)[-1]
-    identity = identity_of(update, context)
-    setup = context.bot_data.concerns
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        try:
-            if viewer is None:
-                raise concerns.NotCaseOfficer()
-            case = await concerns.get_case(
-                session,
-                viewer.person_id,
-                concern_id,
-                _today(context),
-                keys=setup.keys,
-                config=setup.config,
-            )
-        except DomainError as refusal:
-            await show(update, describe(lang, refusal, None))
-            return
+    concern_id = Buttons.concern_of(update.callback_query.data)
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[InboxCase, str]:
+        return await _case(session, viewer, concern_id, context), language_of(context, viewer)
+
+    found = await _as_case_officer(update, context, step)
+    if found is None:
+        return
+    case, lang = found
     await say(update, lang, "Not passed on: the case stays with your union.")
     if update.effective_chat is None:
         return
@@ -461,18 +439,15 @@ async def escalate_declined(update: Update, context: BotContext) -> None:
 
 async def cancel(update: Update, context: BotContext) -> int:
     """/cancel while writing an answer."""
-    if context.user_data is not None:
-        context.user_data.pop(REPLYING_TO, None)
+    user_data(context).forget_replying_to()
     await say(update, language_of(context, None), "Cancelled.")
     return END
 
 
 def build() -> list[object]:
     private = filters.ChatType.PRIVATE
-    # Whole-data patterns: data in no shape the bot sends is an expired button (common.py).
-    case_id = r"[0-9a-f]{1,64}"
     replying = ConversationHandler(
-        entry_points=[CallbackQueryHandler(start_reply, pattern=rf"^{PREFIX}:reply:{case_id}\Z")],
+        entry_points=[CallbackQueryHandler(start_reply, pattern=Buttons.REPLY_PATTERN)],
         states={
             Inbox.WRITING_REPLY: [
                 MessageHandler(private & filters.TEXT & ~filters.COMMAND, reply_written)
@@ -487,10 +462,10 @@ def build() -> list[object]:
     return [
         CommandHandler("hopthu", inbox, filters=private),
         replying,
-        CallbackQueryHandler(case_chosen, pattern=rf"^{CASE}{case_id}\Z"),
-        CallbackQueryHandler(back_to_list, pattern=rf"^{LIST}\Z"),
-        CallbackQueryHandler(status_button, pattern=rf"^{PREFIX}:st:{case_id}:[a-z_]{{1,20}}\Z"),
-        CallbackQueryHandler(escalate_button, pattern=rf"^{PREFIX}:esc:{case_id}\Z"),
-        CallbackQueryHandler(escalate_confirmed, pattern=rf"^{PREFIX}:escok:{case_id}\Z"),
-        CallbackQueryHandler(escalate_declined, pattern=rf"^{PREFIX}:escno:{case_id}\Z"),
+        CallbackQueryHandler(case_chosen, pattern=Buttons.CASE_PATTERN),
+        CallbackQueryHandler(back_to_list, pattern=Buttons.LIST_PATTERN),
+        CallbackQueryHandler(status_button, pattern=Buttons.STATUS_PATTERN),
+        CallbackQueryHandler(escalate_button, pattern=Buttons.ESCALATE_PATTERN),
+        CallbackQueryHandler(escalate_confirmed, pattern=Buttons.ESCALATE_YES_PATTERN),
+        CallbackQueryHandler(escalate_declined, pattern=Buttons.ESCALATE_NO_PATTERN),
     ]

@@ -19,7 +19,7 @@ from datetime import timedelta
 from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
-from handlers.context import BotContext
+from handlers.common.context import BotContext
 
 RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
 

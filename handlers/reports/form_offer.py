@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 
-from handlers.context import BotContext
+from handlers.common.context import BotContext
 from infra.i18n import tr
 from services import web_auth
 from services.errors import N_

@@ -5,13 +5,17 @@ database persistence, so a restart resumes at the same question. Every button's 
 hint: the service re-checks owner, unit, role and step before changing anything. That is also
 why a report button the conversation was not waiting for (its state written up to a second
 late, then lost in a restart) is not simply "expired": see ``resume_press``.
+
+Longer than 600 lines on purpose: one ConversationHandler, whose steps, states and the table
+that resumes a press after a restart (``_APPLIED``, ``_ON_DRAFT``) name each other; split, each
+part would import the other. What it shows is in views.py, the buttons in
+handlers/common/buttons.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import IntEnum
@@ -27,22 +31,23 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import delivery, report_form_offer
-from handlers import report_views as views
-from handlers.context import (
+from handlers.common import retry_until_seen
+from handlers.common.buttons import Report as Buttons
+from handlers.common.context import (
     BotContext,
     acknowledge,
     choice_hint,
     describe,
     drop_buttons,
     edit_text,
-    identity_of,
     language_of,
     say,
     show,
 )
+from handlers.common.registered import as_registered
+from handlers.reports import form_offer, views
 from infra.i18n import tr
-from services import access, reporting
+from services import reporting
 from services.access import Viewer
 from services.errors import DomainError
 from services.numbers import is_confirmation
@@ -69,33 +74,27 @@ Step = Callable[[AsyncSession, Viewer], Awaitable[int]]
 
 
 async def _as_officer(update: Update, context: BotContext, step: Step) -> int:
-    """Open one session for the update, identify the user, run ``step``; domain refusals are
-    answered in the user's language and the user is shown where they are again."""
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
-        lang = language_of(context, viewer)
-        if viewer is None or viewer.revoked:
-            await say(update, lang, "This command is for registered officers. Type /start.")
+    """Run ``step`` for a registered officer (handlers/common/registered.py); after a domain
+    refusal the user is shown where they are again."""
+
+    async def where_they_were(
+        session: AsyncSession, viewer: Viewer, lang: str, refusal: DomainError
+    ) -> int:
+        if isinstance(
+            refusal,
+            reporting.NotAnOfficer
+            | reporting.DraftTakenOver
+            | reporting.DraftGone
+            | reporting.AlreadySubmitted
+            | reporting.NothingChanged,
+        ):
             return END
-        try:
-            return await step(session, viewer)
-        except DomainError as refusal:
-            await session.rollback()
-            await show(update, describe(lang, refusal, context.bot_data.settings.zone))
-            if isinstance(
-                refusal,
-                reporting.NotAnOfficer
-                | reporting.DraftTakenOver
-                | reporting.DraftGone
-                | reporting.AlreadySubmitted
-                | reporting.NothingChanged,
-            ):
-                return END
-            # Ask again where they were, with the buttons again.
-            view = await reporting.current_draft(session, viewer.person_id)
-            # The refusal above answered the button already: Telegram takes one answer only.
-            return await _present(update, view, lang, answered=True) if view else END
+        # Ask again where they were, with the buttons again.
+        view = await reporting.current_draft(session, viewer.person_id)
+        # The refusal above answered the button already: Telegram takes one answer only.
+        return await _present(update, view, lang, answered=True) if view else END
+
+    return await as_registered(update, context, step, refused=END, after_refusal=where_they_were)
 
 
 async def _present(
@@ -145,7 +144,7 @@ def _now(context: BotContext) -> datetime:
 
 def _data(update: Update) -> list[str]:
     assert update.callback_query is not None and update.callback_query.data is not None
-    return views.parse_data(update.callback_query.data)
+    return Buttons.parse(update.callback_query.data)
 
 
 async def start(update: Update, context: BotContext) -> int:
@@ -244,7 +243,7 @@ async def _open(
     notice = views.late_notice(view, lang)
     if notice is not None:
         await show(update, notice)
-    await report_form_offer.offer(update, context, session, viewer.person_id, unit_id, period, lang)
+    await form_offer.offer(update, context, session, viewer.person_id, unit_id, period, lang)
     return await _present(update, view, lang, answered=notice is not None)
 
 
@@ -427,7 +426,7 @@ async def review_action(update: Update, context: BotContext) -> int:
     return await _as_officer(update, context, step)
 
 
-RECEIPT_RETRY_DELAYS: tuple[float, ...] = delivery.RETRY_DELAYS
+RECEIPT_RETRY_DELAYS: tuple[float, ...] = retry_until_seen.RETRY_DELAYS
 
 
 async def _submit(
@@ -453,7 +452,7 @@ async def _submit(
     lang = language_of(context, viewer)
     text = views.receipt(receipt, lang, context.bot_data.settings.zone)
     # The report is stored: its receipt must be seen, even if the Bot API fails right now.
-    await delivery.show_until_seen(
+    await retry_until_seen.show_until_seen(
         update, context, text, edit=False, delays=RECEIPT_RETRY_DELAYS, name="report-receipt"
     )
     return END
@@ -537,8 +536,8 @@ _APPLIED: dict[str, Callable[[Update, BotContext], Awaitable[int]]] = {
     "stop": pause,
     "submit": review_action,
 }
-_QUESTION_ACTIONS = frozenset({"yes", "no", "keep", "mine", "same", "skip", "back"})
-_JUMP_ACTIONS = frozenset({"jumpok", "jumpredo"})
+_QUESTION_ACTIONS = Buttons.QUESTION_ACTIONS
+_JUMP_ACTIONS = Buttons.JUMP_ACTIONS
 _REVIEW_ACTIONS = frozenset({"edit", "item"})
 # The rest act on the officer's open draft at one screen of it.
 _ON_DRAFT: dict[str, Callable[[Update, BotContext], Awaitable[int]]] = {
@@ -562,29 +561,9 @@ def _fits(view: DraftView, action: str, at: int | None) -> bool:
     return True  # keep or delete the draft
 
 
-_P = views.PREFIX
-_S = views.SHORT.replace("!", r"\!")
-# Whole-data patterns: a button's data is a hint from the client, and anything not in the
-# shape the bot sends (an id too long for the database, a month 13) is an expired button.
-_N, _MONTH = r"[0-9]{1,9}", r"[0-9]{4}-(0[1-9]|1[0-2])"
 # Every button the conversation sends, whole: one the conversation is not waiting for (a
 # reminder's "open" button, a press after a restart lost the state) goes to resume_press.
-ANY_BUTTON = re.compile(
-    "^("
-    + "|".join(
-        (
-            rf"{_P}:unit:{_N}",
-            rf"{_P}:(period|open|takeover|amend):{_N}:{_MONTH}",
-            rf"{_P}:leave",
-            rf"{_S}:(yes|no|keep|mine|same|skip|back|jumpok|jumpredo):{_N}:{_N}",
-            rf"{_P}:submit:{_N}:{_N}:{_MONTH}",
-            rf"{_P}:(edit|keepdraft|discard):{_N}",
-            rf"{_P}:item:{_N}:{_N}",
-            rf"({_S}|{_P}):stop:{_N}",
-        )
-    )
-    + r")\Z"
-)
+ANY_BUTTON = Buttons.ANY
 
 
 async def resume_press(update: Update, context: BotContext) -> int | None:
@@ -642,7 +621,6 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     other = private & ~filters.TEXT & ~filters.COMMAND
-    p, s, n, month = _P, _S, _N, _MONTH
     resume: CallbackQueryHandler[BotContext, object] = CallbackQueryHandler(
         resume_press, pattern=ANY_BUTTON
     )
@@ -650,27 +628,25 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
         entry_points=[CommandHandler("baocao", start, filters=private), resume],
         states={
             Report.CHOOSING_UNIT: [
-                CallbackQueryHandler(unit_chosen, pattern=rf"^{p}:unit:{n}\Z"),
+                CallbackQueryHandler(unit_chosen, pattern=Buttons.UNIT),
                 MessageHandler(text, not_a_button),
             ],
             Report.CHOOSING_PERIOD: [
-                CallbackQueryHandler(period_chosen, pattern=rf"^{p}:period:{n}:{month}\Z"),
+                CallbackQueryHandler(period_chosen, pattern=Buttons.PERIOD),
                 MessageHandler(text, not_a_button),
             ],
             Report.TAKING_OVER: [
-                CallbackQueryHandler(take_over, pattern=rf"^{p}:takeover:{n}:{month}\Z"),
-                CallbackQueryHandler(leave, pattern=f"^{p}:leave$"),
+                CallbackQueryHandler(take_over, pattern=Buttons.TAKEOVER),
+                CallbackQueryHandler(leave, pattern=Buttons.LEAVE),
                 MessageHandler(text, not_a_button),
             ],
             Report.ANSWERING: [
                 MessageHandler(text, typed_answer),
-                CallbackQueryHandler(
-                    shortcut, pattern=rf"^{s}:(yes|no|keep|mine|same|skip|back):{n}:{n}\Z"
-                ),
+                CallbackQueryHandler(shortcut, pattern=Buttons.SHORTCUT),
                 MessageHandler(other, not_text),
             ],
             Report.CONFIRMING_JUMP: [
-                CallbackQueryHandler(jump_answer, pattern=rf"^{s}:jump(ok|redo):{n}:{n}\Z"),
+                CallbackQueryHandler(jump_answer, pattern=Buttons.JUMP),
                 MessageHandler(text, jump_typed),  # ĐÚNG keeps it; a number replaces it
                 MessageHandler(other, not_text),
             ],
@@ -679,30 +655,28 @@ def build(timeout_minutes: float = 30) -> ConversationHandler[BotContext]:
                 MessageHandler(other, not_text),
             ],
             Report.REVIEWING: [
-                CallbackQueryHandler(
-                    review_action, pattern=rf"^{p}:(submit:{n}:{n}:{month}|edit:{n})\Z"
-                ),
+                CallbackQueryHandler(review_action, pattern=Buttons.REVIEW),
                 MessageHandler(text, not_a_button),
             ],
             Report.PICKING_ITEM: [
-                CallbackQueryHandler(item_chosen, pattern=rf"^{p}:item:{n}:{n}\Z"),
+                CallbackQueryHandler(item_chosen, pattern=Buttons.ITEM),
                 MessageHandler(text, not_a_button),
             ],
             Report.GIVING_AMEND_REASON: [MessageHandler(text, amend_reason)],
             Report.CANCELLING: [
-                CallbackQueryHandler(cancel_choice, pattern=rf"^{p}:(keepdraft|discard):{n}\Z"),
+                CallbackQueryHandler(cancel_choice, pattern=Buttons.KEEP_OR_DISCARD),
                 MessageHandler(text, not_a_button),
             ],
             Report.AMEND_OR_DONE: [
-                CallbackQueryHandler(amend_chosen, pattern=rf"^{p}:amend:{n}:{month}\Z"),
-                CallbackQueryHandler(leave, pattern=rf"^{p}:leave\Z"),
+                CallbackQueryHandler(amend_chosen, pattern=Buttons.AMEND),
+                CallbackQueryHandler(leave, pattern=Buttons.LEAVE),
                 MessageHandler(text, not_a_button),
             ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[
             CommandHandler("cancel", pause, filters=private),
-            CallbackQueryHandler(pause, pattern=f"^({s}|{p}):stop:"),
+            CallbackQueryHandler(pause, pattern=Buttons.STOP),
             CommandHandler("baocao", start, filters=private),
             resume,
         ],

@@ -12,6 +12,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from handlers.common.user_data import UserData
 from infra.i18n import day, moment, normalize_language, number, tr
 from infra.leadership import Leadership
 from infra.metrics import Metrics
@@ -51,7 +52,7 @@ class BotData:
     leadership: Leadership  # only the leading instance runs scheduled jobs
     metrics: Metrics
     # Outbox messages claimed whose outcome could not be written (the database went away
-    # mid-batch): settled by the next drain (scheduler/reminders.py).
+    # mid-batch): settled by the next drain (scheduler/outbox_sender.py).
     outbox_unsettled: dict[int, OutboxStatus]
     # The channels this process serves, and the bot that sends on each (the outbox routes every
     # message through its recipient's channel).
@@ -65,10 +66,24 @@ class BotData:
     pages_url: str | None
 
 
+def served_channels(data: BotData) -> list[str]:
+    """The channels this process serves: each person's scheduled messages go to exactly one
+    account of theirs among these (services/access.py pick_account)."""
+    return list(getattr(data, "channels", None) or [data.channel])
+
+
 BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
 CONTEXT_TYPES = ContextTypes(bot_data=BotData)
 
-LANG_KEY = "lang"  # user_data: language chosen by a user who is not registered (memory only)
+
+def user_data(context: BotContext) -> UserData:
+    """What is remembered of this user, in memory (handlers/common/user_data.py)."""
+    return UserData(context.user_data)
+
+
+def today(data: BotData) -> date:
+    """Today in the configured zone (Asia/Ho_Chi_Minh), by the bot's clock (tests move it)."""
+    return data.clock().astimezone(data.settings.zone).date()
 
 
 def identity_of(update: Update, context: BotContext) -> Identity:
@@ -85,12 +100,12 @@ def identity_of(update: Update, context: BotContext) -> Identity:
 
 
 def language_of(context: BotContext, viewer: Viewer | None) -> str:
+    remembered = user_data(context)
     if viewer is not None:
         # Remembered in memory so that steps which do not look the user up answer alike.
-        if context.user_data is not None:
-            context.user_data[LANG_KEY] = viewer.language
+        remembered.language = viewer.language
         return normalize_language(viewer.language)
-    chosen = context.user_data.get(LANG_KEY) if context.user_data is not None else None
+    chosen = remembered.language
     return normalize_language(chosen or context.bot_data.settings.default_language)
 
 
@@ -211,3 +226,16 @@ def describe(lang: str, error: DomainError, zone: Any) -> str:
         return value
 
     return tr(lang, error.message, **{k: shown(v) for k, v in error.params.items()})
+
+
+# What someone is refused with: a msgid, or a domain error (described in their language).
+Refusal = str | DomainError
+
+
+async def refuse(update: Update, context: BotContext, lang: str, refusal: Refusal) -> None:
+    """Say ``refusal`` in the user's language; a domain error's numbers and dates are written
+    their way, its times in the configured zone."""
+    if isinstance(refusal, DomainError):
+        await show(update, describe(lang, refusal, context.bot_data.settings.zone))
+    else:
+        await say(update, lang, refusal)

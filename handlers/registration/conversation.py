@@ -13,7 +13,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.context import (
+from handlers.common.buttons import Registration as Buttons
+from handlers.common.context import (
     BotContext,
     choices_are_typed,
     identity_of,
@@ -21,18 +22,15 @@ from handlers.context import (
     language_of,
     say,
     show,
+    user_data,
 )
-from handlers.menu import ROLE_LABELS, render_menu
+from handlers.common.menu import ROLE_LABELS, render_menu
+from handlers.common.registered import viewer_of
 from infra.i18n import day, moment, tr
-from services import access, linking, registration
+from services import linking, registration
 from services.errors import N_, DomainError
 from services.linking import LinkOffer
 from services.registration import LockedOut, LockoutPolicy
-
-PENDING_INVITE = "pending_invite"  # user_data, memory only: the invite the user is confirming
-PENDING_LINK = "pending_link"  # user_data, memory only: (link code id, the person's language)
-CONFIRM = "reg:v1:yes"
-DECLINE = "reg:v1:no"
 
 
 class Registration(IntEnum):
@@ -47,9 +45,8 @@ def _policy(context: BotContext) -> LockoutPolicy:
 
 async def start(update: Update, context: BotContext) -> int:
     """/start [code]: offer the code's role, show a registered user's menu, or ask for a code."""
-    identity = identity_of(update, context)
     async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
     lang = language_of(context, viewer)
     if context.args:
         return await _offer(update, context, " ".join(context.args))
@@ -128,7 +125,7 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
     identity = identity_of(update, context)
     settings = context.bot_data.settings
     async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
         lang = language_of(context, viewer)
         try:
             offer = await registration.check_any_code(
@@ -172,9 +169,7 @@ async def _offer(update: Update, context: BotContext, text: str) -> int:
             return Registration.AWAITING_CODE
     if isinstance(offer, LinkOffer):
         return await _offer_link(update, context, offer)
-    if context.user_data is not None:
-        context.user_data.pop(PENDING_LINK, None)
-        context.user_data[PENDING_INVITE] = offer.invite_id
+    user_data(context).confirming_invite(offer.invite_id)
     await say(
         update,
         lang,
@@ -198,9 +193,7 @@ _FINAL_LINK_REFUSALS = (
 async def _offer_link(update: Update, context: BotContext, offer: LinkOffer) -> int:
     """A link code from another channel: say whose account this one joins, and ask."""
     lang = offer.language
-    if context.user_data is not None:
-        context.user_data.pop(PENDING_INVITE, None)
-        context.user_data[PENDING_LINK] = (offer.link_id, offer.language)
+    user_data(context).confirming_link(offer.link_id, offer.language)
     await say(
         update,
         lang,
@@ -263,13 +256,14 @@ _REFUSALS = {
 
 async def confirm(update: Update, context: BotContext) -> int:
     """Confirm: use the invite (re-checked on the server) and show the new menu."""
-    pending_link = context.user_data.pop(PENDING_LINK, None) if context.user_data else None
+    pending = user_data(context)
+    pending_link = pending.take_pending_link()
     if pending_link is not None:
         return await _confirm_link(update, context, *pending_link)
     identity = identity_of(update, context)
-    invite_id = context.user_data.pop(PENDING_INVITE, None) if context.user_data else None
+    invite_id = pending.take_pending_invite()
     async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
         lang = language_of(context, viewer)
         if invite_id is None:
             await say(update, lang, "This button has expired. Type /start to begin again.")
@@ -285,9 +279,7 @@ async def confirm(update: Update, context: BotContext) -> int:
 
 async def decline(update: Update, context: BotContext) -> int:
     """Cancel at the confirmation: nothing is used up."""
-    if context.user_data is not None:
-        context.user_data.pop(PENDING_INVITE, None)
-        context.user_data.pop(PENDING_LINK, None)
+    user_data(context).forget_pending()
     await say(update, language_of(context, None), "Cancelled. The code has not been used.")
     return ConversationHandler.END
 
@@ -304,14 +296,14 @@ async def confirm_hint(update: Update, context: BotContext) -> int:
 
 
 def _confirm_keyboard(lang: str) -> InlineKeyboardMarkup:
-    return keyboard([(tr(lang, "✅ Confirm"), CONFIRM), (tr(lang, "✖ Cancel"), DECLINE)])
+    return keyboard(
+        [(tr(lang, "✅ Confirm"), Buttons.CONFIRM), (tr(lang, "✖ Cancel"), Buttons.DECLINE)]
+    )
 
 
 async def cancel(update: Update, context: BotContext) -> int:
     """/cancel inside registration."""
-    if context.user_data is not None:
-        context.user_data.pop(PENDING_INVITE, None)
-        context.user_data.pop(PENDING_LINK, None)
+    user_data(context).forget_pending()
     await say(update, language_of(context, None), "Cancelled.")
     return ConversationHandler.END
 
@@ -338,9 +330,7 @@ def leaving(conversation: RegistrationConversation) -> MessageHandler[BotContext
 
     async def leave(update: Update, context: BotContext) -> None:
         conversation.forget(update)
-        if context.user_data is not None:
-            context.user_data.pop(PENDING_INVITE, None)
-            context.user_data.pop(PENDING_LINK, None)
+        user_data(context).forget_pending()
 
     return MessageHandler(LEAVING, leave)
 
@@ -355,8 +345,8 @@ def build() -> RegistrationConversation:
                 MessageHandler(private & ~filters.COMMAND, not_a_code),
             ],
             Registration.CONFIRMING: [
-                CallbackQueryHandler(confirm, pattern=f"^{CONFIRM}$"),
-                CallbackQueryHandler(decline, pattern=f"^{DECLINE}$"),
+                CallbackQueryHandler(confirm, pattern=Buttons.CONFIRM_PATTERN),
+                CallbackQueryHandler(decline, pattern=Buttons.DECLINE_PATTERN),
                 MessageHandler(private & ~filters.COMMAND, confirm_hint),
             ],
         },

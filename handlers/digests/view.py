@@ -12,35 +12,31 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from handlers import dashboard_offer
-from handlers.context import BotContext, identity_of, keyboard, language_of, say
-from handlers.digest_render import (
-    file_name,
-    has_chart,
-    period_button,
-    render_chart,
-    render_excel,
-    render_text,
-)
+from handlers.common.buttons import Digest as Buttons
+from handlers.common.context import BotContext, keyboard, language_of, say, today
+from handlers.common.registered import as_registered, viewer_of
+from handlers.digests import dashboard_offer
+from handlers.digests.chart import has_chart, render_chart
+from handlers.digests.excel import render_excel
+from handlers.digests.labels import file_name, period_button
+from handlers.digests.text import render_text
 from infra.i18n import tr
 from infra.rendering import off_the_loop
 from models import Role
 from services import access, digests
+from services.access import Viewer
 from services.digests import DigestPeriod
 from services.errors import N_
 from services.periods import Period
 
-PREFIX = "dg:v1"
+FOR_COMMITTEE = N_("This command is for steering committee members.")
 DRILL = N_("See one part in detail:")
 BACK = N_("Go back to the level above:")
 DRILL_OR_BACK = N_("See one part in detail, or go back (◀ Back):")
-
-
-def _today(context: BotContext) -> date:
-    return context.bot_data.clock().astimezone(context.bot_data.settings.zone).date()
 
 
 def period_choices(today: date) -> list[DigestPeriod]:
@@ -57,19 +53,26 @@ def period_choices(today: date) -> list[DigestPeriod]:
 
 async def start(update: Update, context: BotContext) -> None:
     """/tonghop: choose the period."""
-    identity = identity_of(update, context)
-    async with context.bot_data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+
+    async def step(session: AsyncSession, viewer: Viewer) -> tuple[int, str, int] | None:
         lang = language_of(context, viewer)
-        home = await access.home_node(session, viewer) if viewer else None
-    if viewer is None or home is None or not (viewer.has(Role.COMMITTEE) or viewer.has(Role.ADMIN)):
-        await say(update, lang, "This command is for steering committee members.")
+        home = await access.home_node(session, viewer)
+        if home is None or not (viewer.has(Role.COMMITTEE) or viewer.has(Role.ADMIN)):
+            await say(update, lang, FOR_COMMITTEE)
+            return None
+        return home, lang, viewer.person_id
+
+    found = await as_registered(
+        update, context, step, refused=None, unregistered=FOR_COMMITTEE, revoked=None
+    )
+    if found is None:
         return
+    home, lang, person_id = found
     # The dashboard first: the period menu stays the last message, the one answered.
-    await dashboard_offer.offer(update, context, viewer.person_id, lang)
+    await dashboard_offer.offer(update, context, person_id, lang)
     rows = [
-        [(period_button(p, lang), f"{PREFIX}:p:{home}:{p.key}")]
-        for p in period_choices(_today(context))
+        [(period_button(p, lang), Buttons.show(home, p))]
+        for p in period_choices(today(context.bot_data))
     ]
     await say(update, lang, "Which period?", markup=keyboard(*rows))
 
@@ -77,14 +80,12 @@ async def start(update: Update, context: BotContext) -> None:
 async def show_digest(update: Update, context: BotContext) -> None:
     """A period or an area button: the digest of that node and period."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    parts = update.callback_query.data.split(":")
-    identity = identity_of(update, context)
     data = context.bot_data
     async with data.uow() as session:
-        viewer = await access.identify(session, identity.channel, identity.external_id)
+        viewer = await viewer_of(session, update, context)
         lang = language_of(context, viewer)
         try:
-            node_id, period = int(parts[3]), DigestPeriod.parse(parts[4])
+            node_id, period = Buttons.parse(update.callback_query.data)
         except (IndexError, ValueError):
             await say(update, lang, "This button has expired.")
             return
@@ -99,10 +100,10 @@ async def show_digest(update: Update, context: BotContext) -> None:
             setup=data.reporting,
             targets=data.targets,
             concern_config=data.concerns.config,
-            today=_today(context),
+            today=today(data),
         )
         table = await digests.unit_table(
-            session, node_id=node_id, period=period, setup=data.reporting, today=_today(context)
+            session, node_id=node_id, period=period, setup=data.reporting, today=today(data)
         )
         # Back up one level, but never above the member's own part of the tree.
         up = digest.scope.parent_id
@@ -128,11 +129,9 @@ async def show_digest(update: Update, context: BotContext) -> None:
         )
         with workbook.open("rb") as document:
             await chat.send_document(document, filename=workbook.name)
-    rows = [
-        [(a.name, f"{PREFIX}:p:{a.node_id}:{period.key}")] for a in digest.areas if not a.direct
-    ]
+    rows = [[(a.name, Buttons.show(a.node_id, period))] for a in digest.areas if not a.direct]
     if up is not None:
-        rows.append([(tr(lang, "◀ Back"), f"{PREFIX}:p:{up}:{period.key}")])
+        rows.append([(tr(lang, "◀ Back"), Buttons.show(up, period))])
     if rows:
         prompt = DRILL if up is None else BACK if len(rows) == 1 else DRILL_OR_BACK
         # Below the digest, not in place of the menu pressed (and the query is answered).
@@ -144,5 +143,5 @@ def build() -> list[object]:
         CommandHandler("tonghop", start, filters=filters.ChatType.PRIVATE),
         # A node id of at most 9 digits: a longer one is no button the bot sent (and overflows
         # the database's integer), so it is an expired button.
-        CallbackQueryHandler(show_digest, pattern=f"^{PREFIX}:p:-?[0-9]{{1,9}}:"),
+        CallbackQueryHandler(show_digest, pattern=Buttons.PATTERN),
     ]

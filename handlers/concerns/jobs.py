@@ -22,7 +22,7 @@ from datetime import time
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from handlers.context import BotContext, BotData
+from handlers.common.context import BotContext, BotData, served_channels, today
 from infra.i18n import tr
 from infra.message_split import split_text
 from infra.rate_limit import bulk_sending
@@ -42,7 +42,7 @@ async def announce_new_concerns(context: BotContext) -> None:
     async with data.uow() as session:
         notices = await concerns.pending_notices(session)
         # One account per officer: their chosen channel's when this process serves it.
-        channels = list(getattr(data, "channels", None) or [data.channel])
+        channels = served_channels(data)
         targets = await access.chat_targets(session, [n.person_id for n in notices], channels)
         by_person = {t.person_id: t for t in targets}
         elsewhere: list[Outgoing] = []
@@ -102,9 +102,8 @@ async def escalate_overdue(context: BotContext) -> None:
     data = context.bot_data
     if not data.leadership.is_leader:
         return
-    today = data.clock().astimezone(data.settings.zone).date()
     async with data.uow() as session:
-        await concerns.escalate_overdue(session, today, config=data.concerns.config)
+        await concerns.escalate_overdue(session, today(data), config=data.concerns.config)
 
 
 def batch_delay(config: ConcernConfig) -> float:
@@ -199,9 +198,8 @@ async def expire_push_seals(context: BotContext) -> None:
     data = context.bot_data
     if not data.leadership.is_leader:
         return
-    today = data.clock().astimezone(data.settings.zone).date()
     async with data.uow() as session:
-        await concerns.expire_push_seals(session, today, config=data.concerns.config)
+        await concerns.expire_push_seals(session, today(data), config=data.concerns.config)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
