@@ -39,7 +39,8 @@ process that builds the Application with ``build_application`` — real HTTP to 
 PTB's ``AIORateLimiter`` (overall rate R: exactly the production limiter when R is 30, the same
 class set to R otherwise) — runs ``bot.app.on_start`` (what ``run_polling`` runs first: command
 menu, then ``recover``), and calls ``scheduler.outbox_sender.drain`` back to back until the
-outbox is empty: the sender's own speed. Run 3 (or runs 1 and 2 with ``--sender bot``, R = 30) runs the
+outbox is empty: the sender's own speed. Run 3 (or runs 1 and 2 with ``--sender bot``, R = 30)
+runs the
 production entry point, ``python -m bot``, polling the stand-in, whose JobQueue calls ``drain``
 every 2 seconds; it is stopped with SIGINT once the outbox is empty: the speed production gets.
 
