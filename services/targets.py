@@ -190,7 +190,9 @@ class TargetConfig(TrimmedModel):
         return chosen
 
 
-def check_against_indicators(config: TargetConfig, indicators: IndicatorConfig, path: Path) -> None:
+def check_against_indicators(
+    config: TargetConfig, indicators: IndicatorConfig, path: Path | str
+) -> None:
     """Every measure names an indicator of the right kind in its unit kind's set; else one-line
     ConfigFileError naming the target."""
     wanted = {MeasureKind.SUM: IndicatorKind.FLOW, MeasureKind.SHARE: IndicatorKind.YES_NO}
