@@ -14,12 +14,16 @@ from services.outbox import Outgoing
 
 
 async def tell_officers_of_unlock(
-    session: AsyncSession, settings: Settings, unlocked: reporting.Unlocked
+    session: AsyncSession,
+    settings: Settings,
+    unlocked: reporting.Unlocked,
+    channels: list[str] | None = None,
 ) -> int:
     """Each officer of the unit hears of it (through the outbox, on the app they chose), with
-    a button that opens the month: otherwise nobody knows the report can now be sent."""
+    a button that opens the month: otherwise nobody knows the report can now be sent.
+    ``channels``: the apps served (a running bot's own); by default the configured ones."""
     # The console's own chat when no app is configured (a demo or a test run).
-    channels = settings.channels or [demo.DEMO_CHANNEL]
+    channels = channels or settings.channels or [demo.DEMO_CHANNEL]
     targets = await access.delivery_targets(session, unlocked.officer_ids, channels)
     period, unit_id = unlocked.period, unlocked.unit_id
     items = [

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from handlers.context import BotData
-from services.errors import N_
+from services.errors import N_, DomainError
 from services.indicators import IndicatorConfig
 from services.office import config_edits
 from services.office.config_edits import ConfigRefused, InForce
@@ -93,8 +93,14 @@ def routes(pages: Pages) -> list[Route]:
                 actor=call.actor,
                 now=call.now,
             )
-        except ConfigRefused as refused:
+        except DomainError as refused:
+            # The form again with the text as typed, to fix; nothing was written.
             await call.session.rollback()
+            words = (
+                refusal_words(call.lang, refused.where, refused.problem)
+                if isinstance(refused, ConfigRefused)
+                else call.say(refused)
+            )
             return call.render(
                 "office/config_edit.html",
                 status=409,
@@ -102,7 +108,7 @@ def routes(pages: Pages) -> list[Route]:
                 title=TITLES[kind],
                 current=current,
                 text=text,
-                refusal=refusal_words(call.lang, refused.where, refused.problem),
+                refusal=words,
                 history=await config_edits.history(call.session, kind),
             )
         apply(data, model)

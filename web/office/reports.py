@@ -145,7 +145,9 @@ def routes(pages: Pages) -> list[Route]:
             actor=call.actor,
         )
         settings = call.pages.data.settings
-        told = await tell_officers_of_unlock(call.session, settings, unlocked)  # commits
+        told = await tell_officers_of_unlock(  # commits
+            call.session, settings, unlocked, channels=list(call.pages.data.channels)
+        )
         text = call.t(
             REOPENED,
             period=unlocked.period.label(call.lang),
