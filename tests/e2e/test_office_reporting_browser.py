@@ -35,6 +35,7 @@ from models import (
 from scheduler import reminders as jobs
 from services import web_auth
 from services.reporting import current_version_id
+from tests import web_kit
 from tests.e2e.conftest import Chat, Clock
 from tests.e2e.test_office_browser import DESK, count, shot, sign_in
 from tests.factories import Tree, make_person, make_tree
@@ -141,6 +142,9 @@ async def test_the_matrix_shows_each_months_status_and_a_reopened_month_reaches_
     await expect(amended_cell).to_contain_text("đã sửa")
     await expect(await cell_of(page, cell, "2026-09")).to_contain_text("thiếu")
     await shot(page, "office-reports-phone")
+    await page.set_viewport_size(DESK)
+    await shot(page, "office-reports-desk")
+    await page.set_viewport_size(web_kit.PHONE)
 
     # Filtered: only units with a missing month; only party cells.
     await page.select_option("#status", "missing")
@@ -232,12 +236,15 @@ async def test_editing_the_targets_makes_a_new_version_and_a_bad_edit_changes_no
     await page.fill("#content", bad)
     await page.click("text=Lưu thành phiên bản mới")
     refusal = page.locator("#refusal")
-    await expect(refusal).to_contain_text("Chưa lưu. chỉ tiêu năm thứ 1 (new_party_members)")
+    await expect(refusal).to_contain_text("Chưa lưu — chỉ tiêu năm thứ 1 (new_party_members)")
     await expect(refusal).to_contain_text("phải là số nguyên viết liền")
     assert await page.input_value("#content") == bad  # the typed text is kept to fix
     assert await count(session, OfficeConfigVersion) == 0
     assert data.targets.version == "2026.1"
     await shot(page, "office-config-refused-desk")
+    await page.set_viewport_size(web_kit.PHONE)
+    await shot(page, "office-config-refused-phone")
+    await page.set_viewport_size(DESK)
 
     # The same label again: refused too (a new version needs a new label).
     await page.fill("#content", original.replace("target: 50", "target: 60", 1))
@@ -343,6 +350,8 @@ async def test_concern_counts_never_show_one_to_four_for_an_enterprise(
     html = await page.content()
     assert "CANARY" not in html
     await shot(page, "office-concerns-phone")
+    await page.set_viewport_size(DESK)
+    await shot(page, "office-concerns-desk")
 
 
 async def test_the_new_pages_refuse_a_non_administrator_and_a_post_without_csrf(

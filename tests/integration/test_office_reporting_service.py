@@ -184,7 +184,7 @@ async def test_a_bad_edit_writes_nothing_and_says_where_and_why_in_vietnamese(
         )
     assert refused.value.where.startswith(where)
     said = refusal_words("vi", refused.value.where, refused.value.problem)
-    assert said.startswith("Chưa lưu. chỉ tiêu năm thứ 1"), said
+    assert said.startswith("Chưa lưu — chỉ tiêu năm thứ 1"), said
     assert words in said, said
     assert "(got" not in said and "Input should" not in said, said
     count = await session.scalar(select(func.count()).select_from(OfficeConfigVersion))
@@ -220,7 +220,7 @@ def test_the_yaml_syntax_and_an_unknown_sentence_are_worded_too(tmp_path: Path) 
     with pytest.raises(ConfigFileError) as error:
         parse_yaml_model("version: 1\ntargets: [\n", TargetConfig, "office")
     said = refusal_words("vi", error.value.where, error.value.problem)
-    assert said.startswith("Chưa lưu. dòng "), said
+    assert said.startswith("Chưa lưu — dòng "), said
     assert "không đọc được YAML" in said
     assert refusal_words("vi", "", "a brand new check") == (
         "Chưa lưu: lỗi (nguyên văn của bước kiểm tra): a brand new check"
