@@ -305,7 +305,18 @@ async def report_detail(
         lines.append(
             ValueLine(code, Label(vi=code, en=code), None, stored.value, None, stored.note)
         )
-    names = dict((await session.execute(select(Person.id, Person.display_name))).tuples().all())
+    changed = list(
+        await session.scalars(
+            select(ReportChange)
+            .where(ReportChange.report_id == report.id)
+            .order_by(ReportChange.at, ReportChange.id)
+        )
+    )
+    wanted = {report.submitted_by_person_id} | {c.person_id for c in changed}
+    rows = await session.execute(
+        select(Person.id, Person.display_name).where(Person.id.in_(wanted))
+    )
+    names = dict(rows.tuples().all())
     labels = {i.code: i.label for i in indicator_set.indicators}
     changes = [
         ChangeLine(
@@ -317,11 +328,7 @@ async def report_detail(
             c.at,
             c.reason,
         )
-        for c in await session.scalars(
-            select(ReportChange)
-            .where(ReportChange.report_id == report.id)
-            .order_by(ReportChange.at, ReportChange.id)
-        )
+        for c in changed
     ]
     period = Period.from_key(report.period)
     return ReportDetail(
