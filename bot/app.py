@@ -35,6 +35,7 @@ from scheduler import jobs as scheduled_jobs
 from services.anonymity import ConcernKeys
 from services.concerns import load_concern_config
 from services.indicators import load_indicator_config
+from services.office import config_edits
 from services.periods import load_calendar
 from services.ratelimit import MinuteLimiter
 from services.reminders import load_reminder_config
@@ -162,9 +163,23 @@ def build_application(
     return application
 
 
+async def apply_office_config(data: BotData) -> None:
+    """Indicator sets and targets edited in the office console take precedence over the files
+    (services/office/config_edits.py): read at every start."""
+    async with data.uow() as session:
+        indicators, targets = await config_edits.stored_overrides(
+            session, data.reporting.indicators
+        )
+    if indicators is not None:
+        data.reporting.indicators = indicators
+    if targets is not None:
+        data.targets = targets
+
+
 async def on_start(application: Application) -> None:  # type: ignore[type-arg]
     """Before polling: the command menu, and messages a dead process had claimed back in the
     outbox queue."""
+    await apply_office_config(application.bot_data)
     await publish_commands(application)
     await scheduled_jobs.on_start(application)
 

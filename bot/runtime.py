@@ -26,7 +26,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.app import build_application, on_start
+from bot.app import apply_office_config, build_application, on_start
 from bot.channels.zalo import (
     ChatMemory,
     FileShelf,
@@ -217,6 +217,8 @@ async def serve(settings: Settings) -> int:
         channel.application.bot_data.leadership = leadership
         channel.application.bot_data.channels = [c.name for c in channels]
         channel.application.bot_data.senders = senders
+        # A standby serves the web pages too: it must use the office's edits from the start.
+        await apply_office_config(channel.application.bot_data)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,6 +11,7 @@ from models.concerns import (
     LimitPurpose,
 )
 from models.files import SharedFile
+from models.office_config import OfficeConfigVersion
 from models.org import NodeKind, OrgNode, Ownership, ReportingUnit, UnitKind
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import (
@@ -51,6 +52,7 @@ __all__ = [
     "LimitPurpose",
     "LinkCode",
     "NodeKind",
+    "OfficeConfigVersion",
     "OrgNode",
     "OutboxMessage",
     "OutboxStatus",

@@ -43,7 +43,14 @@ class TrimmedModel(StrictModel):
 
 class ConfigFileError(Exception):
     """A configuration file is missing or wrong. Not a DomainError: it stops the bot at start,
-    and ``str()`` is the one line the operator reads: file, where in it, and what is wrong."""
+    and ``str()`` is the one line the operator reads: file, where in it, and what is wrong.
+    ``where`` and ``problem`` are those two parts alone (the office console words them in
+    Vietnamese); ``where`` is "" when the problem is the whole file's."""
+
+    def __init__(self, line: str, *, where: str = "", problem: str = "") -> None:
+        super().__init__(line)
+        self.where = where
+        self.problem = problem or line
 
 
 class ConfigProblem(ValueError):
@@ -95,6 +102,13 @@ def _item_name(item: Any) -> str | None:
 
 def _describe(error: ErrorDetails, data: Any) -> str:
     """One pydantic error → 'sets[0] (trade_union) → indicators[3] (new_members): problem'."""
+    where, problem = _locate(error, data)
+    return f"{where}: {problem}" if where else problem
+
+
+def _locate(error: ErrorDetails, data: Any) -> tuple[str, str]:
+    """One pydantic error → ('sets[0] (trade_union) → indicators[3] (new_members)',
+    'max: problem'): the item (by its code), then the field and what is wrong with it."""
     location = list(error["loc"])
     cause = error.get("ctx", {}).get("error")
     if isinstance(cause, ConfigProblem):
@@ -128,7 +142,7 @@ def _describe(error: ErrorDetails, data: Any) -> str:
             node = node.get(key) if isinstance(node, Mapping) else None
     if fields:
         problem = f"{'.'.join(fields)}: {problem}"
-    return " → ".join(containers) + ": " + problem if containers else problem
+    return " → ".join(containers), problem
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -144,19 +158,32 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
         raise ConfigFileError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_yaml_model(text, model, str(path))
+
+
+def parse_yaml_model(text: str, model: type[M], source: str) -> M:
+    """``text`` read as YAML and validated as ``model`` exactly as a file is (the office
+    console's edits); any problem → ConfigFileError naming ``source``."""
+    path = source
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
-        raise ConfigFileError(f"{path}: YAML syntax error{where}: {problem}") from None
+        raise ConfigFileError(
+            f"{path}: YAML syntax error{where}: {problem}",
+            where=where.strip(),
+            problem=f"YAML syntax error: {problem}",
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigFileError(f"{path}: YAML error: {' '.join(str(exc).split())}") from None
+        problem = f"YAML error: {' '.join(str(exc).split())}"
+        raise ConfigFileError(f"{path}: {problem}", problem=problem) from None
     if data is None:
-        raise ConfigFileError(f"{path}: the file is empty")
+        raise ConfigFileError(f"{path}: the file is empty", problem="the file is empty")
     if not isinstance(data, dict):
-        raise ConfigFileError(f"{path}: expected fields (key: value) at the top level")
+        problem = "expected fields (key: value) at the top level"
+        raise ConfigFileError(f"{path}: {problem}", problem=problem)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -164,5 +191,8 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
         errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
         others = len(errors) - 1
         more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
-        line = " ".join(_describe(errors[0], data).split())
-        raise ConfigFileError(f"{path}: {line}{more}") from None
+        where, problem = _locate(errors[0], data)
+        line = " ".join(f"{where}: {problem}".split() if where else problem.split())
+        raise ConfigFileError(
+            f"{path}: {line}{more}", where=where, problem=" ".join(problem.split())
+        ) from None

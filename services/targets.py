@@ -190,30 +190,36 @@ class TargetConfig(TrimmedModel):
         return chosen
 
 
-def check_against_indicators(config: TargetConfig, indicators: IndicatorConfig, path: Path) -> None:
+def check_against_indicators(
+    config: TargetConfig, indicators: IndicatorConfig, path: Path | str
+) -> None:
     """Every measure names an indicator of the right kind in its unit kind's set; else one-line
     ConfigFileError naming the target."""
     wanted = {MeasureKind.SUM: IndicatorKind.FLOW, MeasureKind.SHARE: IndicatorKind.YES_NO}
     for index, target in enumerate(config.targets):
         measure = target.measure
-        where = f"{path}: targets[{index}] ({target.code}): measure.indicator"
+        item = f"targets[{index}] ({target.code})"
+
+        def refuse(field: str, problem: str, item: str = item) -> ConfigFileError:
+            problem = f"measure.{field}: {problem}"
+            return ConfigFileError(f"{path}: {item}: {problem}", where=item, problem=problem)
+
         indicator_set = indicators.for_kind(measure.unit_kind)
         if indicator_set is None:
-            raise ConfigFileError(
-                f"{path}: targets[{index}] ({target.code}): measure.unit_kind: "
-                f"{measure.unit_kind.value} has no indicator set"
-            )
+            raise refuse("unit_kind", f"{measure.unit_kind.value} has no indicator set")
         try:
             indicator = indicator_set.indicator(measure.indicator)
         except KeyError:
-            raise ConfigFileError(
-                f"{where}: {measure.indicator!r} is not an indicator of {measure.unit_kind.value}"
+            raise refuse(
+                "indicator",
+                f"{measure.indicator!r} is not an indicator of {measure.unit_kind.value}",
             ) from None
         needed = wanted[measure.measure_kind]
         if indicator.kind is not needed:
-            raise ConfigFileError(
-                f"{where}: {measure.indicator!r} is a {indicator.kind.value} indicator, but a "
-                f"{measure.kind} target needs a {needed.value} one"
+            raise refuse(
+                "indicator",
+                f"{measure.indicator!r} is a {indicator.kind.value} indicator, but a "
+                f"{measure.kind} target needs a {needed.value} one",
             )
 
 

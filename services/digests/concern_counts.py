@@ -37,6 +37,46 @@ async def _concerns(
     counts even if no batch ran (scheduler down): by midnight, what it reveals (its day, and
     "after the day's last batch") is what the next batch would tell anyway.
     """
+    per_category: dict[str, list[SuppressedCount]] = defaultdict(
+        lambda: [SuppressedCount(), SuppressedCount(), SuppressedCount()]
+    )
+    per_enterprise: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for enterprise_id, code_of_row, *counts in await concern_counts(
+        session, scope_path, period, config, today
+    ):
+        cells = per_category[code_of_row]
+        for index, count in enumerate(counts):
+            cells[index] = cells[index].add(count)
+            per_enterprise[enterprise_id][index] += count
+    # The total hides each enterprise's own all-category count of 1–4, independently of its
+    # per-category cells (an enterprise with 3 + 3 shows in the total, in no category).
+    totals = [SuppressedCount(), SuppressedCount(), SuppressedCount()]
+    for counts_of_enterprise in per_enterprise.values():
+        for index, count in enumerate(counts_of_enterprise):
+            totals[index] = totals[index].add(count)
+
+    lines = []
+    configured = [category.code for category in config.categories]
+    for code in configured + sorted(set(per_category) - set(configured)):
+        category = config.category(code)
+        label = category.label if category is not None else Label(vi=code, en=code)
+        cells = per_category.get(code) or [SuppressedCount()] * 3
+        lines.append(ConcernLine(code, label, *cells))
+    total = ConcernLine("", Label(vi="Tổng", en="Total"), *totals)
+    return tuple(lines), total
+
+
+async def concern_counts(
+    session: AsyncSession,
+    scope_path: str,
+    period: DigestPeriod,
+    config: ConcernConfig,
+    today: date,
+) -> list[tuple[int, str, int, int, int]]:
+    """(enterprise id, category, new, answered, overdue) of the cases the digest counts, exact
+    and NOT suppressed: the caller suppresses (``SuppressedCount.add``) before showing any.
+    The rules of what counts are ``_concerns``'s (the digest and the office console share
+    them)."""
     first, last = period.first.first_day, period.last.last_day
     released = or_(Concern.released.is_(True), Concern.created_on < today)
     cutoff = today - timedelta(days=config.escalate_after_days)
@@ -66,29 +106,13 @@ async def _concerns(
         )
         .group_by(Concern.enterprise_id, Concern.category)
     )
-    per_category: dict[str, list[SuppressedCount]] = defaultdict(
-        lambda: [SuppressedCount(), SuppressedCount(), SuppressedCount()]
-    )
-    per_enterprise: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in await session.execute(stmt):
-        counts = (int(row.new or 0), int(row.answered or 0), int(row.overdue or 0))
-        cells = per_category[row.category]
-        for index, count in enumerate(counts):
-            cells[index] = cells[index].add(count)
-            per_enterprise[row.enterprise_id][index] += count
-    # The total hides each enterprise's own all-category count of 1–4, independently of its
-    # per-category cells (an enterprise with 3 + 3 shows in the total, in no category).
-    totals = [SuppressedCount(), SuppressedCount(), SuppressedCount()]
-    for counts_of_enterprise in per_enterprise.values():
-        for index, count in enumerate(counts_of_enterprise):
-            totals[index] = totals[index].add(count)
-
-    lines = []
-    configured = [category.code for category in config.categories]
-    for code in configured + sorted(set(per_category) - set(configured)):
-        category = config.category(code)
-        label = category.label if category is not None else Label(vi=code, en=code)
-        cells = per_category.get(code) or [SuppressedCount()] * 3
-        lines.append(ConcernLine(code, label, *cells))
-    total = ConcernLine("", Label(vi="Tổng", en="Total"), *totals)
-    return tuple(lines), total
+    return [
+        (
+            row.enterprise_id,
+            row.category,
+            int(row.new or 0),
+            int(row.answered or 0),
+            int(row.overdue or 0),
+        )
+        for row in await session.execute(stmt)
+    ]

@@ -36,6 +36,7 @@ ACTIONS = {
     "concern.escalate": N_("Concern passed on"),
     "concern.escalate_overdue": N_("Overdue concern passed on"),
     "demo.seed": N_("Demo data added"),
+    "config.edit": N_("Indicators or targets edited"),
 }
 
 

@@ -200,9 +200,7 @@ def chunks(items: Sequence[_V]) -> Iterator[Sequence[_V]]:
         yield items[start : start + CHUNK]
 
 
-async def load_by_code(
-    session: AsyncSession, model: type[T], codes: Iterable[str]
-) -> dict[str, T]:
+async def load_by_code(session: AsyncSession, model: type[T], codes: Iterable[str]) -> dict[str, T]:
     found: dict[str, T] = {}
     for chunk in chunks(sorted(set(codes))):
         # Rendered as quoted literals, not 500 bind parameters: PostgreSQL turns a statement

@@ -7,6 +7,9 @@ checked from the database on every request, CSRF on every POST) and ``office/lay
     people.py    /office/people… people and roles, revoke, reinstate by a new invite
     invites.py   /office/invites… invites one by one or in a batch, the printable QR sheet
     audit.py     /office/audit   the audit log, newest first, filtered by who and what
+    reports.py   /office/reports… units × months, one report, reopening a month, Excel
+    config.py    /office/config… indicator sets and annual targets: in force, history, edit
+    concerns.py  /office/concerns  concern counts per enterprise and category (suppressed)
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from web.base import Pages
-from web.office import audit, invites, org, people, sign_in
+from web.office import audit, concerns, config, invites, org, people, reports, sign_in
 
 
 def routes(pages: Pages) -> list[BaseRoute]:
@@ -24,4 +27,7 @@ def routes(pages: Pages) -> list[BaseRoute]:
         *people.routes(pages),
         *invites.routes(pages),
         *audit.routes(pages),
+        *reports.routes(pages),
+        *config.routes(pages),
+        *concerns.routes(pages),
     ]

@@ -42,6 +42,9 @@ MENU: list[tuple[str, str]] = [
     ("/office/people", N_("People")),
     ("/office/invites", N_("Invites")),
     ("/office/audit", N_("Audit log")),
+    ("/office/reports", N_("Reporting")),
+    ("/office/config", N_("Indicators and targets")),
+    ("/office/concerns", N_("Concerns")),
 ]
 
 NOT_SIGNED_IN = N_(
