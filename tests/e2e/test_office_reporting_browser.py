@@ -32,7 +32,7 @@ from models import (
     UnitKind,
     utcnow,
 )
-from scheduler import reminders as jobs
+from scheduler import outbox_sender as jobs
 from services import web_auth
 from services.reporting import current_version_id
 from tests import web_kit
