@@ -1,4 +1,9 @@
-"""Admin CLI for the standing office: `python -m bot.admin --help` (or `python3 run.py admin`)."""
+"""Admin CLI for the standing office: `python -m bot.admin --help` (or `python3 run.py admin`).
+
+Longer than 600 lines on purpose: one argparse parser and one short function per sub-command,
+each calling a service; read top to bottom it is the office's whole shell interface. The rules
+are in services/, so a sub-command is never more than parsing, one call and printing.
+"""
 
 from __future__ import annotations
 
