@@ -94,7 +94,11 @@ from models import (  # noqa: E402
 from models.db import create_engine, make_uow  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.indicators import IndicatorKind  # noqa: E402
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
+from testkit.db import (  # noqa: E402
+    add_backend_option,
+    each_backend,
+    fresh_database,
+)
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HANOI).astimezone(UTC)  # November is open, due 25/11
@@ -703,7 +707,7 @@ def print_summary(results: list[Result]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--officers", type=int, help=f"default {DEFAULT_OFFICERS}")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_OFFICERS} officers (CI)")
     parser.add_argument("--profile", metavar="FILE", help="profile the bot phase (first backend)")
@@ -718,7 +722,6 @@ def main(argv: list[str] | None = None) -> int:
     assert union_set is not None
     codes = [(i.code, i.kind) for i in union_set.indicators]
 
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(
         f"report_throughput: {officers} officers per backend, {args.concurrency} in flight, "
         f"{len(codes) + 2} steps per report; Python {platform.python_version()}, "
@@ -727,10 +730,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: list[Result] = []
     profile = Profiler(args.profile, async_mode="disabled") if args.profile else None
-    for backend in backends:
-        if backend == "postgresql" and not postgres_reachable():
-            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
-            continue
+    for backend in each_backend(args.backend):
         result = run_backend(backend, officers, args.concurrency, codes, profile)
         print_result(result)
         results.append(result)

@@ -4,7 +4,7 @@
                                [--officers=N] [--modes=refuse,blackhole]
 
 What it does: a scratch PostgreSQL database (created on the local server, dropped afterwards) is
-reached only through a loopback TCP proxy (faults/_tcp_proxy.py). The real Application — built by
+reached only through a loopback TCP proxy (testkit/tcp_proxy.py). The real Application — built by
 ``build_application`` with its database persistence, its JobQueue and the scheduler (reminders,
 outbox, the scheduler lock) — runs in this process on an in-memory Bot API. Users are simulated
 through ``Application.update_processor`` exactly as the polling fetcher hands updates over (one
@@ -53,7 +53,6 @@ from telegram import Update
 
 from bot.app import build_application, load_reporting_setup
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from faults._tcp_proxy import TcpProxy
 from infra.channel_updates import ChannelUser, UpdateFactory
 from infra.leadership import LOCK_KEY
 from infra.settings import Settings
@@ -73,9 +72,10 @@ from models import (
 )
 from models.db import create_engine, make_uow
 from services.indicators import IndicatorKind, IndicatorSet
-from tests.conftest import TEST_SECRET, concern_key_env
-from tests.factories import make_person
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url
+from testkit.db import fresh_database, postgres_reachable, postgres_server_url
+from testkit.env import TEST_SECRET, concern_key_env
+from testkit.org import make_person
+from testkit.tcp_proxy import TcpProxy
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # 24 November 2026, 10:00 (a Tuesday): November is open, due on the 25th; the scheduler jobs
@@ -593,8 +593,16 @@ async def check_database(
         r for r in tally.records if any(i in r.getMessage() for i in identities if len(i) > 3)
     ]
     ours = (
-        "bot", "infra", "web", "handlers", "services", "scheduler", "models", "telegram",
-        "asyncio", "faults",
+        "bot",
+        "infra",
+        "web",
+        "handlers",
+        "services",
+        "scheduler",
+        "models",
+        "telegram",
+        "asyncio",
+        "faults",
     )
     errors = [
         r for r in tally.records if r.levelno >= logging.ERROR and r.name.split(".")[0] in ours

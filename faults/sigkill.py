@@ -10,8 +10,8 @@ raise concerns, then restart: no confirmed report lost, none duplicated, drafts 
 
 Defaults: 200 officers, 50 workers, 5 kills, both databases (PostgreSQL SKIPPED, visibly, when it
 does not answer); ``--quick`` (CI): 40 officers, 10 workers, 2 kills, SQLite and PostgreSQL, well
-under a minute each. For each database: a fresh scratch database is seeded (faults/_harness.py),
-``python -m bot`` polls the loopback stand-in (tests/bot_api_stand_in.py), and the simulated
+under a minute each. For each database: a fresh scratch database is seeded (testkit/polling.py),
+``python -m bot`` polls the loopback stand-in (testkit/bot_api.py), and the simulated
 users start over a ramp. The kill moments are random (seeded): each kill waits until a random
 share (8–85 %) of the expected updates has been pushed, then a random fraction of a second more,
 then SIGKILL; the bot is started again at once (after up to a second) and the users carry on —
@@ -35,7 +35,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faults._harness import (
+from testkit.bot_api import StandIn
+from testkit.polling import (
     ConcernFindings,
     LogFindings,
     ReportFindings,
@@ -59,7 +60,6 @@ from faults._harness import (
     wait_for_users,
     workers_in_flight,
 )
-from tests.bot_api_stand_in import StandIn
 
 DEFAULT = {"officers": 200, "workers": 50, "kills": 5}
 QUICK = {"officers": 40, "workers": 10, "kills": 2}
@@ -153,7 +153,7 @@ async def simulate(
     watch_task.cancel()
     await asyncio.sleep(1.0)  # let the last answers be written
     await asyncio.to_thread(bot.stop)
-    api.on_chat = None
+    api.on_sent = None
     reports = await check_reports(world, officers)
     concerns = await check_concerns(sim, world, workers)
     findings = bot.findings()

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.channel_updates import ChannelUser
 from models import OutboxMessage, Role
 from scheduler import channel_watch, reminders
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import make_person
+from testkit.chat import Chat, Clock
+from testkit.org import make_person
 
 ADMIN = ChannelUser(5550010, "Hà", "Phạm")
 

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.channel_updates import ChannelUser
 from models import Role
 from scheduler import reminders as jobs
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import make_person, make_tree
+from testkit.chat import Chat, Clock
+from testkit.org import make_person, make_tree
 
 MEMBER = ChannelUser(6660001, "Tuấn", "Lê")
 

@@ -36,9 +36,9 @@ from models import (
 )
 from models.db import UnitOfWork
 from services import demo, web_auth
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import Tree, make_person, make_tree
-from tests.web_kit import hidden
+from testkit.chat import Chat, Clock
+from testkit.org import Tree, make_person, make_tree
+from testkit.web import hidden
 
 BASE = "http://testserver"
 NOVEMBER = "2026-11"
@@ -381,7 +381,7 @@ async def test_the_console_serves_the_pages_and_offers_a_one_time_link(
 async def test_python_m_bot_without_a_token_prints_a_link_to_the_form(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
-    from tests.e2e.test_console import run_console
+    from testkit.chat import run_console
 
     done = run_console(tmp_path, database_url, "/quit\n")
     assert done.returncode == 0, done.stderr

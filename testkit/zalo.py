@@ -1,7 +1,7 @@
 """A Zalo Bot Platform API server on loopback, for tests and fault scripts.
 
 Built from the documented and observed payloads in docs/zalo-api-notes.md; modelled on
-tests/bot_api_stand_in.py (the Telegram one). It speaks ``POST /bot<TOKEN>/<method>`` with a
+testkit/bot_api.py (the Telegram one). It speaks ``POST /bot<TOKEN>/<method>`` with a
 JSON body (GET with a query string and form bodies are accepted too, as the docs allow) and
 answers Zalo's envelope ``{"ok": true, "result": …}`` / ``{"ok": false, "error_code": N,
 "description": …}``.
@@ -17,7 +17,7 @@ answers Zalo's envelope ``{"ok": true, "result": …}`` / ``{"ok": false, "error
 
 Failure injection: ``fail_next(method, kind, times)`` answers the next calls of a method with 429
 (Zalo's "Quota exceeded"), 500/502, an nginx HTML 429 page, or a hang; ``fault`` may hold a policy
-called on every call (``tests.bot_api_stand_in.Storms`` fits: anything with ``kind``, ``seconds``
+called on every call (``testkit.bot_api.Storms`` fits: anything with ``kind``, ``seconds``
 and ``deliver``). Injected faults are counted in ``injected`` and listed in ``faulted``.
 
 ``calls`` lists every authenticated call (also the invalid, faulted and unknown ones), in order;

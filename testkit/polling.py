@@ -1,5 +1,5 @@
 """Shared simulation of the fault scripts: scripted officers and workers talking to the real bot
-(``python -m bot``, polling) through the loopback Bot API stand-in (tests/bot_api_stand_in.py).
+(``python -m bot``, polling) through the loopback Bot API stand-in (testkit/bot_api.py).
 
 * ``seed`` puts a province into a fresh database: one enterprise per two officers, each with a
   trade union and a party cell (reporting units), one officer per unit with a Telegram account,
@@ -74,8 +74,8 @@ from services.demo import plausible_values
 from services.indicators import Indicator, IndicatorKind, load_indicator_config
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup, current_version_id, local_date
-from tests.bot_api_stand_in import Sent, StandIn
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url
+from testkit.bot_api import Sent, StandIn
+from testkit.db import add_backend_option, each_backend, fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 LANG = "vi"  # officers are registered in Vietnamese; workers get the default language, also vi
@@ -557,12 +557,12 @@ class Simulation:
         self._loop = asyncio.get_running_loop()
         loop = self._loop
 
-        def on_chat(chat_id: int) -> None:
-            event = self._events.get(chat_id)
+        def on_sent(sent: Sent) -> None:
+            event = self._events.get(sent.chat_id)
             if event is not None:
                 loop.call_soon_threadsafe(event.set)
 
-        self.api.on_chat = on_chat
+        self.api.on_sent = on_sent
 
     def event(self, chat_id: int) -> asyncio.Event:
         return self._events.setdefault(chat_id, asyncio.Event())
@@ -1247,7 +1247,7 @@ def parse_options(
         prog=f"python -m faults {name}", description=(doc or "").split("\n\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="the reduced size CI runs")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     for size in default:
         parser.add_argument(f"--{size}", type=int)
     parser.add_argument("--seed", type=int, default=1)
@@ -1264,13 +1264,9 @@ def run_backends(choice: str, run_one: Callable[[str], list[str]]) -> int:
     """``run_one(backend)`` (which reports and returns what went wrong) on each database chosen;
     PostgreSQL SKIPPED, visibly, when it does not answer. Exit status 1 on any failure, or when
     nothing ran."""
-    backends = ["sqlite", "postgresql"] if choice == "both" else [choice]
     broken: list[str] = []
     ran = 0
-    for backend in backends:
-        if backend == "postgresql" and not postgres_reachable():
-            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
-            continue
+    for backend in each_backend(choice):
         print(f"\n--- {backend} ---", flush=True)
         started = time.monotonic()
         why = run_one(backend)
