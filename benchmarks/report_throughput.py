@@ -67,7 +67,7 @@ import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
 from profiling import Profiler  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import String, cast, event, func, insert, literal, select, update  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
@@ -78,17 +78,10 @@ from bot.update_processor import MAX_RUNNING  # noqa: E402
 from infra.channel_updates import ChannelUser, UpdateFactory  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from models import (  # noqa: E402
-    ChannelAccount,
     HandledUpdate,
-    NodeKind,
-    OrgNode,
     Ownership,
-    Person,
     Report,
     ReportDraft,
-    ReportingUnit,
-    Role,
-    RoleAssignment,
     UnitKind,
 )
 from models.db import create_engine, make_uow  # noqa: E402
@@ -99,6 +92,7 @@ from testkit.db import (  # noqa: E402
     each_backend,
     fresh_database,
 )
+from testkit.org import register_officers, seed_org  # noqa: E402
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HANOI).astimezone(UTC)  # November is open, due 25/11
@@ -354,90 +348,21 @@ async def run_echo(
 async def make_officers(engine: AsyncEngine, count: int, zones: int = 4) -> None:
     """A province, a few zones, ``count`` enterprises each with a trade union and one registered
     officer (as registration leaves them), inserted in bulk."""
-    uow = make_uow(engine)
-    async with uow() as session:
-        province = OrgNode(code="BENCH", kind=NodeKind.PROVINCE, name="Tỉnh Thử tải", path="/")
-        session.add(province)
-        await session.flush()
-        province.path = f"/{province.id}/"
-        zone_rows = [
-            OrgNode(
-                code=f"BENCH-KCN-{z + 1}",
-                kind=NodeKind.INDUSTRIAL_ZONE,
-                name=f"KCN Thử tải {z + 1}",
-                parent_id=province.id,
-            )
-            for z in range(zones)
-        ]
-        session.add_all(zone_rows)
-        await session.flush()
-        for zone in zone_rows:
-            zone.path = f"{province.path}{zone.id}/"
-        await session.flush()
-
-        enterprise_ids = list(
-            await session.scalars(
-                insert(OrgNode).returning(OrgNode.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "code": f"BENCH-DN-{i:05d}",
-                        "kind": NodeKind.ENTERPRISE,
-                        "name": f"Công ty TNHH Thử tải số {i}",
-                        "parent_id": zone_rows[i % zones].id,
-                        "path": "/",
-                        "worker_count": 100 + i % 4000,
-                        "ownership": Ownership.DOMESTIC if i % 3 else Ownership.FOREIGN,
-                    }
-                    for i in range(count)
-                ],
-            )
+    async with make_uow(engine)() as session:
+        units = await seed_org(
+            session,
+            province=("BENCH", "Tỉnh Thử tải"),
+            zones=[(f"BENCH-KCN-{z + 1}", f"KCN Thử tải {z + 1}") for z in range(zones)],
+            enterprises=count,
+            enterprise=("BENCH-DN-{i:05d}", "Công ty TNHH Thử tải số {i}"),
+            units=[(UnitKind.TRADE_UNION, "BENCH-CDCS-{i:05d}", "CĐCS Công ty Thử tải số {i}")],
+            worker_count=lambda i: 100 + i % 4000,
+            ownership=lambda i: Ownership.DOMESTIC if i % 3 else Ownership.FOREIGN,
         )
-        for zone in zone_rows:
-            await session.execute(
-                update(OrgNode)
-                .where(OrgNode.parent_id == zone.id)
-                .values(path=literal(zone.path) + cast(OrgNode.id, String) + "/")
-            )
-        unit_ids = list(
-            await session.scalars(
-                insert(ReportingUnit).returning(ReportingUnit.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "code": f"BENCH-CDCS-{i:05d}",
-                        "kind": UnitKind.TRADE_UNION,
-                        "name": f"CĐCS Công ty Thử tải số {i}",
-                        "org_node_id": enterprise_ids[i],
-                    }
-                    for i in range(count)
-                ],
-            )
+        await register_officers(
+            session,
+            [(FIRST_USER_ID + i, f"Nguyễn Cán bộ {i}", unit.id) for i, unit in enumerate(units)],
         )
-        person_ids = list(
-            await session.scalars(
-                insert(Person).returning(Person.id, sort_by_parameter_order=True),
-                [{"display_name": f"Nguyễn Cán bộ {i}", "language": "vi"} for i in range(count)],
-            )
-        )
-        await session.execute(
-            insert(ChannelAccount),
-            [
-                {
-                    "person_id": person_ids[i],
-                    "channel": "telegram",
-                    "external_id": str(FIRST_USER_ID + i),
-                    "chat_id": str(FIRST_USER_ID + i),
-                }
-                for i in range(count)
-            ],
-        )
-        await session.execute(
-            insert(RoleAssignment),
-            [
-                {"person_id": person_ids[i], "role": Role.OFFICER, "reporting_unit_id": unit_ids[i]}
-                for i in range(count)
-            ],
-        )
-        await session.commit()
 
 
 @dataclass

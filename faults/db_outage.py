@@ -59,14 +59,10 @@ from infra.settings import Settings
 from models import (
     Concern,
     ConversationState,
-    NodeKind,
-    OrgNode,
     OutboxMessage,
     OutboxStatus,
-    Ownership,
     Report,
     ReportDraft,
-    ReportingUnit,
     ReportValue,
     UnitKind,
 )
@@ -74,7 +70,7 @@ from models.db import create_engine, make_uow
 from services.indicators import IndicatorKind, IndicatorSet
 from testkit.db import fresh_database, postgres_reachable, postgres_server_url
 from testkit.env import TEST_SECRET, concern_key_env
-from testkit.org import make_person
+from testkit.org import register_officers, seed_org
 from testkit.tcp_proxy import TcpProxy
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -230,52 +226,19 @@ async def seed(
 ) -> list[tuple[int, int]]:
     """A zone with ``officers`` enterprises, each with a trade union and its officer; returns
     (user id, unit id) per officer."""
-    uow = make_uow(engine)
-    async with uow() as session:
-        province = await session.scalar(select(OrgNode).where(OrgNode.code == "BG"))
-        if province is None:
-            province = OrgNode(code="BG", kind=NodeKind.PROVINCE, name="Tỉnh Bắc Giang", path="/")
-            session.add(province)
-            await session.flush()
-            province.path = f"/{province.id}/"
-        zone = OrgNode(
-            code=f"KCN-{tag}",
-            kind=NodeKind.INDUSTRIAL_ZONE,
-            name=f"KCN {tag}",
-            parent_id=province.id,
+    async with make_uow(engine)() as session:
+        units = await seed_org(
+            session,
+            province=("BG", "Tỉnh Bắc Giang"),
+            zones=[(f"KCN-{tag}", f"KCN {tag}")],
+            enterprises=officers,
+            enterprise=(f"DN-{tag}-{{i:03d}}", f"Công ty {tag} số {{i}}"),
+            units=[(UnitKind.TRADE_UNION, f"CDCS-{tag}-{{i:03d}}", f"CĐCS Công ty {tag} số {{i}}")],
+            worker_count=lambda _: 800,
         )
-        session.add(zone)
-        await session.flush()
-        zone.path = f"{province.path}{zone.id}/"
-        units = []
-        for index in range(officers):
-            enterprise = OrgNode(
-                code=f"DN-{tag}-{index:03d}",
-                kind=NodeKind.ENTERPRISE,
-                name=f"Công ty {tag} số {index}",
-                parent_id=zone.id,
-                worker_count=800,
-                ownership=Ownership.DOMESTIC,
-            )
-            session.add(enterprise)
-            await session.flush()
-            enterprise.path = f"{zone.path}{enterprise.id}/"
-            unit = ReportingUnit(
-                code=f"CDCS-{tag}-{index:03d}",
-                kind=UnitKind.TRADE_UNION,
-                name=f"CĐCS Công ty {tag} số {index}",
-                org_node_id=enterprise.id,
-            )
-            session.add(unit)
-            await session.flush()
-            units.append(unit.id)
-        await session.commit()
-        people = []
-        for index, unit_id in enumerate(units):
-            user_id = first_id + index
-            await make_person(session, user_id, f"Cán bộ {tag} {index}", units=(unit_id,))
-            people.append((user_id, unit_id))
-    return people
+        people = [(first_id + i, f"Cán bộ {tag} {i}", unit.id) for i, unit in enumerate(units)]
+        await register_officers(session, people)
+    return [(user_id, unit_id) for user_id, _, unit_id in people]
 
 
 # --- one round: people mid-way, the cut, the restore, everyone finishes ---------------------

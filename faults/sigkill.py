@@ -53,8 +53,8 @@ from testkit.polling import (
     print_concerns,
     print_log,
     print_reports,
-    run_backends,
     run_scene,
+    run_script,
     start_bot,
     start_users,
     wait_for_users,
@@ -249,13 +249,7 @@ def main(argv: list[str]) -> int:
         f"kills per database; seed {args.seed}; at most {budget:.0f} s of simulation each",
         flush=True,
     )
-
-    def run_one(backend: str) -> list[str]:
-        outcome = run(backend, sizes, args.seed, budget, quick=args.quick, keep=args.keep)
-        report(outcome, sizes, args.seed)
-        return judge(outcome)
-
-    return run_backends(args.backend, run_one)
+    return run_script(args, sizes, budget, run, report, judge)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
-"""Small, explicit test data built straight from the models (no importer involved)."""
+"""Organisations straight from the models (no importer involved): ``make_tree`` and
+``make_person``, the small explicit world of the tests; ``seed_org`` and ``register_officers``,
+the same shapes at the size a benchmark or fault script asks for."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import String, cast, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -125,3 +129,126 @@ async def make_person(
         session.add(RoleAssignment(person_id=person.id, role=role, org_node_id=node_id))
     await session.commit()
     return person.id
+
+
+# --- seeding at size: benchmarks and fault scripts ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeededUnit:
+    id: int
+    code: str
+    kind: UnitKind
+    enterprise_code: str
+    worker_count: int  # the enterprise's
+
+
+async def seed_org(
+    session: AsyncSession,
+    *,
+    province: tuple[str, str],
+    zones: Sequence[tuple[str, str]],
+    enterprises: int,
+    enterprise: tuple[str, str],
+    units: Sequence[tuple[UnitKind, str, str]],
+    worker_count: Callable[[int], int],
+    ownership: Callable[[int], Ownership] = lambda _: Ownership.DOMESTIC,
+) -> list[SeededUnit]:
+    """A province (the one with that code when there is one already), its ``zones`` (code,
+    name), and ``enterprises`` enterprises spread over them in turn, each with one reporting unit
+    per entry of ``units`` (kind, code, name) — codes and names are formats of the enterprise's
+    index ``i``, as is ``enterprise`` (code, name). Inserted in bulk; committed. The units come
+    back enterprise by enterprise, in the order of ``units``."""
+    top = await session.scalar(select(OrgNode).where(OrgNode.code == province[0]))
+    if top is None:
+        top = OrgNode(code=province[0], kind=NodeKind.PROVINCE, name=province[1], path="/")
+        session.add(top)
+        await session.flush()
+        top.path = f"/{top.id}/"
+    zone_rows = [
+        OrgNode(code=code, kind=NodeKind.INDUSTRIAL_ZONE, name=name, parent_id=top.id)
+        for code, name in zones
+    ]
+    session.add_all(zone_rows)
+    await session.flush()
+    for zone in zone_rows:
+        zone.path = f"{top.path}{zone.id}/"
+    await session.flush()
+    counts = [worker_count(i) for i in range(enterprises)]
+    codes = [enterprise[0].format(i=i) for i in range(enterprises)]
+    enterprise_ids = list(
+        await session.scalars(
+            insert(OrgNode).returning(OrgNode.id, sort_by_parameter_order=True),
+            [
+                {
+                    "code": codes[i],
+                    "kind": NodeKind.ENTERPRISE,
+                    "name": enterprise[1].format(i=i),
+                    "parent_id": zone_rows[i % len(zone_rows)].id,
+                    "path": "/",
+                    "worker_count": counts[i],
+                    "ownership": ownership(i),
+                }
+                for i in range(enterprises)
+            ],
+        )
+    )
+    for zone in zone_rows:
+        await session.execute(
+            update(OrgNode)
+            .where(OrgNode.parent_id == zone.id)
+            .values(path=literal(zone.path) + cast(OrgNode.id, String) + "/")
+        )
+    made = [
+        (i, kind, code.format(i=i), name.format(i=i))
+        for i in range(enterprises)
+        for kind, code, name in units
+    ]
+    unit_ids = list(
+        await session.scalars(
+            insert(ReportingUnit).returning(ReportingUnit.id, sort_by_parameter_order=True),
+            [
+                {"code": code, "kind": kind, "name": name, "org_node_id": enterprise_ids[i]}
+                for i, kind, code, name in made
+            ],
+        )
+    )
+    await session.commit()
+    return [
+        SeededUnit(unit_id, code, kind, codes[i], counts[i])
+        for unit_id, (i, kind, code, _) in zip(unit_ids, made, strict=True)
+    ]
+
+
+async def register_officers(
+    session: AsyncSession, officers: Sequence[tuple[int, str, int]], *, language: str = "vi"
+) -> list[int]:
+    """People registered on Telegram as officers of one unit each, as registration leaves them:
+    (user id, display name, unit id) each; inserted in bulk, committed; their person ids."""
+    person_ids = list(
+        await session.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True),
+            [{"display_name": name, "language": language} for _, name, _ in officers],
+        )
+    )
+    await session.execute(
+        insert(ChannelAccount),
+        [
+            {
+                "person_id": person_id,
+                "channel": "telegram",
+                "external_id": str(user_id),
+                "chat_id": str(user_id),
+            }
+            for person_id, (user_id, _, _) in zip(person_ids, officers, strict=True)
+        ],
+    )
+    await session.execute(
+        insert(RoleAssignment),
+        [
+            {"person_id": person_id, "role": Role.OFFICER, "reporting_unit_id": unit_id}
+            for person_id, (_, _, unit_id) in zip(person_ids, officers, strict=True)
+        ],
+    )
+    await session.commit()
+    return person_ids

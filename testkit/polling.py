@@ -53,18 +53,10 @@ from infra.i18n import number as format_number
 from infra.i18n import tr
 from infra.settings import Settings
 from models import (
-    ChannelAccount,
     Concern,
-    NodeKind,
-    OrgNode,
-    Ownership,
-    Person,
     Report,
     ReportDraft,
-    ReportingUnit,
     ReportValue,
-    Role,
-    RoleAssignment,
     UnitKind,
     utcnow,
 )
@@ -76,6 +68,7 @@ from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup, current_version_id, local_date
 from testkit.bot_api import Sent, StandIn
 from testkit.db import add_backend_option, each_backend, fresh_database
+from testkit.org import register_officers, seed_org
 
 ROOT = Path(__file__).resolve().parent.parent
 LANG = "vi"  # officers are registered in Vietnamese; workers get the default language, also vi
@@ -211,70 +204,33 @@ async def seed(
     enterprise_codes: list[str] = []
     try:
         async with make_uow(engine)() as session:
-            province = OrgNode(code="FP", kind=NodeKind.PROVINCE, name="Tỉnh Thử Lỗi", path="/")
-            session.add(province)
-            await session.flush()
-            province.path = f"/{province.id}/"
-            zone = OrgNode(
-                code="FP-KCN",
-                kind=NodeKind.INDUSTRIAL_ZONE,
-                name="KCN Thử Lỗi",
-                parent_id=province.id,
+            # Drawn first, enterprise by enterprise, as before any officer's values.
+            counts = [rng.randint(120, 3000) for _ in range((officers + 1) // 2)]
+            units = await seed_org(
+                session,
+                province=("FP", "Tỉnh Thử Lỗi"),
+                zones=[("FP-KCN", "KCN Thử Lỗi")],
+                enterprises=len(counts),
+                enterprise=("FDN-{i:03d}", "Công ty Thử Lỗi số {i}"),
+                units=[
+                    (UnitKind.TRADE_UNION, "FCD-{i:03d}", "CĐCS Công ty Thử Lỗi số {i}"),
+                    (UnitKind.PARTY_CELL, "FCB-{i:03d}", "Chi bộ Công ty Thử Lỗi số {i}"),
+                ],
+                worker_count=counts.__getitem__,
             )
-            session.add(zone)
-            await session.flush()
-            zone.path = f"{province.path}{zone.id}/"
-            units: list[tuple[ReportingUnit, int]] = []
-            for e in range((officers + 1) // 2):
-                workers_there = rng.randint(120, 3000)
-                enterprise = OrgNode(
-                    code=f"FDN-{e:03d}",
-                    kind=NodeKind.ENTERPRISE,
-                    name=f"Công ty Thử Lỗi số {e}",
-                    parent_id=zone.id,
-                    worker_count=workers_there,
-                    ownership=Ownership.DOMESTIC,
-                )
-                session.add(enterprise)
-                await session.flush()
-                enterprise.path = f"{zone.path}{enterprise.id}/"
-                enterprise_codes.append(enterprise.code)
-                for kind, prefix, name in (
-                    (UnitKind.TRADE_UNION, "FCD", "CĐCS"),
-                    (UnitKind.PARTY_CELL, "FCB", "Chi bộ"),
-                ):
-                    unit = ReportingUnit(
-                        code=f"{prefix}-{e:03d}",
-                        kind=kind,
-                        name=f"{name} Công ty Thử Lỗi số {e}",
-                        org_node_id=enterprise.id,
-                    )
-                    session.add(unit)
-                    units.append((unit, workers_there))
-            await session.flush()
+            enterprise_codes.extend(unit.enterprise_code for unit in units[::2])
+            person_ids = await register_officers(
+                session,
+                [(FIRST_OFFICER + i, f"Cán bộ Thử {i}", units[i].id) for i in range(officers)],
+                language=LANG,
+            )
             versions = {
                 kind: await current_version_id(session, setup, kind)
                 for kind in (UnitKind.TRADE_UNION, UnitKind.PARTY_CELL)
             }
             for i in range(officers):
-                unit, workers_there = units[i]
-                person = Person(display_name=f"Cán bộ Thử {i}", language=LANG)
-                session.add(person)
-                await session.flush()
-                user_id = FIRST_OFFICER + i
-                session.add(
-                    ChannelAccount(
-                        person_id=person.id,
-                        channel="telegram",
-                        external_id=str(user_id),
-                        chat_id=str(user_id),
-                    )
-                )
-                session.add(
-                    RoleAssignment(
-                        person_id=person.id, role=Role.OFFICER, reporting_unit_id=unit.id
-                    )
-                )
+                unit, person_id, user_id = units[i], person_ids[i], FIRST_OFFICER + i
+                workers_there = unit.worker_count
                 indicator_set = setup.indicators.for_kind(unit.kind)
                 assert indicator_set is not None
                 base = workers_there if unit.kind is UnitKind.TRADE_UNION else workers_there // 40
@@ -294,7 +250,7 @@ async def seed(
                     submitted_at=datetime.combine(
                         last_period.last_day, day_time(9), tzinfo=setup.zone
                     ),
-                    submitted_by_person_id=person.id,
+                    submitted_by_person_id=person_id,
                 )
                 session.add(report)
                 await session.flush()
@@ -304,7 +260,7 @@ async def seed(
                     OfficerSpec(
                         index=i,
                         user_id=user_id,
-                        person_id=person.id,
+                        person_id=person_id,
                         unit_id=unit.id,
                         unit_kind=unit.kind,
                         indicators=list(indicator_set.indicators),
@@ -1280,6 +1236,25 @@ def run_backends(choice: str, run_one: Callable[[str], list[str]]) -> int:
     if not ran:
         return 1
     return 1 if broken else 0
+
+
+def run_script(
+    args: argparse.Namespace,
+    sizes: dict[str, int],
+    budget: float,
+    run: Callable[..., OutcomeT],
+    report: Callable[[OutcomeT, dict[str, int], int], None],
+    judge: Callable[[OutcomeT], list[str]],
+) -> int:
+    """A fault script's run on each database ``--backend`` chose: ``run`` it, ``report`` and
+    ``judge`` the outcome (see ``run_backends``)."""
+
+    def run_one(backend: str) -> list[str]:
+        outcome = run(backend, sizes, args.seed, budget, quick=args.quick, keep=args.keep)
+        report(outcome, sizes, args.seed)
+        return judge(outcome)
+
+    return run_backends(args.backend, run_one)
 
 
 def run_scene(
