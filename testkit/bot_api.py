@@ -61,12 +61,13 @@ IDLE_TIMEOUT = 30.0  # a kept-alive connection idle this long is closed
 
 @dataclass(frozen=True)
 class Fault:
-    """What the stand-in does to one call instead of answering it normally.
+    """What a stand-in (this one, or testkit.zalo's) does to one call instead of answering it.
 
     ``kind``: "500" or "502" (an error page, nothing performed), "429" (Too Many Requests with
-    ``retry_after`` = ``seconds``, nothing performed) or "hang" (no answer for ``seconds``; with
-    ``deliver`` the call is performed first, so its message is delivered but never confirmed;
-    without it the client gets a 504 after the hang, if it still listens, and nothing is done).
+    ``retry_after`` = ``seconds``, nothing performed; Zalo's "Quota exceeded"), "429html" (Zalo
+    only: nginx's HTML 429 page) or "hang" (no answer for ``seconds``; with ``deliver`` the call is
+    performed first, so its message is delivered but never confirmed; without it the client gets
+    a 504 after the hang, if it still listens, and nothing is done).
     """
 
     kind: str
@@ -245,8 +246,34 @@ class FloodLimits:
         return self.refused_by_bot + self.refused_by_chat
 
 
+class CallLog:
+    """Every call a stand-in was sent, in order, and a way to wait for some (both stand-ins)."""
+
+    calls: list[tuple[str, dict[str, Any]]]  # (method, params)
+    lock: threading.Condition  # notified on every call
+
+    def count(self, method: str) -> int:
+        with self.lock:
+            return sum(1 for name, _ in self.calls if name == method)
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
+        """The params of the calls of ``method`` once there are ``count`` (TimeoutError else)."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                found = [params for name, params in self.calls if name == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"{method} x{count} not called; calls: {[name for name, _ in self.calls]}"
+                    )
+                self.lock.wait(left)
+
+
 @dataclass
-class StandIn:
+class StandIn(CallLog):
     token: str = "123456:TEST"
     updates: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -310,24 +337,6 @@ class StandIn:
     def full(self) -> bool:
         with self.lock:
             return self.max_records is not None and self._seq >= self.max_records
-
-    def count(self, method: str) -> int:
-        with self.lock:
-            return sum(1 for name, _ in self.calls if name == method)
-
-    def wait_for(self, method: str, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                found = [params for name, params in self.calls if name == method]
-                if len(found) >= count:
-                    return found
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(
-                        f"{method} x{count} not called; calls: {[name for name, _ in self.calls]}"
-                    )
-                self.lock.wait(left)
 
     def answer(self, method: str, params: dict[str, Any]) -> Any:
         chat_id: int | None = None
@@ -467,7 +476,7 @@ class StandIn:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        server_class = _KeptAliveServer if self.keep_alive else _QuietServer
+        server_class = _KeptAliveServer if self.keep_alive else QuietServer
         if self.max_connections is not None:
             server_class = _bounded(server_class, threading.BoundedSemaphore(self.max_connections))
         self.server = server_class(("127.0.0.1", 0), Handler)
@@ -482,7 +491,7 @@ class StandIn:
         self.server.server_close()
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
     """A bot stopped mid long-poll closes its socket; that is expected, not worth a traceback."""
 
     daemon_threads = True  # a hung answer must not keep the test process alive
@@ -494,7 +503,7 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _KeptAliveServer(_QuietServer):
+class _KeptAliveServer(QuietServer):
     """A bot opens up to its pool size of connections at once when many chats are busy: a
     listen backlog of 5 (the default) would drop some of those connects, and the kernel retries
     a dropped connect only after a second."""
@@ -502,9 +511,7 @@ class _KeptAliveServer(_QuietServer):
     request_queue_size = 256
 
 
-def _bounded(
-    base: type[_QuietServer], connections: threading.BoundedSemaphore
-) -> type[_QuietServer]:
+def _bounded(base: type[QuietServer], connections: threading.BoundedSemaphore) -> type[QuietServer]:
     """``base`` serving at most the semaphore's count of connections at once."""
 
     class Bounded(base):  # type: ignore[valid-type,misc]
