@@ -72,7 +72,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from bot.app import build_application, load_reporting_setup, publish_commands  # noqa: E402
+from bot.app import load_reporting_setup  # noqa: E402
 from bot.channels.local_bot_api import ApiCall, LocalBotApi  # noqa: E402
 from bot.update_processor import MAX_RUNNING  # noqa: E402
 from infra.channel_updates import ChannelUser, UpdateFactory  # noqa: E402
@@ -87,6 +87,7 @@ from models import (  # noqa: E402
 from models.db import create_engine, make_uow  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.indicators import IndicatorKind  # noqa: E402
+from testkit.chat import start_app  # noqa: E402
 from testkit.db import (  # noqa: E402
     add_backend_option,
     each_backend,
@@ -461,18 +462,10 @@ async def run_bot(
     def _connection(*_args: Any) -> None:
         counted["connections"] += 1
 
-    api = LocalBotApi(username="bench_bot")
-    app = build_application(
-        settings,
-        make_uow(engine),
-        channel="telegram",
-        request=api,
-        rate_limit=False,
-        clock=lambda: NOW,
+    running = await start_app(
+        settings, make_uow(engine), lambda: NOW, username="bench_bot", lead=False
     )
-    await app.initialize()
-    await publish_commands(app)
-    await app.start()
+    app, api = running.app, running.api
     driver = Driver(app, api)
     script = report_script(codes)
     try:

@@ -51,7 +51,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 
-from bot.app import build_application, load_reporting_setup
+from bot.app import load_reporting_setup
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
 from infra.channel_updates import ChannelUser, UpdateFactory
 from infra.leadership import LOCK_KEY
@@ -68,6 +68,7 @@ from models import (
 )
 from models.db import create_engine, make_uow
 from services.indicators import IndicatorKind, IndicatorSet
+from testkit.chat import start_app
 from testkit.db import fresh_database, postgres_reachable, postgres_server_url
 from testkit.env import TEST_SECRET, concern_key_env
 from testkit.org import register_officers, seed_org
@@ -434,20 +435,18 @@ async def run(url: str, *, seconds: float, officers: int, modes: list[str]) -> i
         "answers) and one worker at a concern's preview"
     )
     app_engine = create_engine(proxied)
-    api = LocalBotApi(username="outage_bot")
-    app = build_application(
+    running = await start_app(
         settings,
         make_uow(app_engine),
-        channel="telegram",
-        request=api,
-        rate_limit=False,
-        clock=lambda: NOW,
+        lambda: NOW,
+        username="outage_bot",
+        commands=False,
+        lead=False,
     )
+    app, api = running.app, running.api
     harness = Harness(app, api)
     rounds: list[Round] = []
     everyone: list[Person] = []
-    await app.initialize()
-    await app.start()
     try:
         for _ in range(100):  # the leadership job takes the lock at once
             if app.bot_data.leadership.is_leader:

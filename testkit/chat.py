@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,15 +94,28 @@ class Clock:
         self.now = datetime(year, month, day, hour, tzinfo=HANOI).astimezone(UTC)
 
 
-async def start_app(settings: Settings, uow: UnitOfWork, clock: Clock) -> Chat:
-    api = ScriptedBotApi(username="test_bot")
+async def start_app(
+    settings: Settings,
+    uow: UnitOfWork,
+    clock: Callable[[], datetime],
+    *,
+    username: str = "test_bot",
+    commands: bool = True,
+    lead: bool = True,
+) -> Chat:
+    """The real Application on a ``ScriptedBotApi``, without a rate limiter, on ``clock``:
+    initialised and started, its command menu published (``commands``) and the scheduler lock
+    taken at once (``lead``: tests drive the jobs by hand)."""
+    api = ScriptedBotApi(username=username)
     application = build_application(
         settings, uow, channel="telegram", request=api, rate_limit=False, clock=clock
     )
     await application.initialize()
-    await publish_commands(application)
+    if commands:
+        await publish_commands(application)
     await application.start()
-    await application.bot_data.leadership.try_acquire()  # jobs are driven by hand in tests
+    if lead:
+        await application.bot_data.leadership.try_acquire()
     return Chat(application, api)
 
 
