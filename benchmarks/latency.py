@@ -120,6 +120,7 @@ from testkit.polling import (  # noqa: E402
     check_reports,
     classify_officer,
     config_folder,
+    period_button,
     print_log,
     seed,
     unsolicited,
@@ -493,16 +494,7 @@ async def report(run: Run, spec: OfficerSpec, first: bool) -> None:
             officer.submits += 1
             act = press(screen, button(screen, "rpt:v1:submit:"))
         elif kind == "periods":
-            wanted_period = f":{sim.world.period.key}"
-            data = next(
-                (
-                    d
-                    for _, d in screen.buttons
-                    if d.startswith("rpt:v1:period:") and d.endswith(wanted_period)
-                ),
-                None,
-            )
-            act = press(screen, data)
+            act = press(screen, period_button(screen, sim.world.period.key))
         elif kind == "units":
             act = press(screen, button(screen, "rpt:v1:unit:"))
         elif kind == "takeover":

@@ -82,7 +82,7 @@ from testkit.db import (  # noqa: E402
     each_backend,
     fresh_database,
 )
-from testkit.web import hidden  # noqa: E402
+from testkit.web import UNION_FORM_VALUES, hidden  # noqa: E402
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HANOI).astimezone(UTC)  # November is open
@@ -94,17 +94,7 @@ AIM_FORM_BYTES = 100 * 1024
 DEFAULT_OFFICERS = 50
 DEFAULT_ROUNDS = 5
 QUICK_ROUNDS = 2  # one warm-up, one measured
-VALUES = {
-    "workers": "1.200",
-    "union_members": "1.000",
-    "new_union_members": "3",
-    "members_introduced_to_party": "1",
-    "workplace_dialogues": "2",
-    "worker_conferences": "1",
-    "cla_in_force": "1",
-    "labour_disputes": "0",
-    "technical_initiatives": "",
-}
+VALUES = UNION_FORM_VALUES
 
 
 class Timed:

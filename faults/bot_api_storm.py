@@ -75,7 +75,6 @@ from testkit.polling import (
     print_concerns,
     print_log,
     print_reports,
-    run_scene,
     run_script,
     start_bot,
     start_users,
@@ -278,34 +277,6 @@ async def simulate(
     )
 
 
-def run(
-    backend: str,
-    sizes: dict[str, int],
-    seed_value: int,
-    budget: float,
-    *,
-    quick: bool = False,
-    keep: bool = False,
-) -> Outcome:
-    return run_scene(
-        "storm",
-        backend,
-        sizes,
-        seed_value,
-        keep,
-        lambda world, api, workdir, rng: simulate(
-            world,
-            api,
-            workdir,
-            sizes["cycles"],
-            sizes["reminders"],
-            rng,
-            time.monotonic() + budget,
-            quick,
-        ),
-    )
-
-
 def report(outcome: Outcome, sizes: dict[str, int], seed_value: int) -> None:
     print(
         f"  tried          {len(outcome.officers)} officers, {len(outcome.workers)} workers, "
@@ -376,7 +347,23 @@ def main(argv: list[str]) -> int:
         f"{args.seed}; at most {budget:.0f} s each",
         flush=True,
     )
-    return run_script(args, sizes, budget, run, report, judge)
+    return run_script(
+        "storm",
+        args,
+        sizes,
+        lambda world, api, workdir, rng: simulate(
+            world,
+            api,
+            workdir,
+            sizes["cycles"],
+            sizes["reminders"],
+            rng,
+            time.monotonic() + budget,
+            args.quick,
+        ),
+        report,
+        judge,
+    )
 
 
 if __name__ == "__main__":

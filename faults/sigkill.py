@@ -53,7 +53,6 @@ from testkit.polling import (
     print_concerns,
     print_log,
     print_reports,
-    run_scene,
     run_script,
     start_bot,
     start_users,
@@ -176,27 +175,6 @@ async def simulate(
     return outcome
 
 
-def run(
-    backend: str,
-    sizes: dict[str, int],
-    seed_value: int,
-    budget: float,
-    *,
-    quick: bool = False,
-    keep: bool = False,
-) -> Outcome:
-    return run_scene(
-        "sigkill",
-        backend,
-        sizes,
-        seed_value,
-        keep,
-        lambda world, api, workdir, rng: simulate(
-            world, api, workdir, sizes["kills"], rng, time.monotonic() + budget, quick
-        ),
-    )
-
-
 def report(outcome: Outcome, sizes: dict[str, int], seed_value: int) -> None:
     jumps = sum(1 for o in outcome.officers if o.spec.jump_code)
     print(
@@ -249,7 +227,16 @@ def main(argv: list[str]) -> int:
         f"kills per database; seed {args.seed}; at most {budget:.0f} s of simulation each",
         flush=True,
     )
-    return run_script(args, sizes, budget, run, report, judge)
+    return run_script(
+        "sigkill",
+        args,
+        sizes,
+        lambda world, api, workdir, rng: simulate(
+            world, api, workdir, sizes["kills"], rng, time.monotonic() + budget, args.quick
+        ),
+        report,
+        judge,
+    )
 
 
 if __name__ == "__main__":

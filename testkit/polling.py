@@ -136,6 +136,15 @@ def button(sent: Sent, prefix: str) -> str | None:
     return next((data for _, data in sent.buttons if data.startswith(prefix)), None)
 
 
+def period_button(screen: Sent, period_key: str) -> str | None:
+    """The callback data of the month-choice button for ``period_key`` ("2026-11"), if shown."""
+    wanted = f":{period_key}"
+    return next(
+        (d for _, d in screen.buttons if d.startswith("rpt:v1:period:") and d.endswith(wanted)),
+        None,
+    )
+
+
 # --- the world: seeded data -------------------------------------------------------------------
 
 
@@ -714,15 +723,7 @@ async def run_officer(sim: Simulation, officer: Officer) -> None:
         elif kind == "already":
             officer.outcome = "already"
         elif kind == "periods":
-            wanted = f":{sim.world.period.key}"
-            data = next(
-                (
-                    d
-                    for _, d in screen.buttons
-                    if d.startswith("rpt:v1:period:") and d.endswith(wanted)
-                ),
-                None,
-            )
+            data = period_button(screen, sim.world.period.key)
             if data is None:
                 officer.others["no button for the month"] += 1
                 officer.outcome = "gave-up"
@@ -1239,18 +1240,18 @@ def run_backends(choice: str, run_one: Callable[[str], list[str]]) -> int:
 
 
 def run_script(
+    name: str,
     args: argparse.Namespace,
     sizes: dict[str, int],
-    budget: float,
-    run: Callable[..., OutcomeT],
+    simulate: Callable[[World, StandIn, Path, random.Random], Coroutine[Any, Any, OutcomeT]],
     report: Callable[[OutcomeT, dict[str, int], int], None],
     judge: Callable[[OutcomeT], list[str]],
 ) -> int:
-    """A fault script's run on each database ``--backend`` chose: ``run`` it, ``report`` and
-    ``judge`` the outcome (see ``run_backends``)."""
+    """A fault script on each database ``--backend`` chose: its scene (``run_scene``, seeded from
+    ``--seed``), then ``report`` and ``judge`` of the outcome (see ``run_backends``)."""
 
     def run_one(backend: str) -> list[str]:
-        outcome = run(backend, sizes, args.seed, budget, quick=args.quick, keep=args.keep)
+        outcome = run_scene(name, backend, sizes, args.seed, args.keep, simulate)
         report(outcome, sizes, args.seed)
         return judge(outcome)
 

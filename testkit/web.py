@@ -149,3 +149,17 @@ def hidden(html: str, name: str) -> str:
     found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
     assert found is not None, f"no field {name!r} in the page"
     return found[1]
+
+
+# A trade union's report form filled in with values that break no rule (members ≤ workers ...).
+UNION_FORM_VALUES = {
+    "workers": "1.200",
+    "union_members": "1.000",
+    "new_union_members": "3",
+    "members_introduced_to_party": "1",
+    "workplace_dialogues": "2",
+    "worker_conferences": "1",
+    "cla_in_force": "1",
+    "labour_disputes": "0",
+    "technical_initiatives": "",
+}

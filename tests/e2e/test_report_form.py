@@ -38,21 +38,11 @@ from models.db import UnitOfWork
 from services import demo, web_auth
 from testkit.chat import Chat, Clock
 from testkit.org import Tree, make_person, make_tree
-from testkit.web import hidden
+from testkit.web import UNION_FORM_VALUES, hidden
 
 BASE = "http://testserver"
 NOVEMBER = "2026-11"
-GOOD = {
-    "workers": "1.200",
-    "union_members": "1.000",
-    "new_union_members": "3",
-    "members_introduced_to_party": "1",
-    "workplace_dialogues": "2",
-    "worker_conferences": "1",
-    "cla_in_force": "1",
-    "labour_disputes": "0",
-    "technical_initiatives": "",
-}
+GOOD = UNION_FORM_VALUES
 
 
 @pytest.fixture
