@@ -104,7 +104,11 @@ from services.indicators import IndicatorKind  # noqa: E402
 from services.periods import Period, due_date, open_date  # noqa: E402
 from services.reporting import ReportingSetup, current_version_id  # noqa: E402
 from services.targets import TargetConfig, load_targets  # noqa: E402
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
+from testkit.db import (  # noqa: E402
+    add_backend_option,
+    each_backend,
+    fresh_database,
+)
 from web import dashboard  # noqa: E402
 from web.base import Pages  # noqa: E402
 
@@ -841,7 +845,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--months", type=int, help=f"months of data (default {DEFAULT_MONTHS})")
     parser.add_argument("--repeat", type=int, help=f"timed runs each (default {DEFAULT_REPEAT})")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -866,7 +870,6 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings(_env_file=None, app_secret=SecretStr(SECRET))
     period = DigestPeriod.of_month(LAST_MONTH.year, LAST_MONTH.month)
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(
         f"digest: the monthly digest of the whole province for {period.key} (as of "
         f"{TODAY.isoformat()}), {' and '.join(f'{s:,}' for s in sizes)} units × "
@@ -878,10 +881,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(f"    {line}" for line in bare_sql("/1/", digest_months(period)).split("\n")))
     results: list[Measurement] = []
     profile = Profiler(args.profile) if args.profile else None
-    for backend in backends:
-        if backend == "postgresql" and not postgres_reachable():
-            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
-            continue
+    for backend in each_backend(args.backend):
         for units in sorted(sizes):
             wanted = profile if units == max(sizes) else None
             result = run_one(backend, units, months, settings, repeat, args.sqlite_analyze, wanted)

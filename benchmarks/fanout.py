@@ -29,10 +29,10 @@ each, a "📝 Báo cáo ngay" button, a unique tag in the text — and a fresh s
   run stays under about 8 minutes; what a kill can lose or duplicate does not depend on the rate).
 * run 3, the production cadence (default M = 300, at 30/s): ``python -m bot`` itself.
 
-The stand-in (benchmarks/rate_limited_bot_api.py) runs in a thread of this process, on 127.0.0.1:
+The stand-in (testkit/bot_api.py's ``StandIn``) runs in a thread of this process, on 127.0.0.1:
 one token bucket of R messages/s for all chats holding at most ``--burst`` (default R: one
-second's worth), HTTP 429 with ``retry_after`` beyond it, and a record of every accepted
-sendMessage.
+second's worth; ``FloodLimits`` without a per-chat limit), HTTP 429 with ``retry_after`` beyond
+it, and a record of every accepted sendMessage.
 
 The sender of runs 1 and 2 (``--sender loop``, the default; benchmarks/fanout_sender.py) is a child
 process that builds the Application with ``build_application`` — real HTTP to the stand-in through
@@ -87,14 +87,18 @@ for folder in (ROOT, HERE):  # run as a script from anywhere
 
 import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
-from rate_limited_bot_api import Delivery, RateLimitedBotApi  # noqa: E402
 
 from infra.settings import Settings  # noqa: E402
 from scheduler.outbox_sender import SEND_BATCH  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.outbox import Outgoing  # noqa: E402
-from tests.outbox_probe import enqueue, outbox_statuses, tagged_reminder  # noqa: E402
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
+from testkit.bot_api import FloodLimits, Sent, StandIn  # noqa: E402
+from testkit.db import (  # noqa: E402
+    add_backend_option,
+    each_backend,
+    fresh_database,
+)
+from testkit.outbox import enqueue, outbox_statuses, tagged_reminder  # noqa: E402
 
 SECRET = "fanout-bench-secret-Zq8mK2vN5pL9wR3tY7uE1iO4aS6dF0gH"
 FIRST_CHAT = 7_100_000_001
@@ -135,7 +139,7 @@ def statuses(url: str) -> dict[str, int]:
 
 
 def sender_env(
-    url: str, api: RateLimitedBotApi, limit: float, sender: str, limiter_burst: float | None
+    url: str, api: StandIn, limit: float, sender: str, limiter_burst: float | None
 ) -> dict[str, str]:
     """The child's environment: the parent's, minus anything the bot reads as a setting."""
     names = {name.upper() for name in Settings.model_fields}
@@ -255,7 +259,7 @@ class Run:
     burst: float
     sender: str
     tag: str
-    deliveries: list[Delivery]
+    deliveries: list[Sent]  # the accepted sendMessage calls, in order
     refused: list[float]
     children: list[Child]
     events: list[dict[str, Any]]
@@ -365,13 +369,21 @@ def run_once(
     limiter_burst: float | None = None,
 ) -> Run:
     tag = uuid.uuid4().hex[:8]
+    bucket = burst if burst is not None else max(1.0, limit)  # default: one second's worth
     label = "SIGKILL + restart" if kill else "uninterrupted"
     if sender == "bot" and not kill:
         label = "python -m bot"
     with (
         fresh_database(backend, "fanout") as url,
         tempfile.TemporaryDirectory(prefix="fanout-sender-") as folder,
-        RateLimitedBotApi(limit, burst=burst, max_records=4 * messages + 1000) as api,
+        StandIn(
+            token="123456:FANOUT-BENCH",
+            username="fanout_bench_bot",
+            fault=FloodLimits(bot_rate=limit, bot_burst=bucket, chat_rate=0),
+            keep_alive=True,
+            max_connections=64,
+            max_records=4 * messages + 1000,
+        ) as api,
     ):
         workdir = Path(folder)
         added = asyncio.run(enqueue(url, reminders(messages, tag)))
@@ -387,14 +399,15 @@ def run_once(
         if record is not None:
             half = messages // 2
 
-            def on_delivery(number: int) -> None:
+            def on_sent(sent: Sent) -> None:
+                number = sent.seq  # the stand-in records sendMessage only here
                 if number == half and not killed.is_set():
                     os.kill(children[0].process.pid, signal.SIGKILL)
                     children[0].process.wait()
                     record.at_delivery, record.at = number, time.monotonic()
                     killed.set()
 
-            api.on_delivery = on_delivery
+            api.on_sent = on_sent
 
         cpu_before = _children_cpu()
         children.append(spawn(sender, env, workdir, "sender-1", profile))
@@ -406,7 +419,7 @@ def run_once(
                 if children[0].process.poll() is not None or time.monotonic() > deadline:
                     ok = False  # ended (or stalled) before half was delivered
                     break
-            api.on_delivery = None
+            api.on_sent = None
             children[0].ended = time.monotonic()
             if ok:
                 record.statuses = statuses(url)
@@ -416,7 +429,7 @@ def run_once(
                 children.append(restarted)
                 ok = finish(restarted, sender, url, deadline)
         cpu_seconds = _children_cpu() - cpu_before
-        deliveries, refused = api.snapshot()
+        deliveries, refused = api.sent("sendMessage"), api.refused()
         events = [event for child in children for event in child.events()]
         if not ok:
             for child in children:
@@ -430,7 +443,7 @@ def run_once(
         label,
         messages,
         limit,
-        api.burst,
+        bucket,
         sender,
         tag,
         deliveries,
@@ -594,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         help="an experiment: the sender's AIORateLimiter lets at most this many through at once "
         "(production: one second's worth)",
     )
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     parser.add_argument("--sender", choices=["loop", "bot"], default="loop")
     parser.add_argument(
         "--production-messages",
@@ -621,7 +634,6 @@ def main(argv: list[str] | None = None) -> int:
     if production is None:
         production = 0 if args.quick else DEFAULT_PRODUCTION_MESSAGES
 
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(
         f"fanout: {messages} reminders per run, limit {limit:g} msg/s (run 2: {kill_limit:g}), "
         f"sender {args.sender}"
@@ -632,10 +644,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     profile = args.profile
     started = time.monotonic()
-    for backend in backends:
-        if backend == "postgresql" and not postgres_reachable():
-            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
-            continue
+    for backend in each_backend(args.backend):
         print(f"\n=== {backend} ===", flush=True)
         first = run_once(
             backend,

@@ -9,20 +9,20 @@
 
 What a deployment sees: ``python -m bot`` started as the README says (``BOT_TOKEN``,
 ``TELEGRAM_API_BASE_URL``, ``DATABASE_URL``; the scheduler off, so no reminder mixes into the
-figures), polling a Bot API stand-in on 127.0.0.1 (tests/bot_api_stand_in.py, HTTP/1.1 keep-alive)
+figures), polling a Bot API stand-in on 127.0.0.1 (testkit/bot_api.py, HTTP/1.1 keep-alive)
 that performs and answers every method but getUpdates ``delay`` ms late — the round trip to
 Telegram's servers — and serves getUpdates by long polling from the queue of updates the
 simulated officers produce, with Telegram's offset semantics.
 
-The stand-in also refuses what Telegram refuses (benchmarks/rate_limited_bot_api.FloodLimits):
+The stand-in also refuses what Telegram refuses (testkit/bot_api.FloodLimits):
 a call to a chat beyond the bot's 30 a second (one second's worth at once), or beyond a chat's
 ``--chat-rate`` a second (default 1, with bursts of ``--chat-burst``, default 3: Telegram's "one
 message per second in a chat", short bursts tolerated), gets HTTP 429 with ``retry_after``. The
 429s are counted (by the bucket that refused) and the bot's own AIORateLimiter has to cope with
 them: PTB's pauses *every* call for retry_after + 0.1 s after one.
 
-The database is a scratch one (tests/scratch_db.py; PostgreSQL on the local server, SKIPPED
-visibly when it does not answer) seeded by the fault scripts' ``seed`` (faults/_harness.py):
+The database is a scratch one (testkit/db.py; PostgreSQL on the local server, SKIPPED
+visibly when it does not answer) seeded by the fault scripts' ``seed`` (testkit/polling.py):
 registered officers each with their own reporting unit (trade unions and party cells) and last
 month's report, with the month open from its first day so that it can be reported on any date.
 
@@ -94,10 +94,19 @@ import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
 from grassroots_config import DEFAULT_CONFIG_DIR  # noqa: E402
 from profiling import Profiler  # noqa: E402
-from rate_limited_bot_api import FloodLimits  # noqa: E402
 from report_throughput import percentile  # noqa: E402
 
-from faults._harness import (  # noqa: E402
+from infra.channel_updates import ChannelUser  # noqa: E402
+from infra.i18n import number as format_number  # noqa: E402
+from models import UnitKind  # noqa: E402
+from services.indicators import load_indicator_config  # noqa: E402
+from testkit.bot_api import (  # noqa: E402
+    FloodLimits,
+    Sent,
+    StandIn,
+)
+from testkit.db import BACKENDS, add_backend_option, each_backend, fresh_database  # noqa: E402
+from testkit.polling import (  # noqa: E402
     SCREENS,
     BotProcess,
     Chat,
@@ -111,17 +120,12 @@ from faults._harness import (  # noqa: E402
     check_reports,
     classify_officer,
     config_folder,
+    period_button,
     print_log,
     seed,
     unsolicited,
 )
-from faults._harness import _answer as answer_question  # noqa: E402
-from infra.channel_updates import ChannelUser  # noqa: E402
-from infra.i18n import number as format_number  # noqa: E402
-from models import UnitKind  # noqa: E402
-from services.indicators import load_indicator_config  # noqa: E402
-from tests.bot_api_stand_in import Sent, StandIn  # noqa: E402
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
+from testkit.polling import _answer as answer_question  # noqa: E402
 
 BOT_RATE = 30.0  # Telegram's "about 30 messages per second" for a bot, as the limiter's
 AIM_SHARE = 0.9  # at 150 ms, no pause, 100 officers: chat calls/s ≥ 0.9 × BOT_RATE
@@ -140,7 +144,7 @@ WARM_UP_REPORTS = 2  # per bot, before measuring (imports, caches, connection po
 STEP_CEILING = 45.0
 FIRST_ECHO_USER = 740_000_000
 REASON = "Doanh nghiệp tuyển thêm công nhân mới"
-SEEDED_KINDS = {UnitKind.TRADE_UNION, UnitKind.PARTY_CELL}  # faults/_harness.py's seed
+SEEDED_KINDS = {UnitKind.TRADE_UNION, UnitKind.PARTY_CELL}  # testkit/polling.py's seed
 
 
 # --- the plan ---------------------------------------------------------------------------------
@@ -200,7 +204,7 @@ def officers_needed(plan: list[Config], seconds: Callable[[Config], float]) -> i
 
 
 class Child(BotProcess):
-    """faults/_harness.py's BotProcess (environment, start, readiness, stop, log reading) for any
+    """testkit/polling.py's BotProcess (environment, start, readiness, stop, log reading) for any
     command: ``python -m bot``, the bot under the profiler, the echo."""
 
     def __init__(
@@ -490,16 +494,7 @@ async def report(run: Run, spec: OfficerSpec, first: bool) -> None:
             officer.submits += 1
             act = press(screen, button(screen, "rpt:v1:submit:"))
         elif kind == "periods":
-            wanted_period = f":{sim.world.period.key}"
-            data = next(
-                (
-                    d
-                    for _, d in screen.buttons
-                    if d.startswith("rpt:v1:period:") and d.endswith(wanted_period)
-                ),
-                None,
-            )
-            act = press(screen, data)
+            act = press(screen, period_button(screen, sim.world.period.key))
         elif kind == "units":
             act = press(screen, button(screen, "rpt:v1:unit:"))
         elif kind == "takeover":
@@ -876,7 +871,7 @@ def judge(target: Target) -> list[str]:
 
 def parse(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     parser.add_argument("--delays", help=f"ms, comma-separated (default {DEFAULTS['delays']})")
     parser.add_argument("--officers", help=f"comma-separated (default {DEFAULTS['officers']})")
     parser.add_argument(
@@ -918,7 +913,7 @@ def parse(argv: list[str] | None) -> Options:
         QUICK_PAUSE_SECONDS if args.quick else DEFAULT_PAUSE_SECONDS
     )
     plan = [Config(d, n, p) for d in delays for n in officers for p in pauses]
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
     profile = os.path.abspath(args.profile) if args.profile else None  # the bot runs elsewhere
     return Options(
         backends,
@@ -941,9 +936,7 @@ def main(argv: list[str] | None = None) -> int:
     # The stand-ins' threads and the officers' event loop share this process: switch between
     # them more often than every 5 ms, or a step's answer waits for a thread's time slice.
     sys.setswitchinterval(0.001)
-    backends = [b for b in options.backends if b != "postgresql" or postgres_reachable()]
-    if "postgresql" in options.backends and "postgresql" not in backends:
-        print(f"PostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
+    backends = [b for chosen in options.backends for b in each_backend(chosen)]
     if not backends:
         return 1
     needed = officers_needed(options.plan, options.run_seconds)

@@ -77,8 +77,12 @@ from models import (  # noqa: E402
 from models.db import create_engine, make_uow  # noqa: E402
 from services import web_auth  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
-from tests.web_kit import hidden  # noqa: E402
+from testkit.db import (  # noqa: E402
+    add_backend_option,
+    each_backend,
+    fresh_database,
+)
+from testkit.web import UNION_FORM_VALUES, hidden  # noqa: E402
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HANOI).astimezone(UTC)  # November is open
@@ -90,17 +94,7 @@ AIM_FORM_BYTES = 100 * 1024
 DEFAULT_OFFICERS = 50
 DEFAULT_ROUNDS = 5
 QUICK_ROUNDS = 2  # one warm-up, one measured
-VALUES = {
-    "workers": "1.200",
-    "union_members": "1.000",
-    "new_union_members": "3",
-    "members_introduced_to_party": "1",
-    "workplace_dialogues": "2",
-    "worker_conferences": "1",
-    "cla_in_force": "1",
-    "labour_disputes": "0",
-    "technical_initiatives": "",
-}
+VALUES = UNION_FORM_VALUES
 
 
 class Timed:
@@ -355,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--officers", type=int, default=DEFAULT_OFFICERS)
     parser.add_argument("--rounds", type=int, help=f"default {DEFAULT_ROUNDS} (one warms up)")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     parser.add_argument(
         "--think", type=float, default=3.0, help="mean seconds between an officer's requests"
     )
@@ -369,12 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, "
         f"httpx {httpx.__version__} (in process, no sockets)"
     )
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = []
-    for backend in backends:
-        if backend == "postgresql" and not postgres_reachable():
-            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
-            continue
+    for backend in each_backend(args.backend):
         result = run_backend(backend, args.officers, rounds, args.think)
         print_result(result)
         results.append(result)

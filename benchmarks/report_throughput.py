@@ -67,34 +67,33 @@ import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
 from profiling import Profiler  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import String, cast, event, func, insert, literal, select, update  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from bot.app import build_application, load_reporting_setup, publish_commands  # noqa: E402
+from bot.app import load_reporting_setup  # noqa: E402
 from bot.channels.local_bot_api import ApiCall, LocalBotApi  # noqa: E402
 from bot.update_processor import MAX_RUNNING  # noqa: E402
 from infra.channel_updates import ChannelUser, UpdateFactory  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from models import (  # noqa: E402
-    ChannelAccount,
     HandledUpdate,
-    NodeKind,
-    OrgNode,
     Ownership,
-    Person,
     Report,
     ReportDraft,
-    ReportingUnit,
-    Role,
-    RoleAssignment,
     UnitKind,
 )
 from models.db import create_engine, make_uow  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.indicators import IndicatorKind  # noqa: E402
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url  # noqa: E402
+from testkit.chat import start_app  # noqa: E402
+from testkit.db import (  # noqa: E402
+    add_backend_option,
+    each_backend,
+    fresh_database,
+)
+from testkit.org import register_officers, seed_org  # noqa: E402
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HANOI).astimezone(UTC)  # November is open, due 25/11
@@ -350,90 +349,21 @@ async def run_echo(
 async def make_officers(engine: AsyncEngine, count: int, zones: int = 4) -> None:
     """A province, a few zones, ``count`` enterprises each with a trade union and one registered
     officer (as registration leaves them), inserted in bulk."""
-    uow = make_uow(engine)
-    async with uow() as session:
-        province = OrgNode(code="BENCH", kind=NodeKind.PROVINCE, name="Tỉnh Thử tải", path="/")
-        session.add(province)
-        await session.flush()
-        province.path = f"/{province.id}/"
-        zone_rows = [
-            OrgNode(
-                code=f"BENCH-KCN-{z + 1}",
-                kind=NodeKind.INDUSTRIAL_ZONE,
-                name=f"KCN Thử tải {z + 1}",
-                parent_id=province.id,
-            )
-            for z in range(zones)
-        ]
-        session.add_all(zone_rows)
-        await session.flush()
-        for zone in zone_rows:
-            zone.path = f"{province.path}{zone.id}/"
-        await session.flush()
-
-        enterprise_ids = list(
-            await session.scalars(
-                insert(OrgNode).returning(OrgNode.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "code": f"BENCH-DN-{i:05d}",
-                        "kind": NodeKind.ENTERPRISE,
-                        "name": f"Công ty TNHH Thử tải số {i}",
-                        "parent_id": zone_rows[i % zones].id,
-                        "path": "/",
-                        "worker_count": 100 + i % 4000,
-                        "ownership": Ownership.DOMESTIC if i % 3 else Ownership.FOREIGN,
-                    }
-                    for i in range(count)
-                ],
-            )
+    async with make_uow(engine)() as session:
+        units = await seed_org(
+            session,
+            province=("BENCH", "Tỉnh Thử tải"),
+            zones=[(f"BENCH-KCN-{z + 1}", f"KCN Thử tải {z + 1}") for z in range(zones)],
+            enterprises=count,
+            enterprise=("BENCH-DN-{i:05d}", "Công ty TNHH Thử tải số {i}"),
+            units=[(UnitKind.TRADE_UNION, "BENCH-CDCS-{i:05d}", "CĐCS Công ty Thử tải số {i}")],
+            worker_count=lambda i: 100 + i % 4000,
+            ownership=lambda i: Ownership.DOMESTIC if i % 3 else Ownership.FOREIGN,
         )
-        for zone in zone_rows:
-            await session.execute(
-                update(OrgNode)
-                .where(OrgNode.parent_id == zone.id)
-                .values(path=literal(zone.path) + cast(OrgNode.id, String) + "/")
-            )
-        unit_ids = list(
-            await session.scalars(
-                insert(ReportingUnit).returning(ReportingUnit.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "code": f"BENCH-CDCS-{i:05d}",
-                        "kind": UnitKind.TRADE_UNION,
-                        "name": f"CĐCS Công ty Thử tải số {i}",
-                        "org_node_id": enterprise_ids[i],
-                    }
-                    for i in range(count)
-                ],
-            )
+        await register_officers(
+            session,
+            [(FIRST_USER_ID + i, f"Nguyễn Cán bộ {i}", unit.id) for i, unit in enumerate(units)],
         )
-        person_ids = list(
-            await session.scalars(
-                insert(Person).returning(Person.id, sort_by_parameter_order=True),
-                [{"display_name": f"Nguyễn Cán bộ {i}", "language": "vi"} for i in range(count)],
-            )
-        )
-        await session.execute(
-            insert(ChannelAccount),
-            [
-                {
-                    "person_id": person_ids[i],
-                    "channel": "telegram",
-                    "external_id": str(FIRST_USER_ID + i),
-                    "chat_id": str(FIRST_USER_ID + i),
-                }
-                for i in range(count)
-            ],
-        )
-        await session.execute(
-            insert(RoleAssignment),
-            [
-                {"person_id": person_ids[i], "role": Role.OFFICER, "reporting_unit_id": unit_ids[i]}
-                for i in range(count)
-            ],
-        )
-        await session.commit()
 
 
 @dataclass
@@ -532,18 +462,10 @@ async def run_bot(
     def _connection(*_args: Any) -> None:
         counted["connections"] += 1
 
-    api = LocalBotApi(username="bench_bot")
-    app = build_application(
-        settings,
-        make_uow(engine),
-        channel="telegram",
-        request=api,
-        rate_limit=False,
-        clock=lambda: NOW,
+    running = await start_app(
+        settings, make_uow(engine), lambda: NOW, username="bench_bot", lead=False
     )
-    await app.initialize()
-    await publish_commands(app)
-    await app.start()
+    app, api = running.app, running.api
     driver = Driver(app, api)
     script = report_script(codes)
     try:
@@ -703,7 +625,7 @@ def print_summary(results: list[Result]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--officers", type=int, help=f"default {DEFAULT_OFFICERS}")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_OFFICERS} officers (CI)")
     parser.add_argument("--profile", metavar="FILE", help="profile the bot phase (first backend)")
@@ -718,7 +640,6 @@ def main(argv: list[str] | None = None) -> int:
     assert union_set is not None
     codes = [(i.code, i.kind) for i in union_set.indicators]
 
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(
         f"report_throughput: {officers} officers per backend, {args.concurrency} in flight, "
         f"{len(codes) + 2} steps per report; Python {platform.python_version()}, "
@@ -727,10 +648,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: list[Result] = []
     profile = Profiler(args.profile, async_mode="disabled") if args.profile else None
-    for backend in backends:
-        if backend == "postgresql" and not postgres_reachable():
-            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
-            continue
+    for backend in each_backend(args.backend):
         result = run_backend(backend, officers, args.concurrency, codes, profile)
         print_result(result)
         results.append(result)

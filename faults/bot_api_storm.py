@@ -14,9 +14,9 @@ lost."
 Defaults: 200 officers, 50 workers, 300 reminders, three storm cycles, both databases
 (PostgreSQL SKIPPED, visibly, when it does not answer); ``--quick`` (CI): 40 officers, 10
 workers, 60 reminders, one cycle. For each database: a fresh scratch database is seeded
-(faults/_harness.py), the reminders are put into the outbox with ``services.outbox.enqueue`` (one
+(testkit/polling.py), the reminders are put into the outbox with ``services.outbox.enqueue`` (one
 chat each, a unique tag in the text, as benchmarks/fanout.py does), ``python -m bot`` polls the
-loopback stand-in (tests/bot_api_stand_in.py), and the users start. The stand-in then runs its
+loopback stand-in (testkit/bot_api.py), and the users start. The stand-in then runs its
 storm cycles, every call (getUpdates included) exposed:
 
     calm 3 s · HTTP 500 to half the calls 4 s · calm 3 s · hang 7 s (PTB's read timeout is 5 s)
@@ -54,7 +54,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from faults._harness import (
+from models import utcnow
+from services.outbox import Outgoing
+from testkit.bot_api import FAULT_KINDS, StandIn, Storms, Window
+from testkit.outbox import enqueue, outbox_statuses, tagged_reminder
+from testkit.polling import (
     FIRST_OUTBOX_CHAT,
     ConcernFindings,
     LogFindings,
@@ -71,16 +75,11 @@ from faults._harness import (
     print_concerns,
     print_log,
     print_reports,
-    run_backends,
-    run_scene,
+    run_script,
     start_bot,
     start_users,
     wait_for_users,
 )
-from models import utcnow
-from services.outbox import Outgoing
-from tests.bot_api_stand_in import FAULT_KINDS, StandIn, Storms, Window
-from tests.outbox_probe import enqueue, outbox_statuses, tagged_reminder
 
 DEFAULT = {"officers": 200, "workers": 50, "reminders": 300, "cycles": 3}
 QUICK = {"officers": 40, "workers": 10, "reminders": 60, "cycles": 1}
@@ -199,7 +198,7 @@ async def simulate(
     quick: bool,
 ) -> Outcome:
     # People wait longer for a bot that is visibly struggling; a user who re-sends too soon
-    # mostly answers stale screens (see the officer in faults/_harness.py).
+    # mostly answers stale screens (see the officer in testkit/polling.py).
     timing = Timing(resend_after=10.0) if quick else Timing(resend_after=30.0)
     spread = cycles * CYCLE - 4.0
     added = await enqueue(
@@ -246,7 +245,7 @@ async def simulate(
     api.fault = None
     alive = bot.alive()
     await asyncio.to_thread(bot.stop)
-    api.on_chat = None
+    api.on_sent = None
     reports = await check_reports(world, officers)
     concerns = await check_concerns(sim, world, workers)
     statuses = await outbox_statuses(world.url)
@@ -275,34 +274,6 @@ async def simulate(
         seconds,
         storms.length,
         timed_out,
-    )
-
-
-def run(
-    backend: str,
-    sizes: dict[str, int],
-    seed_value: int,
-    budget: float,
-    *,
-    quick: bool = False,
-    keep: bool = False,
-) -> Outcome:
-    return run_scene(
-        "storm",
-        backend,
-        sizes,
-        seed_value,
-        keep,
-        lambda world, api, workdir, rng: simulate(
-            world,
-            api,
-            workdir,
-            sizes["cycles"],
-            sizes["reminders"],
-            rng,
-            time.monotonic() + budget,
-            quick,
-        ),
     )
 
 
@@ -376,13 +347,23 @@ def main(argv: list[str]) -> int:
         f"{args.seed}; at most {budget:.0f} s each",
         flush=True,
     )
-
-    def run_one(backend: str) -> list[str]:
-        outcome = run(backend, sizes, args.seed, budget, quick=args.quick, keep=args.keep)
-        report(outcome, sizes, args.seed)
-        return judge(outcome)
-
-    return run_backends(args.backend, run_one)
+    return run_script(
+        "storm",
+        args,
+        sizes,
+        lambda world, api, workdir, rng: simulate(
+            world,
+            api,
+            workdir,
+            sizes["cycles"],
+            sizes["reminders"],
+            rng,
+            time.monotonic() + budget,
+            args.quick,
+        ),
+        report,
+        judge,
+    )
 
 
 if __name__ == "__main__":

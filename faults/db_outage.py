@@ -4,7 +4,7 @@
                                [--officers=N] [--modes=refuse,blackhole]
 
 What it does: a scratch PostgreSQL database (created on the local server, dropped afterwards) is
-reached only through a loopback TCP proxy (faults/_tcp_proxy.py). The real Application — built by
+reached only through a loopback TCP proxy (testkit/tcp_proxy.py). The real Application — built by
 ``build_application`` with its database persistence, its JobQueue and the scheduler (reminders,
 outbox, the scheduler lock) — runs in this process on an in-memory Bot API. Users are simulated
 through ``Application.update_processor`` exactly as the polling fetcher hands updates over (one
@@ -51,31 +51,28 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 
-from bot.app import build_application, load_reporting_setup
+from bot.app import load_reporting_setup
 from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from faults._tcp_proxy import TcpProxy
 from infra.channel_updates import ChannelUser, UpdateFactory
 from infra.leadership import LOCK_KEY
 from infra.settings import Settings
 from models import (
     Concern,
     ConversationState,
-    NodeKind,
-    OrgNode,
     OutboxMessage,
     OutboxStatus,
-    Ownership,
     Report,
     ReportDraft,
-    ReportingUnit,
     ReportValue,
     UnitKind,
 )
 from models.db import create_engine, make_uow
 from services.indicators import IndicatorKind, IndicatorSet
-from tests.conftest import TEST_SECRET, concern_key_env
-from tests.factories import make_person
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url
+from testkit.chat import start_app
+from testkit.db import fresh_database, postgres_reachable, postgres_server_url
+from testkit.env import TEST_SECRET, concern_key_env
+from testkit.org import register_officers, seed_org
+from testkit.tcp_proxy import TcpProxy
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # 24 November 2026, 10:00 (a Tuesday): November is open, due on the 25th; the scheduler jobs
@@ -230,52 +227,19 @@ async def seed(
 ) -> list[tuple[int, int]]:
     """A zone with ``officers`` enterprises, each with a trade union and its officer; returns
     (user id, unit id) per officer."""
-    uow = make_uow(engine)
-    async with uow() as session:
-        province = await session.scalar(select(OrgNode).where(OrgNode.code == "BG"))
-        if province is None:
-            province = OrgNode(code="BG", kind=NodeKind.PROVINCE, name="Tỉnh Bắc Giang", path="/")
-            session.add(province)
-            await session.flush()
-            province.path = f"/{province.id}/"
-        zone = OrgNode(
-            code=f"KCN-{tag}",
-            kind=NodeKind.INDUSTRIAL_ZONE,
-            name=f"KCN {tag}",
-            parent_id=province.id,
+    async with make_uow(engine)() as session:
+        units = await seed_org(
+            session,
+            province=("BG", "Tỉnh Bắc Giang"),
+            zones=[(f"KCN-{tag}", f"KCN {tag}")],
+            enterprises=officers,
+            enterprise=(f"DN-{tag}-{{i:03d}}", f"Công ty {tag} số {{i}}"),
+            units=[(UnitKind.TRADE_UNION, f"CDCS-{tag}-{{i:03d}}", f"CĐCS Công ty {tag} số {{i}}")],
+            worker_count=lambda _: 800,
         )
-        session.add(zone)
-        await session.flush()
-        zone.path = f"{province.path}{zone.id}/"
-        units = []
-        for index in range(officers):
-            enterprise = OrgNode(
-                code=f"DN-{tag}-{index:03d}",
-                kind=NodeKind.ENTERPRISE,
-                name=f"Công ty {tag} số {index}",
-                parent_id=zone.id,
-                worker_count=800,
-                ownership=Ownership.DOMESTIC,
-            )
-            session.add(enterprise)
-            await session.flush()
-            enterprise.path = f"{zone.path}{enterprise.id}/"
-            unit = ReportingUnit(
-                code=f"CDCS-{tag}-{index:03d}",
-                kind=UnitKind.TRADE_UNION,
-                name=f"CĐCS Công ty {tag} số {index}",
-                org_node_id=enterprise.id,
-            )
-            session.add(unit)
-            await session.flush()
-            units.append(unit.id)
-        await session.commit()
-        people = []
-        for index, unit_id in enumerate(units):
-            user_id = first_id + index
-            await make_person(session, user_id, f"Cán bộ {tag} {index}", units=(unit_id,))
-            people.append((user_id, unit_id))
-    return people
+        people = [(first_id + i, f"Cán bộ {tag} {i}", unit.id) for i, unit in enumerate(units)]
+        await register_officers(session, people)
+    return [(user_id, unit_id) for user_id, _, unit_id in people]
 
 
 # --- one round: people mid-way, the cut, the restore, everyone finishes ---------------------
@@ -471,20 +435,18 @@ async def run(url: str, *, seconds: float, officers: int, modes: list[str]) -> i
         "answers) and one worker at a concern's preview"
     )
     app_engine = create_engine(proxied)
-    api = LocalBotApi(username="outage_bot")
-    app = build_application(
+    running = await start_app(
         settings,
         make_uow(app_engine),
-        channel="telegram",
-        request=api,
-        rate_limit=False,
-        clock=lambda: NOW,
+        lambda: NOW,
+        username="outage_bot",
+        commands=False,
+        lead=False,
     )
+    app, api = running.app, running.api
     harness = Harness(app, api)
     rounds: list[Round] = []
     everyone: list[Person] = []
-    await app.initialize()
-    await app.start()
     try:
         for _ in range(100):  # the leadership job takes the lock at once
             if app.bot_data.leadership.is_leader:
@@ -593,8 +555,16 @@ async def check_database(
         r for r in tally.records if any(i in r.getMessage() for i in identities if len(i) > 3)
     ]
     ours = (
-        "bot", "infra", "web", "handlers", "services", "scheduler", "models", "telegram",
-        "asyncio", "faults",
+        "bot",
+        "infra",
+        "web",
+        "handlers",
+        "services",
+        "scheduler",
+        "models",
+        "telegram",
+        "asyncio",
+        "faults",
     )
     errors = [
         r for r in tally.records if r.levelno >= logging.ERROR and r.name.split(".")[0] in ours

@@ -10,8 +10,8 @@ raise concerns, then restart: no confirmed report lost, none duplicated, drafts 
 
 Defaults: 200 officers, 50 workers, 5 kills, both databases (PostgreSQL SKIPPED, visibly, when it
 does not answer); ``--quick`` (CI): 40 officers, 10 workers, 2 kills, SQLite and PostgreSQL, well
-under a minute each. For each database: a fresh scratch database is seeded (faults/_harness.py),
-``python -m bot`` polls the loopback stand-in (tests/bot_api_stand_in.py), and the simulated
+under a minute each. For each database: a fresh scratch database is seeded (testkit/polling.py),
+``python -m bot`` polls the loopback stand-in (testkit/bot_api.py), and the simulated
 users start over a ramp. The kill moments are random (seeded): each kill waits until a random
 share (8–85 %) of the expected updates has been pushed, then a random fraction of a second more,
 then SIGKILL; the bot is started again at once (after up to a second) and the users carry on —
@@ -35,7 +35,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faults._harness import (
+from testkit.bot_api import StandIn
+from testkit.polling import (
     ConcernFindings,
     LogFindings,
     ReportFindings,
@@ -52,14 +53,12 @@ from faults._harness import (
     print_concerns,
     print_log,
     print_reports,
-    run_backends,
-    run_scene,
+    run_script,
     start_bot,
     start_users,
     wait_for_users,
     workers_in_flight,
 )
-from tests.bot_api_stand_in import StandIn
 
 DEFAULT = {"officers": 200, "workers": 50, "kills": 5}
 QUICK = {"officers": 40, "workers": 10, "kills": 2}
@@ -153,7 +152,7 @@ async def simulate(
     watch_task.cancel()
     await asyncio.sleep(1.0)  # let the last answers be written
     await asyncio.to_thread(bot.stop)
-    api.on_chat = None
+    api.on_sent = None
     reports = await check_reports(world, officers)
     concerns = await check_concerns(sim, world, workers)
     findings = bot.findings()
@@ -174,27 +173,6 @@ async def simulate(
     outcome.unhandled = findings.total()
     outcome.findings = findings
     return outcome
-
-
-def run(
-    backend: str,
-    sizes: dict[str, int],
-    seed_value: int,
-    budget: float,
-    *,
-    quick: bool = False,
-    keep: bool = False,
-) -> Outcome:
-    return run_scene(
-        "sigkill",
-        backend,
-        sizes,
-        seed_value,
-        keep,
-        lambda world, api, workdir, rng: simulate(
-            world, api, workdir, sizes["kills"], rng, time.monotonic() + budget, quick
-        ),
-    )
 
 
 def report(outcome: Outcome, sizes: dict[str, int], seed_value: int) -> None:
@@ -249,13 +227,16 @@ def main(argv: list[str]) -> int:
         f"kills per database; seed {args.seed}; at most {budget:.0f} s of simulation each",
         flush=True,
     )
-
-    def run_one(backend: str) -> list[str]:
-        outcome = run(backend, sizes, args.seed, budget, quick=args.quick, keep=args.keep)
-        report(outcome, sizes, args.seed)
-        return judge(outcome)
-
-    return run_backends(args.backend, run_one)
+    return run_script(
+        "sigkill",
+        args,
+        sizes,
+        lambda world, api, workdir, rng: simulate(
+            world, api, workdir, sizes["kills"], rng, time.monotonic() + budget, args.quick
+        ),
+        report,
+        judge,
+    )
 
 
 if __name__ == "__main__":

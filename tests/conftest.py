@@ -17,24 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from models.base import Base
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade
-
-TEST_SECRET = "test-secret-Zq8mK2vN5pL9wR3tY7uE1iO4aS6dF0gH"
-
-
-def concern_key_env() -> dict[str, str]:
-    """Fresh concern keys as environment variables (Telegram mode refuses to start without)."""
-    from services.anonymity import new_key_lines
-
-    return dict(line.split("=", 1) for line in new_key_lines())
-
-
-async def _admin_execute(server_url: str, statement: str) -> None:
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
+from testkit.db import admin_execute
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +31,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         return
     name = f"bot_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     try:
         upgrade(url)
         yield url
     finally:
-        asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

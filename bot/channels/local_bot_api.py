@@ -1,7 +1,8 @@
 """An in-process Bot API: a PTB request object that answers the methods the bot uses itself.
 
-The console channel prints what arrives here; end-to-end tests read ``calls``. It never opens a
-socket, so whatever runs on it cannot reach the network.
+The console channel prints what arrives here; end-to-end tests read ``calls`` (testkit's
+``ScriptedBotApi`` adds scripted failures). It never opens a socket, so whatever runs on it
+cannot reach the network.
 """
 
 from __future__ import annotations
@@ -62,9 +63,6 @@ class LocalBotApi(BaseRequest):
     # Sees every call with the answer it got (a sent message carries its new message_id).
     on_call: Callable[[ApiCall, Any], None] | None = None
     calls: list[ApiCall] = field(default_factory=list)
-    # Tests: answers to give instead of success, per chat id, consumed in order:
-    # (HTTP status, description, parameters) — e.g. (429, "Too Many Requests", {"retry_after": 5})
-    failures: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -100,31 +98,25 @@ class LocalBotApi(BaseRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        api_method = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
-        call = ApiCall(api_method, params)
+        call = self._call(url, request_data)
+        self.calls.append(call)
+        result = call.result = self._answer(call.method, call.params)
+        if self.on_call:
+            self.on_call(call, result)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    @staticmethod
+    def _call(url: str, request_data: RequestData | None) -> ApiCall:
+        """The call as recorded: method, parameters and the files it carries."""
+        call = ApiCall(
+            url.rsplit("/", 1)[-1], dict(request_data.parameters) if request_data else {}
+        )
         if request_data is not None and request_data.contains_files:
             for part, value in request_data.multipart_data.items():
                 name, content = str(value[0]), value[1]
                 data = content if isinstance(content, bytes) else content.read()
                 call.files[part] = (name, data)
-        queued = self.failures.get(str(params.get("chat_id", "")))
-        if queued and api_method in SENDING_METHODS:
-            status, description, parameters = queued.pop(0)
-            call.result = {"error": status}
-            self.calls.append(call)
-            body = {
-                "ok": False,
-                "error_code": status,
-                "description": description,
-                "parameters": parameters,
-            }
-            return status, json.dumps(body).encode()
-        self.calls.append(call)
-        result = call.result = self._answer(api_method, params)
-        if self.on_call:
-            self.on_call(call, result)
-        return 200, json.dumps({"ok": True, "result": result}).encode()
+        return call
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":

@@ -17,16 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.concerns import jobs as concern_jobs
 from infra.channel_updates import ChannelUser
 from infra.logging_setup import json_formatter
 from models import ReportingUnit, UnitKind, utcnow
-from models.base import Base
-from tests.e2e.conftest import Chat
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import Chat
+from testkit.db import cell_texts, dump
+from testkit.org import Tree, make_person, make_tree
 
 WORKERS = [
     ChannelUser(
@@ -67,31 +66,6 @@ def needles(worker: ChannelUser) -> list[str]:
         worker.last_name,
         worker.language_code,
     ]
-
-
-def _cells(value: object) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, bytes | bytearray | memoryview):
-        raw = bytes(value)
-        return [raw.decode("latin-1"), raw.hex()]
-    if isinstance(value, dict):
-        return [part for k, v in value.items() for part in (str(k), *_cells(v))]
-    if isinstance(value, list | tuple):
-        return [part for v in value for part in _cells(v)]
-    return [str(value)]
-
-
-async def dump(session: AsyncSession) -> list[tuple[str, str, object]]:
-    """(table, column, value) for every cell of every table."""
-    cells = []
-    for table in Base.metadata.sorted_tables:
-        result = await session.execute(text(f'SELECT * FROM "{table.name}"'))
-        for row in result.all():
-            cells += [
-                (table.name, column, value) for column, value in zip(row._fields, row, strict=True)
-            ]
-    return cells
 
 
 @pytest.fixture
@@ -171,7 +145,7 @@ async def test_no_worker_is_identifiable_in_the_database_or_the_logs(
     leaks = [
         (table, column, needle)
         for table, column, value in cells
-        for cell in _cells(value)
+        for cell in cell_texts(value)
         for needle in forbidden
         if needle in cell
     ]
@@ -190,7 +164,7 @@ async def test_no_worker_is_identifiable_in_the_database_or_the_logs(
         (table, column, stamp)
         for table, column, value in cells
         if not isinstance(value, datetime)
-        for cell in _cells(value)
+        for cell in cell_texts(value)
         for stamp in ISO_STAMP.findall(cell)
         if any(start <= _parse(stamp) <= end for start, end in submission_windows)
     ]

@@ -13,7 +13,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import build_application
-from bot.channels.local_bot_api import LocalBotApi
 from handlers.concerns import jobs as concern_jobs
 from handlers.reports import reminders as reminder_jobs
 from infra.channel_updates import ChannelUser, NumberedChoices
@@ -30,8 +29,9 @@ from models import (
 from models.db import UnitOfWork
 from scheduler import outbox_sender as jobs
 from services import access
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import Tree, make_person, make_tree
+from testkit.bot_api import ScriptedBotApi
+from testkit.chat import Chat, Clock
+from testkit.org import Tree, make_person, make_tree
 
 CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b")
 LAN_ZALO = ChannelUser(7770001, "Lan", "Nguyễn")
@@ -41,7 +41,7 @@ STRANGER_ZALO = ChannelUser(7770002, "Tú", "Đỗ")
 @pytest.fixture
 async def zalo(settings: Settings, uow: UnitOfWork, clock: Clock) -> AsyncIterator[Chat]:
     """The Zalo channel's Application, built as the Telegram one (same database and clock)."""
-    api = LocalBotApi(username="test_bot")
+    api = ScriptedBotApi(username="test_bot")
     application = build_application(
         settings, uow, channel="zalo", request=api, rate_limit=False, clock=clock
     )
@@ -344,7 +344,7 @@ async def test_linking_a_new_phone_replaces_the_old_account_on_that_channel(
 async def test_concern_notices_reach_an_officer_once_on_the_chosen_channel(
     chat: Chat, zalo: Chat, session: AsyncSession, tree: Tree, lan: ChannelUser, lan_id: int
 ) -> None:
-    from tests.e2e.test_concerns import raise_concern
+    from testkit.chat import raise_concern
 
     await link(chat, zalo, lan, LAN_ZALO)
     await chat.send(lan, "/kenh zalo")

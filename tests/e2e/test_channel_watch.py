@@ -12,8 +12,8 @@ from handlers.common import silence_watch as channel_watch
 from infra.channel_updates import ChannelUser
 from models import OutboxMessage, Role
 from scheduler import outbox_sender as reminders
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import make_person
+from testkit.chat import Chat, Clock
+from testkit.org import make_person
 
 ADMIN = ChannelUser(5550010, "Hà", "Phạm")
 

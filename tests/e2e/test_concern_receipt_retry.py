@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.concerns import conversation as concern_conversation
 from infra.channel_updates import ChannelUser
 from models import Concern
-from tests.e2e.conftest import Chat
-from tests.factories import Tree, make_tree
+from testkit.chat import Chat
+from testkit.org import Tree, make_tree
 
 RECEIPT = re.compile(r"\d{4} \d{4} \d{4}")
 

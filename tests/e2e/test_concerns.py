@@ -19,8 +19,8 @@ from infra.settings import Settings
 from models import Concern, ConcernReply, ConcernStatus, ReportingUnit, UnitKind
 from models.db import UnitOfWork
 from services.concerns import load_concern_config
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import Chat, Clock, raise_concern, release
+from testkit.org import Tree, make_person, make_tree
 
 RECEIPT = re.compile(r"\d{4} \d{4} \d{4}")
 
@@ -48,28 +48,6 @@ async def tree(session: AsyncSession) -> Tree:
 @pytest.fixture
 async def lan_id(session: AsyncSession, tree: Tree, lan: ChannelUser) -> int:
     return await make_person(session, lan.user_id, "Nguyễn Thị Lan", units=(tree.union.id,))
-
-
-async def release(chat: Chat) -> None:
-    """The notice batch (08:00, 14:00): only then do officers see new cases in /hopthu."""
-    context = SimpleNamespace(bot_data=chat.app.bot_data, bot=chat.app.bot)
-    await concern_jobs.announce_new_concerns(context)  # type: ignore[arg-type]
-
-
-async def raise_concern(
-    chat: Chat, worker: ChannelUser, text: str, *, code: str = "DN-01", push: bool = False
-) -> str:
-    """The whole worker flow from the QR link; returns the receipt."""
-    promise = await chat.send(worker, f"/start c_{code}")
-    assert "KHÔNG biết" in promise
-    await chat.press(worker, "Tiếp tục")
-    await chat.press(worker, "Tiền lương")
-    preview = await chat.send(worker, text)
-    assert "Vui lòng kiểm tra trước khi gửi" in preview
-    sent = await chat.press(worker, "báo trả lời cho tôi" if push else "✅ Gửi")
-    found = RECEIPT.search(sent)
-    assert found is not None and "Mã vụ việc: TT-" in sent, sent
-    return found.group(0)
 
 
 async def test_worker_sends_and_follows_up_officer_answers(

@@ -20,9 +20,8 @@ from bot.update_processor import processor_of
 from infra.channel_updates import ChannelUser
 from infra.settings import Settings
 from models import Report, ReportDraft, UnitKind
-from tests.e2e.conftest import Chat
-from tests.e2e.test_report_conversation import plausible
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import Chat, plausible
+from testkit.org import Tree, make_person, make_tree
 
 
 class HangingChat:

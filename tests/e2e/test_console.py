@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -12,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import ChannelAccount, Invite, OrgNode, ReportingUnit
 from services import demo
+from testkit.chat import run_console
 
 SCRIPT = """\
 /as officer
@@ -40,20 +38,6 @@ Bếp ăn ca tối không đủ suất.
 /hopthu
 /quit
 """
-
-
-def run_console(tmp_path: Path, database_url: str, script: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "APP_SECRET"}}
-    env["DATABASE_URL"] = database_url
-    return subprocess.run(
-        [sys.executable, "-m", "bot"],
-        input=script,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,  # .env with the generated secret lands here, not in the repository
-        env=env,
-        timeout=120,
-    )
 
 
 async def test_console_seeds_the_demo_and_runs_the_real_conversations(

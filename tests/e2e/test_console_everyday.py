@@ -18,7 +18,7 @@ from infra.settings import Settings
 from models import CodeAttempt, Concern, ConcernStatus, OrgNode
 from models.db import UnitOfWork
 from services import concerns, demo
-from tests.e2e.conftest import Clock
+from testkit.chat import Clock
 
 
 @dataclass

@@ -16,7 +16,7 @@ from models import Person, Report, ReportValue, UnitKind
 from models.db import UnitOfWork
 from services import demo
 from services.indicators import IndicatorKind
-from tests.e2e.conftest import Clock
+from testkit.chat import Clock
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The database unreachable for a few seconds (issue 6): users are told to try again, nothing is
 half-written, and the same Application serves the next update after the database is back.
 
-PostgreSQL is reached through a loopback proxy (faults/_tcp_proxy.py) that the tests cut: open
+PostgreSQL is reached through a loopback proxy (testkit/tcp_proxy.py) that the tests cut: open
 connections are reset and new ones refused, or accepted and never answered (a black hole). On
 SQLite there is no network connection to lose: those tests are skipped with the reason.
 """
@@ -18,7 +18,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from faults._tcp_proxy import TcpProxy
 from infra.channel_updates import ChannelUser
 from infra.settings import Settings
 from models import Concern, ConversationState, Report, ReportDraft, ReportValue
@@ -31,10 +30,9 @@ from models.db import (
 )
 from services import access
 from services.indicators import IndicatorSet
-from tests.e2e.conftest import Chat, Clock, start_app, stop_app
-from tests.e2e.test_concerns import RECEIPT
-from tests.e2e.test_report_conversation import answer_through, plausible, union_set  # noqa: F401
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import RECEIPT, Chat, Clock, answer_through, plausible, start_app, stop_app
+from testkit.org import Tree, make_person, make_tree
+from testkit.tcp_proxy import TcpProxy
 
 TRY_AGAIN = "Hệ thống đang tạm thời gián đoạn"
 GENERIC = "hệ thống vừa gặp sự cố"
@@ -153,7 +151,7 @@ async def test_mid_report_outage_try_again_then_carry_on(
     session: AsyncSession,
     lan: ChannelUser,
     lan_id: int,
-    union_set: IndicatorSet,  # noqa: F811
+    union_set: IndicatorSet,
     mode: str,
 ) -> None:
     chat = outage_chat
@@ -192,7 +190,7 @@ async def test_a_report_sent_during_the_outage_is_not_half_written(
     session: AsyncSession,
     lan: ChannelUser,
     lan_id: int,
-    union_set: IndicatorSet,  # noqa: F811
+    union_set: IndicatorSet,
 ) -> None:
     chat = outage_chat
     await chat.send(lan, "/baocao")

@@ -8,8 +8,8 @@ from handlers.reports import reminders as reminder_jobs
 from infra.channel_updates import ChannelUser
 from models import Role
 from scheduler import outbox_sender as jobs
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import make_person, make_tree
+from testkit.chat import Chat, Clock
+from testkit.org import make_person, make_tree
 
 MEMBER = ChannelUser(6660001, "Tuấn", "Lê")
 

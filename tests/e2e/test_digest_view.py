@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.channel_updates import ChannelUser
 from models import Role
-from tests.e2e.conftest import Chat
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import Chat
+from testkit.org import Tree, make_person, make_tree
 
 MEMBER = ChannelUser(6660001, "Tuấn", "Lê")
 

@@ -6,7 +6,7 @@ import pytest
 
 from infra.channel_updates import ChannelUser
 from services import access
-from tests.e2e.conftest import Chat
+from testkit.chat import Chat
 
 
 async def test_unexpected_failure_apologises_and_logs_no_identity(

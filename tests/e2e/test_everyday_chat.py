@@ -18,9 +18,9 @@ from infra.channel_updates import ChannelUser
 from models import Concern, ConcernStatus, Role
 from services import concerns
 from services.invites import create_invite
-from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import Chat
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import Chat
+from testkit.env import TEST_SECRET
+from testkit.org import Tree, make_person, make_tree
 
 NOT_MODIFIED = (
     400,

@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from telegram import Update
 
-from faults import fuzz
 from handlers.common import commands as common
 from handlers.common.context import BotContext
 from infra.settings import Settings
 from models.db import UnitOfWork
-from tests.e2e.conftest import Clock
+from testkit import fuzz
+from testkit.chat import Clock
 
 
 def report(findings: fuzz.Findings) -> str:

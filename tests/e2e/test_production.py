@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.bot_api_stand_in import StandIn
-from tests.conftest import TEST_SECRET, concern_key_env
+from testkit.bot_api import StandIn
+from testkit.env import TEST_SECRET, concern_key_env
 
 SECRET = "webhook-secret_0123456789"
 

@@ -12,9 +12,9 @@ from models import ChannelAccount, CodeAttempt, Invite, Person, Role, RoleAssign
 from models.db import UnitOfWork
 from services import access
 from services.invites import create_invite, display_code
-from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import Chat
-from tests.factories import Tree, make_tree
+from testkit.chat import Chat
+from testkit.env import TEST_SECRET
+from testkit.org import Tree, make_tree
 
 SECRET = TEST_SECRET.encode()
 

@@ -17,8 +17,8 @@ from models.db import UnitOfWork
 from scheduler import outbox_sender as jobs
 from services import reporting
 from services.periods import Period
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import Chat, Clock
+from testkit.org import Tree, make_person, make_tree
 
 NOVEMBER = Period(2026, 11)  # due Wednesday 25 November 2026
 ZONE_OFFICER = ChannelUser(5550009, "Minh", "Lê")

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import load_reporting_setup
 from handlers.reports import conversation as report_conversation
 from infra.channel_updates import ChannelUser
 from infra.settings import Settings
@@ -23,53 +22,17 @@ from models import (
     ReportDraft,
     ReportValue,
     RoleAssignment,
-    UnitKind,
     utcnow,
 )
 from models.db import UnitOfWork
 from services import reporting
 from services.indicators import IndicatorKind, IndicatorSet
 from services.periods import Period
-from tests.e2e.conftest import Chat, Clock, start_app, stop_app
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import Chat, Clock, answer_through, plausible, start_app, stop_app
+from testkit.org import Tree, make_person, make_tree
 
 NOVEMBER = Period(2026, 11)
 ANSWERING = int(report_conversation.Report.ANSWERING)
-
-
-@pytest.fixture
-def union_set(settings: Settings) -> IndicatorSet:
-    found = load_reporting_setup(settings).indicators.for_kind(UnitKind.TRADE_UNION)
-    assert found is not None
-    return found
-
-
-def plausible(union_set: IndicatorSet) -> dict[str, str]:
-    """An answer for every indicator that breaks no rule: members ≤ workers and so on."""
-    answers = {}
-    for indicator in union_set.indicators:
-        answers[indicator.code] = {
-            IndicatorKind.YES_NO: "có",
-            IndicatorKind.PERCENT: "12,5",
-        }.get(indicator.kind, "3")
-    answers["workers"] = "1.200"
-    answers["union_members"] = "1 000"
-    return answers
-
-
-async def answer_through(
-    chat: Chat,
-    user: ChannelUser,
-    union_set: IndicatorSet,
-    answers: dict[str, str],
-    *,
-    upto: int | None = None,
-) -> str:
-    """Answer questions in order (upto: how many); return the last thing the bot said."""
-    said = ""
-    for indicator in union_set.indicators[:upto]:
-        said = await chat.send(user, answers[indicator.code])
-    return said
 
 
 @pytest.fixture

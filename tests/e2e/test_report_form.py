@@ -36,23 +36,13 @@ from models import (
 )
 from models.db import UnitOfWork
 from services import demo, web_auth
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import Tree, make_person, make_tree
-from tests.web_kit import hidden
+from testkit.chat import Chat, Clock
+from testkit.org import Tree, make_person, make_tree
+from testkit.web import UNION_FORM_VALUES, hidden
 
 BASE = "http://testserver"
 NOVEMBER = "2026-11"
-GOOD = {
-    "workers": "1.200",
-    "union_members": "1.000",
-    "new_union_members": "3",
-    "members_introduced_to_party": "1",
-    "workplace_dialogues": "2",
-    "worker_conferences": "1",
-    "cla_in_force": "1",
-    "labour_disputes": "0",
-    "technical_initiatives": "",
-}
+GOOD = UNION_FORM_VALUES
 
 
 @pytest.fixture
@@ -381,7 +371,7 @@ async def test_the_console_serves_the_pages_and_offers_a_one_time_link(
 async def test_python_m_bot_without_a_token_prints_a_link_to_the_form(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
-    from tests.e2e.test_console import run_console
+    from testkit.chat import run_console
 
     done = run_console(tmp_path, database_url, "/quit\n")
     assert done.returncode == 0, done.stderr

@@ -32,9 +32,9 @@ from models import (
 )
 from scheduler.outbox_sender import drain
 from services import reporting, web_auth
-from tests import web_kit
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import Tree, make_person, make_tree
+from testkit import web as web_kit
+from testkit.chat import Chat, Clock
+from testkit.org import Tree, make_person, make_tree
 
 pytestmark = pytest.mark.browser
 

@@ -22,16 +22,8 @@ from models.db import UnitOfWork
 from services import demo, reporting
 from services.indicators import IndicatorKind, IndicatorSet
 from services.periods import Period
-from tests.e2e.conftest import Chat, Clock
-from tests.e2e.test_concerns import raise_concern, release
-from tests.factories import Tree, make_person, make_tree
-
-
-@pytest.fixture
-def union_set(settings: Settings) -> IndicatorSet:
-    found = load_reporting_setup(settings).indicators.for_kind(UnitKind.TRADE_UNION)
-    assert found is not None
-    return found
+from testkit.chat import Chat, Clock, raise_concern, release
+from testkit.org import Tree, make_person, make_tree
 
 
 @pytest.fixture

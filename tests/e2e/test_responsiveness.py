@@ -23,8 +23,8 @@ from infra.channel_updates import ChannelUser
 from models import Role
 from scheduler import outbox_sender as jobs
 from services import anonymity
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import make_person, make_tree
+from testkit.chat import Chat, Clock
+from testkit.org import make_person, make_tree
 
 MEMBER = ChannelUser(6660001, "Tuấn", "Lê")
 TICK = 0.002
@@ -71,7 +71,11 @@ async def test_a_digest_with_chart_and_excel_does_not_freeze_other_users(
     tree = await make_tree(session)
     await make_person(
         # A zone member: the zone's two enterprises side by side make a chart worth sending.
-        session, MEMBER.user_id, "Lê Minh Tuấn", role=Role.COMMITTEE, node_id=tree.zone.id
+        session,
+        MEMBER.user_id,
+        "Lê Minh Tuấn",
+        role=Role.COMMITTEE,
+        node_id=tree.zone.id,
     )
     await chat.send(MEMBER, "/tonghop")
     october = next(
@@ -96,7 +100,11 @@ async def test_a_scheduled_digest_does_not_freeze_other_users(
     tree = await make_tree(session)
     await make_person(
         # A zone member: the zone's two enterprises side by side make a chart worth sending.
-        session, MEMBER.user_id, "Lê Minh Tuấn", role=Role.COMMITTEE, node_id=tree.zone.id
+        session,
+        MEMBER.user_id,
+        "Lê Minh Tuấn",
+        role=Role.COMMITTEE,
+        node_id=tree.zone.id,
     )
     clock.set_local(2026, 10, 27, 8)  # the day after October's due day: the digest is planned
     context = type("Ctx", (), {"bot_data": chat.app.bot_data, "bot": chat.app.bot})

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from infra.logging_setup import RedactSecrets
-from tests.conftest import concern_key_env
+from testkit.env import concern_key_env
 
 TOKEN = "7301234567:AAHk3vQ9zX2mN8pL5rT1yW4uE6iO0aSdFgJ"
 

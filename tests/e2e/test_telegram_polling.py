@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.bot_api_stand_in import StandIn
-from tests.conftest import TEST_SECRET, concern_key_env
+from testkit.bot_api import StandIn
+from testkit.env import TEST_SECRET, concern_key_env
 
 
 def start_update(update_id: int, text: str) -> dict[str, object]:

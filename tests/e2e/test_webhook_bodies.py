@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.web import SECRET_HEADER, InstanceState, build_web_app, telegram_webhook
-from tests.e2e.conftest import Chat
+from testkit.chat import Chat
 
 SECRET = "webhook-secret-for-tests"
 

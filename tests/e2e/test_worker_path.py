@@ -19,9 +19,8 @@ from infra.settings import Settings
 from models import Concern, ReportingUnit, UnitKind
 from models.db import UnitOfWork
 from services import demo
-from tests.e2e.conftest import Chat, Clock
-from tests.e2e.test_concerns import raise_concern, release
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import Chat, Clock, raise_concern, release
+from testkit.org import Tree, make_person, make_tree
 
 RECEIPT = re.compile(r"\d{4} \d{4} \d{4}")
 STATUS = "Trạng thái: Đã tiếp nhận"

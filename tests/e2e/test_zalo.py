@@ -1,5 +1,5 @@
 """The same conversations on Zalo, against a loopback stand-in of Zalo's Bot Platform API
-(tests/zalo_stand_in.py): registration, a whole monthly report, a concern and its follow-up, a
+(testkit/zalo.py): registration, a whole monthly report, a concern and its follow-up, a
 reminder and a digest — buttons as numbered lists, texts under 2,000 characters, pictures and
 Excel files by link, duplicate events dropped, the webhook's secret checked."""
 
@@ -46,12 +46,12 @@ from models import ChannelAccount, Concern, Report, ReportingUnit, Role
 from models.db import UnitOfWork
 from scheduler import outbox_sender as jobs
 from services.invites import create_invite
-from tests.bot_api_stand_in import StandIn
-from tests.conftest import TEST_SECRET, concern_key_env
-from tests.e2e.conftest import Clock
-from tests.e2e.test_anonymity_proof import _cells, dump
-from tests.factories import Tree, make_person, make_tree
-from tests.zalo_stand_in import ZaloStandIn, text_update
+from testkit.bot_api import StandIn
+from testkit.chat import Clock
+from testkit.db import cell_texts, dump
+from testkit.env import TEST_SECRET, concern_key_env
+from testkit.org import Tree, make_person, make_tree
+from testkit.zalo import ZaloStandIn, text_update
 
 OFFICER = "6ede9afa66b88fe6d6a9"  # Zalo ids are strings
 WORKER = "a1b2c3d4e5f60718293a"
@@ -258,7 +258,7 @@ async def test_a_concern_its_answer_pushed_and_followed_up_on_zalo(
     cells = [
         (table, column, part)
         for table, column, value in await dump(session)
-        for part in _cells(value)
+        for part in cell_texts(value)
     ]
     assert [c for c in cells if any(n in c[2] for n in needles)] == []
     assert any(str(alias_of(OFFICER)) in c[2] for c in cells)  # the search can find an id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,27 +9,10 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import admin
 from models import Invite, Person, ReportUnlock, utcnow
-from tests.conftest import TEST_SECRET, concern_key_env
-from tests.factories import make_tree
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("BOT_TOKEN", raising=False)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("APP_SECRET", TEST_SECRET)
-    monkeypatch.setenv("BOT_USERNAME", "congdoan_test_bot")
-    for name, value in concern_key_env().items():
-        monkeypatch.setenv(name, value)
-    return tmp_path
-
-
-async def cli(*argv: str) -> int:
-    # The CLI runs its own event loop, as it does from a shell.
-    return await asyncio.to_thread(admin.main, list(argv))
+from testkit.env import TEST_SECRET, concern_key_env
+from testkit.org import make_tree
+from tests.integration.conftest import cli
 
 
 async def test_invite_prints_code_link_and_writes_a_qr(
@@ -86,7 +68,7 @@ async def test_list_units_and_people_and_revoke(
 
 
 async def make_person_with_role(session: AsyncSession, unit_id: int) -> int:
-    from tests.factories import make_person
+    from testkit.org import make_person
 
     return await make_person(session, 5550001, "Nguyễn Thị Lan", units=(unit_id,))
 

@@ -22,8 +22,8 @@ from models import Report, ReportChange, ReportValue, utcnow
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade
 from services import demo
-from tests.conftest import TEST_SECRET, concern_key_env
-from tests.scratch_db import admin_execute
+from testkit.db import admin_execute
+from testkit.env import TEST_SECRET, concern_key_env
 
 
 async def everything_reported(uow: UnitOfWork) -> dict[str, list[tuple[Any, ...]]]:

@@ -17,8 +17,8 @@ from services import access, linking, registration, reminders
 from services.access import AccountChoice, Identity, pick_account
 from services.reminders import load_reminder_config
 from services.reporting import ReportingSetup
-from tests.conftest import TEST_SECRET
-from tests.factories import Tree, make_person, make_tree
+from testkit.env import TEST_SECRET
+from testkit.org import Tree, make_person, make_tree
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 SECRET = TEST_SECRET.encode()

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from models import NodeKind
 from models.db import create_engine
 from models.migrate import downgrade, upgrade
-from tests.integration.test_migrations import fresh_url  # noqa: F401  (fixture)
 
 BEFORE = "0009"
 
@@ -36,7 +35,7 @@ def test_there_is_no_district_kind_any_more() -> None:
     assert NodeKind.COMMUNE.value == "commune"
 
 
-def test_a_district_node_becomes_a_commune_and_back(fresh_url: str) -> None:  # noqa: F811
+def test_a_district_node_becomes_a_commune_and_back(fresh_url: str) -> None:
     upgrade(fresh_url, BEFORE)
     asyncio.run(
         _run(

@@ -35,7 +35,7 @@ from services.anonymity import ConcernKeys
 from services.concerns import ConcernConfig, load_concern_config
 from services.errors import PermissionDenied
 from services.indicators import ConfigFileError
-from tests.factories import Tree, make_person, make_tree
+from testkit.org import Tree, make_person, make_tree
 
 TODAY = date(2026, 11, 20)
 WORKER = "987654321"  # a Telegram user id; in a private chat also the chat id

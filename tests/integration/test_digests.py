@@ -55,7 +55,7 @@ from services.indicators import load_indicator_config
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup, current_version_id
 from services.targets import MeasureKind, TargetConfig, TargetStatus, load_targets
-from tests.factories import make_person
+from testkit.org import make_person
 
 TODAY = date(2026, 11, 20)
 OCTOBER = DigestPeriod.of_month(2026, 10)

@@ -35,8 +35,7 @@ from services.periods import Period, load_calendar
 from services.reminders import load_reminder_config
 from services.reporting import ReportingSetup, current_version_id
 from services.targets import load_targets
-from tests.factories import make_person, make_tree
-from tests.integration.test_migrations import fresh_url  # noqa: F401  (a fixture)
+from testkit.org import make_person, make_tree
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOVEMBER = Period(2026, 11)
@@ -291,7 +290,7 @@ async def test_moving_a_unit_keeps_its_history(
 
 
 def test_the_migration_gives_existing_units_a_sensible_first_month(
-    fresh_url: str,  # noqa: F811
+    fresh_url: str,
 ) -> None:
     """Before 0010 units had no first month: each gets the month it was created (in Vietnam),
     or the first month it reported if that is earlier."""

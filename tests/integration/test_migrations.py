@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 
 from models.base import Base
 from models.db import create_engine
 from models.migrate import alembic_config, downgrade, head_revision, upgrade
-from tests.conftest import _admin_execute
-
-
-@pytest.fixture
-def fresh_url(tmp_path: Path, database_url: str) -> Iterator[str]:
-    """An empty database of the backend under test, separate from the shared one."""
-    if make_url(database_url).get_backend_name() == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    name = f"bot_mig_{uuid.uuid4().hex[:10]}"
-    server = make_url(database_url).set(database="test").render_as_string(hide_password=False)
-    asyncio.run(_admin_execute(server, f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def table_names(url: str) -> set[str]:

@@ -350,7 +350,7 @@ async def test_header_and_value_aliases(
 
 
 async def test_codes_with_wildcards_round_trip(session: AsyncSession, tmp_path: Path) -> None:
-    """"_" is allowed in a code and is a LIKE wildcard: paths must not match by accident.
+    """ "_" is allowed in a code and is a LIKE wildcard: paths must not match by accident.
     (Quotes, "%" and the like are refused now: tests/integration/test_trust_inputs.py.)"""
     source = tmp_path / "odd.csv"
     source.write_text(

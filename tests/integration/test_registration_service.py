@@ -14,8 +14,8 @@ from services import registration
 from services.access import Identity
 from services.invites import create_invite, hash_code
 from services.registration import LockedOut, LockoutPolicy
-from tests.conftest import TEST_SECRET
-from tests.factories import make_tree
+from testkit.env import TEST_SECRET
+from testkit.org import make_tree
 
 SECRET = TEST_SECRET.encode()
 LAN = Identity("telegram", "777000111", "777000111", "Lan")

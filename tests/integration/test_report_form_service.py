@@ -18,8 +18,8 @@ from services import reporting
 from services.numbers import Negative, NotANumber
 from services.periods import Period
 from services.reporting import FormEntry, ReportingSetup
-from tests.conftest import TEST_SECRET
-from tests.factories import Tree, make_person, make_tree
+from testkit.env import TEST_SECRET
+from testkit.org import Tree, make_person, make_tree
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 NOVEMBER = Period(2026, 11)

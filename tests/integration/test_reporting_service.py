@@ -17,7 +17,7 @@ from services import reporting
 from services.indicators import load_indicator_config
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup
-from tests.factories import make_person, make_tree
+from testkit.org import make_person, make_tree
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 NOVEMBER = Period(2026, 11)

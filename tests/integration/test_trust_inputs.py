@@ -56,7 +56,7 @@ async def test_a_code_a_link_or_a_file_name_cannot_carry_is_refused(
 async def test_invisible_and_reversing_characters_leave_names(
     session: AsyncSession, tmp_path: Path
 ) -> None:
-    row = "province,BN,\"Tỉnh\u202e Bắc\u200b Ninh\x07\",\n"
+    row = 'province,BN,"Tỉnh\u202e Bắc\u200b Ninh\x07",\n'
     assert await _import(session, tmp_path, row) is None
     node = await session.scalar(select(OrgNode))
     assert node is not None and node.name == "Tỉnh Bắc Ninh"

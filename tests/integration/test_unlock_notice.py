@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OutboxMessage, Person, utcnow
-from tests.factories import make_person, make_tree
-from tests.integration.test_admin_cli import cli, cli_env  # noqa: F401  (cli_env: a fixture)
+from testkit.org import make_person, make_tree
+from tests.integration.conftest import cli
 
 
 async def test_unlock_tells_the_units_officers_through_the_outbox(
-    cli_env: Path,  # noqa: F811
+    cli_env: Path,
     session: AsyncSession,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

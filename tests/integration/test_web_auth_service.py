@@ -15,7 +15,7 @@ from models import Person, WebLink, WebSession
 from models.db import UnitOfWork
 from services import web_auth
 from services.errors import DomainError
-from tests.factories import make_person, make_tree
+from testkit.org import make_person, make_tree
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 VALID = timedelta(minutes=30)

@@ -1,5 +1,5 @@
 """The Bot API stand-in's options for benchmarks (a network delay, keep-alive) and Telegram's flood
-limits as it answers them (benchmarks/rate_limited_bot_api.FloodLimits)."""
+limits as it answers them (testkit/bot_api.FloodLimits)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.rate_limited_bot_api import FloodLimits
-from tests.bot_api_stand_in import Fault, StandIn
+from testkit.bot_api import Fault, FloodLimits, StandIn
 
 
 def call(client: httpx.Client, api: StandIn, method: str, **params: Any) -> httpx.Response:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from infra.settings import SettingsError, load_settings
-from tests.conftest import concern_key_env
+from testkit.env import concern_key_env
 
 GOOD_SECRET = "Zq8#mK2$vN5pL9wR3tY7uE1iO4aS6dF0gH"
 

@@ -64,7 +64,7 @@ def imports_of(module: str, path: Path) -> Iterator[tuple[str, int]]:
             else:
                 target = node.module or ""
             yield target, node.lineno
-            for alias in node.names:  # "from handlers import menu" imports handlers.menu
+            for alias in node.names:  # "from handlers import menu" imports handlers.common.menu
                 yield f"{target}.{alias.name}", node.lineno
 
 
@@ -135,3 +135,56 @@ def test_no_cycle_between_packages() -> None:
         if node not in state:
             visit(node)
     assert not cycles, "package cycles:\n" + "\n".join(cycles)
+
+
+# --- test support -----------------------------------------------------------------------------
+# tests/, faults/ and benchmarks/ share what they need through testkit/ only: a test module is no
+# library for another (shared helpers live in testkit or a conftest), and the fault scripts and the
+# test suite never reach into each other.
+
+SUPPORT_ALLOWED: dict[str, frozenset[str]] = {
+    "tests": frozenset({"tests", "testkit"}),  # tests: only conftest modules (checked below)
+    "faults": frozenset({"faults", "testkit"}),
+    "benchmarks": frozenset({"benchmarks", "testkit"}),
+    "testkit": frozenset({"testkit"}),
+}
+
+
+def support_modules() -> Iterator[tuple[str, Path]]:
+    for package in SUPPORT_ALLOWED:
+        folder = ROOT / package
+        for path in sorted(folder.rglob("*.py")):
+            parts = [package, *path.relative_to(folder).with_suffix("").parts]
+            if parts[-1] == "__init__":
+                parts.pop()
+            yield ".".join(parts), path
+
+
+def support_import_problems(found: Iterator[tuple[str, Path]]) -> list[str]:
+    wrong: dict[str, str] = {}  # place → the problem (one per import line)
+    for module, path in found:
+        home = module.split(".")[0]
+        for target, line in imports_of(module, path):
+            top = target.split(".")[0]
+            where = f"{path.relative_to(ROOT)}:{line}"
+            if top in SUPPORT_ALLOWED and top not in SUPPORT_ALLOWED[home]:
+                wrong.setdefault(where, f"{where}: {home}/ imports {target}")
+            elif top == "tests" and home == "tests":
+                # "from tests.e2e import conftest" names tests.e2e.conftest; a bare package is
+                # fine (its __init__ is empty); anything else is another test module.
+                parts = target.split(".")
+                if "conftest" not in parts and not (ROOT.joinpath(*parts) / "__init__.py").exists():
+                    wrong.setdefault(where, f"{where}: test module imports test module {target}")
+    return sorted(wrong.values())
+
+
+def test_the_support_rule_sees_the_code() -> None:
+    found = dict(support_modules())
+    assert {"tests.conftest", "faults.fuzz", "testkit.chat", "benchmarks.latency"} <= set(found)
+    edges = {(m, t) for m, p in found.items() for t, _ in imports_of(m, p)}
+    assert any(m.startswith("faults") and t.startswith("testkit") for m, t in edges)
+
+
+def test_test_support_shares_through_testkit_only() -> None:
+    wrong = support_import_problems(support_modules())
+    assert not wrong, "test support importing past testkit:\n" + "\n".join(wrong)

@@ -10,9 +10,9 @@ from telegram import Bot, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.request import BaseRequest
 
-from bot.channels.local_bot_api import LocalBotApi
 from infra.channel_updates import ChannelUser, UpdateFactory
 from infra.metrics import InstrumentedRequest, Metrics, update_kind
+from testkit.bot_api import ScriptedBotApi
 
 
 def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -40,7 +40,7 @@ class Unreachable(BaseRequest):
 
 async def test_sends_429s_server_errors_and_network_failures_are_counted() -> None:
     metrics = Metrics()
-    api = LocalBotApi(username="t_bot")
+    api = ScriptedBotApi(username="t_bot")
     api.failures["7"] = [
         (429, "Too Many Requests: retry after 3", {"retry_after": 3}),
         (502, "Bad Gateway", {}),
@@ -78,5 +78,5 @@ async def test_sends_429s_server_errors_and_network_failures_are_counted() -> No
 )
 def test_update_kinds_are_a_closed_set(build: Any, kind: str) -> None:
     factory, user = UpdateFactory(), ChannelUser(user_id=5, first_name="Lan")
-    update = Update.de_json(build(factory, user), Bot("0:local", request=LocalBotApi()))
+    update = Update.de_json(build(factory, user), Bot("0:local", request=ScriptedBotApi()))
     assert update_kind(update) == kind

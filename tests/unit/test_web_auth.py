@@ -15,7 +15,7 @@ from services.web_auth import (
     csrf_ok,
     csrf_token,
 )
-from tests.web_kit import init_data, sign_init_data
+from testkit.web import init_data, sign_init_data
 
 TOKEN = "123456789:AAE-test-token-for-mini-app-signatures"
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot
 
 from bot.channels.zalo import ChatMemory, ZaloBridge, ZaloInbound, alias_of, zalo_id_of
-from tests.zalo_stand_in import image_update, sticker_update, text_update, unsupported_update
+from testkit.zalo import image_update, sticker_update, text_update, unsupported_update
 
 
 @pytest.mark.parametrize(

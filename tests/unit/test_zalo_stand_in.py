@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.zalo_stand_in import (
+from testkit.zalo import (
     BOT,
     Fault,
     ZaloStandIn,

@@ -1,7 +1,7 @@
 """A Zalo Bot Platform API server on loopback, for tests and fault scripts.
 
 Built from the documented and observed payloads in docs/zalo-api-notes.md; modelled on
-tests/bot_api_stand_in.py (the Telegram one). It speaks ``POST /bot<TOKEN>/<method>`` with a
+testkit/bot_api.py (the Telegram one). It speaks ``POST /bot<TOKEN>/<method>`` with a
 JSON body (GET with a query string and form bodies are accepted too, as the docs allow) and
 answers Zalo's envelope ``{"ok": true, "result": …}`` / ``{"ok": false, "error_code": N,
 "description": …}``.
@@ -17,8 +17,8 @@ answers Zalo's envelope ``{"ok": true, "result": …}`` / ``{"ok": false, "error
 
 Failure injection: ``fail_next(method, kind, times)`` answers the next calls of a method with 429
 (Zalo's "Quota exceeded"), 500/502, an nginx HTML 429 page, or a hang; ``fault`` may hold a policy
-called on every call (``tests.bot_api_stand_in.Storms`` fits: anything with ``kind``, ``seconds``
-and ``deliver``). Injected faults are counted in ``injected`` and listed in ``faulted``.
+called on every call (``testkit.bot_api.Storms`` fits: both stand-ins take the same ``Fault``).
+Injected faults are counted in ``injected`` and listed in ``faulted``.
 
 ``calls`` lists every authenticated call (also the invalid, faulted and unknown ones), in order;
 ``messages``/``by_chat``/``photos``/``stickers``/``chat_actions`` list only what was performed.
@@ -38,8 +38,10 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from testkit.bot_api import CallLog, Fault, QuietServer
 
 TOKEN = "12345689:stand-in-secret"  # Zalo's token form: <numeric bot id>:<secret>
 BOT = {
@@ -81,32 +83,7 @@ class ZaloError(Exception):
         return {"ok": False, "error_code": self.code, "description": self.description}
 
 
-@dataclass(frozen=True)
-class Fault:
-    """What the stand-in does to one call instead of answering it normally.
-
-    ``kind``: "429" (``{"error_code":429,"description":"Quota exceeded"}``, HTTP 429), "429html"
-    (nginx's HTML 429 page, seen in the wild), "500"/"502" (an error envelope with that status) —
-    nothing performed in these — or "hang" (no answer for ``seconds``; with ``deliver`` the call
-    is performed first and answered normally after the hang, without it nothing is performed and
-    a 504 follows the hang, if the client still listens).
-    """
-
-    kind: str
-    seconds: float = 0.0
-    deliver: bool = False
-
-
-class FaultLike(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def seconds(self) -> float: ...
-    @property
-    def deliver(self) -> bool: ...
-
-
-FaultPolicy = Callable[[str, Json], FaultLike | None]
+FaultPolicy = Callable[[str, Json], Fault | None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,7 +206,7 @@ def chat_id_of(update: Json) -> str | None:
 
 
 @dataclass
-class ZaloStandIn:
+class ZaloStandIn(CallLog):
     token: str = TOKEN
     # Updates waiting for a getUpdates (one per call, taken when answered: Zalo has no ack).
     updates: deque[Json] = field(default_factory=deque)
@@ -346,25 +323,6 @@ class ZaloStandIn:
                 if method == "sendMessage"
             ]
 
-    def count(self, method: str) -> int:
-        with self.lock:
-            return sum(1 for name, _ in self.calls if name == method)
-
-    def wait_for(self, method: str, count: int = 1, timeout: float = 30) -> list[Json]:
-        """The params of the calls of ``method`` once there are ``count`` (TimeoutError else)."""
-        deadline = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                found = [params for name, params in self.calls if name == method]
-                if len(found) >= count:
-                    return found
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(
-                        f"{method} x{count} not called; calls: {[name for name, _ in self.calls]}"
-                    )
-                self.lock.wait(left)
-
     def wait_for_deliveries(self, count: int = 1, timeout: float = 30) -> list[tuple[Json, int]]:
         deadline = time.monotonic() + timeout
         with self.lock:
@@ -393,7 +351,7 @@ class ZaloStandIn:
 
     # -- server side ---------------------------------------------------------------------------
 
-    def _next_fault(self, method: str, params: Json) -> FaultLike | None:
+    def _next_fault(self, method: str, params: Json) -> Fault | None:
         with self.lock:
             for key in (method, "*"):
                 planned = self.planned.get(key)
@@ -407,7 +365,7 @@ class ZaloStandIn:
             self.calls.append((method, params))
             self.lock.notify_all()
 
-    def _injected(self, method: str, params: Json, fault: FaultLike) -> None:
+    def _injected(self, method: str, params: Json, fault: Fault) -> None:
         with self.lock:
             self.injected[fault.kind] += 1
             chat = params.get("chat_id")
@@ -591,7 +549,7 @@ class ZaloStandIn:
                 params.update(loaded)
                 return params
 
-            def _inject(self, method: str, params: Json, fault: FaultLike) -> None:
+            def _inject(self, method: str, params: Json, fault: Fault) -> None:
                 if fault.kind == "429":
                     self._reply(429, ZaloError(429, "Quota exceeded").envelope())
                 elif fault.kind == "429html":
@@ -624,7 +582,7 @@ class ZaloStandIn:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         serve = self.server.serve_forever
         threading.Thread(target=serve, kwargs={"poll_interval": 0.05}, daemon=True).start()
         self._worker = threading.Thread(target=self._deliver_forever, daemon=True)
@@ -645,18 +603,6 @@ class _NoResult:
 
 
 _NO_RESULT = _NoResult()
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """A bot stopped mid long-poll closes its socket; that is expected, not worth a traceback."""
-
-    daemon_threads = True  # a hung answer must not keep the test process alive
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 # No proxies: everything the stand-in reaches is on loopback.

@@ -1,5 +1,5 @@
 """Shared simulation of the fault scripts: scripted officers and workers talking to the real bot
-(``python -m bot``, polling) through the loopback Bot API stand-in (tests/bot_api_stand_in.py).
+(``python -m bot``, polling) through the loopback Bot API stand-in (testkit/bot_api.py).
 
 * ``seed`` puts a province into a fresh database: one enterprise per two officers, each with a
   trade union and a party cell (reporting units), one officer per unit with a Telegram account,
@@ -53,18 +53,10 @@ from infra.i18n import number as format_number
 from infra.i18n import tr
 from infra.settings import Settings
 from models import (
-    ChannelAccount,
     Concern,
-    NodeKind,
-    OrgNode,
-    Ownership,
-    Person,
     Report,
     ReportDraft,
-    ReportingUnit,
     ReportValue,
-    Role,
-    RoleAssignment,
     UnitKind,
     utcnow,
 )
@@ -74,8 +66,9 @@ from services.demo import plausible_values
 from services.indicators import Indicator, IndicatorKind, load_indicator_config
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup, current_version_id, local_date
-from tests.bot_api_stand_in import Sent, StandIn
-from tests.scratch_db import fresh_database, postgres_reachable, postgres_server_url
+from testkit.bot_api import Sent, StandIn
+from testkit.db import add_backend_option, each_backend, fresh_database
+from testkit.org import register_officers, seed_org
 
 ROOT = Path(__file__).resolve().parent.parent
 LANG = "vi"  # officers are registered in Vietnamese; workers get the default language, also vi
@@ -141,6 +134,15 @@ def unsolicited(sent: Sent) -> bool:
 
 def button(sent: Sent, prefix: str) -> str | None:
     return next((data for _, data in sent.buttons if data.startswith(prefix)), None)
+
+
+def period_button(screen: Sent, period_key: str) -> str | None:
+    """The callback data of the month-choice button for ``period_key`` ("2026-11"), if shown."""
+    wanted = f":{period_key}"
+    return next(
+        (d for _, d in screen.buttons if d.startswith("rpt:v1:period:") and d.endswith(wanted)),
+        None,
+    )
 
 
 # --- the world: seeded data -------------------------------------------------------------------
@@ -211,70 +213,33 @@ async def seed(
     enterprise_codes: list[str] = []
     try:
         async with make_uow(engine)() as session:
-            province = OrgNode(code="FP", kind=NodeKind.PROVINCE, name="Tỉnh Thử Lỗi", path="/")
-            session.add(province)
-            await session.flush()
-            province.path = f"/{province.id}/"
-            zone = OrgNode(
-                code="FP-KCN",
-                kind=NodeKind.INDUSTRIAL_ZONE,
-                name="KCN Thử Lỗi",
-                parent_id=province.id,
+            # Drawn first, enterprise by enterprise, as before any officer's values.
+            counts = [rng.randint(120, 3000) for _ in range((officers + 1) // 2)]
+            units = await seed_org(
+                session,
+                province=("FP", "Tỉnh Thử Lỗi"),
+                zones=[("FP-KCN", "KCN Thử Lỗi")],
+                enterprises=len(counts),
+                enterprise=("FDN-{i:03d}", "Công ty Thử Lỗi số {i}"),
+                units=[
+                    (UnitKind.TRADE_UNION, "FCD-{i:03d}", "CĐCS Công ty Thử Lỗi số {i}"),
+                    (UnitKind.PARTY_CELL, "FCB-{i:03d}", "Chi bộ Công ty Thử Lỗi số {i}"),
+                ],
+                worker_count=counts.__getitem__,
             )
-            session.add(zone)
-            await session.flush()
-            zone.path = f"{province.path}{zone.id}/"
-            units: list[tuple[ReportingUnit, int]] = []
-            for e in range((officers + 1) // 2):
-                workers_there = rng.randint(120, 3000)
-                enterprise = OrgNode(
-                    code=f"FDN-{e:03d}",
-                    kind=NodeKind.ENTERPRISE,
-                    name=f"Công ty Thử Lỗi số {e}",
-                    parent_id=zone.id,
-                    worker_count=workers_there,
-                    ownership=Ownership.DOMESTIC,
-                )
-                session.add(enterprise)
-                await session.flush()
-                enterprise.path = f"{zone.path}{enterprise.id}/"
-                enterprise_codes.append(enterprise.code)
-                for kind, prefix, name in (
-                    (UnitKind.TRADE_UNION, "FCD", "CĐCS"),
-                    (UnitKind.PARTY_CELL, "FCB", "Chi bộ"),
-                ):
-                    unit = ReportingUnit(
-                        code=f"{prefix}-{e:03d}",
-                        kind=kind,
-                        name=f"{name} Công ty Thử Lỗi số {e}",
-                        org_node_id=enterprise.id,
-                    )
-                    session.add(unit)
-                    units.append((unit, workers_there))
-            await session.flush()
+            enterprise_codes.extend(unit.enterprise_code for unit in units[::2])
+            person_ids = await register_officers(
+                session,
+                [(FIRST_OFFICER + i, f"Cán bộ Thử {i}", units[i].id) for i in range(officers)],
+                language=LANG,
+            )
             versions = {
                 kind: await current_version_id(session, setup, kind)
                 for kind in (UnitKind.TRADE_UNION, UnitKind.PARTY_CELL)
             }
             for i in range(officers):
-                unit, workers_there = units[i]
-                person = Person(display_name=f"Cán bộ Thử {i}", language=LANG)
-                session.add(person)
-                await session.flush()
-                user_id = FIRST_OFFICER + i
-                session.add(
-                    ChannelAccount(
-                        person_id=person.id,
-                        channel="telegram",
-                        external_id=str(user_id),
-                        chat_id=str(user_id),
-                    )
-                )
-                session.add(
-                    RoleAssignment(
-                        person_id=person.id, role=Role.OFFICER, reporting_unit_id=unit.id
-                    )
-                )
+                unit, person_id, user_id = units[i], person_ids[i], FIRST_OFFICER + i
+                workers_there = unit.worker_count
                 indicator_set = setup.indicators.for_kind(unit.kind)
                 assert indicator_set is not None
                 base = workers_there if unit.kind is UnitKind.TRADE_UNION else workers_there // 40
@@ -294,7 +259,7 @@ async def seed(
                     submitted_at=datetime.combine(
                         last_period.last_day, day_time(9), tzinfo=setup.zone
                     ),
-                    submitted_by_person_id=person.id,
+                    submitted_by_person_id=person_id,
                 )
                 session.add(report)
                 await session.flush()
@@ -304,7 +269,7 @@ async def seed(
                     OfficerSpec(
                         index=i,
                         user_id=user_id,
-                        person_id=person.id,
+                        person_id=person_id,
                         unit_id=unit.id,
                         unit_kind=unit.kind,
                         indicators=list(indicator_set.indicators),
@@ -557,12 +522,12 @@ class Simulation:
         self._loop = asyncio.get_running_loop()
         loop = self._loop
 
-        def on_chat(chat_id: int) -> None:
-            event = self._events.get(chat_id)
+        def on_sent(sent: Sent) -> None:
+            event = self._events.get(sent.chat_id)
             if event is not None:
                 loop.call_soon_threadsafe(event.set)
 
-        self.api.on_chat = on_chat
+        self.api.on_sent = on_sent
 
     def event(self, chat_id: int) -> asyncio.Event:
         return self._events.setdefault(chat_id, asyncio.Event())
@@ -758,15 +723,7 @@ async def run_officer(sim: Simulation, officer: Officer) -> None:
         elif kind == "already":
             officer.outcome = "already"
         elif kind == "periods":
-            wanted = f":{sim.world.period.key}"
-            data = next(
-                (
-                    d
-                    for _, d in screen.buttons
-                    if d.startswith("rpt:v1:period:") and d.endswith(wanted)
-                ),
-                None,
-            )
+            data = period_button(screen, sim.world.period.key)
             if data is None:
                 officer.others["no button for the month"] += 1
                 officer.outcome = "gave-up"
@@ -1257,7 +1214,7 @@ def parse_options(
         prog=f"python -m faults {name}", description=(doc or "").split("\n\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="the reduced size CI runs")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     for size in default:
         parser.add_argument(f"--{size}", type=int)
     parser.add_argument("--seed", type=int, default=1)
@@ -1274,13 +1231,9 @@ def run_backends(choice: str, run_one: Callable[[str], list[str]]) -> int:
     """``run_one(backend)`` (which reports and returns what went wrong) on each database chosen;
     PostgreSQL SKIPPED, visibly, when it does not answer. Exit status 1 on any failure, or when
     nothing ran."""
-    backends = ["sqlite", "postgresql"] if choice == "both" else [choice]
     broken: list[str] = []
     ran = 0
-    for backend in backends:
-        if backend == "postgresql" and not postgres_reachable():
-            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
-            continue
+    for backend in each_backend(choice):
         print(f"\n--- {backend} ---", flush=True)
         started = time.monotonic()
         why = run_one(backend)
@@ -1294,6 +1247,25 @@ def run_backends(choice: str, run_one: Callable[[str], list[str]]) -> int:
     if not ran:
         return 1
     return 1 if broken else 0
+
+
+def run_script(
+    name: str,
+    args: argparse.Namespace,
+    sizes: dict[str, int],
+    simulate: Callable[[World, StandIn, Path, random.Random], Coroutine[Any, Any, OutcomeT]],
+    report: Callable[[OutcomeT, dict[str, int], int], None],
+    judge: Callable[[OutcomeT], list[str]],
+) -> int:
+    """A fault script on each database ``--backend`` chose: its scene (``run_scene``, seeded from
+    ``--seed``), then ``report`` and ``judge`` of the outcome (see ``run_backends``)."""
+
+    def run_one(backend: str) -> list[str]:
+        outcome = run_scene(name, backend, sizes, args.seed, args.keep, simulate)
+        report(outcome, sizes, args.seed)
+        return judge(outcome)
+
+    return run_backends(args.backend, run_one)
 
 
 def run_scene(

@@ -20,13 +20,16 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from services.web_auth import init_data_key
+
+if TYPE_CHECKING:  # playwright is imported where used: without it, browser tests say why
+    from playwright.async_api import ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,7 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-PHONE = {"width": 360, "height": 780}  # the narrowest phone the pages are made for
+PHONE: ViewportSize = {"width": 360, "height": 780}  # the narrowest phone the pages are made for
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
 
 
@@ -83,7 +86,7 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def chromium(*, viewport: dict[str, int] | None = None) -> AsyncIterator[Any]:
+async def chromium(*, viewport: ViewportSize | None = None) -> AsyncIterator[Any]:
     """A fresh browser context (no cookies) sized like a phone; yields Playwright's context."""
     from playwright.async_api import Route, async_playwright
 
@@ -146,3 +149,17 @@ def hidden(html: str, name: str) -> str:
     found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
     assert found is not None, f"no field {name!r} in the page"
     return found[1]
+
+
+# A trade union's report form filled in with values that break no rule (members ≤ workers ...).
+UNION_FORM_VALUES = {
+    "workers": "1.200",
+    "union_members": "1.000",
+    "new_union_members": "3",
+    "members_introduced_to_party": "1",
+    "workplace_dialogues": "2",
+    "worker_conferences": "1",
+    "cla_in_force": "1",
+    "labour_disputes": "0",
+    "technical_initiatives": "",
+}

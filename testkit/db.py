@@ -4,6 +4,7 @@ never touched by a long run)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import socket
@@ -16,7 +17,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.base import Base
 from models.db import create_engine
 from models.migrate import upgrade
 
@@ -36,6 +39,24 @@ def postgres_reachable(url: str | None = None) -> bool:
             return True
     except OSError:
         return False
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def add_backend_option(parser: argparse.ArgumentParser) -> None:
+    """``--backend sqlite|postgresql|both`` (default both), as every script takes it."""
+    parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both")
+
+
+def each_backend(choice: str) -> Iterator[str]:
+    """The databases ``choice`` names (both: SQLite, then PostgreSQL), one at a time; PostgreSQL
+    is SKIPPED, visibly, when the server does not answer — said when its turn comes."""
+    for backend in BACKENDS if choice == "both" else (choice,):
+        if backend == "postgresql" and not postgres_reachable():
+            print(f"\nPostgreSQL not reachable at {postgres_server_url()}: PostgreSQL part SKIPPED")
+            continue
+        yield backend
 
 
 async def admin_execute(server_url: str, statement: str) -> None:
@@ -68,3 +89,29 @@ def fresh_database(
         yield url
     finally:
         asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def cell_texts(value: object) -> list[str]:
+    """Every text form of a stored value (bytes also as hex; JSON keys and items one by one)."""
+    if value is None:
+        return []
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        return [raw.decode("latin-1"), raw.hex()]
+    if isinstance(value, dict):
+        return [part for k, v in value.items() for part in (str(k), *cell_texts(v))]
+    if isinstance(value, list | tuple):
+        return [part for v in value for part in cell_texts(v)]
+    return [str(value)]
+
+
+async def dump(session: AsyncSession) -> list[tuple[str, str, object]]:
+    """(table, column, value) for every cell of every table."""
+    found: list[tuple[str, str, object]] = []
+    for table in Base.metadata.sorted_tables:
+        result = await session.execute(text(f'SELECT * FROM "{table.name}"'))
+        for row in result.all():
+            found += [
+                (table.name, column, value) for column, value in zip(row._fields, row, strict=True)
+            ]
+    return found

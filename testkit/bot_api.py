@@ -1,25 +1,36 @@
-"""A Bot API server on loopback, for tests and fault scripts that run the real polling bot as a
-subprocess.
+"""The Bot API stand-in on loopback, for tests, fault scripts and benchmarks that run the real
+bot (``python -m bot`` or an Application with ``TELEGRAM_API_BASE_URL`` pointed here); and
+``ScriptedBotApi``, the console's in-process Bot API with scripted failures, for tests that run the
+Application in process.
 
 It speaks the small part of the Bot API the bot uses: getMe, getUpdates (long polling over a
 queue the test fills, with Telegram's offset semantics: an update stays until a getUpdates with a
 higher offset confirms it, so a bot killed before confirming gets it again), sendMessage and
-friends (recorded, also per chat), and answers True to the rest.
+friends (recorded, also per chat, in order: ``sent()``), and answers True to the rest.
 
-For benchmarks (benchmarks/latency.py) two options bring it closer to the real thing: ``delay``
-answers every call but getUpdates that many seconds late (the round trip to Telegram's servers),
-and ``keep_alive`` serves HTTP/1.1 persistent connections as the real Bot API does.
+Options bring it closer to the real thing:
 
-Failure injection (faults/bot_api_storm.py): ``fault`` is asked about every call and may answer
-it with HTTP 500/502, a 429 with ``retry_after`` (Telegram's JSON), or a hang longer than the
-client's timeout — either before the call is performed, or after it (the message is delivered and
-never confirmed: the worst case for duplicates). ``Storms`` builds such a policy from time
-windows. Everything injected is counted in ``injected`` and listed in ``faulted``.
-"""
+* latency: ``delay`` answers every call but getUpdates that many seconds late (the round trip to
+  Telegram's servers), and ``keep_alive`` serves HTTP/1.1 persistent connections as the real Bot
+  API does;
+* rate limits: ``fault=FloodLimits(...)`` refuses what Telegram's flood limits refuse (HTTP 429
+  with ``retry_after``) — the bot's bucket, and each chat's;
+* scripted failures (faults/bot_api_storm.py): ``fault`` is asked about every call and may
+  answer it with HTTP 500/502, a 429 with ``retry_after`` (Telegram's JSON), or a hang longer than
+  the client's timeout — either before the call is performed, or after it (the message is
+  delivered and never confirmed: the worst case for duplicates). ``Storms`` builds such a policy
+  from time windows. Everything injected is counted in ``injected`` and listed in ``faulted``;
+* bounds for long runs: ``max_connections`` at once, ``max_records`` chat calls recorded (then
+  HTTP 500), bodies up to 1 MiB.
+
+``on_sent`` is called with each recorded chat call, in the request's thread, after it is recorded
+and *before* its answer is written: a benchmark can kill the bot at that moment, so that a message
+is delivered but never confirmed."""
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import socket
 import threading
@@ -31,6 +42,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.request import RequestData
+
+from bot.channels.local_bot_api import SENDING_METHODS, LocalBotApi
+
 BOT = {"id": 4242, "is_bot": True, "first_name": "Bot", "username": "stand_in_bot"}
 # Calls whose effect a user sees in a chat: recorded per chat as well.
 CHAT_METHODS = frozenset(
@@ -38,16 +55,19 @@ CHAT_METHODS = frozenset(
 )
 MAX_HANG = 15.0  # a hang never holds a server thread longer than this
 FAULT_KINDS = ("500", "502", "hang", "429")
+MAX_BODY = 1 << 20
+IDLE_TIMEOUT = 30.0  # a kept-alive connection idle this long is closed
 
 
 @dataclass(frozen=True)
 class Fault:
-    """What the stand-in does to one call instead of answering it normally.
+    """What a stand-in (this one, or testkit.zalo's) does to one call instead of answering it.
 
     ``kind``: "500" or "502" (an error page, nothing performed), "429" (Too Many Requests with
-    ``retry_after`` = ``seconds``, nothing performed) or "hang" (no answer for ``seconds``; with
-    ``deliver`` the call is performed first, so its message is delivered but never confirmed;
-    without it the client gets a 504 after the hang, if it still listens, and nothing is done).
+    ``retry_after`` = ``seconds``, nothing performed; Zalo's "Quota exceeded"), "429html" (Zalo
+    only: nginx's HTML 429 page) or "hang" (no answer for ``seconds``; with ``deliver`` the call is
+    performed first, so its message is delivered but never confirmed; without it the client gets
+    a 504 after the hang, if it still listens, and nothing is done).
     """
 
     kind: str
@@ -67,6 +87,7 @@ class Sent:
     params: dict[str, Any]
     at: float  # time.monotonic()
     message_id: int  # the message sent (the new one) or changed (an edit)
+    chat_id: int = 0
 
     @property
     def text(self) -> str:
@@ -141,8 +162,118 @@ class Storms:
             return Fault(window.kind)
 
 
+class TokenBucket:
+    """``rate`` tokens per second, at most ``capacity`` kept; starts full."""
+
+    def __init__(self, rate: float, capacity: float) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self.tokens = capacity
+        self.stamp = time.monotonic()
+
+    def wait(self, now: float) -> float:
+        """0.0 when a token is there, else the seconds until one will be; takes nothing."""
+        # A ``now`` read just before the bucket was made (FloodLimits makes a chat's on its first
+        # call) is not a refill backwards: the clock only moves forward here.
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = max(self.stamp, now)
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+    def take(self, now: float) -> float:
+        """0.0 when a token was taken, else the seconds until one will be there."""
+        wait = self.wait(now)
+        if wait == 0.0:
+            self.tokens -= 1.0
+        return wait
+
+
+class FloodLimits:
+    """Telegram's flood limits as a fault policy for ``StandIn`` (its ``fault``), so that the
+    stand-in refuses what Telegram would refuse.
+
+    A call to a chat (one with a ``chat_id``: sendMessage, the edits — what PTB's AIORateLimiter
+    paces) needs a token from the bot's bucket (``bot_rate`` a second, at most ``bot_burst`` at
+    once: Telegram's "about 30 messages per second") and one from its chat's (``chat_rate`` a
+    second, ``chat_burst`` at once: "no more than one message per second in a chat", with the
+    short bursts Telegram tolerates; ``chat_rate`` 0: no per-chat limit). Without both it is
+    refused as Telegram refuses it — HTTP 429 with ``retry_after`` in whole seconds, at least 1 —
+    and takes no token. Other calls (getUpdates, answerCallbackQuery …) always pass.
+
+    ``refused_by_bot`` and ``refused_by_chat`` count the refusals by the bucket that ran dry (the
+    chat's when both did)."""
+
+    def __init__(
+        self,
+        bot_rate: float = 30.0,
+        bot_burst: float | None = None,
+        chat_rate: float = 1.0,
+        chat_burst: float = 3.0,
+    ) -> None:
+        self.bot = TokenBucket(bot_rate, bot_burst if bot_burst is not None else bot_rate)
+        self.chat_rate = chat_rate
+        self.chat_burst = chat_burst
+        self.chats: dict[str, TokenBucket] = {}
+        self.lock = threading.Lock()
+        self.refused_by_bot = 0
+        self.refused_by_chat = 0
+
+    def __call__(self, method: str, params: dict[str, Any]) -> Fault | None:
+        if "chat_id" not in params:
+            return None
+        with self.lock:
+            now = time.monotonic()  # under the lock: the buckets' clocks never run backwards
+            chat: TokenBucket | None = None
+            if self.chat_rate > 0:
+                key = str(params["chat_id"])
+                chat = self.chats.get(key)
+                if chat is None:
+                    chat = self.chats[key] = TokenBucket(self.chat_rate, self.chat_burst)
+            chat_wait = chat.wait(now) if chat is not None else 0.0
+            bot_wait = self.bot.wait(now)
+            if chat_wait > 0 or bot_wait > 0:
+                if chat_wait > 0:
+                    self.refused_by_chat += 1
+                else:
+                    self.refused_by_bot += 1
+                return Fault("429", max(1, math.ceil(max(chat_wait, bot_wait))))
+            self.bot.take(now)
+            if chat is not None:
+                chat.take(now)
+        return None
+
+    @property
+    def refused(self) -> int:
+        return self.refused_by_bot + self.refused_by_chat
+
+
+class CallLog:
+    """Every call a stand-in was sent, in order, and a way to wait for some (both stand-ins)."""
+
+    calls: list[tuple[str, dict[str, Any]]]  # (method, params)
+    lock: threading.Condition  # notified on every call
+
+    def count(self, method: str) -> int:
+        with self.lock:
+            return sum(1 for name, _ in self.calls if name == method)
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
+        """The params of the calls of ``method`` once there are ``count`` (TimeoutError else)."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                found = [params for name, params in self.calls if name == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"{method} x{count} not called; calls: {[name for name, _ in self.calls]}"
+                    )
+                self.lock.wait(left)
+
+
 @dataclass
-class StandIn:
+class StandIn(CallLog):
     token: str = "123456:TEST"
     updates: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -153,10 +284,10 @@ class StandIn:
     injected: Counter[str] = field(default_factory=Counter)  # kind → calls
     # (monotonic time, method, kind, chat id or None, delivered first) of every injected fault.
     faulted: list[tuple[float, str, str, int | None, bool]] = field(default_factory=list)
-    # Recorded calls per chat (see ``Sent``); ``on_chat`` is told the chat id of each, from the
-    # server's thread, right after it is recorded.
+    # Recorded calls per chat (see ``Sent``); ``on_sent`` is told of each, from the server's
+    # thread, right after it is recorded and before it is answered.
     by_chat: dict[int, list[Sent]] = field(default_factory=dict)
-    on_chat: Callable[[int], None] | None = None
+    on_sent: Callable[[Sent], None] | None = None
     confirmed_offset: int = 0  # the highest offset a getUpdates has confirmed
     # Every call but getUpdates is performed and answered this many seconds after it arrived,
     # as if over the network: the call takes effect (is recorded, reaches the chat) at the end.
@@ -164,6 +295,11 @@ class StandIn:
     # HTTP/1.1 keep-alive with TCP_NODELAY, as the real Bot API serves: without it every call
     # opens a new connection (HTTP/1.0), which costs both sides CPU a real bot does not spend.
     keep_alive: bool = False
+    username: str = "stand_in_bot"
+    max_connections: int | None = None  # connections served at once (None: no bound)
+    max_records: int | None = None  # chat calls recorded; later ones get HTTP 500
+    overflow: int = 0  # chat calls refused because ``max_records`` was reached
+    _all: list[Sent] = field(default_factory=list)
     _message_id: int = 0
     _seq: int = 0
 
@@ -188,31 +324,28 @@ class StandIn:
         with self.lock:
             return list(self.by_chat.get(chat_id, ())[since:])
 
-    def count(self, method: str) -> int:
+    def sent(self, method: str | None = None) -> list[Sent]:
+        """Every recorded chat call (of ``method``, or all), in the order they were recorded."""
         with self.lock:
-            return sum(1 for name, _ in self.calls if name == method)
+            return [c for c in self._all if method is None or c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
+    def refused(self) -> list[float]:
+        """When each 429 was answered (time.monotonic())."""
         with self.lock:
-            while True:
-                found = [params for name, params in self.calls if name == method]
-                if len(found) >= count:
-                    return found
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(
-                        f"{method} x{count} not called; calls: {[name for name, _ in self.calls]}"
-                    )
-                self.lock.wait(left)
+            return [at for at, _, kind, _, _ in self.faulted if kind == "429"]
+
+    def full(self) -> bool:
+        with self.lock:
+            return self.max_records is not None and self._seq >= self.max_records
 
     def answer(self, method: str, params: dict[str, Any]) -> Any:
         chat_id: int | None = None
+        sent: Sent | None = None
         with self.lock:
             self.calls.append((method, params))
             self.lock.notify_all()
             if method == "getMe":
-                return BOT
+                return {**BOT, "username": self.username}
             if method == "getUpdates":
                 offset = int(params.get("offset") or 0)
                 if offset > self.confirmed_offset:
@@ -241,10 +374,11 @@ class StandIn:
                 chat_id = _int(params["chat_id"])
                 if chat_id is not None:
                     self._seq += 1
-                    sent = Sent(self._seq, method, params, time.monotonic(), message_id)
+                    sent = Sent(self._seq, method, params, time.monotonic(), message_id, chat_id)
                     self.by_chat.setdefault(chat_id, []).append(sent)
-        if chat_id is not None and self.on_chat is not None:
-            self.on_chat(chat_id)
+                    self._all.append(sent)
+        if sent is not None and self.on_sent is not None:
+            self.on_sent(sent)
         return result
 
     def _injected(self, method: str, params: dict[str, Any], fault: Fault) -> None:
@@ -258,6 +392,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1" if stand_in.keep_alive else "HTTP/1.0"
+            timeout = IDLE_TIMEOUT if stand_in.keep_alive else None
 
             def setup(self) -> None:
                 super().setup()
@@ -268,6 +403,10 @@ class StandIn:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    self.close_connection = True
+                    self._reply(413, {"ok": False, "error_code": 413, "description": "too big"})
+                    return
                 body = self.rfile.read(length).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     params = json.loads(body or "{}")
@@ -284,6 +423,11 @@ class StandIn:
                     time.sleep(stand_in.delay)  # this thread's only: other calls go on meanwhile
                 policy = stand_in.fault
                 fault = policy(method, params) if policy is not None else None
+                if fault is None and method in CHAT_METHODS and stand_in.full():
+                    with stand_in.lock:
+                        stand_in.overflow += 1
+                    self._reply(500, {"ok": False, "error_code": 500, "description": "full"})
+                    return
                 if fault is None:
                     self._reply(200, {"ok": True, "result": stand_in.answer(method, params)})
                     return
@@ -326,15 +470,19 @@ class StandIn:
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
-                except ConnectionError:
-                    pass  # the client gave up (a timeout, or a killed bot)
+                except OSError:
+                    self.close_connection = True  # the client gave up (a timeout, a killed bot)
 
             def log_message(self, *args: Any) -> None:
                 return None
 
-        server_class = _KeptAliveServer if self.keep_alive else _QuietServer
+        server_class = _KeptAliveServer if self.keep_alive else QuietServer
+        if self.max_connections is not None:
+            server_class = _bounded(server_class, threading.BoundedSemaphore(self.max_connections))
         self.server = server_class(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -343,7 +491,7 @@ class StandIn:
         self.server.server_close()
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
     """A bot stopped mid long-poll closes its socket; that is expected, not worth a traceback."""
 
     daemon_threads = True  # a hung answer must not keep the test process alive
@@ -351,16 +499,35 @@ class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
 
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        if not isinstance(sys.exc_info()[1], OSError):  # a killed client: expected
             super().handle_error(request, client_address)
 
 
-class _KeptAliveServer(_QuietServer):
+class _KeptAliveServer(QuietServer):
     """A bot opens up to its pool size of connections at once when many chats are busy: a
     listen backlog of 5 (the default) would drop some of those connects, and the kernel retries
     a dropped connect only after a second."""
 
     request_queue_size = 256
+
+
+def _bounded(base: type[QuietServer], connections: threading.BoundedSemaphore) -> type[QuietServer]:
+    """``base`` serving at most the semaphore's count of connections at once."""
+
+    class Bounded(base):  # type: ignore[valid-type,misc]
+        def process_request(self, request: Any, client_address: Any) -> None:
+            if not connections.acquire(timeout=5):
+                self.shutdown_request(request)
+                return
+            super().process_request(request, client_address)
+
+        def process_request_thread(self, request: Any, client_address: Any) -> None:
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                connections.release()
+
+    return Bounded
 
 
 def _int(value: Any) -> int | None:
@@ -375,3 +542,50 @@ def _maybe_json(value: str) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+# --- in process -------------------------------------------------------------------------------
+
+
+@dataclass
+class ScriptedBotApi(LocalBotApi):
+    """The console's in-process Bot API (no socket at all) with scripted failures: ``failures``
+    maps a chat id to the answers its next sending calls get instead of success, in order —
+    (HTTP status, description, parameters), e.g. (429, "Too Many Requests", {"retry_after": 5}).
+    A refused call is recorded with ``result`` {"error": status}."""
+
+    failures: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        params = request_data.parameters if request_data else {}
+        queued = self.failures.get(str(params.get("chat_id", "")))
+        if not queued or url.rsplit("/", 1)[-1] not in SENDING_METHODS:
+            return await super().do_request(
+                url,
+                method,
+                request_data,
+                read_timeout,
+                write_timeout,
+                connect_timeout,
+                pool_timeout,
+            )
+        status, description, parameters = queued.pop(0)
+        call = self._call(url, request_data)
+        call.result = {"error": status}
+        self.calls.append(call)
+        body = {
+            "ok": False,
+            "error_code": status,
+            "description": description,
+            "parameters": parameters,
+        }
+        return status, json.dumps(body).encode()
