@@ -115,3 +115,18 @@ async def dump(session: AsyncSession) -> list[tuple[str, str, object]]:
                 (table.name, column, value) for column, value in zip(row._fields, row, strict=True)
             ]
     return found
+
+
+async def run_sql(url: str, *statements: str) -> list[tuple[object, ...]]:
+    """Run raw statements on a database by URL (migration tests: data before and after)."""
+    engine = create_engine(url)
+    rows: list[tuple[object, ...]] = []
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                result = await connection.execute(text(statement))
+                if result.returns_rows:
+                    rows.extend(tuple(row) for row in result)
+    finally:
+        await engine.dispose()
+    return rows

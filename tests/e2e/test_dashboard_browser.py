@@ -23,10 +23,10 @@ from infra.settings import Settings
 from models import Role
 from services import web_auth
 from services.digests import Digest, DigestPeriod, build_digest, unit_table
-from tests import web_kit
-from tests.e2e.conftest import Chat, Clock
-from tests.factories import make_person
-from tests.integration.test_digests import World, build_world
+from testkit import web as web_kit
+from testkit.chat import Chat, Clock
+from testkit.digest_world import World, build_world
+from testkit.org import make_person
 
 pytestmark = pytest.mark.browser
 

@@ -6,27 +6,23 @@ a batch with their printable QR sheet, and revoking a person."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuditEntry, Role, WebSession
 from services import office, web_auth
-from tests import web_kit
-from tests.e2e.conftest import Clock
-from tests.factories import Tree, make_person, make_tree
+from testkit import web as web_kit
+from testkit.chat import Clock
+from testkit.office_pages import DESK, count, office_link, shot, sign_in
+from testkit.org import Tree, make_person, make_tree
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-SHOTS = DOCS / "screenshots"
-DESK = {"width": 1280, "height": 900}
 
 # Every page of the console a visitor can ask for by URL.
 OFFICE_PAGES = [
@@ -48,39 +44,6 @@ async def tree(session: AsyncSession) -> Tree:
 @pytest.fixture
 async def admin_id(session: AsyncSession, tree: Tree) -> int:
     return await make_person(session, 7770001, "Phạm Thu Hà", role=Role.ADMIN)
-
-
-async def office_link(session: AsyncSession, person_id: int, clock: Clock) -> str:
-    issued = await office.issue_office_link(
-        session, person_id, now=clock.now, valid=timedelta(minutes=30), actor="cli:test"
-    )
-    return issued.path
-
-
-async def sign_in(
-    page: Any, pages_url: str, session: AsyncSession, admin: int, clock: Clock
-) -> None:
-    await page.goto(pages_url + await office_link(session, admin, clock))
-    await page.wait_for_url("**/office")
-
-
-async def count(session: AsyncSession, model: Any, *where: Any) -> int:
-    session.expire_all()
-    query = select(func.count()).select_from(model)
-    if where:
-        query = query.where(*where)
-    return int(await session.scalar(query) or 0)
-
-
-async def shot(page: Any, name: str) -> None:
-    """No sideways scrolling on a 360 px phone; REFRESH_SCREENSHOTS=1 writes docs/screenshots/."""
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.viewport_size["width"]
-    assert width <= viewport, f"{page.url} is {width} px wide on a {viewport} px screen"
-    if os.environ.get("REFRESH_SCREENSHOTS") == "1":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        await page.evaluate("window.scrollTo(0, 0)")
-        await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 async def test_signing_in_by_a_one_time_link_and_the_link_refused_once_used_or_expired(

@@ -35,10 +35,10 @@ from models import (
 from scheduler import outbox_sender as jobs
 from services import web_auth
 from services.reporting import current_version_id
-from tests import web_kit
-from tests.e2e.conftest import Chat, Clock
-from tests.e2e.test_office_browser import DESK, count, shot, sign_in
-from tests.factories import Tree, make_person, make_tree
+from testkit import web as web_kit
+from testkit.chat import Chat, Clock
+from testkit.office_pages import DESK, count, shot, sign_in
+from testkit.org import Tree, make_person, make_tree
 
 pytestmark = pytest.mark.browser
 

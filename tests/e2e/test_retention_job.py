@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.e2e.conftest import Chat
+from testkit.chat import Chat
 
 
 async def test_the_retention_job_runs_every_hour(chat: Chat) -> None:

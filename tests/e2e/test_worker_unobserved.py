@@ -15,9 +15,8 @@ from infra.channel_updates import ChannelUser
 from infra.metrics import Metrics
 from infra.settings import Settings
 from models.db import UnitOfWork
-from tests.e2e.conftest import Chat, Clock
-from tests.e2e.test_concerns import raise_concern
-from tests.factories import Tree, make_person, make_tree
+from testkit.chat import Chat, Clock, raise_concern
+from testkit.org import Tree, make_person, make_tree
 
 WORKER = ChannelUser(4440001, "Công", "Nhân", language_code="vi")
 

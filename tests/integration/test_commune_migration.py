@@ -6,28 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from models import NodeKind
-from models.db import create_engine
 from models.migrate import downgrade, upgrade
+from testkit.db import run_sql as _run
 
 BEFORE = "0009"
-
-
-async def _run(url: str, *statements: str) -> list[tuple[object, ...]]:
-    engine = create_engine(url)
-    rows: list[tuple[object, ...]] = []
-    try:
-        async with engine.begin() as connection:
-            for statement in statements:
-                result = await connection.execute(text(statement))
-                if result.returns_rows:
-                    rows.extend(tuple(row) for row in result)
-    finally:
-        await engine.dispose()
-    return rows
 
 
 def test_there_is_no_district_kind_any_more() -> None:

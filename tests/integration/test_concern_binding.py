@@ -16,9 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Concern, ConcernReply
 from services import anonymity, concerns
-from tests.conftest import TEST_SECRET, concern_key_env
-from tests.integration.test_admin_cli import cli, cli_env
-from tests.integration.test_concerns_service import (
+from testkit.concern_world import (
     CONFIG,
     KEYS,
     TODAY,
@@ -27,8 +25,8 @@ from tests.integration.test_concerns_service import (
     only_case,
     submit,
 )
-
-__all__ = ["cli_env"]  # the admin command line's fixture
+from testkit.env import TEST_SECRET, concern_key_env
+from tests.integration.conftest import cli
 
 
 def legacy_blob(key: bytes, text: str, row: str) -> bytes:

@@ -28,8 +28,7 @@ from services.indicators import load_indicator_config
 from services.periods import load_calendar
 from services.reporting import ReportingSetup
 from services.targets import load_targets
-from tests.integration.test_commune_migration import _run
-from tests.integration.test_concerns_service import (
+from testkit.concern_world import (
     CONFIG,
     KEYS,
     TODAY,
@@ -39,7 +38,7 @@ from tests.integration.test_concerns_service import (
     only_case,
     submit,
 )
-from tests.integration.test_migrations import fresh_url  # noqa: F401  (a fixture)
+from testkit.db import run_sql as _run
 
 SETUP = ReportingSetup(
     indicators=load_indicator_config(),
@@ -208,7 +207,7 @@ async def test_a_batch_rewrites_its_cases_in_an_order_unrelated_to_arrival(
         assert physical == sorted(arrival) and physical != arrival
 
 
-def test_the_migration_releases_the_cases_officers_had_seen(fresh_url: str) -> None:  # noqa: F811
+def test_the_migration_releases_the_cases_officers_had_seen(fresh_url: str) -> None:
     """notified, or audited (an officer replied or escalated after a batch released it)."""
     upgrade(fresh_url, BEFORE)
 

@@ -19,7 +19,7 @@ from services.indicators import load_indicator_config
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup
 from services.targets import TargetConfig, load_targets
-from tests.integration.test_digests import (
+from testkit.digest_world import (
     CONCERNS,
     OCTOBER,
     TARGETS_YAML,

@@ -30,7 +30,7 @@ from services.office import concern_counts, config_edits, reports
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup, current_version_id
 from services.targets import load_targets
-from tests.factories import Tree, make_person, make_tree
+from testkit.org import Tree, make_person, make_tree
 from web.office.config_words import refusal_words
 
 NOW = datetime(2026, 11, 20, 3, tzinfo=UTC)  # 20 November 2026, 10:00 in Vietnam

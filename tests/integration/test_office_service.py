@@ -19,8 +19,8 @@ from models import AuditEntry, Invite, OrgNode, ReportingUnit, Role, WebLink
 from services import office, org_import
 from services.office import audit_log, org, people
 from services.periods import Period
-from tests.conftest import TEST_SECRET
-from tests.factories import Tree, make_person, make_tree
+from testkit.env import TEST_SECRET
+from testkit.org import Tree, make_person, make_tree
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 

@@ -21,10 +21,7 @@ from services.access import Identity
 from services.daily_limits import use_hash
 from services.invites import create_invite
 from services.registration import LockedOut, LockoutPolicy
-from tests.conftest import TEST_SECRET
-from tests.factories import make_tree
-from tests.integration.test_commune_migration import _run
-from tests.integration.test_concerns_service import (
+from testkit.concern_world import (
     CONFIG,
     KEYS,
     TODAY,
@@ -33,7 +30,9 @@ from tests.integration.test_concerns_service import (
     make_world,
     submit,
 )
-from tests.integration.test_migrations import fresh_url  # noqa: F401  (fixture)
+from testkit.db import run_sql as _run
+from testkit.env import TEST_SECRET
+from testkit.org import make_tree
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 SECRET = TEST_SECRET.encode()
@@ -170,7 +169,7 @@ async def test_wrong_codes_of_earlier_days_are_pruned(session: AsyncSession) -> 
 # --- the migration --------------------------------------------------------------------------
 
 
-def test_the_migration_turns_todays_counts_into_unlinkable_uses(fresh_url: str) -> None:  # noqa: F811
+def test_the_migration_turns_todays_counts_into_unlinkable_uses(fresh_url: str) -> None:
     upgrade(fresh_url, "0012")
     asyncio.run(
         _run(
