@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_concern_setup, load_reporting_setup
 from bot.posters import concern_link, render_invite_card, render_poster, vietnamese_poster_text
-from handlers.common.buttons import Report as ReportButtons
+from handlers.reports import unlock_notice
 from infra.i18n import day, plural, tr
 from infra.settings import CONSOLE_BOT_USERNAME, Settings, SettingsError, load_settings
 from models import NodeKind, Role, UnitKind, utcnow
@@ -31,12 +31,10 @@ from services import (
     invites,
     office,
     org_queries,
-    outbox,
     reporting,
 )
 from services.errors import N_, DomainError
 from services.org_import import OrgImportError, import_org_tree
-from services.outbox import Outgoing
 from services.periods import Period
 
 ROLE_NAMES = {
@@ -212,42 +210,11 @@ async def cmd_unlock(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
 async def _tell_officers_of_unlock(
     session: AsyncSession, settings: Settings, unlocked: reporting.Unlocked
 ) -> int:
-    """Each officer of the unit hears of it (through the outbox, on the app they chose), with
-    a button that opens the month: otherwise nobody knows the report can now be sent."""
     # The console's own chat when no app is configured (a demo or a test run).
     channels = settings.channels or [demo.DEMO_CHANNEL]
-    targets = await access.delivery_targets(session, unlocked.officer_ids, channels)
-    period, unit_id = unlocked.period, unlocked.unit_id
-    items = [
-        Outgoing(
-            idempotency_key=f"unlock:{unit_id}:{period.key}:{unlocked.until.isoformat()}:{pid}",
-            kind="notice",
-            person_id=pid,
-            channel=target.channel,
-            chat_id=target.chat_id,
-            text=tr(
-                target.language,
-                "🔓 The office reopened {period} for {unit} until {date}: the report can be "
-                "sent or changed now.",
-                period=period.label(target.language),
-                unit=unlocked.unit_name,
-                date=day(unlocked.until.astimezone(settings.zone).date(), target.language),
-            ),
-            buttons=[
-                [
-                    {
-                        "text": tr(target.language, "📝 Report now"),
-                        "callback_data": ReportButtons.open(unit_id, period),
-                    }
-                ]
-            ],
-            reporting_unit_id=unit_id,
-            period=period.key,
-        )
-        for pid, target in targets.items()
-    ]
-    await outbox.enqueue(session, items, utcnow())
-    return len(items)
+    return await unlock_notice.tell_officers(
+        session, unlocked, channels=channels, zone=settings.zone, now=utcnow()
+    )
 
 
 async def cmd_posters(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
