@@ -28,7 +28,7 @@ from services.access import Viewer
 from services.digests import DigestPeriod, MissingUnit, missing_units
 from services.errors import N_, DomainError, NotFound, PermissionDenied
 from services.invites import CreatedInvite
-from services.office.login import actor_of, require_admin
+from services.office.login import actor_of
 from services.periods import Period, PeriodState, open_date, state_on
 from services.reporting import ReportingSetup, Unlocked
 
@@ -421,8 +421,7 @@ async def reopen(
 ) -> Unlocked:
     """An administrator reopens a locked month of a unit for ``days`` days, as ``admin unlock``
     does (the same service, audited under the person). Commits."""
-    await require_admin(session, person_id)
-    unit = await unit_for_unlock(session, person_id, unit_id)
+    unit = await unit_for_unlock(session, person_id, unit_id)  # administrators only
     today = now.astimezone(setup.zone).date()
     state = state_on(period, today, setup.calendar)
     if state is PeriodState.NOT_OPEN:
