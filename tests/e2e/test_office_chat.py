@@ -90,11 +90,19 @@ async def world(session: AsyncSession) -> World:
     )
     session.add_all([zone_union, union3, zone_union2])
     await session.commit()
-    refs = [ref(row) for row in (zone_union, zone2, enterprise, union3, zone_union2)]
+    refs = {
+        "zone_union": ref(zone_union),
+        "other_zone": ref(zone2),
+        "other_enterprise": ref(enterprise),
+        "other_union": ref(union3),
+        "other_zone_union": ref(zone_union2),
+    }
     admin = await make_person(session, ADMIN.user_id, "Phạm Thu Hà", role=Role.ADMIN)
-    zone_officer = await make_person(session, ZONE.user_id, "Đỗ Minh", units=(refs[0].id,))
+    zone_officer = await make_person(
+        session, ZONE.user_id, "Đỗ Minh", units=(refs["zone_union"].id,)
+    )
     lan = await make_person(session, LAN.user_id, "Nguyễn Thị Lan", units=(tree.union.id,))
-    return World(tree, *refs, admin=admin, zone_officer=zone_officer, lan=lan)
+    return World(tree, **refs, admin=admin, zone_officer=zone_officer, lan=lan)
 
 
 async def invites(session: AsyncSession) -> list[Invite]:
