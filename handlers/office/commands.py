@@ -90,7 +90,9 @@ def _invite(created: CreatedInvite) -> Shown:
         message = views.invite_message(created, lang, settings, settings.zone)
         await show(update, message.text)
         chat = update.effective_chat
-        if message.link is None or chat is None:
+        # Zalo takes pictures by URL from this server: without a public address, the text alone.
+        no_pictures = context.bot_data.channel == "zalo" and not context.bot_data.pages_url
+        if message.link is None or chat is None or no_pictures:
             return
         with tempfile.TemporaryDirectory() as folder:
             # A QR card is CPU work nobody else should wait for.

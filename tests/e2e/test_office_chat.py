@@ -31,14 +31,17 @@ from models import (
 )
 from models.db import UnitOfWork
 from services import demo
+from services.invites import create_invite
 from services.reporting import current_version_id
 from tests.e2e.conftest import Chat, Clock
+from tests.e2e.test_zalo import ZaloChat, register, zalo  # noqa: F401  (zalo: a fixture)
 from tests.factories import Ref, Tree, make_person, make_tree, ref
 
 ADMIN = ChannelUser(7770001, "Thu Hà", "Phạm", language_code="vi")
 ZONE = ChannelUser(7770002, "Minh", "Đỗ", language_code="vi")  # Công đoàn KCN Quang Châu
 LAN = ChannelUser(7770003, "Lan", "Nguyễn", language_code="vi")  # officer of CDCS-01
 NEWCOMER = ChannelUser(7770009, "Tú", "Lê", language_code="vi")
+ZALO_ADMIN = "9f8e7d6c5b4a39281706"  # Zalo ids are strings
 
 
 @dataclass(frozen=True)
@@ -368,3 +371,38 @@ async def test_the_numbered_list_path_in_the_console(
         select(ReportingUnit.id).where(ReportingUnit.code == "CDKCN-QV")
     )
     assert made is not None and made.reporting_unit_id == zone_union
+
+
+async def test_an_admin_on_zalo_invites_by_numbers_and_gets_the_card_by_link(
+    zalo: ZaloChat,  # noqa: F811
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    w = await world(session)
+    await create_invite(
+        session, settings.secret, role=Role.ADMIN, actor="test", valid_days=14, code="ZALQ2345"
+    )
+    assert "Đăng ký thành công" in await register(zalo, ZALO_ADMIN, "ZALQ2345")
+    roles = await zalo.send(ZALO_ADMIN, "/moi")
+    assert "1. 👤 Cán bộ một đơn vị" in roles
+    top = await zalo.send(ZALO_ADMIN, "1")
+    assert "Gõ số của lựa chọn." in top and "1. 📂 KCN Quang Châu" in top
+    zone = await zalo.send(ZALO_ADMIN, "1")
+    number = next(
+        line.strip().split(".")[0]
+        for line in zone.splitlines()
+        if "Công đoàn KCN Quang Châu (CDKCN-QC)" in line
+    )
+    sent = await zalo.send(ZALO_ADMIN, number)
+    assert "Vai trò: Cán bộ — Công đoàn KCN Quang Châu" in sent
+    assert "nhắn cho bot tin /start " in sent
+    (photo,) = zalo.api.wait_for("sendPhoto")  # the QR card, by URL from this server
+    assert str(photo["photo"]).startswith(zalo.base_url + "/files/")
+    made = (await invites(session))[-1]
+    assert made.reporting_unit_id == w.zone_union.id
+    # Without a public address Zalo cannot fetch pictures: the invite comes as text alone.
+    zalo.app.bot_data.pages_url = None
+    alone = await zalo.send(ZALO_ADMIN, "/moi CDCS-02")
+    assert "Vai trò: Cán bộ — CĐCS Công ty Bao bì Nhật Minh" in alone
+    assert zalo.api.count("sendPhoto") == 1
+    assert "lỗi" not in alone.lower()
