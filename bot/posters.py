@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import qrcode
-from matplotlib import font_manager
 from PIL import Image, ImageDraw, ImageFont
-from PIL.PngImagePlugin import PngInfo
+
+# The invite card is drawn in infra/ (the chat's /moi sends it too); re-exported for the CLI.
+from infra.invite_card import INK, render_invite_card
+from infra.invite_card import font as _font
+from infra.invite_card import wrap as _wrap
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
 MARGIN = 90
-INK = (20, 33, 61)
 ACCENT = (176, 24, 35)
 
 
@@ -59,31 +61,6 @@ def vietnamese_poster_text(
         fallback=f"Không quét được? Nhắn cho @{bot_username}, gõ /tamtu rồi nhập mã doanh "
         f"nghiệp: {enterprise_code}",
     )
-
-
-def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    path = font_manager.findfont(
-        font_manager.FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal"),
-        fallback_to_default=False,
-    )
-    return ImageFont.truetype(path, size)
-
-
-def _wrap(
-    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
-) -> list[str]:
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if draw.textlength(candidate, font=font) <= width or not line:
-            line = candidate
-        else:
-            lines.append(line)
-            line = word
-    if line:
-        lines.append(line)
-    return lines
 
 
 def _paragraph(
@@ -132,34 +109,11 @@ def render_poster(text: PosterText, link: str, path: Path) -> Path:
     return path
 
 
-CARD_WIDTH = 640
-
-
-def render_invite_card(link: str, caption: list[str], path: Path) -> Path:
-    """An invite's QR code with its caption below (what it grants, the code, until when): a PNG
-    forwarded on its own, or printed, still says what it is. The caption is also stored as the
-    PNG's Description, for whoever files the images."""
-    qr = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    qr.add_data(link)
-    qr.make(fit=True)
-    # Whole pixels per module (no resampling), so every module is the same size for cameras.
-    qr.box_size = CARD_WIDTH // (qr.modules_count + 2 * qr.border)
-    code = qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
-    font = _font(26)
-    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    lines = [part for line in caption for part in _wrap(measure, line, font, CARD_WIDTH - 48)]
-    line_height = int(font.size * 1.4)
-    image = Image.new("RGB", (CARD_WIDTH, CARD_WIDTH + 24 + line_height * len(lines)), "white")
-    image.paste(code, ((CARD_WIDTH - code.width) // 2, (CARD_WIDTH - code.height) // 2))
-    draw = ImageDraw.Draw(image)
-    y = CARD_WIDTH
-    for line in lines:
-        draw.text(
-            ((CARD_WIDTH - draw.textlength(line, font=font)) / 2, y), line, font=font, fill=INK
-        )
-        y += line_height
-    info = PngInfo()
-    info.add_itxt("Description", "\n".join(caption))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, pnginfo=info)
-    return path
+__all__ = [
+    "INK",
+    "PosterText",
+    "concern_link",
+    "render_invite_card",
+    "render_poster",
+    "vietnamese_poster_text",
+]

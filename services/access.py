@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import ChannelAccount, OrgNode, Person, ReportingUnit, Role, RoleAssignment, utcnow
+from models import (
+    ChannelAccount,
+    OrgNode,
+    Person,
+    ReportingUnit,
+    Role,
+    RoleAssignment,
+    UnitKind,
+    utcnow,
+)
 from services import audit
 from services.errors import NotFound
 
@@ -30,6 +39,8 @@ class RoleView:
     scope_name: str | None = None
     reporting_unit_id: int | None = None
     org_node_id: int | None = None
+    # The unit's kind: an officer of a zone union (công đoàn KCN) is zone-level (office/powers.py).
+    unit_kind: UnitKind | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,7 @@ async def viewer_for(session: AsyncSession, person: Person) -> Viewer:
             scope_name=unit.name if unit else node.name if node else None,
             reporting_unit_id=assignment.reporting_unit_id,
             org_node_id=assignment.org_node_id,
+            unit_kind=unit.kind if unit else None,
         )
         for assignment, unit, node in rows
     ]

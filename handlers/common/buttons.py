@@ -278,3 +278,50 @@ class Registration:
     DECLINE: Final = "reg:v1:no"
     CONFIRM_PATTERN: Final = f"^{CONFIRM}$"
     DECLINE_PATTERN: Final = f"^{DECLINE}$"
+
+
+class Office:
+    """Administering from the chat (handlers/office/): ``ofc:v1:<action>:<fields>``. Ids are
+    hints: services/office/powers.py checks, from the database, that the person may reach the
+    unit or level and may do the action, on every press.
+
+    - ``role:<o|c|a>``: /moi's choice of role (officer, committee member, administrator);
+    - ``nav:<mode>:<node>:<page>``: one level of the tree (node 0: the top), while choosing a
+      unit for an officer invite (``o``), a level for a committee invite (``c``) or a unit to
+      reopen a month for (``u``);
+    - ``pick:<mode>:<id>``: the unit (``o``, ``u``) or level (``c``) chosen;
+    - ``unlock:<unit>:<month>``: reopen that month of that unit.
+    """
+
+    PREFIX: Final = "ofc:v1"
+    ROLES: Final = ("o", "c", "a")
+    MODES: Final = ("o", "c", "u")
+
+    @staticmethod
+    def role(role: str) -> str:
+        assert role in Office.ROLES, role
+        return f"{Office.PREFIX}:role:{role}"
+
+    @staticmethod
+    def nav(mode: str, node_id: int, page: int = 0) -> str:
+        assert mode in Office.MODES, mode
+        return f"{Office.PREFIX}:nav:{mode}:{node_id}:{page}"
+
+    @staticmethod
+    def pick(mode: str, target_id: int) -> str:
+        assert mode in Office.MODES, mode
+        return f"{Office.PREFIX}:pick:{mode}:{target_id}"
+
+    @staticmethod
+    def unlock(unit_id: int, period: Period) -> str:
+        return f"{Office.PREFIX}:unlock:{unit_id}:{period.key}"
+
+    @staticmethod
+    def parse(data: str) -> list[str]:
+        """'ofc:v1:nav:o:12:0' → ['nav', 'o', '12', '0'] (a hint only: the service re-checks)."""
+        return data.removeprefix(Office.PREFIX + ":").split(":")
+
+    ROLE: Final = rf"^{PREFIX}:role:[oca]\Z"
+    NAV: Final = rf"^{PREFIX}:nav:[ocu]:{NUMBER}:[0-9]{{1,4}}\Z"
+    PICK: Final = rf"^{PREFIX}:pick:[ocu]:{NUMBER}\Z"
+    UNLOCK: Final = rf"^{PREFIX}:unlock:{NUMBER}:{MONTH}\Z"

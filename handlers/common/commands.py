@@ -34,6 +34,7 @@ from infra.i18n import tr
 from models.db import is_unreachable
 from services import access
 from services.errors import N_
+from services.office.powers import zone_level
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,13 @@ async def help_command(update: Update, context: BotContext) -> None:
             commands=command_lines(lang, roles),
         )
         return
-    await say(update, lang, "Commands:\n{commands}", commands=command_lines(lang, roles))
+    zone = zone_level(viewer)  # a zone union's officer also administers their zone
+    await say(
+        update,
+        lang,
+        "Commands:\n{commands}",
+        commands=command_lines(lang, roles, zone_officer=zone),
+    )
 
 
 async def lang_command(update: Update, context: BotContext) -> None:

@@ -8,6 +8,7 @@ from infra.i18n import tr
 from models import Role
 from services.access import Viewer
 from services.errors import N_
+from services.office.powers import zone_level
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,8 @@ class CommandInfo:
     command: str
     description: str  # msgid
     roles: frozenset[Role] | None = None  # None: everyone
+    # Also for zone-level union officers (services/office/powers.py), whatever ``roles`` says.
+    zone_officers: bool = False
 
 
 # Later features add their commands here; /help, the menu and set_my_commands all follow it.
@@ -28,6 +31,20 @@ COMMANDS: list[CommandInfo] = [
         N_("Digest: who reported, figures, targets"),
         frozenset({Role.COMMITTEE, Role.ADMIN}),
     ),
+    CommandInfo(
+        "moi",
+        N_("Invite an officer, committee member or administrator (code, link, QR)"),
+        frozenset({Role.ADMIN}),
+        zone_officers=True,
+    ),
+    CommandInfo(
+        "chuabaocao",
+        N_("Units that have not reported this month, with their officers"),
+        frozenset({Role.ADMIN}),
+        zone_officers=True,
+    ),
+    CommandInfo("mokhoa", N_("Reopen a locked month for a unit"), frozenset({Role.ADMIN})),
+    CommandInfo("quantri", N_("A one-time link to the office console"), frozenset({Role.ADMIN})),
     CommandInfo("tamtu", N_("Raise a concern anonymously (workers)")),
     CommandInfo("kiemtra", N_("Follow a concern with its receipt")),
     CommandInfo(
@@ -52,12 +69,19 @@ ROLE_LABELS = {
 }
 
 
-def commands_for(roles: frozenset[Role]) -> list[CommandInfo]:
-    return [c for c in COMMANDS if c.roles is None or c.roles & roles]
+def commands_for(roles: frozenset[Role], *, zone_officer: bool = False) -> list[CommandInfo]:
+    return [
+        c
+        for c in COMMANDS
+        if c.roles is None or c.roles & roles or (zone_officer and c.zone_officers)
+    ]
 
 
-def command_lines(lang: str, roles: frozenset[Role]) -> str:
-    return "\n".join(f"/{c.command} — {tr(lang, c.description)}" for c in commands_for(roles))
+def command_lines(lang: str, roles: frozenset[Role], *, zone_officer: bool = False) -> str:
+    return "\n".join(
+        f"/{c.command} — {tr(lang, c.description)}"
+        for c in commands_for(roles, zone_officer=zone_officer)
+    )
 
 
 def render_menu(viewer: Viewer, lang: str) -> str:
@@ -69,5 +93,5 @@ def render_menu(viewer: Viewer, lang: str) -> str:
         "Hello {name}.\nYour roles:\n{roles}\n\nCommands:\n{commands}",
         name=viewer.display_name,
         roles=roles or tr(lang, "(none)"),
-        commands=command_lines(lang, viewer.role_set),
+        commands=command_lines(lang, viewer.role_set, zone_officer=zone_level(viewer)),
     )

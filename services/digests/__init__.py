@@ -30,6 +30,8 @@ The package re-exports its public names, so callers write ``digests.build_digest
   ``headline`` (the headline stocks and the union density), ``contacts`` (who to call about a
   missing report), ``progress`` (the year's targets) and ``concern_counts`` (suppressed counts
   of concerns);
+- ``missing``: ``missing_units``, the units still missing a report with whom to call (the
+  digest's list, and the office's ``/chuabaocao``);
 - ``table``: ``unit_table``, the spreadsheet's units × indicators;
 - ``trend``: the months before the period, month by month (the dashboard's charts);
 - ``_shared``: internal, the scope, its areas and the units' reporting statuses that the digest
@@ -42,6 +44,7 @@ from services.digests._shared import SHARE_WINDOW_MONTHS
 from services.digests.build import build_digest
 from services.digests.errors import ScopeNotFound
 from services.digests.headline import HEADLINE_STOCKS, PARTY_MEMBERS, UNION_MEMBERS, WORKERS
+from services.digests.missing import Missing, missing_units
 from services.digests.periods import DigestPeriod, PeriodKind
 from services.digests.table import unit_table
 from services.digests.trend import MAIN_FLOWS
@@ -82,6 +85,7 @@ __all__ = [
     "FlowTotal",
     "Headline",
     "IndicatorColumn",
+    "Missing",
     "MissingUnit",
     "PeriodKind",
     "Rate",
@@ -95,5 +99,6 @@ __all__ = [
     "UnitRow",
     "UnitTable",
     "build_digest",
+    "missing_units",
     "unit_table",
 ]

@@ -5,7 +5,6 @@ handful of set-based queries. Reads only.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from datetime import date
 
@@ -22,13 +21,13 @@ from services.digests._shared import (
     _unit_statuses,
 )
 from services.digests.concern_counts import _concerns
-from services.digests.contacts import _officers
 from services.digests.flows import _flow_indicators, _flow_sums
 from services.digests.headline import _headline
+from services.digests.missing import _missing, _with_officers
 from services.digests.periods import DigestPeriod
 from services.digests.progress import _target_progress
 from services.digests.trend import _trend, _trend_span
-from services.digests.views import AreaRate, Digest, FlowTotal, MissingUnit, Rate
+from services.digests.views import AreaRate, Digest, FlowTotal, Rate
 from services.periods import Period
 from services.reporting import ReportingSetup
 from services.targets import TargetConfig
@@ -85,7 +84,6 @@ async def build_digest(
     statuses = await _unit_statuses(session, scope_path, months_open, _reporting_kinds(setup))
     areas = await _areas(session, scope)
     by_area: dict[int, tuple[_Area, Rate]] = {}
-    missing: list[MissingUnit] = []
     overall = Rate(0, 0, 0)
     for status in statuses:
         area = _area_of(status, scope_path, areas)
@@ -93,30 +91,10 @@ async def build_digest(
         overall += rate
         known = by_area.get(area.node_id)
         by_area[area.node_id] = (area, known[1] + rate if known else rate)
-        if status.expected != status.reported:
-            months = tuple(
-                m
-                for m, done, due in zip(months_open, status.reported, status.expected, strict=True)
-                if due and not done
-            )
-            missing.append(
-                MissingUnit(
-                    status.unit_id,
-                    status.code,
-                    status.name,
-                    status.kind,
-                    area.code,
-                    area.name,
-                    months,
-                )
-            )
-    missing.sort(key=lambda unit: (unit.area_name, unit.code))
-
-    if missing:
-        officers = await _officers(session, scope_path)
-        missing = [
-            dataclasses.replace(unit, officers=officers.get(unit.unit_id, ())) for unit in missing
-        ]
+    # The list of services/digests/missing.py, which /chuabaocao shows too.
+    missing = await _with_officers(
+        session, scope_path, _missing(statuses, months_open, scope_path, areas)
+    )
 
     indicators = _flow_indicators(setup)
     previous = period.previous()
@@ -165,7 +143,7 @@ async def build_digest(
         elapsed_months=elapsed,
         overall=overall,
         areas=_ranked(by_area.values()),
-        missing=tuple(missing),
+        missing=missing,
         flows=flows,
         targets=progress,
         concerns=concern_lines,

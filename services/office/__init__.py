@@ -1,8 +1,10 @@
 """The office console's use cases (web/office/ is their edge): who may enter and the links that
 open it (``login``), the organisation tree and its import preview (``org``), people, roles and
-invites (``people``), and the audit log (``audit_log``). The rules stay where they were —
-``org_import`` checks and writes, ``invites`` makes codes, ``access`` revokes — these modules
-only list, search, preview and record who did what."""
+invites (``people``), the audit log (``audit_log``), and who administers what from the
+chat — administrators, and zone unions' officers in their zone (``powers``). The rules stay
+where they were — ``org_import`` checks and writes, ``invites`` makes codes, ``access`` revokes,
+``reporting`` unlocks — these modules list, search, preview, check reach and record who did
+what."""
 
 from services.office.login import (
     OFFICE_HOME,

@@ -10,40 +10,29 @@ import io
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from openpyxl import load_workbook
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import Application
 
-from bot.app import build_application
 from bot.channels.zalo import (
-    ChatMemory,
-    ZaloBridge,
     ZaloClient,
-    ZaloInbound,
     alias_of,
     zalo_id_of,
 )
-from bot.runtime import ZALO_SECRET_HEADER, file_shelf, poll_zalo
-from bot.web import InstanceState, Webhook, build_web_app
+from bot.runtime import ZALO_SECRET_HEADER, poll_zalo
 from handlers.concerns import jobs as concern_jobs
 from handlers.reports import reminders as reminder_jobs
 from infra.settings import Settings
 from models import ChannelAccount, Concern, Report, ReportingUnit, Role
-from models.db import UnitOfWork
 from scheduler import outbox_sender as jobs
 from services.invites import create_invite
 from testkit.bot_api import StandIn
@@ -52,84 +41,11 @@ from testkit.db import cell_texts, dump
 from testkit.env import TEST_SECRET, concern_key_env
 from testkit.org import Tree, make_person, make_tree
 from testkit.zalo import ZaloStandIn, text_update
+from testkit.zalo_chat import SECRET, ZaloChat, free_port, register
 
 OFFICER = "6ede9afa66b88fe6d6a9"  # Zalo ids are strings
 WORKER = "a1b2c3d4e5f60718293a"
 MEMBER = "0f1e2d3c4b5a69788796"
-SECRET = "zalo-hook-secret-4207815"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class ZaloChat:
-    app: Application  # type: ignore[type-arg]
-    api: ZaloStandIn
-    inbound: ZaloInbound
-    base_url: str
-
-    async def send(self, user: str, text: str, name: str = "Lan") -> str:
-        """A Zalo user writes; everything the bot wrote back to them, joined."""
-        return await self.event(text_update(user, text, name=name))
-
-    async def event(self, event: dict[str, Any]) -> str:
-        user = str(event["message"]["chat"]["id"])
-        self.api.add_chat(user)
-        before = len(self.api.messages(user))
-        data = self.inbound.to_update(event)
-        if data is not None:
-            await self.app.process_update(Update.de_json(data, self.app.bot))
-        return "\n".join(self.api.messages(user)[before:])
-
-
-@pytest.fixture
-async def zalo(
-    settings: Settings, uow: UnitOfWork, engine: AsyncEngine, clock: Clock
-) -> AsyncIterator[ZaloChat]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = settings.model_copy(update={"public_base_url": base})
-    with ZaloStandIn() as api:
-        client = ZaloClient(api.url, api.token)
-        memory = ChatMemory()
-        bridge = ZaloBridge(client, file_shelf(settings, uow), memory)
-        app = build_application(
-            settings, uow, channel="zalo", request=bridge, rate_limit=False, clock=clock
-        )
-        inbound = ZaloInbound(memory)
-
-        def to_update(payload: Any) -> Update | None:
-            data = inbound.to_update(payload)
-            return None if data is None else Update.de_json(data, app.bot)
-
-        hook = Webhook(app, "/zalo", ZALO_SECRET_HEADER, SECRET, to_update, ready=True)
-        web = build_web_app(
-            app, engine, InstanceState(active=True, role="active"), webhooks=[hook], files=True
-        )
-        server = uvicorn.Server(
-            uvicorn.Config(web, host="127.0.0.1", port=port, log_config=None, lifespan="off")
-        )
-        serving = asyncio.create_task(server.serve())
-        await app.initialize()
-        await app.start()
-        for _ in range(500):  # uvicorn offers no event for "listening"
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
-        await app.bot_data.leadership.try_acquire()
-        try:
-            yield ZaloChat(app, api, inbound, base)
-        finally:
-            await app.bot_data.leadership.release()
-            await app.stop()
-            await app.shutdown()
-            server.should_exit = True
-            await serving
-            await client.aclose()
 
 
 async def officer_of_a_union(session: AsyncSession, settings: Settings) -> tuple[Tree, str]:
@@ -149,14 +65,6 @@ async def officer_of_a_union(session: AsyncSession, settings: Settings) -> tuple
         code=code,
     )
     return tree, code
-
-
-async def register(zalo: ZaloChat, user: str, code: str) -> str:
-    asked = await zalo.send(user, "/start")
-    assert "mã mời" in asked
-    shown = await zalo.send(user, code)
-    assert "1. " in shown  # the confirmation's buttons, as a numbered list
-    return await zalo.send(user, "1")
 
 
 async def test_registration_and_a_whole_monthly_report_on_zalo(
