@@ -18,6 +18,7 @@ from models.db import UnitOfWork
 from services.indicators import IndicatorSet
 from testkit.chat import Chat, Clock, start_app, stop_app
 from testkit.env import TEST_SECRET, concern_key_env
+from testkit.zalo_chat import zalo  # noqa: F401  (a fixture: a chat over Zalo)
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 

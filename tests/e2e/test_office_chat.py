@@ -35,7 +35,7 @@ from services.invites import create_invite
 from services.reporting import current_version_id
 from testkit.chat import Chat, Clock
 from testkit.org import Ref, Tree, make_person, make_tree, ref
-from testkit.zalo_chat import ZaloChat, register, zalo  # noqa: F401  (zalo: a fixture)
+from testkit.zalo_chat import ZaloChat, register
 
 ADMIN = ChannelUser(7770001, "Thu Hà", "Phạm", language_code="vi")
 ZONE = ChannelUser(7770002, "Minh", "Đỗ", language_code="vi")  # Công đoàn KCN Quang Châu
@@ -374,7 +374,7 @@ async def test_the_numbered_list_path_in_the_console(
 
 
 async def test_an_admin_on_zalo_invites_by_numbers_and_gets_the_card_by_link(
-    zalo: ZaloChat,  # noqa: F811
+    zalo: ZaloChat,
     session: AsyncSession,
     settings: Settings,
 ) -> None:

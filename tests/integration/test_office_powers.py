@@ -26,8 +26,8 @@ from services.office import powers
 from services.office.powers import Mode
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup
+from testkit.env import TEST_SECRET
 from testkit.org import Tree, make_person, make_tree
-from tests.conftest import TEST_SECRET
 
 SECRET = TEST_SECRET.encode()
 NOW = datetime(2026, 11, 20, 3, tzinfo=UTC)
