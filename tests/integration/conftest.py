@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from bot import admin
 from testkit.db import admin_execute
+from testkit.digest_world import setup, targets  # noqa: F401  (fixtures of the digest tests)
 from testkit.env import TEST_SECRET, concern_key_env
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
@@ -15,34 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import UnitKind
 from services.digests import Digest, DigestPeriod, Rate, build_digest
-from services.indicators import load_indicator_config
-from services.periods import Period, load_calendar
+from services.periods import Period
 from services.reporting import ReportingSetup
-from services.targets import TargetConfig, load_targets
+from services.targets import TargetConfig
 from testkit.digest_world import (
     CONCERNS,
     OCTOBER,
-    TARGETS_YAML,
     TODAY,
     build_world,
     digest_of,
 )
-
-
-@pytest.fixture
-def setup() -> ReportingSetup:
-    return ReportingSetup(
-        indicators=load_indicator_config(),
-        calendar=load_calendar(),
-        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
-    )
-
-
-@pytest.fixture
-def targets(tmp_path: Path, setup: ReportingSetup) -> TargetConfig:
-    path = tmp_path / "targets.yaml"
-    path.write_text(TARGETS_YAML, encoding="utf-8")
-    return load_targets(path, setup.indicators)
 
 
 @pytest.fixture

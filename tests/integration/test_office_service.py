@@ -225,7 +225,7 @@ async def test_the_cli_prints_a_login_link(
     admin_id: int,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from tests.conftest import concern_key_env
+    from testkit.env import concern_key_env
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BOT_TOKEN", raising=False)
