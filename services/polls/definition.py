@@ -210,3 +210,11 @@ async def enterprises_of(session: AsyncSession, node_id: int) -> list[int]:
         )
     )
     return list(rows)
+
+
+async def enterprise_name(session: AsyncSession, enterprise_id: int) -> str | None:
+    """The name of an active enterprise (a poll list's), None when there is none by this id."""
+    node = await session.get(OrgNode, enterprise_id)
+    if node is None or node.kind is not NodeKind.ENTERPRISE or not node.active:
+        return None
+    return node.name
