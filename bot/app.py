@@ -19,6 +19,7 @@ from handlers.common.menu import COMMANDS
 from handlers.concerns import conversation as concern_conversation
 from handlers.concerns import inbox as concern_inbox
 from handlers.digests import view as digest_view
+from handlers.polls import create as poll_setup
 from handlers.polls import worker as poll_worker
 from handlers.registration import conversation as registration_conversation
 from handlers.registration import linking
@@ -152,7 +153,7 @@ def build_application(
     application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
     application.add_handlers(digest_view.build())  # type: ignore[arg-type]
     application.add_handlers(poll_worker.build())
-    application.add_handler(poll_worker.worker_command())
+    application.add_handler(poll_setup.build())  # /khaosat: officers set polls, workers join
     application.add_handlers(common.general())
     application.add_handlers(linking.build())  # /lienket and /kenh (one person, several channels)
     # 12 digits outside every conversation: a receipt check (after them: not a report answer).

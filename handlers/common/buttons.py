@@ -314,3 +314,20 @@ class PollButtons:
     CONFIRM_PATTERN: Final = rf"^{PREFIX}:yes:{NUMBER}\Z"
     ANSWER_PATTERN: Final = rf"^{PREFIX}:a:{NUMBER}:{SUBSCRIPTION}:[0-9]:[0-9]\Z"
     LEAVE_PATTERN: Final = rf"^{PREFIX}:leave:{SUBSCRIPTION}\Z"
+
+
+class PollSetup:
+    """An officer setting a poll (handlers/polls/create.py): ``ksm:v1:<action>``."""
+
+    PREFIX: Final = "ksm:v1"
+    MORE: Final = f"{PREFIX}:more"  # another question
+    DONE: Final = f"{PREFIX}:done"  # no more questions
+    EARLY_YES: Final = f"{PREFIX}:early:1"  # results visible before the close
+    EARLY_NO: Final = f"{PREFIX}:early:0"
+    CREATE: Final = f"{PREFIX}:create"
+    CANCEL: Final = f"{PREFIX}:cancel"
+
+    QUESTIONS_PATTERN: Final = rf"^{PREFIX}:(more|done)\Z"
+    EARLY_PATTERN: Final = rf"^{PREFIX}:early:[01]\Z"
+    CREATE_PATTERN: Final = rf"^{CREATE}\Z"
+    CANCEL_PATTERN: Final = rf"^{CANCEL}\Z"

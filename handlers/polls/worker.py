@@ -167,8 +167,3 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
         CallbackQueryHandler(answered, pattern=PollButtons.ANSWER_PATTERN),
         CallbackQueryHandler(leave, pattern=PollButtons.LEAVE_PATTERN),
     ]
-
-
-def worker_command() -> CommandHandler[BotContext, None]:
-    """/khaosat for workers (registered after the officers' /khaosat, which takes theirs)."""
-    return CommandHandler("khaosat", start, filters=filters.ChatType.PRIVATE)

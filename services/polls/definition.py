@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import NodeKind, OrgNode, Poll, ReportingUnit, Role, UnitKind
@@ -218,3 +218,35 @@ async def enterprise_name(session: AsyncSession, enterprise_id: int) -> str | No
     if node is None or node.kind is not NodeKind.ENTERPRISE or not node.active:
         return None
     return node.name
+
+
+async def audience_by_code(session: AsyncSession, viewer: Viewer, code: str) -> tuple[int, str]:
+    """The org node with this code (any letter case) that this person may poll: (id, name).
+    NotAllowedToPoll when there is none or it is outside their scope."""
+    node = await session.scalar(
+        select(OrgNode).where(
+            func.upper(OrgNode.code) == " ".join(code.split()).upper(), OrgNode.active.is_(True)
+        )
+    )
+    if node is None or not await may_poll(session, viewer, node.id):
+        raise NotAllowedToPoll()
+    return node.id, node.name
+
+
+async def may_poll_somewhere(session: AsyncSession, viewer: Viewer) -> bool:
+    """Whether this person may set polls at all (an administrator, a zone union officer)."""
+    if viewer.revoked:
+        return False
+    if viewer.has(Role.ADMIN):
+        return True
+    units = [r.reporting_unit_id for r in viewer.roles if r.role is Role.OFFICER]
+    found = await session.scalar(
+        select(func.count())
+        .select_from(ReportingUnit)
+        .where(
+            ReportingUnit.id.in_([u for u in units if u is not None]),
+            ReportingUnit.kind == UnitKind.ZONE_UNION,
+            ReportingUnit.active.is_(True),
+        )
+    )
+    return bool(found)

@@ -216,3 +216,33 @@ async def test_a_dump_and_the_logs_hold_no_worker_and_link_nothing(
     assert "capture probe" in logged
     assert [n for n in forbidden if n in logged] == []
     clock.set_local(2026, 11, 24)
+
+
+async def test_an_admin_sets_a_poll_step_by_step_and_a_zone_officer_only_their_zone(
+    chat: Chat, session: AsyncSession, tree: Tree
+) -> None:
+    admin = ChannelUser(1_000_010, "Văn", "Phòng", language_code="vi")
+    await make_person(
+        session, admin.user_id, "Văn phòng", role=Role.ADMIN, node_id=tree.province.id
+    )
+    assert "mã của khu vực" in await chat.send(admin, "/khaosat")
+    await chat.send(admin, "kcn-qc")
+    assert "Câu hỏi 2" not in await chat.send(admin, "Nhà xe có đủ chỗ không? | Enough parking?")
+    await chat.send(admin, "Đủ | Enough\nThiếu | Not enough")
+    await chat.press(admin, "Thêm câu hỏi")
+    await chat.send(admin, "Nước uống có đủ không?")
+    await chat.send(admin, "Đủ\nThiếu\nKhông biết")
+    assert "ngày kết thúc" in await chat.press(admin, "Không thêm câu hỏi")
+    assert "từ hôm nay" in await chat.send(admin, "01/01/2020")
+    await chat.send(admin, "25/11/2026")
+    preview = await chat.press(admin, "Không, chỉ sau khi kết thúc")
+    assert "Nhà xe có đủ chỗ không?" in preview and "Nước uống" in preview
+    assert "đã được tạo" in await chat.press(admin, "Tạo khảo sát")
+    (made,) = await polls.list_polls(session)
+    assert made.audience_node_id == tree.zone.id and len(made.questions) == 2
+    assert made.questions[0].text == Text("Nhà xe có đủ chỗ không?", "Enough parking?")
+    assert made.closes_on == date(2026, 11, 25) and not made.results_before_close
+    # An enterprise union officer is no poll setter: /khaosat is the worker's.
+    officer = ChannelUser(1_000_011, "Cán", "Bộ", language_code="vi")
+    await make_person(session, officer.user_id, "Cán bộ", units=(tree.union.id,))
+    assert "/khaosat DN-QC-01" in await chat.send(officer, "/khaosat")

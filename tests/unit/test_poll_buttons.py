@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from handlers.common.buttons import PollButtons
+from handlers.common.buttons import PollButtons, PollSetup
 
 SUB = "0123456789abcdef0123456789abcdef"
 
@@ -45,3 +45,19 @@ def test_poll_buttons(data: str, wire: str, pattern: str, parsed: list[str]) -> 
 def test_shapes_the_bot_never_sends_do_not_match(data: str) -> None:
     patterns = (PollButtons.ANSWER_PATTERN, PollButtons.JOIN_PATTERN, PollButtons.LEAVE_PATTERN)
     assert not any(re.match(p, data) for p in patterns)
+
+
+@pytest.mark.parametrize(
+    ("data", "wire", "pattern"),
+    [
+        (PollSetup.MORE, "ksm:v1:more", PollSetup.QUESTIONS_PATTERN),
+        (PollSetup.DONE, "ksm:v1:done", PollSetup.QUESTIONS_PATTERN),
+        (PollSetup.EARLY_YES, "ksm:v1:early:1", PollSetup.EARLY_PATTERN),
+        (PollSetup.EARLY_NO, "ksm:v1:early:0", PollSetup.EARLY_PATTERN),
+        (PollSetup.CREATE, "ksm:v1:create", PollSetup.CREATE_PATTERN),
+        (PollSetup.CANCEL, "ksm:v1:cancel", PollSetup.CANCEL_PATTERN),
+    ],
+)
+def test_poll_setup_buttons(data: str, wire: str, pattern: str) -> None:
+    assert data == wire
+    assert re.match(pattern, data)
