@@ -39,7 +39,14 @@ from services.polls.fanout import (
     take_results,
 )
 from services.polls.keys import Choice
-from services.polls.results import AreaResult, Cell, EnterpriseResult, PollResults, poll_results
+from services.polls.results import (
+    AreaResult,
+    Cell,
+    EnterpriseResult,
+    PollResults,
+    closed_between,
+    poll_results,
+)
 from services.polls.subscriptions import (
     drop_subscription,
     is_subscribed,
@@ -70,6 +77,7 @@ __all__ = [
     "Text",
     "answer",
     "audience_by_code",
+    "closed_between",
     "create_poll",
     "delivery_failed",
     "drop_subscription",

@@ -16,13 +16,46 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import OrgNode, PollAnswer
-from services.digests.views import SUPPRESS_BELOW, SuppressedCount
+from models import OrgNode, Poll, PollAnswer
 from services.polls.definition import PollView, get_poll
+
+# As in the digests (services/digests/views.py SUPPRESS_BELOW): counts of one enterprise below
+# this are never shown. Not imported from there: the digests show poll results, so they import
+# this package, and a package cycle is not allowed (tests/unit/test_dependency_rule.py).
+SUPPRESS_BELOW: Final = 5
+
+
+@dataclass(frozen=True)
+class SuppressedCount:
+    """A total over enterprises whose hidden cells count as one each: the digests'
+    ``SuppressedCount`` (same fields and meaning: ``visible``, ``hidden``, a true lower bound)."""
+
+    visible: int = 0
+    hidden: int = 0
+
+    @property
+    def exact(self) -> bool:
+        return self.hidden == 0
+
+    @property
+    def below_five(self) -> bool:
+        return self.visible == 0 and self.hidden == 1
+
+    @property
+    def lower_bound(self) -> int:
+        return self.visible + self.hidden
+
+    def add(self, enterprise_count: int) -> SuppressedCount:
+        if enterprise_count <= 0:
+            return self
+        if enterprise_count < SUPPRESS_BELOW:
+            return SuppressedCount(self.visible, self.hidden + 1)
+        return SuppressedCount(self.visible + enterprise_count, self.hidden)
 
 
 @dataclass(frozen=True)
@@ -161,3 +194,23 @@ async def poll_results(
         tuple(area_questions),
     )
     return PollResults(poll, final, tuple(enterprises), area)
+
+
+async def closed_between(
+    session: AsyncSession, scope_path: str, first: date, last: date, today: date
+) -> tuple[PollResults, ...]:
+    """Results of the polls whose audience lies within this scope (a materialised path) and
+    which closed between ``first`` and ``last`` (and before ``today``): the digest's section."""
+    ids = await session.scalars(
+        select(Poll.id)
+        .join(OrgNode, OrgNode.id == Poll.audience_node_id)
+        .where(
+            OrgNode.path.startswith(scope_path),
+            Poll.closes_on >= first,
+            Poll.closes_on <= last,
+            Poll.closes_on < today,
+        )
+        .order_by(Poll.closes_on, Poll.id)
+    )
+    found = [await poll_results(session, poll_id, today) for poll_id in list(ids)]
+    return tuple(r for r in found if r is not None)

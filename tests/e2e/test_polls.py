@@ -246,3 +246,32 @@ async def test_an_admin_sets_a_poll_step_by_step_and_a_zone_officer_only_their_z
     officer = ChannelUser(1_000_011, "Cán", "Bộ", language_code="vi")
     await make_person(session, officer.user_id, "Cán bộ", units=(tree.union.id,))
     assert "/khaosat DN-QC-01" in await chat.send(officer, "/khaosat")
+
+
+async def test_the_digest_shows_the_results_of_polls_closed_in_its_period(
+    chat: Chat, session: AsyncSession, tree: Tree, clock: Clock
+) -> None:
+    await new_poll(session, tree)
+    for n, worker in enumerate(WORKERS[:5]):
+        await join(chat, worker, via_poster=n % 2 == 0)
+    await run_batch(chat.app.bot_data)
+    for worker in WORKERS[:5]:
+        await chat.press(worker, "Không ngon")
+    member = ChannelUser(6_660_001, "Tuấn", "Lê")
+    await make_person(
+        session, member.user_id, "Lê Minh Tuấn", role=Role.COMMITTEE, node_id=tree.province.id
+    )
+
+    async def digest() -> str:
+        await chat.send(member, "/tonghop")
+        buttons = {b["text"]: b["callback_data"] for b in chat.last_with_buttons(member).buttons}
+        chat.api.clear()
+        await chat.callback(member, buttons["Năm 2026"])
+        return "\n".join(c.text for c in chat.api.sent(member.user_id))
+
+    assert "KHẢO SÁT NGƯỜI LAO ĐỘNG" not in await digest()  # still open: nothing shown
+    clock.set_local(2026, 11, 24)
+    shown = await digest()
+    assert "KHẢO SÁT NGƯỜI LAO ĐỘNG" in shown and "Bữa ăn ca có ngon không?" in shown
+    assert "Công ty TNHH May Hà Phong: 5 người trả lời" in shown
+    assert "Không ngon: 5 (100%)" in shown
