@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.error import Forbidden
 
-from handlers.polls.jobs import run_batch
+from handlers.polls.jobs import poll_batch, run_batch
 from infra.channel_updates import ChannelUser
 from models import PollAnswer, PollBallot, PollSubscription, Role, utcnow
 from services import polls
@@ -275,3 +276,38 @@ async def test_the_digest_shows_the_results_of_polls_closed_in_its_period(
     assert "KHẢO SÁT NGƯỜI LAO ĐỘNG" in shown and "Bữa ăn ca có ngon không?" in shown
     assert "Công ty TNHH May Hà Phong: 5 người trả lời" in shown
     assert "Không ngon: 5 (100%)" in shown
+
+
+class _Blocking:
+    """The Telegram bot, except that one chat has blocked it."""
+
+    def __init__(self, bot: object, blocked: int) -> None:
+        self.bot, self.blocked = bot, str(blocked)
+
+    async def send_message(self, chat_id: object, text: str, **kw: object) -> object:
+        if str(chat_id) == self.blocked:
+            raise Forbidden("Forbidden: bot was blocked by the user")
+        return await self.bot.send_message(chat_id, text, **kw)  # type: ignore[attr-defined]
+
+
+async def test_quiet_hours_wait_and_a_blocked_bot_drops_the_subscription_silently(
+    chat: Chat,
+    session: AsyncSession,
+    tree: Tree,
+    clock: Clock,
+    app_logging: pytest.LogCaptureFixture,
+) -> None:
+    await new_poll(session, tree)
+    for worker in WORKERS[:2]:
+        await join(chat, worker, via_poster=False)
+    clock.set_local(2026, 11, 20, hour=22)  # quiet hours (21:00-07:00): the job does nothing
+    await poll_batch(type("Ctx", (), {"bot_data": chat.app.bot_data})())
+    assert not any("Bữa ăn ca" in c.text for c in chat.api.sent(WORKERS[0].user_id))
+    clock.set_local(2026, 11, 20, hour=10)
+    data = chat.app.bot_data
+    data.senders = {"telegram": _Blocking(chat.app.bot, WORKERS[1].user_id)}
+    await run_batch(data)
+    assert any("Bữa ăn ca" in c.text for c in chat.api.sent(WORKERS[0].user_id))
+    assert await session.scalar(select(func.count()).select_from(PollSubscription)) == 1
+    logged = "\n".join(r.getMessage() for r in app_logging.records)
+    assert str(WORKERS[1].user_id) not in logged
