@@ -64,31 +64,39 @@ async def run_batch(data: BotData) -> None:
     day = data.clock().astimezone(data.settings.zone).date()
     async with data.uow() as session:
         await polls.release_answers(session)
-        for due in await polls.take_deliveries(session, keys, day):
-            poll = await polls.get_poll(session, due.poll_id)
-            if poll is None:
-                continue
-            outcome = await _send(
-                data,
-                due.target,
-                [(poll_text(poll, lang), poll_buttons(poll, due.subscription_id, lang))],
-            )
-            if outcome == "gone":  # a blocked bot drops the subscription, silently
-                await polls.drop_subscription(session, due.subscription_id)
-            elif outcome == "later":
-                await polls.delivery_failed(session, due.poll_id, due.subscription_id)
-        texts: dict[tuple[int, int], str] = {}
-        for result in await polls.take_results(session, keys, day):
-            key = (result.poll_id, result.enterprise_id)
-            if key not in texts:
-                results = await polls.poll_results(session, result.poll_id, day, force=True)
-                texts[key] = (
-                    results_text(results, lang, enterprise_id=result.enterprise_id)
-                    if results is not None
-                    else tr(lang, "The poll has closed.")
+        # Claims of BATCH at a time, until every list has every open poll: a poll reaches
+        # 10,000 workers in one run, at the pace bulk_sending allows.
+        retry = False
+        while due_now := await polls.take_deliveries(session, keys, day):
+            for due in due_now:
+                poll = await polls.get_poll(session, due.poll_id)
+                if poll is None:
+                    continue
+                outcome = await _send(
+                    data,
+                    due.target,
+                    [(poll_text(poll, lang), poll_buttons(poll, due.subscription_id, lang))],
                 )
-            # At most once: the seal was cleared before this send (fanout.take_results).
-            await _send(data, result.target, [(part, None) for part in split_text(texts[key])])
+                if outcome == "gone":  # a blocked bot drops the subscription, silently
+                    await polls.drop_subscription(session, due.subscription_id)
+                elif outcome == "later":
+                    await polls.delivery_failed(session, due.poll_id, due.subscription_id)
+                    retry = True
+            if retry:  # the channel is in trouble: the rest waits for the next batch
+                break
+        texts: dict[tuple[int, int], str] = {}
+        while results_now := await polls.take_results(session, keys, day):
+            for result in results_now:
+                key = (result.poll_id, result.enterprise_id)
+                if key not in texts:
+                    results = await polls.poll_results(session, result.poll_id, day, force=True)
+                    texts[key] = (
+                        results_text(results, lang, enterprise_id=result.enterprise_id)
+                        if results is not None
+                        else tr(lang, "The poll has closed.")
+                    )
+                # At most once: the seal was cleared before this send (fanout.take_results).
+                await _send(data, result.target, [(part, None) for part in split_text(texts[key])])
     log.info("poll batch done")
 
 

@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from handlers.common.buttons import PollButtons
 from handlers.common.context import BotContext, keyboard, language_of, refuse, say, show, today
-from handlers.concerns.conversation import _carrier
+from handlers.concerns.conversation import _carrier, _throttled
 from handlers.polls.views import poll_buttons, poll_text
 from infra.i18n import tr
 from infra.metrics import keep_out_of_metrics
@@ -89,6 +89,8 @@ async def _promise(update: Update, context: BotContext, enterprise_id: int, name
 
 async def confirmed(update: Update, context: BotContext) -> None:
     keep_out_of_metrics()
+    if await _throttled(update, context):  # joining opens the list's seals: not for a flood
+        return
     assert update.callback_query is not None and update.callback_query.data is not None
     enterprise_id = int(PollButtons.parse(update.callback_query.data)[1])
     lang = language_of(context, None)
@@ -112,6 +114,8 @@ async def leave(update: Update, context: BotContext) -> None:
     """/huykhaosat, or the button under a poll (that poll list only). The same answer whether
     or not the chat was on a list."""
     keep_out_of_metrics()
+    if await _throttled(update, context):  # /huykhaosat opens every seal: not for a flood
+        return
     subscription = None
     query = update.callback_query
     if query is not None and query.data is not None:
