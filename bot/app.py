@@ -20,6 +20,8 @@ from handlers.concerns import conversation as concern_conversation
 from handlers.concerns import inbox as concern_inbox
 from handlers.digests import view as digest_view
 from handlers.office import commands as office_commands
+from handlers.polls import create as poll_setup
+from handlers.polls import worker as poll_worker
 from handlers.registration import conversation as registration_conversation
 from handlers.registration import linking
 from handlers.reports import conversation as report_conversation
@@ -152,6 +154,8 @@ def build_application(
     application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
     application.add_handlers(digest_view.build())  # type: ignore[arg-type]
     application.add_handlers(office_commands.build())  # type: ignore[arg-type]
+    application.add_handlers(poll_worker.build())
+    application.add_handler(poll_setup.build())  # /khaosat: officers set polls, workers join
     application.add_handlers(common.general())
     application.add_handlers(linking.build())  # /lienket and /kenh (one person, several channels)
     # 12 digits outside every conversation: a receipt check (after them: not a report answer).

@@ -23,6 +23,7 @@ from models.people import (
     Role,
     RoleAssignment,
 )
+from models.polls import Poll, PollAnswer, PollBallot, PollDelivery, PollSubscription
 from models.reporting import (
     ConversationState,
     IndicatorSetVersion,
@@ -58,6 +59,11 @@ __all__ = [
     "OutboxStatus",
     "Ownership",
     "Person",
+    "Poll",
+    "PollAnswer",
+    "PollBallot",
+    "PollDelivery",
+    "PollSubscription",
     "Report",
     "ReportChange",
     "ReportDraft",

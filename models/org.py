@@ -1,4 +1,4 @@
-"""The organisation tree and the reporting units that live in it (docs/architecture.md, docs/org-import.md)."""
+"""The organisation tree and the reporting units that live in it (docs/architecture.md)."""
 
 from __future__ import annotations
 

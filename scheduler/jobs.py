@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from handlers.common import silence_watch
 from handlers.concerns import jobs as concern_jobs
+from handlers.polls import jobs as poll_jobs
 from handlers.reports import reminders as report_reminders
 from scheduler import outbox_sender, retention
 
@@ -24,6 +25,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     report_reminders.register(application)
     silence_watch.register(application)
     retention.register(application)
+    poll_jobs.register(application)
 
 
 async def on_start(application: Application) -> None:  # type: ignore[type-arg]

@@ -325,3 +325,56 @@ class Office:
     NAV: Final = rf"^{PREFIX}:nav:[ocu]:{NUMBER}:[0-9]{{1,4}}\Z"
     PICK: Final = rf"^{PREFIX}:pick:[ocu]:{NUMBER}\Z"
     UNLOCK: Final = rf"^{PREFIX}:unlock:{NUMBER}:{MONTH}\Z"
+
+
+class PollButtons:
+    """Workers' polls (handlers/polls): ``ks:v1:<action>:<fields>``. An answer names the poll,
+    the poll list it came through (a random id), the question and the option; the service
+    checks that the list is the pressing chat's own before it counts anything."""
+
+    PREFIX: Final = "ks:v1"
+    SUBSCRIPTION: Final = r"[0-9a-f]{32}"
+
+    @staticmethod
+    def join(enterprise_id: int) -> str:
+        """Under the concern promise screen and /khaosat: the screen of what polls keep."""
+        return f"{PollButtons.PREFIX}:join:{enterprise_id}"
+
+    @staticmethod
+    def confirm(enterprise_id: int) -> str:
+        return f"{PollButtons.PREFIX}:yes:{enterprise_id}"
+
+    @staticmethod
+    def answer(poll_id: int, subscription_id: str, question: int, option: int) -> str:
+        return f"{PollButtons.PREFIX}:a:{poll_id}:{subscription_id}:{question}:{option}"
+
+    @staticmethod
+    def leave(subscription_id: str) -> str:
+        return f"{PollButtons.PREFIX}:leave:{subscription_id}"
+
+    @staticmethod
+    def parse(data: str) -> list[str]:
+        """The fields after the prefix: ``["a", poll, subscription, question, option]``…"""
+        return data.removeprefix(PollButtons.PREFIX + ":").split(":")
+
+    JOIN_PATTERN: Final = rf"^{PREFIX}:join:{NUMBER}\Z"
+    CONFIRM_PATTERN: Final = rf"^{PREFIX}:yes:{NUMBER}\Z"
+    ANSWER_PATTERN: Final = rf"^{PREFIX}:a:{NUMBER}:{SUBSCRIPTION}:[0-9]:[0-9]\Z"
+    LEAVE_PATTERN: Final = rf"^{PREFIX}:leave:{SUBSCRIPTION}\Z"
+
+
+class PollSetup:
+    """An officer setting a poll (handlers/polls/create.py): ``ksm:v1:<action>``."""
+
+    PREFIX: Final = "ksm:v1"
+    MORE: Final = f"{PREFIX}:more"  # another question
+    DONE: Final = f"{PREFIX}:done"  # no more questions
+    EARLY_YES: Final = f"{PREFIX}:early:1"  # results visible before the close
+    EARLY_NO: Final = f"{PREFIX}:early:0"
+    CREATE: Final = f"{PREFIX}:create"
+    CANCEL: Final = f"{PREFIX}:cancel"
+
+    QUESTIONS_PATTERN: Final = rf"^{PREFIX}:(more|done)\Z"
+    EARLY_PATTERN: Final = rf"^{PREFIX}:early:[01]\Z"
+    CREATE_PATTERN: Final = rf"^{CREATE}\Z"
+    CANCEL_PATTERN: Final = rf"^{CANCEL}\Z"

@@ -47,6 +47,8 @@ COMMANDS: list[CommandInfo] = [
     CommandInfo("quantri", N_("A one-time link to the office console"), frozenset({Role.ADMIN})),
     CommandInfo("tamtu", N_("Raise a concern anonymously (workers)")),
     CommandInfo("kiemtra", N_("Follow a concern with its receipt")),
+    CommandInfo("khaosat", N_("Anonymous polls of the union: join, or set one")),
+    CommandInfo("huykhaosat", N_("Stop receiving polls")),
     CommandInfo(
         "lienket",
         N_("Use the bot on another app too (Telegram, Zalo)"),

@@ -29,6 +29,7 @@ from telegram.ext import (
 
 from handlers.common import retry_until_seen
 from handlers.common.buttons import Concern as Buttons
+from handlers.common.buttons import PollButtons
 from handlers.common.context import (
     BotContext,
     keyboard,
@@ -214,7 +215,17 @@ async def _enterprise(update: Update, context: BotContext, code: str) -> int:
     await show(
         update,
         promise,
-        keyboard([(tr(lang, "Continue"), Buttons.GO)], [(tr(lang, "Cancel"), Buttons.CANCEL)]),
+        keyboard(
+            [(tr(lang, "Continue"), Buttons.GO)],
+            [(tr(lang, "Cancel"), Buttons.CANCEL)],
+            # The same poster also leads to the union's anonymous polls (handlers/polls).
+            [
+                (
+                    tr(lang, "📋 Receive the union's polls"),
+                    PollButtons.join(enterprise.enterprise_id),
+                )
+            ],
+        ),
     )
     return Concern.READING_PROMISE
 

@@ -24,6 +24,7 @@ from handlers.digests.labels import (
     suppressed,
     target_status,
 )
+from handlers.polls.views import results_text
 from infra.i18n import day, tr
 from services.digests import (
     Digest,
@@ -350,6 +351,14 @@ def _concerns(digest: Digest, language: str) -> list[str]:
     return lines
 
 
+def _polls(digest: Digest, language: str) -> list[list[str]]:
+    """One section per workers' poll closed in the period (none: no section at all)."""
+    return [
+        [tr(language, "WORKERS' POLL"), *results_text(result, language).splitlines()]
+        for result in digest.polls
+    ]
+
+
 def render_text(
     digest: Digest,
     language: str,
@@ -367,5 +376,6 @@ def render_text(
         _flows(digest, language),
         _targets(digest, language),
         _concerns(digest, language),
+        *_polls(digest, language),
     ]
     return headline + split_message(details, limit)

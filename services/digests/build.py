@@ -29,6 +29,7 @@ from services.digests.progress import _target_progress
 from services.digests.trend import _trend, _trend_span
 from services.digests.views import AreaRate, Digest, FlowTotal, Rate
 from services.periods import Period
+from services.polls.results import closed_between
 from services.reporting import ReportingSetup
 from services.targets import TargetConfig
 
@@ -152,4 +153,7 @@ async def build_digest(
         year_to_date=ytd,
         headline=await _headline(session, scope_path, setup, period, months_open),
         trend=trend,
+        polls=await closed_between(
+            session, scope_path, period.months[0].first_day, period.months[-1].last_day, today
+        ),
     )

@@ -15,6 +15,7 @@ from models import NodeKind, UnitKind
 from services.digests.periods import DigestPeriod
 from services.indicators import IndicatorKind, Label
 from services.periods import Period
+from services.polls.results import PollResults
 from services.targets import MeasureKind, TargetStatus
 
 # Counts of concerns per enterprise below this are never shown (docs/architecture.md).
@@ -223,6 +224,9 @@ class Digest:
     # The months before the period too, for the dashboard's charts; only when asked for
     # (``build_digest(trend_months=…)``), None otherwise.
     trend: Trend | None = None
+    # Results of the workers' polls of this scope that closed in the period (services/polls):
+    # already suppressed there; empty when there were none.
+    polls: tuple[PollResults, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from handlers.concerns import jobs as concern_jobs
 from infra.channel_updates import ChannelUser
 from infra.logging_setup import json_formatter
 from models import ReportingUnit, UnitKind, utcnow
+from testkit.anonymity import needles
 from testkit.chat import Chat
 from testkit.db import cell_texts, dump
 from testkit.org import Tree, make_person, make_tree
@@ -55,17 +56,6 @@ def _parse(stamp: str) -> datetime:
 
 def _persistence_files(tmp_path: Path) -> list[Path]:
     return [*tmp_path.rglob("*.pickle"), *Path.cwd().glob("*persistence*")]
-
-
-def needles(worker: ChannelUser) -> list[str]:
-    assert worker.username is not None and worker.language_code is not None
-    return [
-        str(worker.user_id),
-        worker.username,
-        worker.first_name,
-        worker.last_name,
-        worker.language_code,
-    ]
 
 
 @pytest.fixture
