@@ -19,6 +19,7 @@ from handlers.common.menu import COMMANDS
 from handlers.concerns import conversation as concern_conversation
 from handlers.concerns import inbox as concern_inbox
 from handlers.digests import view as digest_view
+from handlers.documents import view as document_view
 from handlers.registration import conversation as registration_conversation
 from handlers.registration import linking
 from handlers.reports import conversation as report_conversation
@@ -150,6 +151,7 @@ def build_application(
     application.add_handler(report_status.build())
     application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
     application.add_handlers(digest_view.build())  # type: ignore[arg-type]
+    application.add_handlers(document_view.build())  # type: ignore[arg-type]
     application.add_handlers(common.general())
     application.add_handlers(linking.build())  # /lienket and /kenh (one person, several channels)
     # 12 digits outside every conversation: a receipt check (after them: not a report answer).

@@ -28,6 +28,16 @@ COMMANDS: list[CommandInfo] = [
         N_("Digest: who reported, figures, targets"),
         frozenset({Role.COMMITTEE, Role.ADMIN}),
     ),
+    CommandInfo(
+        "baocaoquy",
+        N_("Quarterly report to sign (Word)"),
+        frozenset({Role.COMMITTEE, Role.ADMIN}),
+    ),
+    CommandInfo(
+        "baocaonam",
+        N_("Yearly report to sign (Word)"),
+        frozenset({Role.COMMITTEE, Role.ADMIN}),
+    ),
     CommandInfo("tamtu", N_("Raise a concern anonymously (workers)")),
     CommandInfo("kiemtra", N_("Follow a concern with its receipt")),
     CommandInfo(

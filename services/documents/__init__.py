@@ -16,7 +16,9 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import OrgNode
+from models import OrgNode, Role
+from services import access
+from services.access import Viewer
 from services.concerns import ConcernConfig
 from services.digests import Digest, DigestPeriod, PeriodKind, build_digest
 from services.errors import DomainError
@@ -38,6 +40,10 @@ FOUNDED_CODES: Final = (
 
 class NotADocumentPeriod(DomainError):
     message = "A report document covers a quarter (2026-Q4) or a year (2026), not {period}."
+
+
+class NotForCommittee(DomainError):
+    message = "Report documents are for steering committee members."
 
 
 class UnknownNode(DomainError):
@@ -63,6 +69,38 @@ def template_path(name: str) -> Path:
     if path.suffix.lower() != ".docx" or not path.is_file():
         raise TemplateNotFound(name=name)
     return path
+
+
+# An edited template in the configuration folder replaces the default one in the chat.
+CHAT_TEMPLATE_FILE: Final = "report-template.docx"
+
+
+def chat_template(config_dir: Path) -> Path:
+    """The template of the documents sent in the chat: ``report-template.docx`` in the
+    configuration folder when the office has put one there, the labour federation's otherwise."""
+    edited = config_dir / CHAT_TEMPLATE_FILE
+    return edited if edited.is_file() else TEMPLATE_DIR / f"{DEFAULT_LAYOUT}.docx"
+
+
+def default_period(kind: PeriodKind, today: date) -> DigestPeriod:
+    """The quarter or the year of last month: on 20 January 2027 the fourth quarter and the year
+    2026, both complete; on 20 February the first quarter of 2027 so far."""
+    month = today.month - 1 or 12
+    year = today.year if today.month > 1 else today.year - 1
+    if kind is PeriodKind.YEAR:
+        return DigestPeriod.of_year(year)
+    return DigestPeriod.of_quarter(year, (month - 1) // 3 + 1)
+
+
+async def committee_node(session: AsyncSession, viewer: Viewer) -> int:
+    """The node a member's documents cover: their own scope (an administrator: the province).
+    Checked here, from the database, whatever the chat asked for."""
+    if not (viewer.has(Role.COMMITTEE) or viewer.has(Role.ADMIN)) or viewer.revoked:
+        raise NotForCommittee()
+    node_id = await access.home_node(session, viewer)
+    if node_id is None:
+        raise NotForCommittee()
+    return node_id
 
 
 def document_period(key: str) -> DigestPeriod:
