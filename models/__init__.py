@@ -29,6 +29,7 @@ from models.reporting import (
     Report,
     ReportChange,
     ReportDraft,
+    ReportReview,
     ReportUnlock,
     ReportValue,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "Report",
     "ReportChange",
     "ReportDraft",
+    "ReportReview",
     "ReportUnlock",
     "ReportValue",
     "ReportingUnit",

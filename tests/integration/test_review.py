@@ -1,0 +1,236 @@
+"""Review by the level above: a unit reports, its zone union returns it with a comment, the
+officer amends, the zone union approves; an approved report is locked until reopened; another
+zone's reviewer is refused; every decision is in audit_log; without review configured nothing
+changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AuditEntry, NodeKind, OrgNode, ReportingUnit, ReportReview, Role, UnitKind
+from services import reporting, review
+from services.indicators import load_indicator_config
+from services.periods import Period, ReviewRule, load_calendar
+from services.reporting import ReportingSetup
+from services.reporting.reviewing import ReportApproved
+from tests.factories import Tree, make_person, make_tree
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+LATER = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+NOVEMBER = Period(2026, 11)
+
+
+def setup_with(**rules: ReviewRule) -> ReportingSetup:
+    calendar = load_calendar()
+    return ReportingSetup(
+        indicators=load_indicator_config(),
+        calendar=calendar.model_copy(update={"review": {UnitKind(k): r for k, r in rules.items()}}),
+        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+    )
+
+
+REVIEWED = setup_with(trade_union=ReviewRule(level="zone", by=UnitKind.ZONE_UNION))
+
+
+async def file_report(
+    session: AsyncSession, person: int, unit_id: int, setup: ReportingSetup, first: str = "100"
+) -> int:
+    """Answer every question of the unit's November report and send it."""
+    while True:
+        view = await reporting.open_draft(
+            session, person_id=person, unit_id=unit_id, period=NOVEMBER, setup=setup, now=NOW
+        )
+        if view.question is None:
+            break
+        kind = view.question.indicator.kind.value
+        text = {"yes_no": "có", "percent": "10"}.get(kind, first if view.step == 0 else "5")
+        await reporting.answer(
+            session,
+            person_id=person,
+            draft_id=view.draft_id,
+            step=view.step,
+            text=text,
+            setup=setup,
+        )
+    receipt = await reporting.submit(
+        session,
+        person_id=person,
+        draft_id=view.draft_id,
+        unit_id=unit_id,
+        period=NOVEMBER,
+        reason=None,
+        setup=setup,
+        now=NOW,
+    )
+    return receipt.report_id
+
+
+async def amend_first_item(
+    session: AsyncSession, person: int, unit_id: int, setup: ReportingSetup, value: str
+) -> None:
+    view = await reporting.open_draft(
+        session,
+        person_id=person,
+        unit_id=unit_id,
+        period=NOVEMBER,
+        setup=setup,
+        now=LATER,
+        amend=True,
+    )
+    await reporting.edit_item(session, person_id=person, draft_id=view.draft_id, index=1)
+    await reporting.answer(
+        session, person_id=person, draft_id=view.draft_id, step=0, text=value, setup=setup
+    )
+    await reporting.submit(
+        session,
+        person_id=person,
+        draft_id=view.draft_id,
+        unit_id=unit_id,
+        period=NOVEMBER,
+        reason="sửa theo nhận xét",
+        setup=setup,
+        now=LATER,
+    )
+
+
+async def zone_unions(session: AsyncSession, tree: Tree) -> tuple[int, int]:
+    """The zone union of the tree's zone, and another zone with its own zone union."""
+    other_zone = OrgNode(
+        code="KCN-VT",
+        kind=NodeKind.INDUSTRIAL_ZONE,
+        name="KCN Vân Trung",
+        parent_id=tree.province.id,
+    )
+    session.add(other_zone)
+    await session.flush()
+    other_zone.path = f"/{tree.province.id}/{other_zone.id}/"
+    ours = ReportingUnit(
+        code="CDKCN-QC",
+        kind=UnitKind.ZONE_UNION,
+        name="Công đoàn KCN Quang Châu",
+        org_node_id=tree.zone.id,
+    )
+    theirs = ReportingUnit(
+        code="CDKCN-VT",
+        kind=UnitKind.ZONE_UNION,
+        name="Công đoàn KCN Vân Trung",
+        org_node_id=other_zone.id,
+    )
+    session.add_all([ours, theirs])
+    await session.commit()
+    return ours.id, theirs.id
+
+
+async def test_returned_amended_then_approved_and_locked_until_reopened(
+    session: AsyncSession,
+) -> None:
+    tree = await make_tree(session)
+    ours, theirs = await zone_unions(session, tree)
+    lan = await make_person(session, 1, "Nguyễn Thị Lan", units=(tree.union.id,))
+    hung = await make_person(session, 2, "Trần Văn Hùng", units=(ours,))
+    minh = await make_person(session, 3, "Lê Văn Minh", units=(theirs,))
+
+    report_id = await file_report(session, lan, tree.union.id, REVIEWED)
+    waiting = await review.waiting(session, hung, REVIEWED)
+    assert [w.report_id for w in waiting] == [report_id]
+    assert waiting[0].figures[0].value == 100
+    assert await review.waiting(session, minh, REVIEWED) == []
+    assert await review.waiting_counts(session, REVIEWED) == {hung: 1}
+
+    # Another zone's reviewer, with a forged report id, is refused and nothing changes.
+    with pytest.raises(review.NotReviewer):
+        await review.approve(
+            session, person_id=minh, report_id=report_id, setup=REVIEWED, now=LATER
+        )
+    with pytest.raises(review.NotReviewer):
+        await review.return_report(
+            session, person_id=lan, report_id=report_id, comment="x", setup=REVIEWED, now=LATER
+        )
+
+    with pytest.raises(review.CommentRequired):
+        await review.return_report(
+            session, person_id=hung, report_id=report_id, comment="  ", setup=REVIEWED, now=LATER
+        )
+    returned = await review.return_report(
+        session,
+        person_id=hung,
+        report_id=report_id,
+        comment="Số lao động chưa khớp",
+        setup=REVIEWED,
+        now=LATER,
+    )
+    assert returned.officers == (lan,)
+    assert await review.waiting(session, hung, REVIEWED) == []
+
+    await amend_first_item(session, lan, tree.union.id, REVIEWED, "120")
+    again = await review.waiting(session, hung, REVIEWED)
+    assert [(w.report_id, w.revision) for w in again] == [(report_id, 2)]
+    assert again[0].figures[0].value == 120
+    assert again[0].last_comment == "Số lao động chưa khớp"
+
+    approved = await review.approve(
+        session, person_id=hung, report_id=report_id, setup=REVIEWED, now=LATER
+    )
+    assert approved.status == "approved"
+    with pytest.raises(ReportApproved):
+        await amend_first_item(session, lan, tree.union.id, REVIEWED, "130")
+
+    await review.reopen(
+        session, person_id=hung, report_id=report_id, comment=None, setup=REVIEWED, now=LATER
+    )
+    await amend_first_item(session, lan, tree.union.id, REVIEWED, "130")
+    assert (await session.get(ReportReview, report_id)).status == "pending"  # type: ignore[union-attr]
+
+    decisions = (
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.like("report.review.%"))
+            .order_by(AuditEntry.id)
+        )
+    ).all()
+    assert [(d.action, d.actor, d.details.get("comment")) for d in decisions] == [
+        ("report.review.return", f"person:{hung}", "Số lao động chưa khớp"),
+        ("report.review.approve", f"person:{hung}", None),
+        ("report.review.reopen", f"person:{hung}", None),
+    ]
+    assert all(d.at is not None for d in decisions)
+
+
+async def test_a_committee_reviews_party_cells_of_its_zone(session: AsyncSession) -> None:
+    setup = setup_with(party_cell=ReviewRule(level="zone", by="committee"))
+    tree = await make_tree(session)
+    lan = await make_person(session, 1, "Lan", units=(tree.cell.id,))
+    member = await make_person(session, 2, "Tuấn", role=Role.COMMITTEE, node_id=tree.zone.id)
+    province = await make_person(session, 3, "Hà", role=Role.COMMITTEE, node_id=tree.province.id)
+    report_id = await file_report(session, lan, tree.cell.id, setup, first="10")
+    assert [w.report_id for w in await review.waiting(session, member, setup)] == [report_id]
+    with pytest.raises(review.NotReviewer):  # the province is not the configured level
+        await review.approve(
+            session, person_id=province, report_id=report_id, setup=setup, now=LATER
+        )
+
+
+async def test_without_review_configured_nothing_is_written_or_locked(
+    session: AsyncSession,
+) -> None:
+    default = ReportingSetup(
+        indicators=load_indicator_config(),
+        calendar=load_calendar(),
+        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+    )
+    assert default.calendar.review == {}
+    tree = await make_tree(session)
+    ours, _ = await zone_unions(session, tree)
+    lan = await make_person(session, 1, "Lan", units=(tree.union.id,))
+    hung = await make_person(session, 2, "Hùng", units=(ours,))
+    await file_report(session, lan, tree.union.id, default)
+    assert (await session.scalars(select(ReportReview))).all() == []
+    await amend_first_item(session, lan, tree.union.id, default, "120")
+    await amend_first_item(session, lan, tree.union.id, default, "130")
+    with pytest.raises(review.NotReviewer):
+        await review.waiting(session, hung, default)
