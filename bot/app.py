@@ -24,6 +24,7 @@ from handlers.registration import conversation as registration_conversation
 from handlers.registration import linking
 from handlers.reports import conversation as report_conversation
 from handlers.reports import status as report_status
+from handlers.review import view as review_view
 from infra.i18n import tr
 from infra.leadership import Leadership
 from infra.metrics import InstrumentedApplication, InstrumentedRequest, Metrics
@@ -152,6 +153,7 @@ def build_application(
     application.add_handlers(concern_inbox.build())  # type: ignore[arg-type]
     application.add_handlers(digest_view.build())  # type: ignore[arg-type]
     application.add_handlers(document_view.build())  # type: ignore[arg-type]
+    application.add_handlers(review_view.build())  # type: ignore[arg-type]
     application.add_handlers(common.general())
     application.add_handlers(linking.build())  # /lienket and /kenh (one person, several channels)
     # 12 digits outside every conversation: a receipt check (after them: not a report answer).

@@ -38,6 +38,11 @@ COMMANDS: list[CommandInfo] = [
         N_("Yearly report to sign (Word)"),
         frozenset({Role.COMMITTEE, Role.ADMIN}),
     ),
+    CommandInfo(
+        "duyet",
+        N_("Review the reports of the units below (when configured)"),
+        frozenset({Role.COMMITTEE}),
+    ),
     CommandInfo("tamtu", N_("Raise a concern anonymously (workers)")),
     CommandInfo("kiemtra", N_("Follow a concern with its receipt")),
     CommandInfo(

@@ -234,3 +234,22 @@ async def test_without_review_configured_nothing_is_written_or_locked(
     await amend_first_item(session, lan, tree.union.id, default, "130")
     with pytest.raises(review.NotReviewer):
         await review.waiting(session, hung, default)
+
+
+async def test_reviewers_get_one_notice_a_day_through_the_outbox(session: AsyncSession) -> None:
+    from handlers.review.notices import plan_daily_notice
+    from models import OutboxMessage
+
+    tree = await make_tree(session)
+    ours, theirs = await zone_unions(session, tree)
+    lan = await make_person(session, 1, "Lan", units=(tree.union.id,))
+    hung = await make_person(session, 2, "Hùng", units=(ours,))
+    await make_person(session, 3, "Minh", units=(theirs,))
+    await file_report(session, lan, tree.union.id, REVIEWED)
+    early = datetime(2026, 11, 21, 0, 30, tzinfo=UTC)  # 07:30 in Vietnam
+    assert await plan_daily_notice(session, REVIEWED, ["telegram"], early) == 0
+    morning = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)  # 09:00
+    assert await plan_daily_notice(session, REVIEWED, ["telegram"], morning) == 1
+    assert await plan_daily_notice(session, REVIEWED, ["telegram"], LATER) == 0  # same day
+    notice = await session.scalar(select(OutboxMessage))
+    assert notice is not None and notice.person_id == hung and "/duyet" in notice.text
