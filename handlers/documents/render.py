@@ -21,6 +21,7 @@ from docx import Document
 from docxtpl import DocxTemplate
 
 from handlers.digests.labels import (
+    DASH,
     area_name,
     count,
     file_name,
@@ -67,6 +68,8 @@ def context(digest: Digest, root_name: str) -> dict[str, Any]:
             "on_time": count(a.rate.on_time, lang),
             "reporting_rate": percent(a.rate.reporting_rate, lang),
             "on_time_rate": percent(a.rate.on_time_rate, lang),
+            "approved": count(a.rate.approved, lang) if digest.reviewed else DASH,
+            "approved_rate": percent(a.rate.approved_rate if digest.reviewed else None, lang),
         }
         for a in digest.areas
     ]
@@ -142,6 +145,16 @@ def context(digest: Digest, root_name: str) -> dict[str, Any]:
         }
         for number, unit in enumerate(digest.missing, start=1)
     ]
+    approved_summary = (
+        tr(
+            lang,
+            "Approved by the level above: {approved} ({approved_rate}).",
+            approved=count(overall.approved, lang),
+            approved_rate=percent(overall.approved_rate, lang),
+        )
+        if digest.reviewed
+        else ""
+    )
     return {
         "scope_name": digest.scope.name,
         "scope_code": digest.scope.code,
@@ -157,19 +170,27 @@ def context(digest: Digest, root_name: str) -> dict[str, Any]:
         "is_year": digest.period.kind is PeriodKind.YEAR,
         "subject": subject,
         "target_year": digest.period.year,
-        "reporting_summary": tr(
-            lang,
-            "{submitted} of {expected} expected monthly reports were received "
-            "(reporting rate {rate}); {on_time} on time (on-time rate {on_time_rate}), "
-            "{late} late, {missing} missing.",
-            submitted=count(overall.submitted, lang),
-            expected=count(overall.expected, lang),
-            rate=percent(overall.reporting_rate, lang),
-            on_time=count(overall.on_time, lang),
-            on_time_rate=percent(overall.on_time_rate, lang),
-            late=count(overall.late, lang),
-            missing=count(overall.missing, lang),
+        "reporting_summary": " ".join(
+            part
+            for part in (
+                tr(
+                    lang,
+                    "{submitted} of {expected} expected monthly reports were received "
+                    "(reporting rate {rate}); {on_time} on time (on-time rate {on_time_rate}), "
+                    "{late} late, {missing} missing.",
+                    submitted=count(overall.submitted, lang),
+                    expected=count(overall.expected, lang),
+                    rate=percent(overall.reporting_rate, lang),
+                    on_time=count(overall.on_time, lang),
+                    on_time_rate=percent(overall.on_time_rate, lang),
+                    late=count(overall.late, lang),
+                    missing=count(overall.missing, lang),
+                ),
+                approved_summary,
+            )
+            if part
         ),
+        "approved_summary": approved_summary,
         "overall": {
             "expected": count(overall.expected, lang),
             "submitted": count(overall.submitted, lang),

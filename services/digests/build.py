@@ -21,6 +21,7 @@ from services.digests._shared import (
     _scope,
     _unit_statuses,
 )
+from services.digests.approvals import _approved_counts
 from services.digests.concern_counts import _concerns
 from services.digests.contacts import _officers
 from services.digests.flows import _flow_indicators, _flow_sums
@@ -83,13 +84,19 @@ async def build_digest(
     elapsed = months_open[-1].month if months_open else period.first.month - 1
 
     statuses = await _unit_statuses(session, scope_path, months_open, _reporting_kinds(setup))
+    approved = await _approved_counts(session, scope_path, months_open, setup)
     areas = await _areas(session, scope)
     by_area: dict[int, tuple[_Area, Rate]] = {}
     missing: list[MissingUnit] = []
     overall = Rate(0, 0, 0)
     for status in statuses:
         area = _area_of(status, scope_path, areas)
-        rate = Rate(sum(status.expected), sum(status.reported), status.on_time)
+        rate = Rate(
+            sum(status.expected),
+            sum(status.reported),
+            status.on_time,
+            approved.get(status.unit_id, 0) if approved else 0,
+        )
         overall += rate
         known = by_area.get(area.node_id)
         by_area[area.node_id] = (area, known[1] + rate if known else rate)
@@ -174,4 +181,5 @@ async def build_digest(
         year_to_date=ytd,
         headline=await _headline(session, scope_path, setup, period, months_open),
         trend=trend,
+        reviewed=approved is not None,
     )

@@ -35,6 +35,7 @@ class Rate:
     expected: int  # unit-months that should have a report
     submitted: int
     on_time: int
+    approved: int = 0  # of the submitted, approved by the level above (when reviewed)
 
     @property
     def late(self) -> int:
@@ -52,11 +53,16 @@ class Rate:
     def on_time_rate(self) -> float | None:
         return self.on_time / self.expected if self.expected else None
 
+    @property
+    def approved_rate(self) -> float | None:
+        return self.approved / self.expected if self.expected else None
+
     def __add__(self, other: Rate) -> Rate:
         return Rate(
             self.expected + other.expected,
             self.submitted + other.submitted,
             self.on_time + other.on_time,
+            self.approved + other.approved,
         )
 
 
@@ -223,6 +229,8 @@ class Digest:
     # The months before the period too, for the dashboard's charts; only when asked for
     # (``build_digest(trend_months=…)``), None otherwise.
     trend: Trend | None = None
+    # Some unit kinds are reviewed by the level above: rates carry ``approved`` counts.
+    reviewed: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,6 +257,8 @@ class UnitRow:
     # By indicator code: the period's sum for a flow, the latest month's value otherwise;
     # None for an optional item skipped. Absent: not reported.
     values: Mapping[str, Decimal | None]
+    # Months of the period whose report the level above approved; None: not reviewed.
+    months_approved: int | None = None
 
 
 @dataclass(frozen=True)

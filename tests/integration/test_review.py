@@ -253,3 +253,65 @@ async def test_reviewers_get_one_notice_a_day_through_the_outbox(session: AsyncS
     assert await plan_daily_notice(session, REVIEWED, ["telegram"], LATER) == 0  # same day
     notice = await session.scalar(select(OutboxMessage))
     assert notice is not None and notice.person_id == hung and "/duyet" in notice.text
+
+
+async def _digest_and_table(session: AsyncSession, node_id: int, setup: ReportingSetup):  # type: ignore[no-untyped-def]
+    from services.concerns import load_concern_config
+    from services.digests import DigestPeriod, build_digest, unit_table
+    from services.targets import load_targets
+
+    today = datetime(2026, 11, 21).date()
+    period = DigestPeriod.from_month(NOVEMBER)
+    digest = await build_digest(
+        session,
+        node_id=node_id,
+        period=period,
+        setup=setup,
+        targets=load_targets(indicators=setup.indicators),
+        concern_config=load_concern_config(),
+        today=today,
+    )
+    table = await unit_table(session, node_id=node_id, period=period, setup=setup, today=today)
+    return digest, table
+
+
+async def test_the_digest_and_the_excel_show_submitted_and_approved_side_by_side(
+    session: AsyncSession, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    from handlers.digests.excel import render_excel
+    from handlers.digests.text import render_text
+
+    tree = await make_tree(session)
+    ours, _ = await zone_unions(session, tree)
+    lan = await make_person(session, 1, "Lan", units=(tree.union.id,))
+    hung = await make_person(session, 2, "Hùng", units=(ours,))
+    report_id = await file_report(session, lan, tree.union.id, REVIEWED)
+
+    digest, _ = await _digest_and_table(session, tree.zone.id, REVIEWED)
+    assert digest.reviewed and (digest.overall.submitted, digest.overall.approved) == (1, 0)
+    await review.approve(session, person_id=hung, report_id=report_id, setup=REVIEWED, now=LATER)
+
+    digest, table = await _digest_and_table(session, tree.zone.id, REVIEWED)
+    assert (digest.overall.submitted, digest.overall.approved) == (1, 1)
+    text = "\n".join(render_text(digest, "vi"))
+    assert "Đã duyệt: " in text
+    row = next(r for r in table.rows if r.unit_id == tree.union.id)
+    assert row.months_approved == 1
+    book = load_workbook(render_excel(digest, table, Path(str(tmp_path)) / "t.xlsx", "vi"))
+    cells = [str(c.value) for r in book.worksheets[0].iter_rows() for c in r if c.value]
+    assert any("đã duyệt 1/1" in cell for cell in cells), cells
+
+    # Without review configured the same data read as before: no approval anywhere.
+    default = ReportingSetup(
+        indicators=load_indicator_config(),
+        calendar=load_calendar(),
+        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+    )
+    digest, table = await _digest_and_table(session, tree.zone.id, default)
+    assert not digest.reviewed and digest.overall.approved == 0
+    assert "Đã duyệt" not in "\n".join(render_text(digest, "vi"))
+    assert all(r.months_approved is None for r in table.rows)
