@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from handlers.common import silence_watch
 from handlers.concerns import jobs as concern_jobs
+from handlers.documents import sending as document_sending
 from handlers.reports import reminders as report_reminders
 from handlers.review import notices as review_notices
 from scheduler import outbox_sender, retention
@@ -24,6 +25,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     outbox_sender.register(application)
     report_reminders.register(application)
     review_notices.register(application)
+    document_sending.register(application)
     silence_watch.register(application)
     retention.register(application)
 

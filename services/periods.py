@@ -114,6 +114,23 @@ class ReviewRule(StrictModel):
     by: Literal["committee"] | UnitKind
 
 
+class DocumentSchedule(StrictModel):
+    """When the committee's report documents go out by themselves (services/documents): the
+    quarter's once its last month has locked, the year's on a day before 31 December; each
+    within ``relevant_days`` (a bot down for longer does not send stale ones)."""
+
+    quarterly: bool = True
+    yearly: bool = True
+    yearly_month: int = Field(default=12, ge=1, le=12)
+    yearly_day: int = Field(default=20, ge=1, le=30)
+    relevant_days: int = Field(default=7, ge=1, le=60)
+
+    @model_validator(mode="after")
+    def _a_real_day(self) -> DocumentSchedule:
+        date(2001, self.yearly_month, self.yearly_day)  # ValueError for 30 February
+        return self
+
+
 class ReportingCalendar(StrictModel):
     opens: DayRule = DayRule(day=15)
     due: DayRule = DayRule(day=25)
@@ -127,6 +144,8 @@ class ReportingCalendar(StrictModel):
     # Unit kinds whose reports the level above reviews; a kind not listed is not reviewed (the
     # default: nothing to approve, nothing locked).
     review: dict[UnitKind, ReviewRule] = {}  # noqa: RUF012
+    # The report documents sent by themselves to committee members; None (the default): never.
+    documents: DocumentSchedule | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> ReportingCalendar:

@@ -9,19 +9,21 @@ the refusals (a month, an unknown template, a template with a broken tag).
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import OrgNode, Role
+from models import OrgNode, Person, Role, RoleAssignment
 from services import access
 from services.access import Viewer
 from services.concerns import ConcernConfig
 from services.digests import Digest, DigestPeriod, PeriodKind, build_digest
 from services.errors import DomainError
+from services.periods import DocumentSchedule, Period, ReportingCalendar, lock_date
 from services.reporting import ReportingSetup
 from services.targets import TargetConfig
 
@@ -150,3 +152,64 @@ async def report_digest(
         concern_config=concern_config,
         today=today,
     )
+
+
+def due_documents(
+    schedule: DocumentSchedule, calendar: ReportingCalendar, today: date
+) -> list[str]:
+    """Period keys whose document is due today: a quarter from its last month's lock day, the
+    year from its configured day, each for ``relevant_days``."""
+    window = timedelta(days=schedule.relevant_days)
+    keys = []
+    if schedule.quarterly:
+        month = Period.of(today)
+        for back in range(0, 4):
+            period = month.shift(-back)
+            if period.month % 3:
+                continue
+            locks = lock_date(period, calendar)
+            if locks <= today < locks + window:
+                keys.append(f"{period.year:04d}-Q{period.month // 3}")
+    if schedule.yearly:
+        for year in (today.year, today.year - 1):
+            day_ = date(year, schedule.yearly_month, schedule.yearly_day)
+            if day_ <= today < day_ + window:
+                keys.append(f"{year:04d}")
+    return keys
+
+
+@dataclass(frozen=True)
+class DocumentDue:
+    person_id: int
+    node_id: int
+    period_key: str
+
+
+async def plan_documents(
+    session: AsyncSession, calendar: ReportingCalendar, today: date
+) -> list[DocumentDue]:
+    """Each committee member gets each due document of their own subtree (the outbox's
+    idempotency key makes it once)."""
+    schedule = calendar.documents
+    keys = due_documents(schedule, calendar, today) if schedule is not None else []
+    if not keys:
+        return []
+    rows = (
+        await session.execute(
+            select(RoleAssignment.org_node_id, Person.id)
+            .join(Person, Person.id == RoleAssignment.person_id)
+            .where(
+                RoleAssignment.role == Role.COMMITTEE,
+                RoleAssignment.revoked_at.is_(None),
+                RoleAssignment.org_node_id.is_not(None),
+                Person.revoked_at.is_(None),
+            )
+            .order_by(RoleAssignment.id)
+        )
+    ).all()
+    return [
+        DocumentDue(person_id, node_id, key)
+        for node_id, person_id in rows
+        if node_id is not None
+        for key in keys
+    ]
