@@ -18,10 +18,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from grassroots_config import DEFAULT_CONFIG_DIR
+
 from bot.app import load_concern_setup, load_reporting_setup
 from bot.posters import concern_link, render_invite_card, render_poster, vietnamese_poster_text
+from handlers.documents.render import render_report
 from handlers.reports import unlock_notice
 from infra.i18n import day, plural, tr
+from infra.rendering import off_the_loop
 from infra.settings import CONSOLE_BOT_USERNAME, Settings, SettingsError, load_settings
 from models import NodeKind, Role, UnitKind, utcnow
 from models.db import UnitOfWork, create_engine, make_uow
@@ -31,6 +35,7 @@ from services import (
     anonymity,
     concerns,
     demo,
+    documents,
     invites,
     office,
     org_queries,
@@ -39,6 +44,7 @@ from services import (
 from services.errors import N_, DomainError
 from services.org_import import OrgImportError, import_org_tree
 from services.periods import Period
+from services.targets import load_targets
 
 ROLE_NAMES = {
     Role.OFFICER: N_("Officer"),
@@ -467,6 +473,40 @@ async def cmd_seed_demo(args: argparse.Namespace, settings: Settings, uow: UnitO
     return 0
 
 
+async def cmd_report(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
+    """The quarterly or yearly report as a Word document (and a PDF when LibreOffice is
+    installed), from the same figures as the digest."""
+    lang = settings.default_language
+    try:
+        period = documents.document_period(args.period)
+        template = documents.template_path(args.template)
+        async with uow() as session:
+            node_id = await documents.node_id_of(session, args.node)
+            setup = load_reporting_setup(settings)
+            digest = await documents.report_digest(
+                session,
+                node_id=node_id,
+                period=period,
+                setup=setup,
+                targets=load_targets(
+                    (settings.config_dir or DEFAULT_CONFIG_DIR) / "targets.yaml", setup.indicators
+                ),
+                concern_config=load_concern_setup(settings).config,
+                today=utcnow().astimezone(settings.zone).date(),
+            )
+            root = await documents.root_name(session, node_id)
+        rendered = await off_the_loop(render_report, digest, root, template, Path(args.out))
+    except DomainError as refused:
+        print(tr(lang, refused.message, **refused.params), file=sys.stderr)
+        return 1
+    print(tr(lang, "Report written: {path}", path=rendered.docx))
+    if rendered.pdf is not None:
+        print(tr(lang, "PDF written: {path}", path=rendered.pdf))
+    else:
+        print(tr(lang, "No PDF: LibreOffice (soffice) is not installed or could not convert."))
+    return 0
+
+
 async def cmd_health(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
     engine = create_engine(settings.database_url)
     try:
@@ -555,6 +595,17 @@ def parser() -> argparse.ArgumentParser:
         default="OLD_CONCERN_PUSH_PRIVATE_KEY",
         help="biến môi trường chứa khóa cũ / env var with the old private key",
     )
+    rep = sub.add_parser(
+        "report", help="báo cáo quý, năm (DOCX, PDF) / quarterly or yearly report (Word)"
+    )
+    rep.add_argument("--period", required=True, help="quý 2026-Q4 hoặc năm 2026 / quarter, year")
+    rep.add_argument("--node", required=True, help="mã cấp tổ chức, ví dụ BN / org node code")
+    rep.add_argument("--out", required=True, help="tệp .docx / the .docx file")
+    rep.add_argument(
+        "--template",
+        default=documents.DEFAULT_LAYOUT,
+        help="party, union hoặc đường dẫn tệp .docx / party, union or a .docx path",
+    )
     sub.add_parser("health", help="kiểm tra CSDL và phiên bản / database and schema check")
     back = sub.add_parser("backup", help="sao lưu toàn bộ CSDL / back up the whole database")
     back.add_argument("--out", required=True, help="file sao lưu / backup file")
@@ -579,6 +630,7 @@ COMMANDS: dict[str, Command] = {
     "seed-demo": cmd_seed_demo,
     "login-link": cmd_login_link,
     "health": cmd_health,
+    "report": cmd_report,
 }
 
 

@@ -19,6 +19,7 @@ from handlers.common.menu import COMMANDS
 from handlers.concerns import conversation as concern_conversation
 from handlers.concerns import inbox as concern_inbox
 from handlers.digests import view as digest_view
+from handlers.documents import view as document_view
 from handlers.office import commands as office_commands
 from handlers.polls import create as poll_setup
 from handlers.polls import worker as poll_worker
@@ -26,6 +27,7 @@ from handlers.registration import conversation as registration_conversation
 from handlers.registration import linking
 from handlers.reports import conversation as report_conversation
 from handlers.reports import status as report_status
+from handlers.review import view as review_view
 from infra.i18n import tr
 from infra.leadership import Leadership
 from infra.metrics import InstrumentedApplication, InstrumentedRequest, Metrics
@@ -156,6 +158,8 @@ def build_application(
     application.add_handlers(office_commands.build())  # type: ignore[arg-type]
     application.add_handlers(poll_worker.build())
     application.add_handler(poll_setup.build())  # /khaosat: officers set polls, workers join
+    application.add_handlers(document_view.build())  # type: ignore[arg-type]
+    application.add_handlers(review_view.build())  # type: ignore[arg-type]
     application.add_handlers(common.general())
     application.add_handlers(linking.build())  # /lienket and /kenh (one person, several channels)
     # 12 digits outside every conversation: a receipt check (after them: not a report answer).

@@ -30,6 +30,7 @@ from models.reporting import (
     Report,
     ReportChange,
     ReportDraft,
+    ReportReview,
     ReportUnlock,
     ReportValue,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "Report",
     "ReportChange",
     "ReportDraft",
+    "ReportReview",
     "ReportUnlock",
     "ReportValue",
     "ReportingUnit",

@@ -125,3 +125,25 @@ class ConversationState(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)  # JSON of PTB's key tuple
     state: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ReportReview(Base):
+    """Where a report stands with the level above, when its unit kind is reviewed
+    (config/reporting.yaml ``review``): ``pending`` (sent or amended, waiting), ``returned`` (back
+    to its officers with ``comment``) or ``approved`` (locked against amendment until the
+    reviewer reopens it). One row per report; every decision is also in audit_log."""
+
+    __tablename__ = "report_reviews"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The node whose reviewers decide (the unit's zone or province): the scope check and the
+    # daily notice both select by it.
+    reviewer_node_id: Mapped[int] = mapped_column(ForeignKey("org_nodes.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    revision: Mapped[int]  # the report's revision the status is about
+    comment: Mapped[str | None] = mapped_column(String(500))
+    decided_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -13,8 +13,10 @@ from telegram.ext import Application
 
 from handlers.common import silence_watch
 from handlers.concerns import jobs as concern_jobs
+from handlers.documents import sending as document_sending
 from handlers.polls import jobs as poll_jobs
 from handlers.reports import reminders as report_reminders
+from handlers.review import notices as review_notices
 from scheduler import outbox_sender, retention
 
 
@@ -23,6 +25,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     concern_jobs.register(application)
     outbox_sender.register(application)
     report_reminders.register(application)
+    review_notices.register(application)
+    document_sending.register(application)
     silence_watch.register(application)
     retention.register(application)
     poll_jobs.register(application)

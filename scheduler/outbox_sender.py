@@ -24,6 +24,7 @@ from telegram.ext import Application
 
 from handlers.common.context import BotContext, BotData, served_channels
 from handlers.digests.sending import send_digest
+from handlers.documents import sending as document_sending
 from handlers.reports import reminders as report_reminders
 from infra.i18n import tr
 from infra.rate_limit import bulk_sending
@@ -41,6 +42,7 @@ MAX_ATTEMPTS = 8
 # (and buttons), sent as it is.
 SENDERS: dict[str, Callable[[BotData, Any, AsyncSession, OutboxMessage], Awaitable[None]]] = {
     "digest": send_digest,
+    document_sending.KIND: document_sending.send_document,
 }
 # Kinds dropped unsent when what they ask for is done already (a report sent meanwhile).
 MOOT: dict[str, Callable[[AsyncSession, OutboxMessage], Awaitable[bool]]] = {

@@ -15,13 +15,14 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import holidays
 from babel.dates import format_date
 from grassroots_config import DEFAULT_CONFIG_DIR
 from pydantic import Field, model_validator
 
+from models import UnitKind
 from services.config_files import StrictModel, load_yaml_model
 
 DEFAULT_CALENDAR_FILE: Final = DEFAULT_CONFIG_DIR / "reporting.yaml"
@@ -104,6 +105,32 @@ class DayRule(StrictModel):
         return (self.month_offset, self.day)
 
 
+class ReviewRule(StrictModel):
+    """Who reviews a unit kind's reports: at which level above the unit (its zone or commune,
+    or the province), and who there decides: the steering committee members of that node
+    (``committee``), or the officers of the units of one kind placed on it (``zone_union``)."""
+
+    level: Literal["zone", "province"]
+    by: Literal["committee"] | UnitKind
+
+
+class DocumentSchedule(StrictModel):
+    """When the committee's report documents go out by themselves (services/documents): the
+    quarter's once its last month has locked, the year's on a day before 31 December; each
+    within ``relevant_days`` (a bot down for longer does not send stale ones)."""
+
+    quarterly: bool = True
+    yearly: bool = True
+    yearly_month: int = Field(default=12, ge=1, le=12)
+    yearly_day: int = Field(default=20, ge=1, le=30)
+    relevant_days: int = Field(default=7, ge=1, le=60)
+
+    @model_validator(mode="after")
+    def _a_real_day(self) -> DocumentSchedule:
+        date(2001, self.yearly_month, self.yearly_day)  # ValueError for 30 February
+        return self
+
+
 class ReportingCalendar(StrictModel):
     opens: DayRule = DayRule(day=15)
     due: DayRule = DayRule(day=25)
@@ -114,9 +141,17 @@ class ReportingCalendar(StrictModel):
     extra_holidays: list[date] = []  # noqa: RUF012
     extra_working_days: list[date] = []  # noqa: RUF012
     lookback_months: int = Field(default=3, ge=0, le=24)
+    # Unit kinds whose reports the level above reviews; a kind not listed is not reviewed (the
+    # default: nothing to approve, nothing locked).
+    review: dict[UnitKind, ReviewRule] = {}  # noqa: RUF012
+    # The report documents sent by themselves to committee members; None (the default): never.
+    documents: DocumentSchedule | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> ReportingCalendar:
+        for kind, rule in self.review.items():
+            if rule.by == kind:
+                raise ValueError(f"review.{kind.value}: a unit kind cannot review itself")
         if self.due._order() < self.opens._order():
             raise ValueError("due comes before opens: a period must open before it is due")
         if self.lock._order() < self.due._order():

@@ -378,3 +378,33 @@ class PollSetup:
     EARLY_PATTERN: Final = rf"^{PREFIX}:early:[01]\Z"
     CREATE_PATTERN: Final = rf"^{CREATE}\Z"
     CANCEL_PATTERN: Final = rf"^{CANCEL}\Z"
+
+
+class Review:
+    """Review by the level above (handlers/review): ``rvw:v1:<action>:<report id>``."""
+
+    PREFIX: Final = "rvw:v1"
+    ACTIONS: Final = ("ok", "back", "reopen")
+
+    @staticmethod
+    def approve(report_id: int) -> str:
+        return f"{Review.PREFIX}:ok:{report_id}"
+
+    @staticmethod
+    def send_back(report_id: int) -> str:
+        return f"{Review.PREFIX}:back:{report_id}"
+
+    @staticmethod
+    def reopen(report_id: int) -> str:
+        return f"{Review.PREFIX}:reopen:{report_id}"
+
+    DECIDE_PATTERN: Final = rf"^{PREFIX}:(ok|reopen):{NUMBER}\Z"
+    BACK_PATTERN: Final = rf"^{PREFIX}:back:{NUMBER}\Z"
+
+    @staticmethod
+    def parse(data: str) -> tuple[str, int]:
+        """(action, report id); ValueError for data in no shape the bot sends."""
+        _prefix, _version, action, report_id = data.split(":")
+        if action not in Review.ACTIONS:
+            raise ValueError(data)
+        return action, int(report_id)

@@ -45,6 +45,21 @@ COMMANDS: list[CommandInfo] = [
     ),
     CommandInfo("mokhoa", N_("Reopen a locked month for a unit"), frozenset({Role.ADMIN})),
     CommandInfo("quantri", N_("A one-time link to the office console"), frozenset({Role.ADMIN})),
+    CommandInfo(
+        "baocaoquy",
+        N_("Quarterly report to sign (Word)"),
+        frozenset({Role.COMMITTEE, Role.ADMIN}),
+    ),
+    CommandInfo(
+        "baocaonam",
+        N_("Yearly report to sign (Word)"),
+        frozenset({Role.COMMITTEE, Role.ADMIN}),
+    ),
+    CommandInfo(
+        "duyet",
+        N_("Review the reports of the units below (when configured)"),
+        frozenset({Role.COMMITTEE}),
+    ),
     CommandInfo("tamtu", N_("Raise a concern anonymously (workers)")),
     CommandInfo("kiemtra", N_("Follow a concern with its receipt")),
     CommandInfo("khaosat", N_("Anonymous polls of the union: join, or set one")),

@@ -33,6 +33,20 @@ CHANNEL_NAMES: Final = {"telegram": "Telegram", "zalo": "Zalo", "console": "Cons
 
 
 def _unit_status(row: UnitRow, language: str) -> str:
+    status = _reporting_status(row, language)
+    if row.months_approved is None or not row.months_reported:
+        return status
+    # Reviewed by the level above: whether the figures of the row are approved.
+    return tr(
+        language,
+        "{status}; approved {approved}/{reported}",
+        status=status,
+        approved=row.months_approved,
+        reported=row.months_reported,
+    )
+
+
+def _reporting_status(row: UnitRow, language: str) -> str:
     if row.months_open == 0:
         return tr(language, "Not due yet")
     if row.months_reported == 0:

@@ -30,6 +30,7 @@ from services.digests import (
     Digest,
     FlowTotal,
     PeriodKind,
+    Rate,
     StockTotal,
     TargetProgress,
 )
@@ -115,6 +116,23 @@ def _stock_line(stock: StockTotal, digest: Digest, language: str) -> str | None:
 
 
 def _reported_line(digest: Digest, language: str) -> str:
+    line = _submitted_line(digest, language)
+    if digest.reviewed and digest.overall.expected:
+        line += " " + _approved(digest.overall, language)
+    return line
+
+
+def _approved(rate: Rate, language: str) -> str:
+    """Beside the reporting rate when the level above reviews reports: how many it approved."""
+    return tr(
+        language,
+        "Approved: {approved_rate} ({approved}).",
+        approved_rate=percent(rate.approved_rate, language),
+        approved=count(rate.approved, language),
+    )
+
+
+def _submitted_line(digest: Digest, language: str) -> str:
     overall = digest.overall
     if not overall.expected:
         return tr(language, "No month of this period is open for reports yet.")
@@ -177,6 +195,7 @@ def _reporting(digest: Digest, language: str) -> list[str]:
                 submitted=count(area.rate.submitted, language),
                 expected=count(area.rate.expected, language),
             )
+            + (" " + _approved(area.rate, language) if digest.reviewed else "")
         )
     return lines
 

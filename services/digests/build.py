@@ -20,6 +20,7 @@ from services.digests._shared import (
     _scope,
     _unit_statuses,
 )
+from services.digests.approvals import _approved_counts
 from services.digests.concern_counts import _concerns
 from services.digests.flows import _flow_indicators, _flow_sums
 from services.digests.headline import _headline
@@ -83,12 +84,18 @@ async def build_digest(
     elapsed = months_open[-1].month if months_open else period.first.month - 1
 
     statuses = await _unit_statuses(session, scope_path, months_open, _reporting_kinds(setup))
+    approved = await _approved_counts(session, scope_path, months_open, setup)
     areas = await _areas(session, scope)
     by_area: dict[int, tuple[_Area, Rate]] = {}
     overall = Rate(0, 0, 0)
     for status in statuses:
         area = _area_of(status, scope_path, areas)
-        rate = Rate(sum(status.expected), sum(status.reported), status.on_time)
+        rate = Rate(
+            sum(status.expected),
+            sum(status.reported),
+            status.on_time,
+            approved.get(status.unit_id, 0) if approved else 0,
+        )
         overall += rate
         known = by_area.get(area.node_id)
         by_area[area.node_id] = (area, known[1] + rate if known else rate)
@@ -156,4 +163,5 @@ async def build_digest(
         polls=await closed_between(
             session, scope_path, period.months[0].first_day, period.months[-1].last_day, today
         ),
+        reviewed=approved is not None,
     )

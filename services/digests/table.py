@@ -22,6 +22,7 @@ from services.digests._shared import (
     _scope,
     _unit_statuses,
 )
+from services.digests.approvals import _approved_counts
 from services.digests.periods import DigestPeriod
 from services.digests.views import IndicatorColumn, UnitRow, UnitTable
 from services.indicators import IndicatorKind
@@ -42,6 +43,7 @@ async def unit_table(
     scope, scope_path = await _scope(session, node_id)
     months = _months_open(period, setup, today)
     statuses = await _unit_statuses(session, scope_path, months, _reporting_kinds(setup))
+    approved = await _approved_counts(session, scope_path, months, setup)
     areas = await _areas(session, scope)
     values: dict[int, dict[str, tuple[Any, Any]]] = defaultdict(dict)
     if months:
@@ -106,6 +108,7 @@ async def unit_table(
                 months_reported=sum(status.reported),
                 months_late=sum(status.reported) - status.on_time,
                 values=unit_values,
+                months_approved=None if approved is None else approved.get(status.unit_id, 0),
             )
         )
     rows.sort(key=lambda row: (row.area_name, row.code))

@@ -36,6 +36,7 @@ class Rate:
     expected: int  # unit-months that should have a report
     submitted: int
     on_time: int
+    approved: int = 0  # of the submitted, approved by the level above (when reviewed)
 
     @property
     def late(self) -> int:
@@ -53,11 +54,16 @@ class Rate:
     def on_time_rate(self) -> float | None:
         return self.on_time / self.expected if self.expected else None
 
+    @property
+    def approved_rate(self) -> float | None:
+        return self.approved / self.expected if self.expected else None
+
     def __add__(self, other: Rate) -> Rate:
         return Rate(
             self.expected + other.expected,
             self.submitted + other.submitted,
             self.on_time + other.on_time,
+            self.approved + other.approved,
         )
 
 
@@ -227,6 +233,8 @@ class Digest:
     # Results of the workers' polls of this scope that closed in the period (services/polls):
     # already suppressed there; empty when there were none.
     polls: tuple[PollResults, ...] = ()
+    # Some unit kinds are reviewed by the level above: rates carry ``approved`` counts.
+    reviewed: bool = False
 
 
 @dataclass(frozen=True)
@@ -253,6 +261,8 @@ class UnitRow:
     # By indicator code: the period's sum for a flow, the latest month's value otherwise;
     # None for an optional item skipped. Absent: not reported.
     values: Mapping[str, Decimal | None]
+    # Months of the period whose report the level above approved; None: not reviewed.
+    months_approved: int | None = None
 
 
 @dataclass(frozen=True)

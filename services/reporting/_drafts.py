@@ -31,6 +31,7 @@ from models import (
 from services.indicators import Indicator, IndicatorKind, IndicatorSet, jump_exceeded
 from services.numbers import parse_count, parse_decimal, parse_yes_no
 from services.periods import Period, PeriodState, state_on
+from services.reporting import reviewing
 from services.reporting.config import ReportingSetup, indicator_set_of, local_date
 from services.reporting.errors import (
     NotAnOfficer,
@@ -91,7 +92,9 @@ async def check_open(
         raise PeriodNotOpen()
     if state is PeriodState.LOCKED:
         until = await unlocked_until(session, unit_id, period)
-        if until is None or until <= now:
+        if (until is None or until <= now) and not await reviewing.is_returned(
+            session, unit_id, period
+        ):
             raise PeriodLocked()
 
 

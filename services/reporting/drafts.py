@@ -28,6 +28,7 @@ from models import (
 )
 from services import audit
 from services.periods import Period, due_date, is_late, open_periods, state_on
+from services.reporting import reviewing
 from services.reporting._drafts import (
     Loaded,
     check_open,
@@ -209,6 +210,8 @@ async def _new_draft(
                 revision=report.revision,
             )
         )
+    if report is not None:
+        await reviewing.refuse_if_approved(session, report.id)
     if report is None:
         version_id = await current_version_id(session, setup, unit.kind)
         answers: dict[str, Any] = {}

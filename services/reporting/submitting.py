@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Person, Report, ReportChange, ReportDraft, ReportValue
+from models import Person, Report, ReportChange, ReportDraft, ReportingUnit, ReportValue
 from services import audit
 from services.indicators import violated_rules
 from services.periods import Period, is_late
+from services.reporting import reviewing
 from services.reporting._drafts import (
     MAX_REASON,
     answer_lines,
@@ -109,6 +110,7 @@ async def submit(
         if found is None:
             raise DraftGone()
         report = found
+        await reviewing.refuse_if_approved(session, report.id)
         stored = await _stored_values(session, report.id)
         if not _changed_codes(draft, stored):
             await _drop_unchanged(session, draft)
@@ -144,6 +146,9 @@ async def submit(
                 )
         report.revision += 1
         action = "report.amend"
+    unit = await session.get(ReportingUnit, draft.reporting_unit_id)
+    if unit is not None:
+        await reviewing.mark_submitted(session, report, unit, setup)
     await session.delete(draft)
     audit.record(
         session,

@@ -16,6 +16,7 @@ from handlers.common.buttons import (
     Language,
     Registration,
     Report,
+    Review,
 )
 from services.digests import DigestPeriod
 from services.periods import Period
@@ -101,3 +102,18 @@ def test_data_in_no_shape_the_bot_sends_matches_no_pattern() -> None:
     assert not re.match(Report.UNIT, "rpt:v1:unit:1x")
     assert not re.match(Inbox.CASE_PATTERN, "hop:v1:case:XYZ")
     assert not re.match(Digest.PATTERN, "dg:v1:p:1234567890:2026-11")
+
+
+@pytest.mark.parametrize(
+    ("data", "wire", "pattern"),
+    [
+        (Review.approve(42), "rvw:v1:ok:42", Review.DECIDE_PATTERN),
+        (Review.reopen(42), "rvw:v1:reopen:42", Review.DECIDE_PATTERN),
+        (Review.send_back(42), "rvw:v1:back:42", Review.BACK_PATTERN),
+    ],
+)
+def test_review_buttons_are_pinned(data: str, wire: str, pattern: str) -> None:
+    assert data == wire
+    assert re.match(pattern, data)
+    assert Review.parse(data)[1] == 42
+    assert not re.match(pattern, wire.replace("42", "1234567890"))
