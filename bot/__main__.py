@@ -55,6 +55,7 @@ async def run_console(
             )
         else:
             print(f"• {await _demo_form_link(settings, uow, pages.url)}", file=out)
+            print(f"• {await _demo_office_link(settings, uow, pages.url)}", file=out)
         try:
             await chat.run(source)
         finally:
@@ -85,6 +86,40 @@ async def _demo_form_link(settings: Settings, uow: UnitOfWork, url: str) -> str:
         f"Biểu mẫu báo cáo trên trình duyệt (cán bộ mẫu {officer.display_name}; liên kết dùng "
         f"một lần, {settings.web_link_minutes} phút; /baocao gửi liên kết mới): "
         f"{url}/l/{link.token}"
+    )
+
+
+async def _demo_office_link(settings: Settings, uow: UnitOfWork, url: str) -> str:
+    """A one-time link for the demo administrator into the office console (/office), so the
+    standing office's pages can be tried at once, as the form can."""
+    from datetime import timedelta
+
+    from services import access, demo
+    from services.office.login import issue_office_link
+
+    admin = next((p for p in demo.DEMO_PEOPLE if p.key == "admin"), None)
+    async with uow() as session:
+        viewer = (
+            await access.identify(session, demo.DEMO_CHANNEL, admin.external_id)
+            if admin is not None
+            else None
+        )
+        if viewer is None:  # the demo people were changed by hand: /quantri still offers links
+            return (
+                f"Bàn làm việc của cơ quan thường trực: {url}/office "
+                "(gõ /quantri để nhận liên kết)"
+            )
+        link = await issue_office_link(
+            session,
+            viewer.person_id,
+            now=utcnow(),
+            valid=timedelta(minutes=settings.web_link_minutes),
+            actor="console",
+        )
+    return (
+        f"Bàn làm việc của cơ quan thường trực (quản trị viên mẫu {link.display_name}; liên kết "
+        f"dùng một lần, {settings.web_link_minutes} phút; /quantri gửi liên kết mới): "
+        f"{url}{link.path}"
     )
 
 

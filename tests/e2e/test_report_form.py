@@ -379,6 +379,12 @@ async def test_python_m_bot_without_a_token_prints_a_link_to_the_form(
         r"Biểu mẫu báo cáo trên trình duyệt .*(http://127\.0\.0\.1:\d+/l/\S+)", done.stdout
     )
     assert found is not None, done.stdout
+    # The demo administrator's way into the office console is printed beside it.
+    office = re.search(
+        r"Bàn làm việc của cơ quan thường trực .*(http://127\.0\.0\.1:\d+/office/l/\S+)",
+        done.stdout,
+    )
+    assert office is not None, done.stdout
     async with engine.connect() as connection:
         targets = (await connection.scalars(select(WebLink.target))).all()
-    assert targets == ["/report"]
+    assert sorted(targets) == ["/office", "/report"]
