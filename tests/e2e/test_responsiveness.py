@@ -4,7 +4,10 @@ is rendered (chart and Excel) or receipts are hashed, the event loop keeps servi
 A ticker coroutine sleeps a few milliseconds at a time beside the work and records how long
 each sleep really took. Work done on the event loop shows as one long gap (the whole render or
 hash); work done in a worker thread leaves the ticker a turn every few milliseconds. Bounds are
-relative to the work itself, so a slow or busy machine does not make the test flaky.
+relative to the work itself, so a slow machine does not make the test flaky; and a digest is
+measured up to three times, passing on the first quiet run, so that one hiccup of a busy machine
+(another process taking the core for 40 ms) is not read as a freeze — work done on the event loop
+shows as a long gap every time.
 """
 
 from __future__ import annotations
@@ -84,14 +87,20 @@ async def test_a_digest_with_chart_and_excel_does_not_freeze_other_users(
         if b["text"] == "Tháng 10/2026"
     )
     await chat.callback(MEMBER, october)  # once first: imports and font caches are warm
-    chat.api.clear()
-    async with ticking() as ticker:
-        took = await timed(chat.callback(MEMBER, october))
-    assert [c.method for c in chat.api.calls if c.method in ("sendPhoto", "sendDocument")] == [
-        "sendPhoto",
-        "sendDocument",
-    ]
-    assert ticker.longest < took / 4, (took, ticker.longest)
+    measured = []
+    for _attempt in range(3):
+        chat.api.clear()
+        async with ticking() as ticker:
+            took = await timed(chat.callback(MEMBER, october))
+        assert [c.method for c in chat.api.calls if c.method in ("sendPhoto", "sendDocument")] == [
+            "sendPhoto",
+            "sendDocument",
+        ]
+        measured.append((took, ticker.longest))
+        if ticker.longest < took / 4:
+            break
+    else:
+        raise AssertionError(f"the event loop froze in every run: (took, longest gap) {measured}")
 
 
 async def test_a_scheduled_digest_does_not_freeze_other_users(
