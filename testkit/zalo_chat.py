@@ -4,6 +4,7 @@ and the driver shared by the Zalo and office-chat tests."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from bot.channels.zalo import (
 )
 from bot.runtime import ZALO_SECRET_HEADER, file_shelf
 from bot.web import InstanceState, Webhook, build_web_app
+from infra.leadership import Leadership
 from infra.settings import Settings
 from models.db import UnitOfWork
 from testkit.chat import Clock
@@ -93,7 +95,11 @@ async def zalo(
             if server.started:
                 break
             await asyncio.sleep(0.01)
+        # Its own scheduler lock: on PostgreSQL a lock left behind by an earlier test's app (a
+        # connection not yet collected) would make this one a follower whose jobs do nothing.
+        app.bot_data.leadership = Leadership(settings.database_url, key=secrets.randbits(31))
         await app.bot_data.leadership.try_acquire()
+        assert app.bot_data.leadership.is_leader, "the Zalo test app must run the jobs"
         try:
             yield ZaloChat(app, api, inbound, base)
         finally:
