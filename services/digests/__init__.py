@@ -49,7 +49,6 @@ from services.digests.periods import DigestPeriod, PeriodKind
 from services.digests.table import unit_table
 from services.digests.trend import MAIN_FLOWS
 from services.digests.views import (
-    SUPPRESS_BELOW,
     AreaRate,
     ConcernLine,
     Contact,
@@ -61,13 +60,13 @@ from services.digests.views import (
     Rate,
     Scope,
     StockTotal,
-    SuppressedCount,
     TargetProgress,
     Trend,
     TrendSeries,
     UnitRow,
     UnitTable,
 )
+from services.suppression import SUPPRESS_BELOW, SuppressedCount
 
 __all__ = [
     "HEADLINE_STOCKS",

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Concern, ConcernStatus, OrgNode
 from services.concerns import ConcernConfig
 from services.digests.periods import DigestPeriod
-from services.digests.views import ConcernLine, SuppressedCount
+from services.digests.views import ConcernLine
 from services.indicators import Label
+from services.suppression import SuppressedCount
 
 
 async def _concerns(

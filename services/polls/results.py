@@ -16,46 +16,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OrgNode, Poll, PollAnswer
 from services.polls.definition import PollView, get_poll
+from services.suppression import SUPPRESS_BELOW, SuppressedCount
 
-# As in the digests (services/digests/views.py SUPPRESS_BELOW): counts of one enterprise below
-# this are never shown. Not imported from there: the digests show poll results, so they import
-# this package, and a package cycle is not allowed (tests/unit/test_dependency_rule.py).
-SUPPRESS_BELOW: Final = 5
-
-
-@dataclass(frozen=True)
-class SuppressedCount:
-    """A total over enterprises whose hidden cells count as one each: the digests'
-    ``SuppressedCount`` (same fields and meaning: ``visible``, ``hidden``, a true lower bound)."""
-
-    visible: int = 0
-    hidden: int = 0
-
-    @property
-    def exact(self) -> bool:
-        return self.hidden == 0
-
-    @property
-    def below_five(self) -> bool:
-        return self.visible == 0 and self.hidden == 1
-
-    @property
-    def lower_bound(self) -> int:
-        return self.visible + self.hidden
-
-    def add(self, enterprise_count: int) -> SuppressedCount:
-        if enterprise_count <= 0:
-            return self
-        if enterprise_count < SUPPRESS_BELOW:
-            return SuppressedCount(self.visible, self.hidden + 1)
-        return SuppressedCount(self.visible + enterprise_count, self.hidden)
+# Counts of one enterprise below SUPPRESS_BELOW are never shown: the same rule and counter as the
+# digests (services/suppression.py).
 
 
 @dataclass(frozen=True)
