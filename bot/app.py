@@ -51,7 +51,18 @@ from services.targets import load_targets
 # an older message must still reach the user's conversation, which then re-checks it.
 warnings.filterwarnings("ignore", message=r".*per_message=False", category=PTBUserWarning)
 
-BotApplication = Application  # type alias for readers; PTB's generics are too wide to spell here
+class BotApplication(InstrumentedApplication):
+    """The bot's Application: it hands the scheduler lock over once it is shut down, after the
+    conversation states are flushed (a standby taking over must read them). PTB runs
+    ``post_shutdown`` only from ``run_polling``/``run_webhook``; an Application shut down
+    otherwise (the console, the runtime's channels, tests) kept the lock on a connection nobody
+    closed, and on PostgreSQL the next instance waited as a standby with its jobs off."""
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        leadership: Leadership | None = getattr(self.bot_data, "leadership", None)
+        if leadership is not None:
+            await leadership.release()
 
 
 def load_reporting_setup(settings: Settings) -> ReportingSetup:
@@ -92,7 +103,7 @@ def build_application(
     metrics = metrics or Metrics()
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()
-        .application_class(InstrumentedApplication)
+        .application_class(BotApplication)
         .context_types(CONTEXT_TYPES)
         .persistence(DatabasePersistence(uow))
         # Chats side by side, each chat in order (bot/update_processor.py).

@@ -120,8 +120,9 @@ async def start_app(
 
 
 async def stop_app(chat: Chat) -> None:
-    await chat.app.bot_data.leadership.release()
-    await chat.app.stop()
+    """Stop (if a test has not) and shut down: the shutdown hands the scheduler lock over."""
+    if chat.app.running:
+        await chat.app.stop()
     await chat.app.shutdown()
 
 

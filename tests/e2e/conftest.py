@@ -68,8 +68,7 @@ async def chat(settings: Settings, uow: UnitOfWork, clock: Clock) -> AsyncIterat
     try:
         yield running
     finally:
-        if running.app.running:
-            await stop_app(running)
+        await stop_app(running)
 
 
 @pytest.fixture
