@@ -64,13 +64,11 @@ see the CPU of the bot alone).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import itertools
 import math
 import os
-import platform
 import random
 import re
 import shutil
@@ -84,29 +82,21 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HERE = Path(__file__).resolve().parent
-for folder in (ROOT, HERE):  # run as a script from anywhere
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 
-import sqlalchemy  # noqa: E402
-import telegram  # noqa: E402
-from grassroots_config import DEFAULT_CONFIG_DIR  # noqa: E402
-from profiling import Profiler  # noqa: E402
-from report_throughput import percentile  # noqa: E402
+from grassroots_config import DEFAULT_CONFIG_DIR
 
-from infra.channel_updates import ChannelUser  # noqa: E402
-from infra.i18n import number as format_number  # noqa: E402
-from models import UnitKind  # noqa: E402
-from services.indicators import load_indicator_config  # noqa: E402
-from testkit.bot_api import (  # noqa: E402
+from infra.channel_updates import ChannelUser
+from infra.i18n import number as format_number
+from models import UnitKind
+from services.indicators import load_indicator_config
+from testkit.bot_api import (
     FloodLimits,
     Sent,
     StandIn,
 )
-from testkit.db import BACKENDS, add_backend_option, each_backend, fresh_database  # noqa: E402
-from testkit.polling import (  # noqa: E402
+from testkit.db import BACKENDS, each_backend, fresh_database
+from testkit.polling import (
     SCREENS,
     BotProcess,
     Chat,
@@ -125,7 +115,9 @@ from testkit.polling import (  # noqa: E402
     seed,
     unsolicited,
 )
-from testkit.polling import _answer as answer_question  # noqa: E402
+from testkit.polling import _answer as answer_question
+from testkit.profiling import Profiler
+from testkit.script import percentile, script_parser, versions
 
 BOT_RATE = 30.0  # Telegram's "about 30 messages per second" for a bot, as the limiter's
 AIM_SHARE = 0.9  # at 150 ms, no pause, 100 officers: chat calls/s ≥ 0.9 × BOT_RATE
@@ -870,8 +862,11 @@ def judge(target: Target) -> list[str]:
 
 
 def parse(argv: list[str] | None) -> Options:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    add_backend_option(parser)
+    parser = script_parser(
+        __doc__,
+        quick="the reduced run CI does (< 1 min)",
+        profile="profile the first database's bot",
+    )
     parser.add_argument("--delays", help=f"ms, comma-separated (default {DEFAULTS['delays']})")
     parser.add_argument("--officers", help=f"comma-separated (default {DEFAULTS['officers']})")
     parser.add_argument(
@@ -892,9 +887,7 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--chat-burst", type=float, default=3.0, help="calls a chat may get at once (default 3)"
     )
-    parser.add_argument("--quick", action="store_true", help="the reduced run CI does (< 1 min)")
     parser.add_argument("--keep", action="store_true", help="keep the processes' logs")
-    parser.add_argument("--profile", metavar="FILE", help="profile the first database's bot")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     chosen = QUICK if args.quick else DEFAULTS
@@ -950,8 +943,7 @@ def main(argv: list[str] | None = None) -> int:
             if options.chat_rate > 0
             else "no per-chat limit"
         )
-        + f"; Python {platform.python_version()}, python-telegram-bot {telegram.__version__}, "
-        f"SQLAlchemy {sqlalchemy.__version__}, {os.cpu_count()} CPUs, {load_average()}",
+        + f"; {versions()}, {load_average()}",
         flush=True,
     )
     started = time.monotonic()

@@ -67,8 +67,9 @@ from services.indicators import Indicator, IndicatorKind, load_indicator_config
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup, current_version_id, local_date
 from testkit.bot_api import Sent, StandIn
-from testkit.db import add_backend_option, each_backend, fresh_database
+from testkit.db import fresh_database
 from testkit.org import register_officers, seed_org
+from testkit.script import run_backends, script_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 LANG = "vi"  # officers are registered in Vietnamese; workers get the default language, also vi
@@ -1210,11 +1211,7 @@ def parse_options(
 ) -> tuple[argparse.ArgumentParser, argparse.Namespace, dict[str, int]]:
     """--quick, --backend, one integer option per size (``default``'s keys), --seed, --keep;
     returns the parser (for its errors), the options and the sizes chosen."""
-    parser = argparse.ArgumentParser(
-        prog=f"python -m faults {name}", description=(doc or "").split("\n\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="the reduced size CI runs")
-    add_backend_option(parser)
+    parser = script_parser(doc, prog=f"python -m faults {name}", quick="the reduced size CI runs")
     for size in default:
         parser.add_argument(f"--{size}", type=int)
     parser.add_argument("--seed", type=int, default=1)
@@ -1225,28 +1222,6 @@ def parse_options(
         if getattr(args, size) is not None:
             sizes[size] = getattr(args, size)
     return parser, args, sizes
-
-
-def run_backends(choice: str, run_one: Callable[[str], list[str]]) -> int:
-    """``run_one(backend)`` (which reports and returns what went wrong) on each database chosen;
-    PostgreSQL SKIPPED, visibly, when it does not answer. Exit status 1 on any failure, or when
-    nothing ran."""
-    broken: list[str] = []
-    ran = 0
-    for backend in each_backend(choice):
-        print(f"\n--- {backend} ---", flush=True)
-        started = time.monotonic()
-        why = run_one(backend)
-        print(
-            f"  verdict        {'PASS' if not why else 'FAIL: ' + '; '.join(why)} "
-            f"({time.monotonic() - started:.0f} s with seeding)",
-            flush=True,
-        )
-        broken.extend(f"{backend}: {w}" for w in why)
-        ran += 1
-    if not ran:
-        return 1
-    return 1 if broken else 0
 
 
 def run_script(
