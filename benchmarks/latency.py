@@ -99,10 +99,10 @@ from testkit.db import BACKENDS, each_backend, fresh_database
 from testkit.polling import (
     SCREENS,
     BotProcess,
-    Chat,
     Life,
     Officer,
     OfficerSpec,
+    PolledChat,
     Simulation,
     Timing,
     World,
@@ -391,7 +391,7 @@ class Run:
         return self.open
 
     async def step(
-        self, chat: Chat, act: Callable[[], None], wanted: Callable[[Sent], bool]
+        self, chat: PolledChat, act: Callable[[], None], wanted: Callable[[Sent], bool]
     ) -> Sent | None:
         """Do ``act`` (one update) and wait for the answer ``wanted``; None when none came.
         The latency ends at the first wanted screen; an unexpected one (counted) is waited past
@@ -416,9 +416,9 @@ class Run:
             self.others[other.text[:40]] += 1
             deadline = min(self.hard_end, time.monotonic() + OTHER_PATIENCE)
 
-    async def screens(self, chat: Chat, deadline: float) -> list[Sent]:
-        """New screens for the officer (the fault scripts' ``Chat.screens`` without its settling
-        pause, which would be measured)."""
+    async def screens(self, chat: PolledChat, deadline: float) -> list[Sent]:
+        """New screens for the officer (the fault scripts' ``PolledChat.screens`` without its
+        settling pause, which would be measured)."""
         api, user_id = self.target.api, chat.user.user_id
         while True:
             chat.event.clear()
@@ -442,7 +442,7 @@ async def report(run: Run, spec: OfficerSpec, first: bool) -> None:
     sim = run.target.sim
     officer = Officer(spec, 0.0)
     run.target.started.append(officer)
-    chat = Chat(sim, officer_user(spec))
+    chat = PolledChat(sim, officer_user(spec))
     tries: Counter[int] = Counter()
     detours = 0
 
@@ -506,7 +506,7 @@ async def report(run: Run, spec: OfficerSpec, first: bool) -> None:
 async def echo_round(run: Run, spec: OfficerSpec, user: ChannelUser, first: bool) -> None:
     """As many typed texts as ``spec``'s report has steps (/baocao, its figures, "send"), each
     answered by its echo; ``first``: the first round in its seat."""
-    chat = Chat(run.target.sim, user)
+    chat = PolledChat(run.target.sim, user)
     texts = ["/baocao", *(format_number(v, "vi") for v in spec.values.values()), "Gửi báo cáo"]
     for text in texts:
         if not await run.pause(first):

@@ -52,14 +52,12 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 
 import httpx
-from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.app import build_application
 from bot.channels.local_bot_api import LocalBotApi
 from bot.web import InstanceState, build_web_app
-from infra.settings import Settings
 from models import (
     ChannelAccount,
     OutboxMessage,
@@ -70,8 +68,8 @@ from models import (
 )
 from models.db import create_engine, make_uow
 from services import web_auth
-from services.anonymity import new_key_lines
 from testkit.db import each_backend, fresh_database
+from testkit.env import bot_settings
 from testkit.org import BENCH_FIRST_USER_ID as FIRST_USER_ID
 from testkit.org import bench_officers
 from testkit.script import percentile, script_parser, versions
@@ -189,12 +187,7 @@ async def visit(
 
 
 async def run(url: str, officers: int, rounds: int, think: float) -> Result:
-    settings = Settings(
-        _env_file=None,
-        database_url=url,
-        app_secret=SecretStr(SECRET),
-        **{k.lower(): v for k, v in (line.split("=", 1) for line in new_key_lines())},
-    )
+    settings = bot_settings(url, SECRET)
     engine = create_engine(url)
     await bench_officers(engine, officers)
     uow = make_uow(engine)

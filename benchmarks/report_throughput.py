@@ -76,10 +76,10 @@ from models import (
     UnitKind,
 )
 from models.db import create_engine, make_uow
-from services.anonymity import new_key_lines
 from services.indicators import IndicatorKind
 from testkit.chat import Chat, Step, start_app
 from testkit.db import each_backend, fresh_database
+from testkit.env import bot_settings
 from testkit.org import BENCH_FIRST_USER_ID as FIRST_USER_ID
 from testkit.org import bench_officers
 from testkit.profiling import Profiler
@@ -374,14 +374,7 @@ async def run_bot(
     codes: list[tuple[str, IndicatorKind]],
     profile: Profiler | None,
 ) -> tuple[Timings, int, Check]:
-    settings = Settings(
-        _env_file=None,
-        database_url=url,
-        app_secret=SecretStr(SECRET),
-        bot_username="bench_bot",
-        # Fresh concern keys: the bot refuses to start without them, as in production.
-        **{k.lower(): v for k, v in (line.split("=", 1) for line in new_key_lines())},
-    )
+    settings = bot_settings(url, SECRET, bot_username="bench_bot")
     engine = create_engine(settings.database_url)
     total = WARMUP_OFFICERS + officers
     await bench_officers(engine, total)

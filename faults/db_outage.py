@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -53,7 +52,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import load_reporting_setup
 from infra.channel_updates import ChannelUser
 from infra.leadership import LOCK_KEY
-from infra.settings import Settings
 from models import (
     Concern,
     ConversationState,
@@ -68,7 +66,7 @@ from models.db import create_engine, make_uow
 from services.indicators import IndicatorKind, IndicatorSet
 from testkit.chat import Chat, Step, start_app
 from testkit.db import fresh_database, postgres_reachable, postgres_server_url
-from testkit.env import TEST_SECRET, concern_key_env
+from testkit.env import bot_settings
 from testkit.org import register_officers, seed_org
 from testkit.script import script_parser
 from testkit.tcp_proxy import TcpProxy
@@ -368,14 +366,7 @@ async def run(url: str, *, seconds: float, officers: int, modes: list[str]) -> i
     await proxy.start()
     proxied = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     direct = create_engine(url)
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=proxied,
-        app_secret=SecretStr(TEST_SECRET),
-        bot_username="outage_bot",
-        scheduler_enabled=True,
-        **{name.lower(): value for name, value in concern_key_env().items()},
-    )
+    settings = bot_settings(proxied, bot_username="outage_bot", scheduler_enabled=True)
     indicators = load_reporting_setup(settings).indicators.for_kind(UnitKind.TRADE_UNION)
     assert indicators is not None
     tally = LogTally()

@@ -48,15 +48,14 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
 
-from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from infra.settings import Settings
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade
 from testkit.db import each_backend, fresh_database, postgres_server_url
+from testkit.env import bot_settings
 from testkit.fuzz import BOT_USERNAME, DEFAULT_SEED, FULL_SIZE, QUICK_SIZE, STATES, Findings, run
 from testkit.script import script_parser
 
@@ -84,18 +83,12 @@ async def database(url: str) -> AsyncIterator[UnitOfWork]:
 
 
 def fuzz_settings(database_url: str) -> Settings:
-    from services.anonymity import new_key_lines
-
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "app_secret": SecretStr("fuzz-secret-" + os.urandom(24).hex()),
-        "bot_username": BOT_USERNAME,
-        "scheduler_enabled": False,  # the notice batch is run by hand
-    }
-    for line in new_key_lines():  # fresh concern keys, as console mode makes them
-        name, value = line.split("=", 1)
-        values[name.lower()] = value
-    return Settings(_env_file=None, **values)
+    return bot_settings(
+        database_url,
+        "fuzz-secret-" + os.urandom(24).hex(),
+        bot_username=BOT_USERNAME,
+        scheduler_enabled=False,  # the notice batch is run by hand
+    )
 
 
 def main(argv: list[str]) -> int:

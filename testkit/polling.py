@@ -61,13 +61,14 @@ from models import (
     utcnow,
 )
 from models.db import create_engine, make_uow
-from services.anonymity import ConcernKeys, decrypt_text, new_key_lines
+from services.anonymity import ConcernKeys, decrypt_text
 from services.demo import plausible_values
 from services.indicators import Indicator, IndicatorKind, load_indicator_config
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup, current_version_id, local_date
 from testkit.bot_api import Sent, StandIn
 from testkit.db import fresh_database
+from testkit.env import concern_key_env
 from testkit.org import register_officers, seed_org
 from testkit.script import run_backends, script_parser
 
@@ -286,7 +287,7 @@ async def seed(
         WorkerSpec(w, FIRST_WORKER + w, enterprise_codes[w % len(enterprise_codes)])
         for w in range(workers)
     ]
-    keys = dict(line.split("=", 1) for line in new_key_lines())
+    keys = concern_key_env()
     return World(url, period, specs, worker_specs, config_dir, keys, f"{rng.getrandbits(24):06x}")
 
 
@@ -547,7 +548,12 @@ class Simulation:
         )
 
 
-class Chat:
+class PolledChat:
+    """One simulated user's chat with a bot in another process: ``send`` and ``press`` push an
+    update to the stand-in and return at once; ``screens`` waits (bounded) for what the bot sent
+    back, which may come late, twice, or never (a killed bot). The in-process driver of the
+    tests, testkit/chat.py's ``Chat``, instead awaits each update and returns its answers."""
+
     def __init__(self, sim: Simulation, user: ChannelUser) -> None:
         self.sim = sim
         self.user = user
@@ -642,7 +648,7 @@ async def run_officer(sim: Simulation, officer: Officer) -> None:
     spec = officer.spec
     timing = sim.timing
     user = ChannelUser(spec.user_id, "Cán bộ", f"Thử {spec.index}", language_code="vi")
-    chat = Chat(sim, user)
+    chat = PolledChat(sim, user)
     await asyncio.sleep(officer.start_after)
     chat.send("/baocao")
     tries: Counter[int] = Counter()
@@ -750,7 +756,7 @@ async def run_officer(sim: Simulation, officer: Officer) -> None:
 
 
 def _answer(
-    chat: Chat, officer: Officer, screen: Sent, index: int, attempt: int, rng: random.Random
+    chat: PolledChat, officer: Officer, screen: Sent, index: int, attempt: int, rng: random.Random
 ) -> bool:
     """Answer question ``index``; True when the answer was typed (not a button)."""
     spec = officer.spec
@@ -825,7 +831,7 @@ async def run_worker(sim: Simulation, worker: Worker) -> None:
     spec = worker.spec
     timing = sim.timing
     user = ChannelUser(spec.user_id, "Công", f"Nhân {spec.index}")
-    chat = Chat(sim, user)
+    chat = PolledChat(sim, user)
     await asyncio.sleep(worker.start_after)
     for number in range(1, timing.worker_attempts + 1):
         attempt = Attempt(number)
