@@ -1,5 +1,6 @@
-"""What every group of admin commands shares: the names of roles and kinds, who acts, the bot's
-@username for links, and the shape of a command."""
+"""What every group of admin commands shares: who acts, the bot's @username for links, a kind's
+name, and the shape of a command. The names of roles and kinds are the office console's
+(services/office/people.py), one list for both."""
 
 from __future__ import annotations
 
@@ -10,32 +11,12 @@ from typing import Any
 
 from infra.i18n import tr
 from infra.settings import CONSOLE_BOT_USERNAME, Settings
-from models import NodeKind, Role, UnitKind
 from models.db import UnitOfWork
 from services.errors import N_
 
 # A sub-command: its options, the settings and a unit of work in; the exit status out.
 Command = Callable[[argparse.Namespace, Settings, UnitOfWork], Awaitable[int]]
 
-ROLE_NAMES = {
-    Role.OFFICER: N_("Officer"),
-    Role.COMMITTEE: N_("Steering committee member"),
-    Role.ADMIN: N_("Administrator"),
-}
-NODE_KIND_NAMES = {
-    NodeKind.PROVINCE: N_("Province"),
-    NodeKind.INDUSTRIAL_ZONE: N_("Industrial zone"),
-    NodeKind.ECONOMIC_ZONE: N_("Economic zone"),
-    NodeKind.COMMUNE: N_("Commune or ward"),
-    NodeKind.ENTERPRISE: N_("Enterprise"),
-}
-UNIT_KIND_NAMES = {
-    UnitKind.TRADE_UNION: N_("Grassroots trade union"),
-    UnitKind.PARTY_CELL: N_("Party cell"),
-    UnitKind.YOUTH_UNION: N_("Youth union branch"),
-    UnitKind.WOMENS_UNION: N_("Women's union branch"),
-    UnitKind.ZONE_UNION: N_("Zone trade union"),
-}
 NO_BOT_NAME = N_(
     "BOT_USERNAME is not set: links and QR codes need the bot's @username. Add it to .env "
     "(for example BOT_USERNAME=congdoan_bacninh_bot) and run the command again."

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.admin.common import NODE_KIND_NAMES, ROLE_NAMES, UNIT_KIND_NAMES, actor, kind_name
+from bot.admin.common import actor, kind_name
 from bot.app import load_reporting_setup
 from infra.i18n import plural, tr
 from infra.settings import Settings
@@ -14,6 +14,7 @@ from models import utcnow
 from models.db import UnitOfWork
 from services import demo, org_queries
 from services.errors import N_, DomainError
+from services.office.people import NODE_KIND_NAMES, ROLE_NAMES, UNIT_KIND_NAMES
 from services.org_import import OrgImportError, import_org_tree
 from services.periods import Period
 

@@ -7,7 +7,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bot.admin.common import NO_BOT_NAME, ROLE_NAMES, actor, bot_name, deep_link
+from bot.admin.common import NO_BOT_NAME, actor, bot_name, deep_link
 from bot.posters import render_invite_card
 from infra.i18n import day, plural, tr
 from infra.settings import Settings
@@ -15,6 +15,7 @@ from models import Role, utcnow
 from models.db import UnitOfWork
 from services import access, invites, office
 from services.errors import N_, DomainError
+from services.office.people import ROLE_NAMES
 
 
 async def cmd_invite(args: argparse.Namespace, settings: Settings, uow: UnitOfWork) -> int:
