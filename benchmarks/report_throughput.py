@@ -77,7 +77,7 @@ from models import (
 )
 from models.db import create_engine, make_uow
 from services.indicators import IndicatorKind
-from testkit.chat import Chat, Step, start_app
+from testkit.chat import Chat, Step, start_app, stop_app
 from testkit.db import each_backend, fresh_database
 from testkit.env import bot_settings
 from testkit.org import BENCH_FIRST_USER_ID as FIRST_USER_ID
@@ -391,7 +391,6 @@ async def run_bot(
     running = await start_app(
         settings, make_uow(engine), lambda: NOW, username="bench_bot", lead=False
     )
-    app = running.app
     driver = Driver(running)
     script = report_script(codes)
     try:
@@ -409,8 +408,9 @@ async def run_bot(
         driver.timings.statements = counted["statements"] - before["statements"]
         driver.timings.connections = counted["connections"] - before["connections"]
     finally:
-        await app.stop()  # writes the last conversation states
-        await app.shutdown()
+        # Writes the last conversation states, and lets go of the scheduler lock the leadership
+        # job took at start (its connection was otherwise left for the garbage collector).
+        await stop_app(running)
     check = await check_reports(engine, total)
     await engine.dispose()
     return driver.timings, failures, check
