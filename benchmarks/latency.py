@@ -106,6 +106,7 @@ from testkit.polling import (
     Simulation,
     Timing,
     World,
+    answer_question,
     button,
     check_reports,
     classify_officer,
@@ -115,7 +116,6 @@ from testkit.polling import (
     seed,
     unsolicited,
 )
-from testkit.polling import _answer as answer_question
 from testkit.profiling import Profiler
 from testkit.script import percentile, script_parser, versions
 

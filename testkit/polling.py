@@ -701,7 +701,7 @@ async def run_officer(sim: Simulation, officer: Officer) -> None:
                 officer.regressions.append((index, officer.max_index))
             officer.max_index = max(officer.max_index, index)
             tries[index] += 1
-            if _answer(chat, officer, screen, index, tries[index], sim.rng):
+            if answer_question(chat, officer, screen, index, tries[index], sim.rng):
                 typed = index
         elif kind == "jump":
             officer.jumps += 1
@@ -755,7 +755,7 @@ async def run_officer(sim: Simulation, officer: Officer) -> None:
         officer.outcome = "unfinished"
 
 
-def _answer(
+def answer_question(
     chat: PolledChat, officer: Officer, screen: Sent, index: int, attempt: int, rng: random.Random
 ) -> bool:
     """Answer question ``index``; True when the answer was typed (not a button)."""
