@@ -58,7 +58,7 @@ Exit status 1 only when a report is lost (a receipt shown, no report stored), du
 reports of one unit and month) or stored under another number than its receipt, when a bot or
 the echo dies or does not stop cleanly, or when the bot logs a failure (a handler that raised).
 ``--keep`` keeps the processes' logs; ``--profile FILE`` runs the first database's bot under
-benchmarks/profiling.py's Profiler for its whole life (all its runs; choose ``--delays 0`` to
+testkit/profiling.py's Profiler for its whole life (all its runs; choose ``--delays 0`` to
 see the CPU of the bot alone).
 """
 
