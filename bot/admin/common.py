@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -45,3 +46,9 @@ def deep_link(username: str, code: str) -> str:
 
 def kind_name(names: dict[Any, str], kind: Any, lang: str) -> str:
     return tr(lang, names[kind]) if kind in names else str(kind.value)
+
+
+def no_such(lang: str, code: str | None) -> int:
+    """Say on stderr that no unit or node has ``code``; the exit status for it."""
+    print(tr(lang, "No such unit or node: {code}", code=code), file=sys.stderr)
+    return 1

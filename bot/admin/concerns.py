@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from bot.admin.common import NO_BOT_NAME, bot_name
+from bot.admin.common import NO_BOT_NAME, bot_name, no_such
 from bot.app import load_concern_setup
 from bot.posters import concern_link, render_poster, vietnamese_poster_text
 from infra.i18n import plural, tr
@@ -37,13 +37,11 @@ async def cmd_posters(args: argparse.Namespace, settings: Settings, uow: UnitOfW
         try:
             rows = await org_queries.list_enterprises(session, under=args.under)
         except DomainError:
-            print(tr(lang, "No such unit or node: {code}", code=args.under), file=sys.stderr)
-            return 1
+            return no_such(lang, args.under)
     if args.enterprise:
         rows = [r for r in rows if r.code == args.enterprise]
         if not rows:
-            print(tr(lang, "No such unit or node: {code}", code=args.enterprise), file=sys.stderr)
-            return 1
+            return no_such(lang, args.enterprise)
     folder = Path(args.out)
     for row in rows:
         small = row.worker_count is None or row.worker_count < config.small_enterprise_workers

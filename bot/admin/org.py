@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.admin.common import actor, kind_name
+from bot.admin.common import actor, kind_name, no_such
 from bot.app import load_reporting_setup
 from infra.i18n import plural, tr
 from infra.settings import Settings
@@ -61,8 +61,7 @@ async def cmd_list_units(args: argparse.Namespace, settings: Settings, uow: Unit
         try:
             rows = await org_queries.list_units(session, under=args.under)
         except DomainError:
-            print(tr(lang, "No such unit or node: {code}", code=args.under), file=sys.stderr)
-            return 1
+            return no_such(lang, args.under)
     print(
         f"{tr(lang, 'Code'):<16} {tr(lang, 'Kind'):<24} {tr(lang, 'Name')}  —  {tr(lang, 'Place')}"
     )
@@ -79,8 +78,7 @@ async def cmd_list_nodes(args: argparse.Namespace, settings: Settings, uow: Unit
         try:
             rows = await org_queries.list_nodes(session, under=args.under)
         except DomainError:
-            print(tr(lang, "No such unit or node: {code}", code=args.under), file=sys.stderr)
-            return 1
+            return no_such(lang, args.under)
     print(
         f"{tr(lang, 'Code'):<16} {tr(lang, 'Kind'):<18} {tr(lang, 'Workers'):>9}  "
         f"{tr(lang, 'Name')}"

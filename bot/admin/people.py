@@ -7,7 +7,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bot.admin.common import NO_BOT_NAME, actor, bot_name, deep_link
+from bot.admin.common import NO_BOT_NAME, actor, bot_name, deep_link, no_such
 from bot.posters import render_invite_card
 from infra.i18n import day, plural, tr
 from infra.settings import Settings
@@ -39,11 +39,7 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
             print(tr(lang, error.message), file=sys.stderr)
             return 1
         except DomainError:
-            print(
-                tr(lang, "No such unit or node: {code}", code=args.unit or args.node),
-                file=sys.stderr,
-            )
-            return 1
+            return no_such(lang, args.unit or args.node)
     caption = [
         tr(lang, "Invite code: {code}", code=invites.display_code(created.code)),
         tr(

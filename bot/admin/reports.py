@@ -9,7 +9,7 @@ from pathlib import Path
 
 from grassroots_config import DEFAULT_CONFIG_DIR
 
-from bot.admin.common import actor
+from bot.admin.common import actor, no_such
 from bot.app import load_concern_setup, load_reporting_setup
 from handlers.documents.render import render_report
 from handlers.reports import unlock_notice
@@ -38,8 +38,7 @@ async def cmd_unlock(args: argparse.Namespace, settings: Settings, uow: UnitOfWo
                 session, unit_code=args.unit, period=period, until=until, actor=actor()
             )
         except DomainError:
-            print(tr(lang, "No such unit or node: {code}", code=args.unit), file=sys.stderr)
-            return 1
+            return no_such(lang, args.unit)
         told = await _tell_officers_of_unlock(session, settings, unlocked)
     print(
         tr(
