@@ -56,10 +56,7 @@ server and dropped).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import platform
 import random
 import sys
 import time
@@ -72,20 +69,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere: import the project from its root
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 
-import sqlalchemy  # noqa: E402
-from grassroots_config import DEFAULT_CONFIG_DIR  # noqa: E402
-from profiling import Profiler  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import Integer, String, event, insert, literal, select, text, union_all  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
+from grassroots_config import DEFAULT_CONFIG_DIR
+from pydantic import SecretStr
+from sqlalchemy import Integer, String, event, insert, literal, select, text, union_all
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.app import load_reporting_setup  # noqa: E402
-from infra.settings import Settings  # noqa: E402
-from models import (  # noqa: E402
+from bot.app import load_reporting_setup
+from infra.settings import Settings
+from models import (
     Concern,
     ConcernStatus,
     NodeKind,
@@ -97,20 +90,18 @@ from models import (  # noqa: E402
     ReportValue,
     UnitKind,
 )
-from models.db import create_engine, make_uow  # noqa: E402
-from services.concerns import ConcernConfig, load_concern_config  # noqa: E402
-from services.digests import Digest, DigestPeriod, build_digest, unit_table  # noqa: E402
-from services.indicators import IndicatorKind  # noqa: E402
-from services.periods import Period, due_date, open_date  # noqa: E402
-from services.reporting import ReportingSetup, current_version_id  # noqa: E402
-from services.targets import TargetConfig, load_targets  # noqa: E402
-from testkit.db import (  # noqa: E402
-    add_backend_option,
-    each_backend,
-    fresh_database,
-)
-from web import dashboard  # noqa: E402
-from web.base import Pages  # noqa: E402
+from models.db import create_engine, make_uow
+from services.concerns import ConcernConfig, load_concern_config
+from services.digests import Digest, DigestPeriod, build_digest, unit_table
+from services.indicators import IndicatorKind
+from services.periods import Period, due_date, open_date
+from services.reporting import ReportingSetup, current_version_id
+from services.targets import TargetConfig, load_targets
+from testkit.db import each_backend, fresh_database
+from testkit.profiling import Profiler
+from testkit.script import script_parser, versions
+from web import dashboard
+from web.base import Pages
 
 SECRET = "bench-secret-" + "x" * 40
 
@@ -839,19 +830,16 @@ def print_summary(results: list[Measurement]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = script_parser(
+        __doc__,
+        quick=f"{' and '.join(map(str, QUICK_UNITS))} units × {QUICK_MONTHS} months (CI)",
+        profile="profile one digest (largest size)",
+    )
     parser.add_argument(
         "--units", help="comma-separated sizes in reporting units (default 1000,10000)"
     )
     parser.add_argument("--months", type=int, help=f"months of data (default {DEFAULT_MONTHS})")
     parser.add_argument("--repeat", type=int, help=f"timed runs each (default {DEFAULT_REPEAT})")
-    add_backend_option(parser)
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"{' and '.join(map(str, QUICK_UNITS))} units × {QUICK_MONTHS} months (CI)",
-    )
-    parser.add_argument("--profile", metavar="FILE", help="profile one digest (largest size)")
     parser.add_argument("--sqlite-analyze", action="store_true", help="ANALYZE SQLite too")
     args = parser.parse_args(argv)
     try:
@@ -874,8 +862,7 @@ def main(argv: list[str] | None = None) -> int:
         f"digest: the monthly digest of the whole province for {period.key} (as of "
         f"{TODAY.isoformat()}), {' and '.join(f'{s:,}' for s in sizes)} units × "
         f"{months_count} months ({months[0].key} … {months[-1].key}); best of {repeat} after "
-        f"a warm-up; Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, "
-        f"{os.cpu_count()} CPUs"
+        f"a warm-up; {versions(ptb=False)}"
     )
     print("bare aggregate (the same text on every backend and size; the province is node 1):")
     print("\n".join(f"    {line}" for line in bare_sql("/1/", digest_months(period)).split("\n")))

@@ -60,7 +60,6 @@ most B through at once (production: R, one second's worth).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -79,11 +78,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 HERE = Path(__file__).resolve().parent
-for folder in (ROOT, HERE):  # run as a script from anywhere
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
 import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
@@ -93,12 +89,9 @@ from scheduler.outbox_sender import SEND_BATCH  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.outbox import Outgoing  # noqa: E402
 from testkit.bot_api import FloodLimits, Sent, StandIn  # noqa: E402
-from testkit.db import (  # noqa: E402
-    add_backend_option,
-    each_backend,
-    fresh_database,
-)
+from testkit.db import each_backend, fresh_database  # noqa: E402
 from testkit.outbox import enqueue, outbox_statuses, tagged_reminder  # noqa: E402
+from testkit.script import ROOT, script_parser  # noqa: E402
 
 SECRET = "fanout-bench-secret-Zq8mK2vN5pL9wR3tY7uE1iO4aS6dF0gH"
 FIRST_CHAT = 7_100_000_001
@@ -594,7 +587,11 @@ def print_summary(runs: list[Run]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = script_parser(
+        __doc__,
+        quick=f"{QUICK_MESSAGES} messages at {QUICK_LIMIT:g}/s (CI)",
+        profile="profile the first run-1 sender",
+    )
     parser.add_argument("--messages", type=int, help=f"default {DEFAULT_MESSAGES}")
     parser.add_argument("--limit", type=float, help=f"messages/s, default {DEFAULT_LIMIT:g}")
     parser.add_argument("--burst", type=float, help="stand-in bucket size, default the limit")
@@ -607,7 +604,6 @@ def main(argv: list[str] | None = None) -> int:
         help="an experiment: the sender's AIORateLimiter lets at most this many through at once "
         "(production: one second's worth)",
     )
-    add_backend_option(parser)
     parser.add_argument("--sender", choices=["loop", "bot"], default="loop")
     parser.add_argument(
         "--production-messages",
@@ -615,12 +611,6 @@ def main(argv: list[str] | None = None) -> int:
         help=f"run 3 through python -m bot at 30/s (default {DEFAULT_PRODUCTION_MESSAGES}; "
         "0 or --quick: none)",
     )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"{QUICK_MESSAGES} messages at {QUICK_LIMIT:g}/s (CI)",
-    )
-    parser.add_argument("--profile", metavar="FILE", help="profile the first run-1 sender")
     args = parser.parse_args(argv)
     messages = args.messages or (QUICK_MESSAGES if args.quick else DEFAULT_MESSAGES)
     limit = args.limit or (QUICK_LIMIT if args.quick else DEFAULT_LIMIT)
