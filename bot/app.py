@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from grassroots_config import DEFAULT_CONFIG_DIR
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
@@ -15,7 +15,7 @@ from telegram.warnings import PTBUserWarning
 from bot.update_processor import MAX_RUNNING, ChatOrderedProcessor
 from handlers.common import commands as common
 from handlers.common.context import CONTEXT_TYPES, BotContext, BotData, ConcernSetup
-from handlers.common.menu import COMMANDS
+from handlers.common.menu import EVERYONE, bot_commands
 from handlers.concerns import conversation as concern_conversation
 from handlers.concerns import inbox as concern_inbox
 from handlers.digests import view as digest_view
@@ -28,7 +28,6 @@ from handlers.registration import linking
 from handlers.reports import conversation as report_conversation
 from handlers.reports import status as report_status
 from handlers.review import view as review_view
-from infra.i18n import tr
 from infra.leadership import Leadership
 from infra.metrics import InstrumentedApplication, InstrumentedRequest, Metrics
 from infra.persistence import DatabasePersistence
@@ -200,12 +199,11 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """The command menu in Vietnamese (default) and English."""
-    everyone = [c for c in COMMANDS if c.roles is None]
+    """The default command menu (workers, the unregistered) in Vietnamese and English; a
+    registered person's chat gets their roles' own (handlers/common/command_menu.py)."""
     for language in ("vi", "en"):
-        commands = [BotCommand(c.command, tr(language, c.description)) for c in everyone]
         await application.bot.set_my_commands(
-            commands, language_code=None if language == "vi" else language
+            bot_commands(language, EVERYONE), language_code=None if language == "vi" else language
         )
 
 
