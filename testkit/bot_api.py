@@ -608,7 +608,7 @@ class ScriptedBotApi(LocalBotApi):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         params = request_data.parameters if request_data else {}
-        scope = params.get("scope") or {}
+        scope: Any = params.get("scope") or {}
         scope = _maybe_json(scope) if isinstance(scope, str) else scope
         # A chat's menu calls name the chat in their scope; they fail like sending calls.
         queued = self.failures.get(str(params.get("chat_id", scope.get("chat_id", ""))))

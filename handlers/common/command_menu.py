@@ -22,7 +22,7 @@ import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, BotCommandScopeChat
+from telegram import BotCommandScopeChat
 from telegram.error import BadRequest, Forbidden
 
 from handlers.common.context import BotData
@@ -37,9 +37,8 @@ async def send_menu(
     data: BotData, sender: Any, session: AsyncSession, message: OutboxMessage
 ) -> None:
     """Set (or delete) the chat's menu from the person's roles now."""
-    if message.channel != command_menus.CHANNEL or not isinstance(sender, Bot):
-        return
-    if data.senders.get(command_menus.CHANNEL) is not sender:
+    bot = data.senders.get(command_menus.CHANNEL)
+    if message.channel != command_menus.CHANNEL or bot is None or bot is not sender:
         return  # this process does not serve Telegram: nothing to set
     person = await session.get(Person, message.person_id) if message.person_id else None
     viewer = await access.viewer_for(session, person) if person is not None else None
@@ -47,8 +46,8 @@ async def send_menu(
     scope = BotCommandScopeChat(message.chat_id)
     try:
         if viewer is None or audience == EVERYONE:
-            await sender.delete_my_commands(scope=scope)
+            await bot.delete_my_commands(scope=scope)
         else:
-            await sender.set_my_commands(bot_commands(viewer.language, audience), scope=scope)
+            await bot.set_my_commands(bot_commands(viewer.language, audience), scope=scope)
     except (BadRequest, Forbidden) as refused:
         log.warning("command menu not set: %s", type(refused).__name__)
