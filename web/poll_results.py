@@ -85,6 +85,7 @@ def title_of(poll: PollView, lang: str) -> str:
 def _area(results: PollResults, lang: str) -> Part:
     poll, area = results.poll, results.area
     blocks = []
+    of = max(area.respondents, 1)
     for q, cells in enumerate(area.questions):
         rows = []
         for o, cell in enumerate(cells):
@@ -94,10 +95,11 @@ def _area(results: PollResults, lang: str) -> Part:
                 figure = number(total.visible, lang)
                 if cell.share is not None:
                     figure += f" ({_percent(cell.share, lang)})"
-                rows.append(Row(label, figure, _width(cell.share)))
+                # Without a share (another option is a bound) the bar is of the respondents.
+                bar = cell.share if cell.share is not None else total.visible / of
+                rows.append(Row(label, figure, _width(bar)))
             else:
                 # A bound: at least N of the respondents (the bar says no more than that).
-                of = max(area.respondents, 1)
                 rows.append(
                     Row(label, suppressed(total, lang), _width(total.lower_bound / of), True)
                 )
