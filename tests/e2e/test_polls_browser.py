@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Poll, Role
+from models import AuditEntry, Poll, Role
 from services import polls, web_auth
 from testkit import web as web_kit
 from testkit.chat import Chat, Clock
@@ -168,6 +168,7 @@ async def test_the_office_sets_a_poll_and_sees_its_results_only_after_the_close(
     (made,) = await polls.list_polls(session)
     assert made.audience_node_id == world.zone and made.opens_on == date(2026, 11, 20)
     assert made.questions[0].options[0].en == "Good" and not made.results_before_close
+    assert await count(session, AuditEntry, AuditEntry.action == "poll.create") == 1
 
     await add_answers(session, made.id, world.enterprises["DN-1"], [[6, 1, 5]])
     await add_answers(session, made.id, world.enterprises["DN-2"], [[4, 0, 0]])

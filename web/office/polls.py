@@ -6,7 +6,7 @@
                                 (after the close, or before it when the poll says so)
     GET  /office/polls/new      the form to set a poll
     POST /office/polls/new      set it (services/polls/definition.py create_poll checks the rules
-                                and who may poll, from the database)
+                                and who may poll, from the database; audited ``poll.create``)
 
 The results are services/polls/results.py's, with its suppression, never recomputed here
 (web/poll_results.py only turns them into text and bars). Nothing of one answer is shown, and
@@ -129,6 +129,7 @@ def routes(pages: Pages) -> list[Route]:
                     results_before_close=body.get("early") == "1",
                 ),
                 today=today(call),
+                actor=call.actor,
             )
         except DomainError as refusal:
             await call.session.rollback()
