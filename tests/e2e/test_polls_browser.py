@@ -201,3 +201,47 @@ async def test_the_office_sets_a_poll_and_sees_its_results_only_after_the_close(
     await shot(page, "office-poll-results-phone")
     response = await page.goto(pages_url + "/office/polls/999999")
     assert response is not None and response.status == 404
+
+
+async def test_the_poll_pages_are_for_administrators_and_a_post_needs_its_token(
+    browser: Any,
+    pages_url: str,
+    session: AsyncSession,
+    clock: Clock,
+    world: World,
+) -> None:
+    office = await make_person(session, 7770001, "Phạm Thu Hà", role=Role.ADMIN)
+    member = await make_person(
+        session, 6660001, "Lê Minh Tuấn", role=Role.COMMITTEE, node_id=world.zone
+    )
+    poll_id = await add_poll(session, office, world.zone, date(2026, 10, 1), date(2026, 10, 10))
+    await add_answers(session, poll_id, world.enterprises["DN-1"], [[6, 0, 5]])
+    paths = ["/office/polls", "/office/polls/new", f"/office/polls/{poll_id}"]
+    page = await browser.new_page()
+    for path in paths:
+        response = await page.goto(pages_url + path)
+        assert response is not None and response.status == 401, path
+    # A committee member with an office session (forged here): refused, from the database.
+    forged = await web_auth.start_session(
+        session, person_id=member, via="office", now=clock.now, idle=timedelta(hours=8)
+    )
+    await browser.add_cookies(
+        [{"name": "session", "value": forged.token, "url": pages_url, "httpOnly": True}]
+    )
+    for path in paths:
+        response = await page.goto(pages_url + path)
+        assert response is not None and response.status == 403, path
+        assert "Bữa ăn ca" not in await page.content()
+    await browser.clear_cookies()
+    await sign_in(page, pages_url, session, office, clock)
+    form = {
+        "area": "KCN-A",
+        "q1": "Nhà xe có đủ chỗ không?",
+        "o1": "Đủ\nThiếu",
+        "opens": "2026-11-20",
+        "closes": "2026-11-25",
+    }
+    for token in ({}, {"csrf": "x" * 32}):
+        answer = await page.request.post(f"{pages_url}/office/polls/new", form={**form, **token})
+        assert answer.status == 403
+    assert await count(session, Poll) == 1
