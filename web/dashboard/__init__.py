@@ -6,6 +6,9 @@
                                          enterprise's page lists its units
     GET /dashboard/<node>/excel?period=… the Excel file the chat sends, for the same node
 
+The workers' polls of the node's subtree open during the period are a section of their own
+(web/dashboard/polls.py, templates/dashboard/polls.html) and a sheet of the Excel file.
+
 Opened as a Telegram Mini App from /tonghop (``?tg=1``: Telegram's signed data signs in) or by a
 one-time link (Zalo, the console). One source: every figure comes from
 ``services.digests.build_digest`` (with its month-by-month trend) and ``unit_table``, exactly as
@@ -49,6 +52,7 @@ from services.periods import Period
 from services.targets import MeasureKind, TargetStatus
 from web.base import SECURITY_HEADERS, Pages
 from web.dashboard import charts
+from web.dashboard import polls as poll_section
 
 TREND_MONTHS = 12
 MAX_MISSING = 40  # listed on the page; the Excel file has them all
@@ -330,6 +334,7 @@ def render(
     choices: list[DigestPeriod],
     up: int | None,
     telegram: bool,
+    polls: list[Any] | None = None,
 ) -> Response:
     """The page, from the service's results only (the benchmark times load + render)."""
     period = digest.period
@@ -368,6 +373,7 @@ def render(
         up=dashboard_path(up, period, telegram=telegram) if up is not None else None,
         excel=f"/dashboard/{digest.scope.node_id}/excel?period={period.key}",
         telegram=telegram,
+        polls=polls or [],
     )
 
 
@@ -446,6 +452,7 @@ def routes(pages: Pages) -> list[Route]:
                 return found
             node_id, period, viewer, lang, telegram = found
             digest, table = await load(pages, session, node_id, period, today())
+            listed = await poll_section.load(session, node_id, period, today())
             # Back up one level, never above the member's own part of the tree.
             up = digest.scope.parent_id
             if up is not None and not await access.may_view_node(session, viewer, up):
@@ -458,6 +465,7 @@ def routes(pages: Pages) -> list[Route]:
             choices=period_choices(today()),
             up=up,
             telegram=telegram,
+            polls=poll_section.section(listed, today(), lang),
         )
 
     async def excel(request: Request) -> Response:
@@ -478,10 +486,18 @@ def routes(pages: Pages) -> list[Route]:
             table = await digests.unit_table(
                 session, node_id=node_id, period=period, setup=data.reporting, today=today()
             )
+            listed = await poll_section.load(session, node_id, period, today())
         name = file_name(digest.scope.name, period, "xlsx")
         with tempfile.TemporaryDirectory() as folder:
             # The chat's own workbook, rendered off the event loop as the chat does.
-            path = await off_the_loop(render_excel, digest, table, Path(folder) / name, lang)
+            path = await off_the_loop(
+                render_excel,
+                digest,
+                table,
+                Path(folder) / name,
+                lang,
+                poll_section.results_for_excel(listed),
+            )
             body = path.read_bytes()
         return Response(
             body,
