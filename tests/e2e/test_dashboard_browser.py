@@ -144,6 +144,13 @@ async def test_as_a_mini_app_the_province_then_drill_down_to_a_unit(
         [suppressed(c, "vi") for c in (wages.new, wages.answered, wages.overdue)]
     )
     await expect(page.locator("#trends svg")).not_to_have_count(0)
+    # A meter's grey track spans its whole bar (a stylesheet rule for another .track once
+    # gave it a CSS width of 56px: 56 % of the bar).
+    meter = page.locator("svg.meter").first
+    track = await meter.locator("rect.track").bounding_box()
+    whole = await meter.bounding_box()
+    assert track is not None and whole is not None
+    assert abs(track["width"] - whole["width"]) < 1
     await expect(page.locator("script[src*='telegram.org']")).to_have_count(1)
     await fits_a_phone(page, "dashboard-top.png")
 
