@@ -35,15 +35,6 @@ async def world(session: AsyncSession, chat: Chat) -> World:
     return await build_world(session, chat.app.bot_data.reporting)
 
 
-async def dashboard_link(session: AsyncSession, person_id: int, clock: Clock) -> str:
-    issued = await web_auth.issue_link(
-        session,
-        person_id=person_id,
-        target="/dashboard",
-        now=clock.now,
-        valid=timedelta(minutes=30),
-    )
-    return f"/l/{issued.token}"
 
 
 async def test_the_dashboard_shows_the_zones_closed_polls_suppressed(
@@ -74,7 +65,7 @@ async def test_the_dashboard_shows_the_zones_closed_polls_suppressed(
     await add_answers(session, still_open, world.enterprises["DN-1"], [[8, 0, 0]])
 
     page = await browser.new_page()
-    await page.goto(pages_url + await dashboard_link(session, member, clock))
+    await page.goto(pages_url + await web_kit.dashboard_link(session, member, clock))
     await page.wait_for_url(f"**/dashboard/{world.zone}?period=2026-10")
     section = page.locator("#polls")
     await expect(section.locator("h2")).to_have_text("Khảo sát người lao động")

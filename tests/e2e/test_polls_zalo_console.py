@@ -5,7 +5,6 @@ results (with four more workers, so that the enterprise's figures are shown)."""
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -14,16 +13,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import load_reporting_setup
-from bot.channels.console import ConsoleChat, make_console
 from handlers.polls.jobs import run_batch
 from infra.settings import Settings
 from models import OrgNode, PollAnswer, PollSubscription, Role
 from models.db import UnitOfWork
-from services import demo, polls
+from services import polls
 from services.access import identify
 from services.polls import PollDraft, Question, Text
 from testkit.chat import Clock
+from testkit.console import Console, demo_console
 from testkit.org import make_person, make_tree
 from testkit.zalo_chat import ZaloChat
 
@@ -111,30 +109,17 @@ async def test_a_poll_on_zalo_by_typed_numbers(
 @pytest.fixture
 async def console(
     settings: Settings, uow: UnitOfWork, session: AsyncSession, clock: Clock
-) -> AsyncIterator[tuple[ConsoleChat, io.StringIO, demo.DemoSeed]]:
-    setup = load_reporting_setup(settings)
-    seed = await demo.seed(session, settings.secret, setup, clock.now)
-    out = io.StringIO()
-    chat = make_console(settings, uow, setup, clock=clock, out=out)
-    async with chat.application:
-        await chat.application.start()
-        try:
-            yield chat, out, seed
-        finally:
-            await chat.application.stop()
+) -> AsyncIterator[Console]:
+    async with demo_console(settings, uow, session, clock) as running:
+        yield running
 
 
 async def test_a_poll_in_the_console_by_typed_numbers(
-    console: tuple[ConsoleChat, io.StringIO, demo.DemoSeed],
+    console: Console,
     session: AsyncSession,
     clock: Clock,
 ) -> None:
-    chat, out, seed = console
-
-    async def say(line: str) -> str:
-        before = len(out.getvalue())
-        await chat.handle_line(line)
-        return out.getvalue()[before:]
+    seed, say = console.seed, console.say
 
     code = seed.officer_enterprise
     enterprise = await session.scalar(select(OrgNode.id).where(OrgNode.code == code))
