@@ -10,6 +10,7 @@ checked from the database on every request, CSRF on every POST) and ``office/lay
     reports.py   /office/reports… units × months, one report, reopening a month, Excel
     config.py    /office/config… indicator sets and annual targets: in force, history, edit
     concerns.py  /office/concerns  concern counts per enterprise and category (suppressed)
+    review.py    /office/review…  reports waiting for the level above: approve, return, reopen
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from web.base import Pages
-from web.office import audit, concerns, config, invites, org, people, reports, sign_in
+from web.office import (
+    audit,
+    concerns,
+    config,
+    invites,
+    org,
+    people,
+    reports,
+    review,
+    sign_in,
+)
 
 
 def routes(pages: Pages) -> list[BaseRoute]:
@@ -30,4 +41,5 @@ def routes(pages: Pages) -> list[BaseRoute]:
         *reports.routes(pages),
         *config.routes(pages),
         *concerns.routes(pages),
+        *review.routes(pages),
     ]
