@@ -28,7 +28,7 @@ from handlers.common.context import (
     show,
     user_data,
 )
-from handlers.common.menu import command_lines
+from handlers.common.menu import command_lines, is_reviewer
 from handlers.common.registered import viewer_of
 from infra.i18n import tr
 from models.db import is_unreachable
@@ -41,8 +41,10 @@ log = logging.getLogger(__name__)
 
 async def help_command(update: Update, context: BotContext) -> None:
     """/help: what this user, by role, can do."""
-    async with context.bot_data.uow() as session:
+    data = context.bot_data
+    async with data.uow() as session:
         viewer = await viewer_of(session, update, context)
+        reviewer = viewer is not None and await is_reviewer(session, viewer, data.reporting)
     lang = language_of(context, viewer)
     roles = viewer.role_set if viewer else frozenset()
     if viewer is None or not roles:
@@ -61,7 +63,7 @@ async def help_command(update: Update, context: BotContext) -> None:
         update,
         lang,
         "Commands:\n{commands}",
-        commands=command_lines(lang, roles, zone_officer=zone),
+        commands=command_lines(lang, roles, zone_officer=zone, reviewer=reviewer),
     )
 
 

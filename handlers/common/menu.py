@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from infra.i18n import tr
 from models import Role
+from services import review
 from services.access import Viewer
 from services.errors import N_
 from services.office.powers import zone_level
+from services.reporting import ReportingSetup
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,8 @@ class CommandInfo:
     roles: frozenset[Role] | None = None  # None: everyone
     # Also for zone-level union officers (services/office/powers.py), whatever ``roles`` says.
     zone_officers: bool = False
+    # Also for reviewers by the configuration (services.review.is_reviewer), whatever ``roles``.
+    reviewers: bool = False
 
 
 # Later features add their commands here; /help, the menu and set_my_commands all follow it.
@@ -58,7 +64,8 @@ COMMANDS: list[CommandInfo] = [
     CommandInfo(
         "duyet",
         N_("Review the reports of the units below (when configured)"),
-        frozenset({Role.COMMITTEE}),
+        frozenset(),  # only reviewers: a committee member or zone union officer by config
+        reviewers=True,
     ),
     CommandInfo("tamtu", N_("Raise a concern anonymously (workers)")),
     CommandInfo("kiemtra", N_("Follow a concern with its receipt")),
@@ -86,22 +93,39 @@ ROLE_LABELS = {
 }
 
 
-def commands_for(roles: frozenset[Role], *, zone_officer: bool = False) -> list[CommandInfo]:
+def commands_for(
+    roles: frozenset[Role], *, zone_officer: bool = False, reviewer: bool = False
+) -> list[CommandInfo]:
+    """The commands of someone with these roles; ``reviewer``: services.review.is_reviewer
+    (ask it with ``is_reviewer`` below: one answer for /help, the menu and command lists)."""
     return [
         c
         for c in COMMANDS
-        if c.roles is None or c.roles & roles or (zone_officer and c.zone_officers)
+        if c.roles is None
+        or c.roles & roles
+        or (zone_officer and c.zone_officers)
+        or (reviewer and c.reviewers)
     ]
 
 
-def command_lines(lang: str, roles: frozenset[Role], *, zone_officer: bool = False) -> str:
+async def is_reviewer(session: AsyncSession, viewer: Viewer, setup: ReportingSetup) -> bool:
+    """Whether /duyet is offered: services.review decides, from the person's roles now."""
+    if viewer.revoked:
+        return False
+    return await review.is_reviewer(session, viewer.person_id, setup)
+
+
+def command_lines(
+    lang: str, roles: frozenset[Role], *, zone_officer: bool = False, reviewer: bool = False
+) -> str:
     return "\n".join(
         f"/{c.command} — {tr(lang, c.description)}"
-        for c in commands_for(roles, zone_officer=zone_officer)
+        for c in commands_for(roles, zone_officer=zone_officer, reviewer=reviewer)
     )
 
 
-def render_menu(viewer: Viewer, lang: str) -> str:
+def render_menu(viewer: Viewer, lang: str, *, reviewer: bool = False) -> str:
+    """``reviewer``: ``await is_reviewer(...)`` for this viewer."""
     roles = "\n".join(
         "• " + tr(lang, ROLE_LABELS[r.role], scope=r.scope_name or "") for r in viewer.roles
     )
@@ -110,5 +134,7 @@ def render_menu(viewer: Viewer, lang: str) -> str:
         "Hello {name}.\nYour roles:\n{roles}\n\nCommands:\n{commands}",
         name=viewer.display_name,
         roles=roles or tr(lang, "(none)"),
-        commands=command_lines(lang, viewer.role_set, zone_officer=zone_level(viewer)),
+        commands=command_lines(
+            lang, viewer.role_set, zone_officer=zone_level(viewer), reviewer=reviewer
+        ),
     )

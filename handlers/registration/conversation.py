@@ -24,7 +24,7 @@ from handlers.common.context import (
     show,
     user_data,
 )
-from handlers.common.menu import ROLE_LABELS, render_menu
+from handlers.common.menu import ROLE_LABELS, is_reviewer, render_menu
 from handlers.common.registered import viewer_of
 from infra.i18n import day, moment, tr
 from services import linking, registration
@@ -47,6 +47,9 @@ async def start(update: Update, context: BotContext) -> int:
     """/start [code]: offer the code's role, show a registered user's menu, or ask for a code."""
     async with context.bot_data.uow() as session:
         viewer = await viewer_of(session, update, context)
+        reviewer = viewer is not None and await is_reviewer(
+            session, viewer, context.bot_data.reporting
+        )
     lang = language_of(context, viewer)
     if context.args:
         return await _offer(update, context, " ".join(context.args))
@@ -59,7 +62,7 @@ async def start(update: Update, context: BotContext) -> int:
         )
         return ConversationHandler.END
     if viewer is not None:
-        await show(update, render_menu(viewer, lang))
+        await show(update, render_menu(viewer, lang, reviewer=reviewer))
         return ConversationHandler.END
     await say(
         update,
@@ -225,6 +228,7 @@ async def _confirm_link(
         except DomainError as refusal:
             await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
             return ConversationHandler.END
+        reviewer = await is_reviewer(session, linked.viewer, context.bot_data.reporting)
     lang = language_of(context, linked.viewer)
     await say(
         update,
@@ -235,7 +239,7 @@ async def _confirm_link(
         name=linked.viewer.display_name,
         source=linking.channel_name(linked.from_channel),
         current=linking.channel_name(linked.preferred_channel),
-        menu=render_menu(linked.viewer, lang),
+        menu=render_menu(linked.viewer, lang, reviewer=reviewer),
     )
     return ConversationHandler.END
 
@@ -273,7 +277,9 @@ async def confirm(update: Update, context: BotContext) -> int:
         except DomainError as refusal:
             await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
             return ConversationHandler.END
-    await say(update, lang, "Registration complete.\n\n{menu}", menu=render_menu(viewer, lang))
+        reviewer = await is_reviewer(session, viewer, context.bot_data.reporting)
+    menu = render_menu(viewer, lang, reviewer=reviewer)
+    await say(update, lang, "Registration complete.\n\n{menu}", menu=menu)
     return ConversationHandler.END
 
 
