@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.digests.text import render_text
 from services.digests import FlowTotal
 from services.reporting import ReportingSetup
 from services.targets import TargetConfig
@@ -75,12 +76,17 @@ async def test_flow_totals_carry_their_approved_part(
     party = flow(digest.flows, "new_party_members")
     assert party.current == Decimal(5) and party.approved is None  # party cells: not reviewed
     assert (digest.overall.submitted, digest.overall.approved) == (5, 1)
+    # The chat digest's flow line says it too; party cells' figures alone.
+    text = "\n".join(render_text(digest, "vi"))
+    assert "Kết nạp đoàn viên mới: 15 (đã duyệt 10) · tháng trước 10" in text, text
+    assert "Kết nạp đảng viên mới: 5 · tháng trước 1" in text, text
 
     # The default configuration: the same totals, no approved part anywhere.
     assert [(f.code, f.current, f.year_to_date) for f in plain.flows] == [
         (f.code, f.current, f.year_to_date) for f in digest.flows
     ]
     assert all(f.approved is None and f.year_to_date_approved is None for f in plain.flows)
+    assert "duyệt" not in "\n".join(render_text(plain, "vi"))
 
 
 async def test_a_scope_without_approved_reports_says_zero_approved(
