@@ -116,6 +116,7 @@ async def build_digest(
         scope_path,
         {*period.months, *ytd, *ytd_last_year, *previous.months, *last_year.months, *trend_span},
         indicators,
+        frozenset(setup.calendar.review),
     )
     flows = tuple(
         FlowTotal(
@@ -129,6 +130,8 @@ async def build_digest(
             last_year=flow_sums.total(last_year.months, i.unit_kind, i.code),
             year_to_date=flow_sums.total(ytd, i.unit_kind, i.code),
             year_to_date_last_year=flow_sums.total(ytd_last_year, i.unit_kind, i.code),
+            approved=flow_sums.approved_total(period.months, i.unit_kind, i.code),
+            year_to_date_approved=flow_sums.approved_total(ytd, i.unit_kind, i.code),
         )
         for i in indicators
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from infra.i18n import tr
 from infra.rendering import off_the_loop
 from models import NodeKind, Person, Role
 from services import access, digests
-from services.digests import Digest, DigestPeriod, TrendSeries, UnitTable
+from services.digests import Digest, DigestPeriod, Rate, TrendSeries, UnitTable
 from services.errors import N_
 from services.indicators import IndicatorKind
 from services.periods import Period
@@ -223,9 +224,24 @@ def _areas(digest: Digest, lang: str, telegram: bool) -> list[dict[str, Any]]:
             "expected": count(area.rate.expected, lang),
             "bar": charts.progress(area.rate.reporting_rate, None),
             "inner": charts.progress(area.rate.on_time_rate, None),
+            "approved": _approved(area.rate, lang) if digest.reviewed else None,
         }
         for area in digest.areas
     ]
+
+
+def _approved(rate: Rate, lang: str) -> dict[str, str]:
+    """Beside what was submitted, when the level above reviews: what it approved."""
+    return {"rate": percent(rate.approved_rate, lang), "count": count(rate.approved, lang)}
+
+
+def _with_approved(value: Decimal | None, approved: Decimal | None, lang: str) -> str:
+    """A flow figure, and its approved part when its unit kind is reviewed: "123 (đã duyệt
+    100)"."""
+    shown = count(value, lang)
+    if approved is None or value is None:
+        return shown
+    return tr(lang, "{value} (approved {approved})", value=shown, approved=count(approved, lang))
 
 
 def _flows(digest: Digest, lang: str) -> list[dict[str, Any]]:
@@ -238,10 +254,10 @@ def _flows(digest: Digest, lang: str) -> list[dict[str, Any]]:
             {
                 "set": flow.set_label.get(lang),
                 "label": flow.label.get(lang),
-                "current": count(flow.current, lang),
+                "current": _with_approved(flow.current, flow.approved, lang),
                 "previous": count(flow.previous, lang),
                 "last_year": count(flow.last_year, lang),
-                "year_to_date": count(flow.year_to_date, lang),
+                "year_to_date": _with_approved(flow.year_to_date, flow.year_to_date_approved, lang),
             }
         )
     return rows
@@ -359,6 +375,7 @@ def render(
             "late": count(digest.overall.late, lang),
             "missing": count(digest.overall.missing, lang),
         },
+        overall_approved=_approved(digest.overall, lang) if digest.reviewed else None,
         areas=_areas(digest, lang, telegram),
         missing=digest.missing[:MAX_MISSING],
         missing_more=max(0, len(digest.missing) - MAX_MISSING),

@@ -11,6 +11,7 @@ checked from the database on every request, CSRF on every POST) and ``office/lay
     config.py    /office/config… indicator sets and annual targets: in force, history, edit
     concerns.py  /office/concerns  concern counts per enterprise and category (suppressed)
     polls.py     /office/polls…    workers' polls: list, set one, results after the close
+    review.py    /office/review…   reports waiting for the level above: approve, return, reopen
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from web.office import (
     people,
     polls,
     reports,
+    review,
     sign_in,
 )
 
@@ -42,4 +44,5 @@ def routes(pages: Pages) -> list[BaseRoute]:
         *config.routes(pages),
         *concerns.routes(pages),
         *polls.routes(pages),
+        *review.routes(pages),
     ]

@@ -46,6 +46,7 @@ MENU: list[tuple[str, str]] = [
     ("/office/config", N_("Indicators and targets")),
     ("/office/concerns", N_("Concerns")),
     ("/office/polls", N_("Polls")),
+    ("/office/review", N_("Review")),
 ]
 
 NOT_SIGNED_IN = N_(
