@@ -13,7 +13,15 @@ import pytest
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import TREE_STAMP, DigestCache, DigestStamp, OrgNode, Report, ReportValue
+from models import (
+    TREE_STAMP,
+    DigestCache,
+    DigestStamp,
+    OrgNode,
+    Report,
+    ReportingUnit,
+    ReportValue,
+)
 from models.db import create_engine, make_uow
 from services.digests import Digest, DigestPeriod, build_digest
 from services.reporting import ReportingSetup
@@ -117,7 +125,35 @@ async def test_every_change_of_a_month_or_the_tree_gives_a_new_stamp(
         update(OrgNode).where(OrgNode.id == world.enterprises["DN-3"]).values(active=False)
     )
     await session.commit()
-    assert (await stamps(session))[TREE_STAMP] != again[TREE_STAMP]
+    moved = await stamps(session)
+    assert moved[TREE_STAMP] != again[TREE_STAMP]
+
+    await session.execute(
+        update(ReportingUnit)
+        .where(ReportingUnit.id == world.units["TU3"])
+        .values(org_node_id=world.enterprises["DN-1"])
+    )
+    await session.commit()
+    assert (await stamps(session))[TREE_STAMP] != moved[TREE_STAMP]
+
+    # A report inserted, then deleted (its values with it), plain SQL.
+    template = await session.scalar(select(Report).where(Report.period == "2026-09"))
+    assert template is not None
+    await session.execute(
+        text(
+            "INSERT INTO reports (reporting_unit_id, period, indicator_set_version_id, "
+            "submitted_at, submitted_by_person_id, late, revision, updated_at) "
+            "SELECT reporting_unit_id, '2026-08', indicator_set_version_id, submitted_at, "
+            "submitted_by_person_id, late, revision, updated_at FROM reports WHERE id = :id"
+        ),
+        {"id": template.id},
+    )
+    await session.commit()
+    inserted = await stamps(session)
+    assert "2026-08" in inserted and "2026-08" not in before
+    await session.execute(text("DELETE FROM reports WHERE period = '2026-08'"))
+    await session.commit()
+    assert (await stamps(session))["2026-08"] != inserted["2026-08"]
 
 
 async def test_locked_months_are_kept_and_read_back_instead_of_the_reports(
