@@ -40,6 +40,10 @@ from services.periods import Period, ReportingCalendar, lock_date
 
 log = logging.getLogger(__name__)
 
+# Part of every stamp: raise it when the definition of a kept figure changes (what the flow
+# sums, the stocks or a share target count), so that figures kept by the older code are not used.
+DEFINITIONS_VERSION = 1
+
 # SQLite: how long keeping figures waits for another writer before giving up (the page has been
 # computed already; the next view computes it again).
 WRITE_BUSY_MS = 200
@@ -74,7 +78,8 @@ class MonthCache:
             f"{month.shift(-back).key}={self.stamps.get(month.shift(-back).key, 0)}"
             for back in range(window)
         )
-        text = f"{part}|{config}|{TREE_STAMP}={self.stamps.get(TREE_STAMP, 0)}|{versions}"
+        tree = self.stamps.get(TREE_STAMP, 0)
+        text = f"{DEFINITIONS_VERSION}|{part}|{config}|{TREE_STAMP}={tree}|{versions}"
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
     async def get(

@@ -23,7 +23,7 @@ from models import (
     ReportValue,
 )
 from models.db import create_engine, make_uow
-from services.digests import Digest, DigestPeriod, build_digest
+from services.digests import Digest, DigestPeriod, build_digest, month_cache
 from services.reporting import ReportingSetup
 from services.targets import TargetConfig
 from testkit.digest_world import CONCERNS, OCTOBER, TODAY, World, build_world
@@ -271,3 +271,18 @@ async def test_every_node_and_period_reads_the_same_from_the_kept_figures(
                     session, node_id, setup, targets, keep_figures=False, period=period
                 )
                 assert kept == computed, (node_id, period)
+
+
+async def test_figures_kept_under_older_definitions_are_not_used(
+    session: AsyncSession,
+    setup: ReportingSetup,
+    targets: TargetConfig,
+    statements: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = await build_world(session, setup)
+    await page(session, world.province, setup, targets)
+    monkeypatch.setattr(month_cache, "DEFINITIONS_VERSION", month_cache.DEFINITIONS_VERSION + 1)
+    statements.clear()
+    await page(session, world.province, setup, targets)
+    assert any("report_values" in s for s in statements)
