@@ -50,6 +50,7 @@ from services.digests.build import build_digest
 from services.digests.errors import ScopeNotFound
 from services.digests.headline import HEADLINE_STOCKS, PARTY_MEMBERS, UNION_MEMBERS, WORKERS
 from services.digests.missing import Missing, missing_units
+from services.digests.month_cache import prune_kept
 from services.digests.periods import DigestPeriod, PeriodKind
 from services.digests.table import unit_table
 from services.digests.trend import MAIN_FLOWS
@@ -104,5 +105,6 @@ __all__ = [
     "UnitTable",
     "build_digest",
     "missing_units",
+    "prune_kept",
     "unit_table",
 ]

@@ -13,6 +13,9 @@ deactivated, added). The database stamps every such change itself, in the writer
    view;
 4. writes what it kept in a transaction of its own, after the figures (``write``).
 
+The hourly retention job deletes the kept figures of months older than KEEP_MONTHS
+(``prune_kept``); a stale row of a recent month is overwritten by the next view of its scope.
+
 Why this is correct across instances and transactions: a figure is stored with the stamp read
 *before* the data it was computed from. If a change commits in between, the data may be newer
 than the stamp but never older, and the row's stamp is already outdated: it is never used. A
@@ -28,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,6 +46,10 @@ log = logging.getLogger(__name__)
 # Part of every stamp: raise it when the definition of a kept figure changes (what the flow
 # sums, the stocks or a share target count), so that figures kept by the older code are not used.
 DEFINITIONS_VERSION = 1
+
+# Kept figures of older months are pruned (retention): the dashboard's periods reach back to
+# January of last year, its comparisons a year before that, a stock's window 11 months more.
+KEEP_MONTHS = 36
 
 # SQLite: how long keeping figures waits for another writer before giving up (the page has been
 # computed already; the next view computes it again).
@@ -140,6 +147,14 @@ class MonthCache:
                         await connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except SQLAlchemyError as error:
             log.info("digest figures not kept (%s); computed again next time", type(error).__name__)
+
+
+async def prune_kept(session: AsyncSession, today: date) -> None:
+    """Delete the kept figures of months more than KEEP_MONTHS before ``today``'s (a digest
+    that still asks for them computes them again). Commits."""
+    oldest = Period.of(today).shift(-KEEP_MONTHS)
+    await session.execute(delete(DigestCache).where(DigestCache.period < oldest.key))
+    await session.commit()
 
 
 def config_key(items: Iterable[Any]) -> str:

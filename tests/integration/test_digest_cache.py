@@ -6,6 +6,7 @@ test_digests.py: October 2026 as of 20 November 2026 (October locked, November o
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +24,7 @@ from models import (
     ReportValue,
 )
 from models.db import create_engine, make_uow
-from services.digests import Digest, DigestPeriod, build_digest, month_cache
+from services.digests import Digest, DigestPeriod, build_digest, month_cache, prune_kept
 from services.reporting import ReportingSetup
 from services.targets import TargetConfig
 from testkit.digest_world import CONCERNS, OCTOBER, TODAY, World, build_world
@@ -286,3 +287,17 @@ async def test_figures_kept_under_older_definitions_are_not_used(
     statements.clear()
     await page(session, world.province, setup, targets)
     assert any("report_values" in s for s in statements)
+
+
+async def test_kept_figures_of_months_over_three_years_old_are_pruned(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    world = await build_world(session, setup)
+    await page(session, world.province, setup, targets)
+    kept = set(await session.scalars(select(DigestCache.period).distinct()))
+    assert "2025-10" in kept and "2026-10" in kept
+    await prune_kept(session, date(2029, 10, 5))  # 36 months after October 2026
+    left = set(await session.scalars(select(DigestCache.period).distinct()))
+    assert left == {period for period in kept if period >= "2026-10"}
+    await session.rollback()
+    await assert_current(session, world.province, setup, targets)  # computed again
