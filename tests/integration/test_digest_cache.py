@@ -21,13 +21,16 @@ from models import (
     OrgNode,
     Report,
     ReportingUnit,
+    ReportReview,
     ReportValue,
 )
 from models.db import create_engine, make_uow
 from services.digests import Digest, DigestPeriod, build_digest, month_cache, prune_kept
 from services.reporting import ReportingSetup
+from services.reporting.reviewing import APPROVED
 from services.targets import TargetConfig
 from testkit.digest_world import CONCERNS, OCTOBER, TODAY, World, build_world
+from testkit.review_world import reviewing
 
 NEW_MEMBERS = "new_union_members"
 
@@ -301,3 +304,32 @@ async def test_kept_figures_of_months_over_three_years_old_are_pruned(
     assert left == {period for period in kept if period >= "2026-10"}
     await session.rollback()
     await assert_current(session, world.province, setup, targets)  # computed again
+
+
+async def test_a_review_decision_on_a_locked_month_shows_at_once(
+    session: AsyncSession, setup: ReportingSetup, targets: TargetConfig
+) -> None:
+    """With trade unions reviewed, the kept flow sums carry the approved part: approving or
+    returning a report of a locked month renews the month's stamp."""
+    reviewed = reviewing(setup)
+    world = await build_world(session, reviewed)
+    before = await assert_current(session, world.province, reviewed, targets)
+    assert next(f.approved for f in before.flows if f.code == NEW_MEMBERS) == 0
+    report_id = await session.scalar(
+        select(Report.id).where(
+            Report.reporting_unit_id == world.units["TU1"], Report.period == "2026-10"
+        )
+    )
+    assert report_id is not None
+    session.add(
+        ReportReview(report_id=report_id, reviewer_node_id=world.zone, status=APPROVED, revision=1)
+    )
+    await session.commit()
+    approved = await assert_current(session, world.province, reviewed, targets)
+    assert next(f.approved for f in approved.flows if f.code == NEW_MEMBERS) == 10
+    await session.execute(
+        update(ReportReview).where(ReportReview.report_id == report_id).values(status="returned")
+    )
+    await session.commit()
+    returned = await assert_current(session, world.province, reviewed, targets)
+    assert next(f.approved for f in returned.flows if f.code == NEW_MEMBERS) == 0
