@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OrgNode, Report, ReportingUnit, ReportReview, ReportValue, UnitKind
 from services.digests._shared import _number
+from services.digests.month_cache import MonthCache, config_key
 from services.indicators import IndicatorKind, Label
 from services.periods import Period
 from services.reporting import ReportingSetup
@@ -81,14 +83,30 @@ async def _flow_sums(
     months: Iterable[Period],
     indicators: Sequence[_FlowIndicator],
     reviewed: frozenset[UnitKind] = frozenset(),
+    cache: MonthCache | None = None,
 ) -> _FlowSums:
-    """``reviewed``: the unit kinds the level above reviews (their approved part is summed)."""
+    """``reviewed``: the unit kinds the level above reviews (their approved part is summed).
+    Locked months from ``cache`` when kept, the others in one GROUP BY (kept in ``cache`` when
+    locked)."""
     result = _FlowSums()
     result.reviewed = reviewed
-    keys = sorted({month.key for month in months})
-    if not keys or not indicators:
+    wanted_months = sorted(set(months))
+    if not wanted_months or not indicators:
         return result
     wanted = {(i.unit_kind, i.code) for i in indicators}
+    config = config_key(
+        [*(f"{kind.value}/{code}" for kind, code in wanted), *(f"reviewed:{k}" for k in reviewed)]
+    )
+    found = await cache.get("flows", config, wanted_months) if cache else {}
+    for month, payload in found.items():
+        result.present.update((month.key, UnitKind(kind)) for kind in payload["present"])
+        for kind, code, total, approved in payload["sums"]:
+            result.sums[(month.key, UnitKind(kind), code)] = Decimal(total)
+            if approved is not None:
+                result.approved[(month.key, UnitKind(kind), code)] = Decimal(approved)
+    missing = [month for month in wanted_months if month not in found]
+    if not missing:
+        return result
     columns = [
         Report.period,
         ReportingUnit.kind,
@@ -106,20 +124,35 @@ async def _flow_sums(
         .join(ReportingUnit, ReportingUnit.id == Report.reporting_unit_id)
         .join(OrgNode, OrgNode.id == ReportingUnit.org_node_id)
         .where(
-            Report.period.in_(keys),
+            Report.period.in_([month.key for month in missing]),
             OrgNode.path.startswith(scope_path, autoescape=True),
             ReportingUnit.kind.in_(sorted({kind for kind, _ in wanted})),
             ReportValue.indicator_code.in_(sorted({code for _, code in wanted})),
         )
         .group_by(Report.period, ReportingUnit.kind, ReportValue.indicator_code)
     )
+    payloads: dict[str, dict[str, list[Any]]] = {
+        month.key: {"present": [], "sums": []} for month in missing
+    }
     for row in await session.execute(stmt):
         kind = UnitKind(row.kind)
         if (kind, row.indicator_code) not in wanted:
             continue
+        key = (row.period, kind, row.indicator_code)
+        total = _number(row.total) or Decimal(0)
         result.present.add((row.period, kind))
-        result.sums[(row.period, kind, row.indicator_code)] = _number(row.total) or Decimal(0)
+        result.sums[key] = total
+        part = None
         if reviewed:
             part = _number(row.approved) or Decimal(0)
-            result.approved[(row.period, kind, row.indicator_code)] = part
+            result.approved[key] = part
+        payload = payloads[row.period]
+        if kind.value not in payload["present"]:
+            payload["present"].append(kind.value)
+        payload["sums"].append(
+            [kind.value, row.indicator_code, str(total), None if part is None else str(part)]
+        )
+    if cache is not None:
+        for month in missing:
+            cache.keep("flows", config, month, 1, payloads[month.key])
     return result
