@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import office
+from testkit import web as web_kit
 from testkit.chat import Clock
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"  # testkit/ is at the root
@@ -47,9 +48,7 @@ async def count(session: AsyncSession, model: Any, *where: Any) -> int:
 
 async def shot(page: Any, name: str) -> None:
     """No sideways scrolling on a 360 px phone; REFRESH_SCREENSHOTS=1 writes docs/screenshots/."""
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.viewport_size["width"]
-    assert width <= viewport, f"{page.url} is {width} px wide on a {viewport} px screen"
+    await web_kit.assert_no_sideways_scroll(page)
     if os.environ.get("REFRESH_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         await page.evaluate("window.scrollTo(0, 0)")

@@ -179,3 +179,19 @@ async def dashboard_link(session: AsyncSession, person_id: int, clock: Clock) ->
         valid=timedelta(minutes=30),
     )
     return f"/l/{issued.token}"
+
+
+async def assert_no_sideways_scroll(page: Any) -> None:
+    """The page is no wider than its viewport once the layout has settled: after a resize the
+    renderer applies the new width on its own time, and under load a first read could still
+    see the old layout (a flaky 370 px on a 360 px screen in a full run). A real overflow stays
+    and fails after the wait."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    viewport = page.viewport_size["width"]
+    with contextlib.suppress(PlaywrightTimeout):
+        await page.wait_for_function(
+            f"document.documentElement.scrollWidth <= {viewport}", timeout=3000
+        )
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewport, f"{page.url} is {width} px wide on a {viewport} px screen"

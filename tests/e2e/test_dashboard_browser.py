@@ -71,8 +71,7 @@ async def digest_of(
 
 async def fits_a_phone(page: Any, name: str) -> None:
     """No sideways scrolling at 360 px; REFRESH_SCREENSHOTS=1 writes docs/screenshots/<name>."""
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= web_kit.PHONE["width"], f"the dashboard is {width} px wide on a 360 px phone"
+    await web_kit.assert_no_sideways_scroll(page)
     if os.environ.get("REFRESH_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await page.evaluate("window.scrollTo(0, 0)")

@@ -62,5 +62,4 @@ async def test_approved_beside_submitted_and_in_each_flow_figure(
     await expect(cells.nth(3)).to_have_text("45 (đã duyệt 14)")
     party = page.locator("#flows tbody tr", has_text="Kết nạp đảng viên")
     await expect(party.locator("td").first).to_have_text("5")  # party cells: not reviewed
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= web_kit.PHONE["width"]
+    await web_kit.assert_no_sideways_scroll(page)

@@ -93,8 +93,7 @@ async def test_the_dashboard_shows_the_zones_closed_polls_suppressed(
     await expect(enterprises.filter(has_text="Hà Phong").locator("li").nth(1)).to_contain_text("<5")
     # No time of day anywhere in the section: dates only.
     assert re.search(r"\d:\d\d", await section.inner_text()) is None
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= web_kit.PHONE["width"]
+    await web_kit.assert_no_sideways_scroll(page)
     # The bar spans the card: its track as wide as the bar (no page rule resizes it).
     assert await page.evaluate(
         "(() => { const s = document.querySelector('#polls svg.poll-bar');"

@@ -204,8 +204,7 @@ async def test_by_link_errors_inline_a_jump_with_its_reason_sent_and_read_back(
 async def web_kit_screenshot(page: Any) -> None:
     """The form fits a 360 px phone (no sideways scrolling); REFRESH_SCREENSHOTS=1 writes the
     picture the README shows (docs/report-form.png)."""
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= web_kit.PHONE["width"], f"the form is {width} px wide on a 360 px phone"
+    await web_kit.assert_no_sideways_scroll(page)
     if os.environ.get("REFRESH_SCREENSHOTS") == "1":
         await page.evaluate("window.scrollTo(0, 0)")
         await page.screenshot(path=str(DOCS / "report-form.png"), full_page=True)
