@@ -56,6 +56,12 @@ without a kill), a message nobody enqueued arrives, or a sender fails; a missed 
 figure (MISS), not an error. ``--profile FILE`` profiles the first run-1 sender (pyinstrument).
 ``--limiter-burst B`` is an experiment: the sender's AIORateLimiter keeps R a second but lets at
 most B through at once (production: R, one second's worth).
+
+The poll run (issue 17; benchmarks/fanout_poll.py says what it does) follows runs 1–3 on each
+backend, ``--quick`` included (CI): a poll to 10,000 subscribers (quick: 300) through
+``python -m bot`` while 50 officers report, then 10,000 answers, the close and the suppressed
+results; ``--poll-only`` runs it alone, ``--no-poll`` skips it. Exit status 1 also when a poll
+message is lost, duplicated or misdelivered.
 """
 
 from __future__ import annotations
@@ -87,6 +93,14 @@ for folder in (ROOT, HERE):  # run as a script from anywhere
 
 import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
+from fanout_poll import (  # noqa: E402
+    PollRun,
+    add_poll_options,
+    poll_settings,
+    print_poll,
+    print_poll_summary,
+    run_poll,
+)
 
 from infra.settings import Settings  # noqa: E402
 from scheduler.outbox_sender import SEND_BATCH  # noqa: E402
@@ -621,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"{QUICK_MESSAGES} messages at {QUICK_LIMIT:g}/s (CI)",
     )
     parser.add_argument("--profile", metavar="FILE", help="profile the first run-1 sender")
+    add_poll_options(parser)
     args = parser.parse_args(argv)
     messages = args.messages or (QUICK_MESSAGES if args.quick else DEFAULT_MESSAGES)
     limit = args.limit or (QUICK_LIMIT if args.quick else DEFAULT_LIMIT)
@@ -644,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     profile = args.profile
     started = time.monotonic()
-    for backend in each_backend(args.backend):
+    for backend in each_backend(args.backend) if not args.poll_only else []:
         print(f"\n=== {backend} ===", flush=True)
         first = run_once(
             backend,
@@ -677,14 +692,33 @@ def main(argv: list[str] | None = None) -> int:
             print_run(third, 3)
             runs.append(third)
         sys.stdout.flush()
-    if not runs:
+    poll_runs = [] if args.no_poll else poll_run_all(args)
+    if not runs and not poll_runs:
         return 1
-    print_summary(runs)
+    if runs:
+        print_summary(runs)
+    if poll_runs:
+        print_poll_summary(poll_runs)
     print(f"\n  total time {time.monotonic() - started:.0f} s")
     broken = [f"{r.backend} run {r.label}: {'; '.join(r.broken)}" for r in runs if r.broken]
+    broken += [f"{r.backend} poll run: {'; '.join(r.broken)}" for r in poll_runs if r.broken]
     for line in broken:
         print(f"  BROKEN: {line}")
     return 1 if broken else 0
+
+
+def poll_run_all(args: argparse.Namespace) -> list[PollRun]:
+    """The poll run on each backend (benchmarks/fanout_poll.py)."""
+    subscribers, officers, baseline = poll_settings(args)
+    found = []
+    profile = args.poll_profile
+    for backend in each_backend(args.backend):
+        print(f"\n=== {backend}: poll run ===", flush=True)
+        found.append(run_poll(backend, subscribers, officers, baseline, profile))
+        print_poll(found[-1])
+        profile = None
+        sys.stdout.flush()
+    return found
 
 
 if __name__ == "__main__":
