@@ -88,11 +88,16 @@ async def run_batch(data: BotData) -> None:
             if retry:  # the channel is in trouble: the rest waits for the next batch
                 break
         texts: dict[tuple[int, int], str] = {}
+        counted: dict[int, polls.PollResults | None] = {}  # counted once per poll, not per firm
         while results_now := await polls.take_results(session, keys, day):
             for result in results_now:
                 key = (result.poll_id, result.enterprise_id)
                 if key not in texts:
-                    results = await polls.poll_results(session, result.poll_id, day, force=True)
+                    if result.poll_id not in counted:
+                        counted[result.poll_id] = await polls.poll_results(
+                            session, result.poll_id, day, force=True
+                        )
+                    results = counted[result.poll_id]
                     texts[key] = (
                         results_text(results, lang, enterprise_id=result.enterprise_id)
                         if results is not None
