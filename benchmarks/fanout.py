@@ -619,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         "--limiter-burst",
         type=float,
         help="an experiment: the sender's AIORateLimiter lets at most this many through at once "
-        "(production: one second's worth)",
+        "(production: one second's worth); the poll run's bot too",
     )
     add_backend_option(parser)
     parser.add_argument("--sender", choices=["loop", "bot"], default="loop")
@@ -714,7 +714,9 @@ def poll_run_all(args: argparse.Namespace) -> list[PollRun]:
     profile = args.poll_profile
     for backend in each_backend(args.backend):
         print(f"\n=== {backend}: poll run ===", flush=True)
-        found.append(run_poll(backend, subscribers, officers, baseline, profile))
+        found.append(
+            run_poll(backend, subscribers, officers, baseline, profile, args.limiter_burst)
+        )
         print_poll(found[-1])
         profile = None
         sys.stdout.flush()

@@ -40,7 +40,8 @@ one registered officer per unit, last month's reports):
    edit at the stand-in: 30/s would take ten minutes). Timed: answers/s. Then the close, as the
    job does it the day after the closing date: ``release_answers`` (the shuffled rewrite of every
    answer not yet released: all of them here, the worst case), ``poll_results`` (the suppressed
-   counts), and ``take_results`` until the poll is finished (each ballot's seal cleared and
+   counts), the results message of every enterprise (handlers/polls/views.py), and
+   ``take_results`` until the poll is finished (each ballot's seal cleared and
    opened: what precedes sending the results), each timed.
 
 Broken (exit status 1): a lost, duplicated or misdelivered poll message, a message to a chat
@@ -74,6 +75,7 @@ from latency import Child, Config, Run, Target, seat, settle, warm_up  # noqa: E
 from report_throughput import percentile  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from handlers.polls.views import results_text  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from models import (  # noqa: E402
     NodeKind,
@@ -262,6 +264,7 @@ class PollRun:
     backend: str
     subscribers: int
     officers: int
+    limiter_burst: float | None = None  # an experiment: the bot's limiter bucket
     seed_seconds: float = 0.0
     startup: float = 0.0
     poll_messages: list[Sent] = field(default_factory=list)
@@ -287,6 +290,7 @@ class PollRun:
     release_seconds: float = 0.0
     released: int = 0
     results_seconds: float = 0.0
+    texts_seconds: float = 0.0  # the job's results message for every enterprise
     enterprises_shown: int = 0
     too_few: int = 0
     hidden_cells: int = 0
@@ -294,6 +298,7 @@ class PollRun:
     take_seconds: float = 0.0
     results_due: int = 0
     finished: bool = False
+    failed: str = ""  # answering or closing raised
 
     @property
     def lost(self) -> int:
@@ -324,11 +329,11 @@ class PollRun:
 
     @property
     def close_seconds(self) -> float:
-        return self.release_seconds + self.results_seconds + self.take_seconds
+        return self.release_seconds + self.results_seconds + self.texts_seconds + self.take_seconds
 
     @property
     def broken(self) -> list[str]:
-        why = []
+        why = [self.failed] if self.failed else []
         if self.lost:
             why.append(f"{self.lost} lost")
         if self.duplicated:
@@ -384,6 +389,7 @@ async def deliver(
     baseline: float,
     profile: str | None,
     rng: random.Random,
+    limiter_burst: float | None,
 ) -> tuple[World, ConcernKeys, int, date, list[Subscriber]]:
     started = time.monotonic()
     expected = 1.5 * baseline + figures.subscribers / (0.7 * LIMIT) + 60
@@ -402,6 +408,8 @@ async def deliver(
     env = {"LOG_LEVEL": "WARNING", "FANOUT_POLL_EVERY": repr(JOB_EVERY)}
     if profile:
         env["FANOUT_POLL_PROFILE"] = profile
+    if limiter_burst:
+        env["FANOUT_LIMITER_BURST"] = repr(limiter_burst)
     bot = Child(
         f"{backend}-bot",
         [sys.executable, str(HERE / "fanout_poll_bot.py")],
@@ -483,19 +491,22 @@ async def answer_and_close(
     rng: random.Random,
 ) -> None:
     today = datetime.now(ZONE).date()
-    plan: list[tuple[Subscriber, int, int]] = []
+    # One worker's answers one after the other, as the bot handles one chat's updates in order
+    # (bot/update_processor.py); different workers' side by side on PostgreSQL.
+    plan: list[list[tuple[Subscriber, int, int]]] = []
     for subscriber in subscribers:
-        plan.append((subscriber, 0, rng.choices(range(3), weights=WEIGHTS[0])[0]))
+        mine = [(subscriber, 0, rng.choices(range(3), weights=WEIGHTS[0])[0])]
         if rng.random() < ANSWER_SECOND:
-            plan.append((subscriber, 1, rng.choices(range(4), weights=WEIGHTS[1])[0]))
-    figures.answers_given = len(plan)
+            mine.append((subscriber, 1, rng.choices(range(4), weights=WEIGHTS[1])[0]))
+        plan.append(mine)
+    figures.answers_given = sum(map(len, plan))
     tasks = figures.answer_tasks = ANSWER_TASKS.get(backend, 1)
     engine = create_engine(url)
     uow = make_uow(engine)
 
-    async def answerer(share: list[tuple[Subscriber, int, int]]) -> None:
+    async def answerer(share: list[list[tuple[Subscriber, int, int]]]) -> None:
         async with uow() as session:
-            for subscriber, question, option in share:
+            for subscriber, question, option in (a for mine in share for a in mine):
                 await polls.answer(
                     session,
                     keys,
@@ -540,6 +551,10 @@ async def answer_and_close(
             results = await polls.poll_results(session, poll_id, after, force=True)
             figures.results_seconds = time.perf_counter() - started
         assert results is not None
+        started = time.perf_counter()
+        for enterprise in results.enterprises:
+            results_text(results, "vi", enterprise_id=enterprise.enterprise_id)
+        figures.texts_seconds = time.perf_counter() - started
         figures.enterprises_shown = results.area.enterprises_shown
         figures.too_few = results.area.enterprises_too_few
         figures.area_respondents = results.area.respondents
@@ -567,8 +582,9 @@ def run_poll(
     officers: int,
     baseline: float,
     profile: str | None = None,
+    limiter_burst: float | None = None,
 ) -> PollRun:
-    figures = PollRun(backend, subscribers, officers)
+    figures = PollRun(backend, subscribers, officers, limiter_burst=limiter_burst)
     rng = random.Random(17)
     with (
         fresh_database(backend, "fanout_poll") as url,
@@ -578,9 +594,12 @@ def run_poll(
 
         async def both() -> None:
             _, keys, poll_id, closes_on, subs = await deliver(
-                backend, url, api, Path(folder), figures, baseline, profile, rng
+                backend, url, api, Path(folder), figures, baseline, profile, rng, limiter_burst
             )
-            await answer_and_close(backend, url, keys, poll_id, closes_on, subs, figures, rng)
+            try:
+                await answer_and_close(backend, url, keys, poll_id, closes_on, subs, figures, rng)
+            except Exception as error:  # the delivery's figures are still printed
+                figures.failed = f"answers or close: {type(error).__name__}: {error}"[:300]
 
         asyncio.run(both())
     return figures
@@ -601,6 +620,11 @@ def print_poll(run: PollRun) -> None:
         f"limit {LIMIT:g}/s (all chat calls), {run.officers} officers reporting"
     )
     print(f"  start-up            {run.startup:.2f} s (spawn → polling)")
+    if run.limiter_burst:
+        print(
+            f"  limiter             an experiment: the bot's AIORateLimiter lets at most "
+            f"{run.limiter_burst:g} through at once (production: {LIMIT:g}), {LIMIT:g}/s"
+        )
     print(
         f"  delivered           {len(run.poll_messages):,} poll messages in {run.window:.1f} s "
         f"(first → last): {run.poll_rate:.2f} poll msg/s"
@@ -624,7 +648,7 @@ def print_poll(run: PollRun) -> None:
         f"{_ms(run.during, 50)} ms, p99 {_ms(run.during, 99)} ms ({len(run.during)} steps); "
         f"{run.reports} reports completed"
     )
-    if run.answers_given:
+    if run.answers_given and not run.failed:
         print(
             f"  answers             {run.answers_given:,} (Q1 by all, Q2 by ~80%) through "
             f"services.polls.answer, {run.answer_tasks} at a time: {run.answer_seconds:.1f} s = "
@@ -633,7 +657,8 @@ def print_poll(run: PollRun) -> None:
         )
         print(
             f"  close               release {run.released:,} answers {run.release_seconds:.2f} s"
-            f" + suppressed results {run.results_seconds:.2f} s + take {run.results_due:,} "
+            f" + suppressed results {run.results_seconds:.2f} s + texts for every enterprise "
+            f"{run.texts_seconds:.2f} s + take {run.results_due:,} "
             f"results addresses {run.take_seconds:.2f} s = {run.close_seconds:.2f} s"
         )
         print(

@@ -10,12 +10,15 @@ minutes. Production's cadence exists to blur when workers answer; what the bench
 how fast one batch delivers a poll to its list through the rate limiter, and whether anyone gets
 it twice — happens inside a batch, which is the production code unchanged. A batch still running
 when the next is due makes APScheduler skip that one (one instance of a job at a time), as in
-production. ``FANOUT_POLL_PROFILE=FILE`` runs it under benchmarks/profiling.py's Profiler (its
+production. ``FANOUT_LIMITER_BURST=B`` (an experiment, as in benchmarks/fanout_sender.py) makes
+the rate limiter's bucket B messages instead of one second's worth, at the same 30 a second.
+``FANOUT_POLL_PROFILE=FILE`` runs it under benchmarks/profiling.py's Profiler (its
 whole life; written when it stops).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import runpy
 import sys
@@ -34,6 +37,16 @@ def main() -> None:
     every = float(os.environ.get("FANOUT_POLL_EVERY") or 5.0)
     setattr(jobs, "EVERY_MINUTES", every / 60)  # noqa: B010 (a Final constant, on purpose)
     setattr(jobs, "JITTER_MINUTES", 0)  # noqa: B010
+    burst = float(os.environ.get("FANOUT_LIMITER_BURST") or 0)
+    if burst:
+        import bot.app
+        from infra.rate_limit import AnswersFirstRateLimiter
+
+        # build_application calls AnswersFirstRateLimiter(max_retries=3): the same class, 30 a
+        # second, at most ``burst`` at once.
+        bot.app.__dict__["AnswersFirstRateLimiter"] = functools.partial(
+            AnswersFirstRateLimiter, overall_max_rate=burst, overall_time_period=burst / 30
+        )
     sys.argv = [sys.argv[0]]
     path = os.environ.get("FANOUT_POLL_PROFILE")
     if not path:
