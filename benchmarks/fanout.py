@@ -58,7 +58,7 @@ figure (MISS), not an error. ``--profile FILE`` profiles the first run-1 sender 
 most B through at once (production: R, one second's worth).
 
 The poll run (issue 17; benchmarks/fanout_poll.py says what it does) follows runs 1–3 on each
-backend, ``--quick`` included (CI): a poll to 10,000 subscribers (quick: 300) through
+backend, ``--quick`` included (CI): a poll to 10,000 subscribers (quick: 200) through
 ``python -m bot`` while 50 officers report, then 10,000 answers, the close and the suppressed
 results; ``--poll-only`` runs it alone, ``--no-poll`` skips it. Exit status 1 also when a poll
 message is lost, duplicated or misdelivered.

@@ -9,7 +9,7 @@ For each backend, in a scratch database (testkit/db.py) seeded by the fault scri
 (testkit/polling.py: one province, one zone, enterprises with a trade union and a party cell,
 one registered officer per unit, last month's reports):
 
-1. **Subscribers.** N poll subscriptions (default 10,000; ``--quick`` 300) spread over the
+1. **Subscribers.** N poll subscriptions (default 10,000; ``--quick`` 200) spread over the
    province's enterprises (sizes drawn at random, four enterprises with 1–4 subscribers so that
    "too few answers" shows), each one row as ``services.polls.subscribe`` writes it — a random
    id, the enterprise, ``seal_address(keys, Address("telegram:<chat>", enterprise),
@@ -22,7 +22,7 @@ one registered officer per unit, last month's reports):
    worth at once, no per-chat limit) and answers 429 beyond: the production rate limiter.
 3. **Baseline.** 50 officers (``--poll-officers``) file monthly reports in a closed loop with a
    human pause of 5–15 s per step (benchmarks/latency.py's seats: a colleague takes the seat of
-   one who has finished) for B seconds (30; ``--quick`` 6), no poll open.
+   one who has finished) for B seconds (30; ``--quick`` 5), no poll open.
 4. **The poll.** An administrator creates a two-question poll of the province, open today
    (``services.polls.create_poll``); the bot's next batch claims and sends it, while the
    officers go on. Waited for until every subscriber has it, then one more batch's time (a
@@ -104,9 +104,9 @@ from testkit.polling import (  # noqa: E402
 
 LIMIT = 30.0  # the production limiter's rate: python -m bot cannot be given another
 AIM_SHARE = 0.95
-DEFAULT_SUBSCRIBERS, QUICK_SUBSCRIBERS = 10_000, 300
+DEFAULT_SUBSCRIBERS, QUICK_SUBSCRIBERS = 10_000, 200
 DEFAULT_OFFICERS = 50
-DEFAULT_BASELINE, QUICK_BASELINE = 30.0, 6.0
+DEFAULT_BASELINE, QUICK_BASELINE = 30.0, 5.0
 PAUSE = (5.0, 15.0)  # an officer's human pause before each step (latency.py's aim)
 JOB_EVERY = 3.0  # seconds between the polls' batches in the benchmark's bot
 FIRST_CHAT = 750_000_000  # subscribers' chats (testkit/polling.py uses 710M–740M)
