@@ -57,11 +57,13 @@ figure (MISS), not an error. ``--profile FILE`` profiles the first run-1 sender 
 ``--limiter-burst B`` is an experiment: the sender's AIORateLimiter keeps R a second but lets at
 most B through at once (production: R, one second's worth).
 
-The poll run (issue 17; benchmarks/fanout_poll.py says what it does) follows runs 1–3 on each
-backend, ``--quick`` included (CI): a poll to 10,000 subscribers (quick: 200) through
-``python -m bot`` while 50 officers report, then 10,000 answers, the close and the suppressed
-results; ``--poll-only`` runs it alone, ``--no-poll`` skips it. Exit status 1 also when a poll
-message is lost, duplicated or misdelivered.
+The poll run (issue 17): benchmarks/fanout_poll.py, a script of its own that says what it does,
+started by this one as a child process after runs 1–3 (``--quick`` included: CI), with the same
+``--backend``, ``--quick`` and ``--limiter-burst``: a poll to 10,000 subscribers (quick: 200)
+through ``python -m bot`` while 50 officers report, then 10,000 answers, the close and the
+suppressed results. ``--poll-only`` runs it alone, ``--no-poll`` skips it, ``--poll-args "…"``
+passes more options to it. Exit status 1 also when it fails (a poll message lost, duplicated or
+misdelivered).
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import signal
 import subprocess
 import sys
@@ -85,34 +88,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 HERE = Path(__file__).resolve().parent
-for folder in (ROOT, HERE):  # run as a script from anywhere
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
 import sqlalchemy  # noqa: E402
 import telegram  # noqa: E402
-from fanout_poll import (  # noqa: E402
-    PollRun,
-    add_poll_options,
-    poll_settings,
-    print_poll,
-    print_poll_summary,
-    run_poll,
-)
 
 from infra.settings import Settings  # noqa: E402
 from scheduler.outbox_sender import SEND_BATCH  # noqa: E402
 from services.anonymity import new_key_lines  # noqa: E402
 from services.outbox import Outgoing  # noqa: E402
 from testkit.bot_api import FloodLimits, Sent, StandIn  # noqa: E402
-from testkit.db import (  # noqa: E402
-    add_backend_option,
-    each_backend,
-    fresh_database,
-)
+from testkit.db import each_backend, fresh_database  # noqa: E402
 from testkit.outbox import enqueue, outbox_statuses, tagged_reminder  # noqa: E402
+from testkit.script import ROOT, script_parser  # noqa: E402
 
 SECRET = "fanout-bench-secret-Zq8mK2vN5pL9wR3tY7uE1iO4aS6dF0gH"
 FIRST_CHAT = 7_100_000_001
@@ -608,7 +597,11 @@ def print_summary(runs: list[Run]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = script_parser(
+        __doc__,
+        quick=f"{QUICK_MESSAGES} messages at {QUICK_LIMIT:g}/s (CI)",
+        profile="profile the first run-1 sender",
+    )
     parser.add_argument("--messages", type=int, help=f"default {DEFAULT_MESSAGES}")
     parser.add_argument("--limit", type=float, help=f"messages/s, default {DEFAULT_LIMIT:g}")
     parser.add_argument("--burst", type=float, help="stand-in bucket size, default the limit")
@@ -621,7 +614,6 @@ def main(argv: list[str] | None = None) -> int:
         help="an experiment: the sender's AIORateLimiter lets at most this many through at once "
         "(production: one second's worth); the poll run's bot too",
     )
-    add_backend_option(parser)
     parser.add_argument("--sender", choices=["loop", "bot"], default="loop")
     parser.add_argument(
         "--production-messages",
@@ -629,12 +621,6 @@ def main(argv: list[str] | None = None) -> int:
         help=f"run 3 through python -m bot at 30/s (default {DEFAULT_PRODUCTION_MESSAGES}; "
         "0 or --quick: none)",
     )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"{QUICK_MESSAGES} messages at {QUICK_LIMIT:g}/s (CI)",
-    )
-    parser.add_argument("--profile", metavar="FILE", help="profile the first run-1 sender")
     add_poll_options(parser)
     args = parser.parse_args(argv)
     messages = args.messages or (QUICK_MESSAGES if args.quick else DEFAULT_MESSAGES)
@@ -650,8 +636,10 @@ def main(argv: list[str] | None = None) -> int:
         production = 0 if args.quick else DEFAULT_PRODUCTION_MESSAGES
 
     print(
-        f"fanout: {messages} reminders per run, limit {limit:g} msg/s (run 2: {kill_limit:g}), "
-        f"sender {args.sender}"
+        "fanout: only the poll run"
+        if args.poll_only
+        else f"fanout: {messages} reminders per run, limit {limit:g} msg/s "
+        f"(run 2: {kill_limit:g}), sender {args.sender}"
         + (f", run 3: {production} through python -m bot at 30/s" if production else "")
         + f"; Python {platform.python_version()}, python-telegram-bot {telegram.__version__}, "
         f"SQLAlchemy {sqlalchemy.__version__}, {os.cpu_count()} CPUs"
@@ -692,35 +680,42 @@ def main(argv: list[str] | None = None) -> int:
             print_run(third, 3)
             runs.append(third)
         sys.stdout.flush()
-    poll_runs = [] if args.no_poll else poll_run_all(args)
-    if not runs and not poll_runs:
+    poll_status = None if args.no_poll else run_poll_script(args)
+    if not runs and poll_status is None:
         return 1
     if runs:
         print_summary(runs)
-    if poll_runs:
-        print_poll_summary(poll_runs)
-    print(f"\n  total time {time.monotonic() - started:.0f} s")
+        print(f"\n  total time {time.monotonic() - started:.0f} s")
     broken = [f"{r.backend} run {r.label}: {'; '.join(r.broken)}" for r in runs if r.broken]
-    broken += [f"{r.backend} poll run: {'; '.join(r.broken)}" for r in poll_runs if r.broken]
+    if poll_status:
+        broken.append(f"the poll run (benchmarks/fanout_poll.py) exited with {poll_status}")
     for line in broken:
         print(f"  BROKEN: {line}")
     return 1 if broken else 0
 
 
-def poll_run_all(args: argparse.Namespace) -> list[PollRun]:
-    """The poll run on each backend (benchmarks/fanout_poll.py)."""
-    subscribers, officers, baseline = poll_settings(args)
-    found = []
-    profile = args.poll_profile
-    for backend in each_backend(args.backend):
-        print(f"\n=== {backend}: poll run ===", flush=True)
-        found.append(
-            run_poll(backend, subscribers, officers, baseline, profile, args.limiter_burst)
-        )
-        print_poll(found[-1])
-        profile = None
-        sys.stdout.flush()
-    return found
+def add_poll_options(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--poll-only", action="store_true", help="only the poll run")
+    which.add_argument("--no-poll", action="store_true", help="no poll run")
+    parser.add_argument(
+        "--poll-args",
+        default="",
+        metavar='"…"',
+        help="more options for benchmarks/fanout_poll.py (its --help lists them)",
+    )
+
+
+def run_poll_script(args: argparse.Namespace) -> int:
+    """benchmarks/fanout_poll.py as a child (benchmarks do not import each other); its status."""
+    command = [sys.executable, str(HERE / "fanout_poll.py"), "--backend", args.backend]
+    if args.quick:
+        command.append("--quick")
+    if args.limiter_burst:
+        command += ["--limiter-burst", repr(args.limiter_burst)]
+    command += shlex.split(args.poll_args)
+    sys.stdout.flush()
+    return subprocess.run(command, check=False).returncode
 
 
 if __name__ == "__main__":

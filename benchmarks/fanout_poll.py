@@ -1,9 +1,12 @@
+#!/usr/bin/env python3
 """The poll run of benchmarks/fanout.py (issue 17, "Figures"): a poll to 10,000 subscribers of one
 province through ``python -m bot`` while 50 officers report, then closing a poll of 10,000
 answers and computing its suppressed results.
 
-    python benchmarks/fanout.py [--quick] [--backend …] [--poll-only | --no-poll]
-                                [--poll-subscribers N] [--poll-officers N] [--poll-profile FILE]
+    python benchmarks/fanout_poll.py [--quick] [--backend sqlite|postgresql|both]
+                                     [--subscribers N] [--officers N] [--baseline S]
+                                     [--limiter-burst B] [--profile FILE]
+    python benchmarks/fanout.py [--quick] [--poll-only | --no-poll]   (runs this one after its own)
 
 For each backend, in a scratch database (testkit/db.py) seeded by the fault scripts' ``seed``
 (testkit/polling.py: one province, one zone, enterprises with a trade union and a party cell,
@@ -20,9 +23,10 @@ one registered officer per unit, last month's reports):
    hours moved away from the current time in its copy of the config) polls a Bot API stand-in
    (testkit/bot_api.py) that allows 30 chat calls a second for the whole bot (one second's
    worth at once, no per-chat limit) and answers 429 beyond: the production rate limiter.
-3. **Baseline.** 50 officers (``--poll-officers``) file monthly reports in a closed loop with a
-   human pause of 5–15 s per step (benchmarks/latency.py's seats: a colleague takes the seat of
-   one who has finished) for B seconds (30; ``--quick`` 5), no poll open.
+3. **Baseline.** 50 officers (``--officers``) file monthly reports, each step after a human
+   pause of 5–15 s (testkit/polling.py's ``run_officer``; a colleague takes the seat of one who
+   has finished; a step's latency: update pushed → the bot's first answer at the stand-in) for
+   B seconds (30; ``--quick`` 5), no poll open.
 4. **The poll.** An administrator creates a two-question poll of the province, open today
    (``services.polls.create_poll``); the bot's next batch claims and sends it, while the
    officers go on. Waited for until every subscriber has it, then one more batch's time (a
@@ -51,28 +55,26 @@ given. A missed rate aim is a figure (MISS), not an error.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import bisect
 import math
+import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-for folder in (ROOT, HERE):  # run as a script from anywhere
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
-from latency import Child, Config, Run, Target, seat, settle, warm_up  # noqa: E402
-from report_throughput import percentile  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from handlers.polls.views import results_text  # noqa: E402
@@ -92,22 +94,30 @@ from services.access import RoleView, Viewer  # noqa: E402
 from services.anonymity import ConcernKeys, new_id  # noqa: E402
 from services.polls.keys import Address, seal_address, subscription_context  # noqa: E402
 from testkit.bot_api import FloodLimits, Sent, StandIn  # noqa: E402
-from testkit.db import fresh_database  # noqa: E402
+from testkit.db import each_backend, fresh_database  # noqa: E402
 from testkit.polling import (  # noqa: E402
+    SCREENS,
     SECRET,
+    BotProcess,
+    Life,
+    Officer,
+    OfficerSpec,
     Simulation,
     Timing,
     World,
     config_folder,
+    run_officer,
     seed,
+    unsolicited,
 )
+from testkit.script import percentile, script_parser, versions  # noqa: E402
 
 LIMIT = 30.0  # the production limiter's rate: python -m bot cannot be given another
 AIM_SHARE = 0.95
 DEFAULT_SUBSCRIBERS, QUICK_SUBSCRIBERS = 10_000, 200
 DEFAULT_OFFICERS = 50
 DEFAULT_BASELINE, QUICK_BASELINE = 30.0, 5.0
-PAUSE = (5.0, 15.0)  # an officer's human pause before each step (latency.py's aim)
+PAUSE = (5.0, 15.0)  # an officer's human pause before each step (benchmarks/latency.py's aim)
 JOB_EVERY = 3.0  # seconds between the polls' batches in the benchmark's bot
 FIRST_CHAT = 750_000_000  # subscribers' chats (testkit/polling.py uses 710M–740M)
 SMALL = (1, 2, 3, 4)  # subscribers of the first enterprises: "too few answers"
@@ -131,27 +141,6 @@ QUESTIONS = (
 )
 WEIGHTS = ((60, 30, 10), (50, 25, 20, 5))  # how answers fall: rare options make "<5" cells
 ANSWER_SECOND = 0.8  # share of the respondents who also answer question 2
-
-
-def add_poll_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("poll run (benchmarks/fanout_poll.py)")
-    which = group.add_mutually_exclusive_group()
-    which.add_argument("--poll-only", action="store_true", help="only the poll run")
-    which.add_argument("--no-poll", action="store_true", help="no poll run")
-    group.add_argument(
-        "--poll-subscribers",
-        type=int,
-        help=f"default {DEFAULT_SUBSCRIBERS:,} (--quick {QUICK_SUBSCRIBERS})",
-    )
-    group.add_argument("--poll-officers", type=int, help=f"default {DEFAULT_OFFICERS}")
-    group.add_argument(
-        "--poll-baseline",
-        type=float,
-        help=f"seconds, default {DEFAULT_BASELINE:g} (quick {QUICK_BASELINE:g})",
-    )
-    group.add_argument(
-        "--poll-profile", metavar="FILE", help="profile the first backend's bot (pyinstrument)"
-    )
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -380,6 +369,95 @@ async def claimed(url: str, poll_id: int) -> int:
     return int(count or 0)
 
 
+class BotChild(BotProcess):
+    """testkit/polling.py's BotProcess (environment, readiness, stop, log reading) running
+    benchmarks/fanout_poll_bot.py, with the process's CPU time."""
+
+    def __init__(self, world: World, api: StandIn, workdir: Path, env: dict[str, str]) -> None:
+        super().__init__(world, api, workdir, env)
+
+    def start(self) -> Life:
+        number = len(self.lives) + 1
+        log = self.workdir / f"bot-{number}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, str(HERE / "fanout_poll_bot.py")],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        life = Life(number, process, log, time.monotonic())
+        self.lives.append(life)
+        return life
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU the process has used so far (Linux /proc), None elsewhere."""
+        life = self.current
+        if life is None:
+            return None
+        try:
+            stat = Path(f"/proc/{life.process.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class StepClock(Simulation):
+    """The fault scripts' Simulation, noting when each user's update was pushed: a step's
+    latency runs from there to the bot's first answer to that chat at the stand-in."""
+
+    def __init__(self, api: StandIn, world: World, rng: random.Random, timing: Timing) -> None:
+        super().__init__(api, world, rng, timing)
+        self.pushes: list[tuple[int, float]] = []
+
+    def push(self, update: dict[str, Any]) -> None:
+        source = update.get("message") or update.get("callback_query") or {}
+        self.pushes.append((int(source.get("from", {}).get("id", 0)), time.monotonic()))
+        super().push(update)
+
+    def steps(self) -> list[tuple[float, float]]:
+        """(pushed, answered) of every answered update; an update the user sent again before
+        an answer came (a resend) is not counted."""
+        pushed: dict[int, list[float]] = defaultdict(list)
+        for chat, at in self.pushes:
+            pushed[chat].append(at)
+        found = []
+        for chat, times in pushed.items():
+            answers = [
+                s.at for s in self.api.chat(chat) if s.method in SCREENS and not unsolicited(s)
+            ]
+            for i, at in enumerate(times):
+                later = times[i + 1] if i + 1 < len(times) else math.inf
+                j = bisect.bisect_right(answers, at)
+                if j < len(answers) and answers[j] <= later:
+                    found.append((at, answers[j]))
+        return found
+
+
+async def seat(
+    sim: Simulation, specs: list[OfficerSpec], done: list[Officer], first: float
+) -> None:
+    """One officer at work (testkit/polling.py's ``run_officer``: /baocao to the receipt, a
+    pause before each step); after a report, the next one takes the seat."""
+    start_after = first
+    while specs:
+        officer = Officer(specs.pop(0), start_after)
+        await run_officer(sim, officer)
+        done.append(officer)
+        start_after = 0.0
+
+
+async def settle(api: StandIn, within: float = 30.0) -> None:
+    """Until the bot has taken every update, then a moment more."""
+    for _ in range(round(within / 0.1)):
+        if not api.pending_updates():
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.2)
+
+
 async def deliver(
     backend: str,
     url: str,
@@ -410,25 +488,26 @@ async def deliver(
         env["FANOUT_POLL_PROFILE"] = profile
     if limiter_burst:
         env["FANOUT_LIMITER_BURST"] = repr(limiter_burst)
-    bot = Child(
-        f"{backend}-bot",
-        [sys.executable, str(HERE / "fanout_poll_bot.py")],
-        world,
-        api,
-        workdir,
-        env,
-    )
+    bot = BotChild(world, api, workdir, env)
     life = bot.start()
     if not await bot.wait_ready(life):
         raise RuntimeError(f"the bot did not start:\n{bot.tail(life)}")
     figures.startup = life.ready - life.spawned
-    sim = Simulation(api, world, rng, Timing())
+    sim = StepClock(api, world, rng, Timing(think=(0.0, 0.1)))
     sim.attach()
-    target = Target(backend, api, bot, sim, list(world.officers))
-    await warm_up(target, [], rng)
+    specs = list(world.officers)
+    warm: list[Officer] = []
+    # Two reports first, not measured: imports, caches, connection pools.
+    await asyncio.gather(*(seat(sim, [specs.pop(0)], warm, 0.0) for _ in range(2)))
+    await settle(api)
+    sim.timing = Timing(think=PAUSE)
     api.fault = limits = FloodLimits(bot_rate=LIMIT, bot_burst=LIMIT, chat_rate=0)
-    run = Run(target, Config(0, figures.officers, PAUSE), 10 * expected, rng)
-    seats = [asyncio.create_task(seat(run, None, iter([]))) for _ in range(figures.officers)]
+    measured_from = time.monotonic()
+    done: list[Officer] = []
+    seats = [
+        asyncio.create_task(seat(sim, specs, done, rng.uniform(0, PAUSE[1])))
+        for _ in range(figures.officers)
+    ]
     await asyncio.sleep(baseline)
     poll_at = time.monotonic()
     poll_id, closes_on = await create_poll(url, world, province)
@@ -442,14 +521,13 @@ async def deliver(
         figures.delivered_in_time = False
     cpu_after = bot.cpu_seconds()
     await asyncio.sleep(JOB_EVERY + 1)  # one more batch: a second copy would go out now
-    run.end = time.monotonic()
     for task in seats:
         task.cancel()
     await asyncio.gather(*seats, return_exceptions=True)
     await settle(api)
     api.fault = None
     figures.refused = limits.refused
-    figures.reports = run.reports
+    figures.reports = sum(1 for officer in done if officer.outcome == "receipt")
     figures.claimed = await claimed(url, poll_id)
     stopped = bot.stop()
     figures.bot_ok = stopped is not None and stopped.returncode == 0
@@ -470,11 +548,12 @@ async def deliver(
             figures.misdelivered += 1
         if message.chat_id not in chats:
             figures.strangers += 1
+    steps = sim.steps()
     if messages:
         first, last = messages[0].at, messages[-1].at
         figures.window_calls = sum(1 for s in api.sent() if first <= s.at <= last)
-        figures.baseline = [a - s for s, a in run.steps if s < poll_at]
-        figures.during = [a - s for s, a in run.steps if first <= s <= last]
+        figures.baseline = [a - s for s, a in steps if measured_from <= s < poll_at]
+        figures.during = [a - s for s, a in steps if first <= s <= last]
         if cpu_before is not None and cpu_after is not None:
             figures.cpu_per_message = 1000 * (cpu_after - cpu_before) / len(messages)
     return world, keys, poll_id, closes_on, subscribers
@@ -688,10 +767,49 @@ def print_poll_summary(runs: list[PollRun]) -> None:
         )
 
 
-def poll_settings(args: argparse.Namespace) -> tuple[int, int, float]:
-    subscribers = args.poll_subscribers or (
-        QUICK_SUBSCRIBERS if args.quick else DEFAULT_SUBSCRIBERS
+def main(argv: list[str] | None = None) -> int:
+    parser = script_parser(
+        __doc__,
+        quick=f"{QUICK_SUBSCRIBERS} subscribers, {QUICK_BASELINE:g} s of baseline (CI)",
+        profile="profile the first backend's bot (its whole life)",
     )
-    officers = args.poll_officers or DEFAULT_OFFICERS
-    baseline = args.poll_baseline or (QUICK_BASELINE if args.quick else DEFAULT_BASELINE)
-    return subscribers, officers, baseline
+    parser.add_argument("--subscribers", type=int, help=f"default {DEFAULT_SUBSCRIBERS:,}")
+    parser.add_argument("--officers", type=int, help=f"default {DEFAULT_OFFICERS}")
+    parser.add_argument(
+        "--baseline", type=float, help=f"seconds of officers alone, default {DEFAULT_BASELINE:g}"
+    )
+    parser.add_argument(
+        "--limiter-burst",
+        type=float,
+        help="an experiment: the bot's AIORateLimiter lets at most this many through at once, "
+        f"at {LIMIT:g}/s (production: {LIMIT:g} at once)",
+    )
+    args = parser.parse_args(argv)
+    subscribers = args.subscribers or (QUICK_SUBSCRIBERS if args.quick else DEFAULT_SUBSCRIBERS)
+    officers = args.officers or DEFAULT_OFFICERS
+    baseline = args.baseline or (QUICK_BASELINE if args.quick else DEFAULT_BASELINE)
+    print(
+        f"fanout poll run: {subscribers:,} subscribers, {officers} officers, {baseline:g} s of "
+        f"baseline, limit {LIMIT:g}/s; {versions()}"
+    )
+    started = time.monotonic()
+    runs: list[PollRun] = []
+    profile = args.profile
+    for backend in each_backend(args.backend):
+        print(f"\n=== {backend}: poll run ===", flush=True)
+        runs.append(run_poll(backend, subscribers, officers, baseline, profile, args.limiter_burst))
+        print_poll(runs[-1])
+        profile = None
+        sys.stdout.flush()
+    if not runs:
+        return 1
+    print_poll_summary(runs)
+    print(f"\n  total time {time.monotonic() - started:.0f} s")
+    broken = [f"{r.backend} poll run: {'; '.join(r.broken)}" for r in runs if r.broken]
+    for line in broken:
+        print(f"  BROKEN: {line}")
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

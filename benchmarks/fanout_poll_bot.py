@@ -24,13 +24,9 @@ import runpy
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 
-from handlers.polls import jobs  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
+from handlers.polls import jobs
 
 
 def main() -> None:
@@ -52,8 +48,7 @@ def main() -> None:
     if not path:
         runpy.run_module("bot", run_name="__main__", alter_sys=True)
         return
-    sys.path.insert(0, str(HERE))
-    from profiling import Profiler
+    from testkit.profiling import Profiler
 
     profiler = Profiler(path, async_mode="disabled")
     profiler.enable()

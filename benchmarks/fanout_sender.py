@@ -36,17 +36,15 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 
-import bot.app  # noqa: E402
-from bot.app import build_application, on_start  # noqa: E402
-from infra.rate_limit import AnswersFirstRateLimiter  # noqa: E402
-from infra.settings import load_settings  # noqa: E402
-from models import OutboxStatus  # noqa: E402
-from models.db import create_engine, make_uow  # noqa: E402
-from scheduler.outbox_sender import SEND_BATCH, Drained, drain  # noqa: E402
+import bot.app
+from bot.app import build_application, on_start
+from infra.rate_limit import AnswersFirstRateLimiter
+from infra.settings import load_settings
+from models import OutboxStatus
+from models.db import create_engine, make_uow
+from scheduler.outbox_sender import SEND_BATCH, Drained, drain
 
 PRODUCTION_LIMIT = 30.0  # AIORateLimiter's default overall_max_rate
 

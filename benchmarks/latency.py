@@ -58,19 +58,17 @@ Exit status 1 only when a report is lost (a receipt shown, no report stored), du
 reports of one unit and month) or stored under another number than its receipt, when a bot or
 the echo dies or does not stop cleanly, or when the bot logs a failure (a handler that raised).
 ``--keep`` keeps the processes' logs; ``--profile FILE`` runs the first database's bot under
-benchmarks/profiling.py's Profiler for its whole life (all its runs; choose ``--delays 0`` to
+testkit/profiling.py's Profiler for its whole life (all its runs; choose ``--delays 0`` to
 see the CPU of the bot alone).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import itertools
 import math
 import os
-import platform
 import random
 import re
 import shutil
@@ -84,38 +82,31 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HERE = Path(__file__).resolve().parent
-for folder in (ROOT, HERE):  # run as a script from anywhere
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 
-import sqlalchemy  # noqa: E402
-import telegram  # noqa: E402
-from grassroots_config import DEFAULT_CONFIG_DIR  # noqa: E402
-from profiling import Profiler  # noqa: E402
-from report_throughput import percentile  # noqa: E402
+from grassroots_config import DEFAULT_CONFIG_DIR
 
-from infra.channel_updates import ChannelUser  # noqa: E402
-from infra.i18n import number as format_number  # noqa: E402
-from models import UnitKind  # noqa: E402
-from services.indicators import load_indicator_config  # noqa: E402
-from testkit.bot_api import (  # noqa: E402
+from infra.channel_updates import ChannelUser
+from infra.i18n import number as format_number
+from models import UnitKind
+from services.indicators import load_indicator_config
+from testkit.bot_api import (
     FloodLimits,
     Sent,
     StandIn,
 )
-from testkit.db import BACKENDS, add_backend_option, each_backend, fresh_database  # noqa: E402
-from testkit.polling import (  # noqa: E402
+from testkit.db import BACKENDS, each_backend, fresh_database
+from testkit.polling import (
     SCREENS,
     BotProcess,
-    Chat,
     Life,
     Officer,
     OfficerSpec,
+    PolledChat,
     Simulation,
     Timing,
     World,
+    answer_question,
     button,
     check_reports,
     classify_officer,
@@ -125,7 +116,8 @@ from testkit.polling import (  # noqa: E402
     seed,
     unsolicited,
 )
-from testkit.polling import _answer as answer_question  # noqa: E402
+from testkit.profiling import Profiler
+from testkit.script import percentile, script_parser, versions
 
 BOT_RATE = 30.0  # Telegram's "about 30 messages per second" for a bot, as the limiter's
 AIM_SHARE = 0.9  # at 150 ms, no pause, 100 officers: chat calls/s ≥ 0.9 × BOT_RATE
@@ -399,7 +391,7 @@ class Run:
         return self.open
 
     async def step(
-        self, chat: Chat, act: Callable[[], None], wanted: Callable[[Sent], bool]
+        self, chat: PolledChat, act: Callable[[], None], wanted: Callable[[Sent], bool]
     ) -> Sent | None:
         """Do ``act`` (one update) and wait for the answer ``wanted``; None when none came.
         The latency ends at the first wanted screen; an unexpected one (counted) is waited past
@@ -424,9 +416,9 @@ class Run:
             self.others[other.text[:40]] += 1
             deadline = min(self.hard_end, time.monotonic() + OTHER_PATIENCE)
 
-    async def screens(self, chat: Chat, deadline: float) -> list[Sent]:
-        """New screens for the officer (the fault scripts' ``Chat.screens`` without its settling
-        pause, which would be measured)."""
+    async def screens(self, chat: PolledChat, deadline: float) -> list[Sent]:
+        """New screens for the officer (the fault scripts' ``PolledChat.screens`` without its
+        settling pause, which would be measured)."""
         api, user_id = self.target.api, chat.user.user_id
         while True:
             chat.event.clear()
@@ -450,7 +442,7 @@ async def report(run: Run, spec: OfficerSpec, first: bool) -> None:
     sim = run.target.sim
     officer = Officer(spec, 0.0)
     run.target.started.append(officer)
-    chat = Chat(sim, officer_user(spec))
+    chat = PolledChat(sim, officer_user(spec))
     tries: Counter[int] = Counter()
     detours = 0
 
@@ -514,7 +506,7 @@ async def report(run: Run, spec: OfficerSpec, first: bool) -> None:
 async def echo_round(run: Run, spec: OfficerSpec, user: ChannelUser, first: bool) -> None:
     """As many typed texts as ``spec``'s report has steps (/baocao, its figures, "send"), each
     answered by its echo; ``first``: the first round in its seat."""
-    chat = Chat(run.target.sim, user)
+    chat = PolledChat(run.target.sim, user)
     texts = ["/baocao", *(format_number(v, "vi") for v in spec.values.values()), "Gửi báo cáo"]
     for text in texts:
         if not await run.pause(first):
@@ -870,8 +862,11 @@ def judge(target: Target) -> list[str]:
 
 
 def parse(argv: list[str] | None) -> Options:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    add_backend_option(parser)
+    parser = script_parser(
+        __doc__,
+        quick="the reduced run CI does (< 1 min)",
+        profile="profile the first database's bot",
+    )
     parser.add_argument("--delays", help=f"ms, comma-separated (default {DEFAULTS['delays']})")
     parser.add_argument("--officers", help=f"comma-separated (default {DEFAULTS['officers']})")
     parser.add_argument(
@@ -892,9 +887,7 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--chat-burst", type=float, default=3.0, help="calls a chat may get at once (default 3)"
     )
-    parser.add_argument("--quick", action="store_true", help="the reduced run CI does (< 1 min)")
     parser.add_argument("--keep", action="store_true", help="keep the processes' logs")
-    parser.add_argument("--profile", metavar="FILE", help="profile the first database's bot")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     chosen = QUICK if args.quick else DEFAULTS
@@ -950,8 +943,7 @@ def main(argv: list[str] | None = None) -> int:
             if options.chat_rate > 0
             else "no per-chat limit"
         )
-        + f"; Python {platform.python_version()}, python-telegram-bot {telegram.__version__}, "
-        f"SQLAlchemy {sqlalchemy.__version__}, {os.cpu_count()} CPUs, {load_average()}",
+        + f"; {versions()}, {load_average()}",
         flush=True,
     )
     started = time.monotonic()

@@ -37,9 +37,7 @@ reachable (BENCH_POSTGRES_URL, TEST_POSTGRES_URL, default postgres@127.0.0.1:543
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import platform
 import random
 import re
 import sys
@@ -51,22 +49,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere: import the project from its root
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 
-import httpx  # noqa: E402
-import sqlalchemy  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-from report_throughput import FIRST_USER_ID, make_officers, percentile  # noqa: E402
-from sqlalchemy import delete, func, select  # noqa: E402
-from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
+import httpx
+from sqlalchemy import delete, func, select
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.app import build_application  # noqa: E402
-from bot.channels.local_bot_api import LocalBotApi  # noqa: E402
-from bot.web import InstanceState, build_web_app  # noqa: E402
-from infra.settings import Settings  # noqa: E402
-from models import (  # noqa: E402
+from bot.app import build_application
+from bot.channels.local_bot_api import LocalBotApi
+from bot.web import InstanceState, build_web_app
+from models import (
     ChannelAccount,
     OutboxMessage,
     Report,
@@ -74,15 +66,14 @@ from models import (  # noqa: E402
     ReportValue,
     RoleAssignment,
 )
-from models.db import create_engine, make_uow  # noqa: E402
-from services import web_auth  # noqa: E402
-from services.anonymity import new_key_lines  # noqa: E402
-from testkit.db import (  # noqa: E402
-    add_backend_option,
-    each_backend,
-    fresh_database,
-)
-from testkit.web import UNION_FORM_VALUES, hidden  # noqa: E402
+from models.db import create_engine, make_uow
+from services import web_auth
+from testkit.db import each_backend, fresh_database
+from testkit.env import bot_settings
+from testkit.org import BENCH_FIRST_USER_ID as FIRST_USER_ID
+from testkit.org import bench_officers
+from testkit.script import percentile, script_parser, versions
+from testkit.web import UNION_FORM_VALUES, hidden
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HANOI).astimezone(UTC)  # November is open
@@ -196,14 +187,9 @@ async def visit(
 
 
 async def run(url: str, officers: int, rounds: int, think: float) -> Result:
-    settings = Settings(
-        _env_file=None,
-        database_url=url,
-        app_secret=SecretStr(SECRET),
-        **{k.lower(): v for k, v in (line.split("=", 1) for line in new_key_lines())},
-    )
+    settings = bot_settings(url, SECRET)
     engine = create_engine(url)
-    await make_officers(engine, officers)
+    await bench_officers(engine, officers)
     uow = make_uow(engine)
     application = build_application(
         settings, uow, request=LocalBotApi(), rate_limit=False, clock=lambda: NOW, jobs=False
@@ -346,22 +332,19 @@ def print_result(result: Result) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = script_parser(__doc__, quick=f"{QUICK_ROUNDS} rounds (CI)")
     parser.add_argument("--officers", type=int, default=DEFAULT_OFFICERS)
     parser.add_argument("--rounds", type=int, help=f"default {DEFAULT_ROUNDS} (one warms up)")
-    add_backend_option(parser)
     parser.add_argument(
         "--think", type=float, default=3.0, help="mean seconds between an officer's requests"
     )
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROUNDS} rounds (CI)")
     args = parser.parse_args(argv)
     rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
     if args.officers < 1 or rounds < 2:
         parser.error("--officers must be at least 1 and --rounds at least 2")
     print(
         f"report_form: {args.officers} officers at once, {rounds} rounds (the first warms up); "
-        f"Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, "
-        f"httpx {httpx.__version__} (in process, no sockets)"
+        f"{versions(ptb=False, cpus=False)}, httpx {httpx.__version__} (in process, no sockets)"
     )
     results = []
     for backend in each_backend(args.backend):

@@ -11,9 +11,10 @@ one registered officer. Every officer then writes a complete November 2026 repor
 ``/baocao``, one typed answer per indicator, then the "Gửi báo cáo" button. The clock is fixed
 inside the open period (2026-11-20 10:00 Asia/Ho_Chi_Minh).
 
-A *step* is one update awaited through ``application.process_update`` — the Application exactly as
-``build_application`` makes it (database persistence, job queue for the conversation timeout),
-with the in-process ``LocalBotApi`` in place of the network and no rate limiter. Up to K officers
+A *step* is one update awaited through ``application.process_update`` (handed over by the chat
+driver's ``step``, testkit/chat.py) — the Application exactly as ``build_application`` makes it
+(database persistence, job queue for the conversation timeout), with the in-process
+``LocalBotApi`` in place of the network and no rate limiter. Up to K officers
 are in flight at once (each one sequential), and every update goes through the Application's own
 update processor (the bot's ChatOrderedProcessor: up to its bound of updates at once, as the real
 bot handles chats side by side).
@@ -44,11 +45,7 @@ cumulative times are unreliable across SQLAlchemy's greenlet switches, trust its
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import math
-import os
-import platform
 import random
 import sys
 import time
@@ -59,47 +56,39 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere: import the project from its root
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit/script.py says why
 
-import sqlalchemy  # noqa: E402
-import telegram  # noqa: E402
-from profiling import Profiler  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import event, func, select  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
+from pydantic import SecretStr
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.app import load_reporting_setup  # noqa: E402
-from bot.channels.local_bot_api import ApiCall, LocalBotApi  # noqa: E402
-from bot.update_processor import MAX_RUNNING  # noqa: E402
-from infra.channel_updates import ChannelUser, UpdateFactory  # noqa: E402
-from infra.settings import Settings  # noqa: E402
-from models import (  # noqa: E402
+from bot.app import load_reporting_setup
+from bot.channels.local_bot_api import LocalBotApi
+from bot.update_processor import MAX_RUNNING
+from infra.channel_updates import ChannelUser
+from infra.settings import Settings
+from models import (
     HandledUpdate,
-    Ownership,
     Report,
     ReportDraft,
     UnitKind,
 )
-from models.db import create_engine, make_uow  # noqa: E402
-from services.anonymity import new_key_lines  # noqa: E402
-from services.indicators import IndicatorKind  # noqa: E402
-from testkit.chat import start_app  # noqa: E402
-from testkit.db import (  # noqa: E402
-    add_backend_option,
-    each_backend,
-    fresh_database,
-)
-from testkit.org import register_officers, seed_org  # noqa: E402
+from models.db import create_engine, make_uow
+from services.indicators import IndicatorKind
+from testkit.chat import Chat, Step, start_app, stop_app
+from testkit.db import each_backend, fresh_database
+from testkit.env import bot_settings
+from testkit.org import BENCH_FIRST_USER_ID as FIRST_USER_ID
+from testkit.org import bench_officers
+from testkit.profiling import Profiler
+from testkit.script import percentile, script_parser, versions
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HANOI).astimezone(UTC)  # November is open, due 25/11
 PERIOD = "2026-11"
 SECRET = "bench-secret-" + "x" * 40
-FIRST_USER_ID = 7_000_000_001
 
 AIM_RATIO = 0.20  # bot steps/s ÷ echo steps/s, on SQLite
 AIM_DURABLE_RATIO = 0.5  # bot steps/s ÷ durable echo steps/s
@@ -131,60 +120,32 @@ class Timings:
         return self.steps / self.wall if self.wall else 0.0
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100), in milliseconds."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1] * 1000
-
-
 # --- driving an Application -----------------------------------------------------------------
 
 
 @dataclass
 class Driver:
-    """Hands updates to an Application the way its update fetcher does, and times them."""
+    """The chat driver (testkit/chat.py: updates handed over as the bot's update fetcher does),
+    with the figures of the steps it hands over."""
 
-    app: Application  # type: ignore[type-arg]
-    api: LocalBotApi
-    factory: UpdateFactory = field(default_factory=UpdateFactory)
+    chat: Chat
     timings: Timings = field(default_factory=Timings)
-    # Per chat: the last message that carried buttons (message id, buttons) and the last text.
-    keyboards: dict[str, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
-    last_text: dict[str, str] = field(default_factory=dict)
     recording: bool = True
 
-    def __post_init__(self) -> None:
-        self.api.on_call = self._seen
-
-    def _seen(self, call: ApiCall, result: Any) -> None:
-        if call.method == "answerCallbackQuery" or not isinstance(result, dict):
-            return
-        if call.buttons:
-            message_id = call.params.get("message_id") or result["message_id"]
-            self.keyboards[call.chat_id] = (int(message_id), call.buttons)
-        if call.text:
-            self.last_text[call.chat_id] = call.text
-
-    async def step(self, data: dict[str, Any]) -> None:
-        update = Update.de_json(data, self.app.bot)
-        started = 0.0
-
-        async def timed() -> None:
-            nonlocal started
-            started = time.perf_counter()
-            await self.app.process_update(update)
-
-        handed_over = time.perf_counter()
-        # What Application's update fetcher does with every update: the processor's semaphore
-        # bounds the updates handled at once (1 without concurrent_updates).
-        await self.app.update_processor.process_update(update, timed())
-        done = time.perf_counter()
+    def timed(self, step: Step) -> Step:
         if self.recording:
-            self.timings.step.append(done - started)
-            self.timings.queued.append(done - handed_over)
+            self.timings.step.append(step.done - step.started)
+            self.timings.queued.append(step.done - step.handed_over)
+        return step
+
+    async def send(self, user: ChannelUser, text: str) -> Step:
+        return self.timed(await self.chat.send_step(user, text))
+
+    async def press(self, user: ChannelUser, label: str) -> Step | None:
+        try:
+            return self.timed(await self.chat.press_step(user, label))
+        except LookupError:
+            return None
 
 
 Script = Callable[[Driver, int], Awaitable[bool]]
@@ -247,20 +208,12 @@ def report_script(codes: list[tuple[str, IndicatorKind]]) -> Script:
 
     async def script(driver: Driver, index: int) -> bool:
         user = officer_user(index)
-        chat = str(user.user_id)
-        await driver.step(driver.factory.message(user, "/baocao"))
-        if "Câu 1/" not in driver.last_text.get(chat, ""):
+        if "Câu 1/" not in (await driver.send(user, "/baocao")).last:
             return False
         for answer in officer_answers(codes, index):
-            await driver.step(driver.factory.message(user, answer))
-        message_id, buttons = driver.keyboards.get(chat, (0, []))
-        send = [b for b in buttons if "Gửi báo cáo" in b.get("text", "")]
-        if not send:
-            return False
-        await driver.step(
-            driver.factory.callback(user, send[0]["callback_data"], message_id=message_id)
-        )
-        return "Đã nhận báo cáo" in driver.last_text.get(chat, "")
+            await driver.send(user, answer)
+        sent = await driver.press(user, "Gửi báo cáo")
+        return sent is not None and "Đã nhận báo cáo" in sent.last
 
     return script
 
@@ -272,8 +225,8 @@ def echo_script(codes: list[tuple[str, IndicatorKind]]) -> Script:
         user = officer_user(index)
         texts = ["/baocao", *officer_answers(codes, index), "Gửi báo cáo"]
         for typed in texts:
-            await driver.step(driver.factory.message(user, typed))
-        return driver.last_text.get(str(user.user_id)) == texts[-1]
+            last = await driver.send(user, typed)
+        return last.last == texts[-1]
 
     return script
 
@@ -324,7 +277,7 @@ async def run_echo(
     app.add_handler(MessageHandler(filters.TEXT, durable_echo(*durable) if durable else echo))
     await app.initialize()
     await app.start()
-    driver = Driver(app, api)
+    driver = Driver(Chat(app, api))
     script = echo_script(codes)
     try:
         driver.recording = False
@@ -344,26 +297,6 @@ async def run_echo(
 
 
 # --- databases ------------------------------------------------------------------------------
-
-
-async def make_officers(engine: AsyncEngine, count: int, zones: int = 4) -> None:
-    """A province, a few zones, ``count`` enterprises each with a trade union and one registered
-    officer (as registration leaves them), inserted in bulk."""
-    async with make_uow(engine)() as session:
-        units = await seed_org(
-            session,
-            province=("BENCH", "Tỉnh Thử tải"),
-            zones=[(f"BENCH-KCN-{z + 1}", f"KCN Thử tải {z + 1}") for z in range(zones)],
-            enterprises=count,
-            enterprise=("BENCH-DN-{i:05d}", "Công ty TNHH Thử tải số {i}"),
-            units=[(UnitKind.TRADE_UNION, "BENCH-CDCS-{i:05d}", "CĐCS Công ty Thử tải số {i}")],
-            worker_count=lambda i: 100 + i % 4000,
-            ownership=lambda i: Ownership.DOMESTIC if i % 3 else Ownership.FOREIGN,
-        )
-        await register_officers(
-            session,
-            [(FIRST_USER_ID + i, f"Nguyễn Cán bộ {i}", unit.id) for i, unit in enumerate(units)],
-        )
 
 
 @dataclass
@@ -441,17 +374,10 @@ async def run_bot(
     codes: list[tuple[str, IndicatorKind]],
     profile: Profiler | None,
 ) -> tuple[Timings, int, Check]:
-    settings = Settings(
-        _env_file=None,
-        database_url=url,
-        app_secret=SecretStr(SECRET),
-        bot_username="bench_bot",
-        # Fresh concern keys: the bot refuses to start without them, as in production.
-        **{k.lower(): v for k, v in (line.split("=", 1) for line in new_key_lines())},
-    )
+    settings = bot_settings(url, SECRET, bot_username="bench_bot")
     engine = create_engine(settings.database_url)
     total = WARMUP_OFFICERS + officers
-    await make_officers(engine, total)
+    await bench_officers(engine, total)
     counted = {"statements": 0, "connections": 0}
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
@@ -465,8 +391,7 @@ async def run_bot(
     running = await start_app(
         settings, make_uow(engine), lambda: NOW, username="bench_bot", lead=False
     )
-    app, api = running.app, running.api
-    driver = Driver(app, api)
+    driver = Driver(running)
     script = report_script(codes)
     try:
         driver.recording = False
@@ -483,8 +408,9 @@ async def run_bot(
         driver.timings.statements = counted["statements"] - before["statements"]
         driver.timings.connections = counted["connections"] - before["connections"]
     finally:
-        await app.stop()  # writes the last conversation states
-        await app.shutdown()
+        # Writes the last conversation states, and lets go of the scheduler lock the leadership
+        # job took at start (its connection was otherwise left for the garbage collector).
+        await stop_app(running)
     check = await check_reports(engine, total)
     await engine.dispose()
     return driver.timings, failures, check
@@ -623,12 +549,13 @@ def print_summary(results: list[Result]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = script_parser(
+        __doc__,
+        quick=f"{QUICK_OFFICERS} officers (CI)",
+        profile="profile the bot phase (first backend)",
+    )
     parser.add_argument("--officers", type=int, help=f"default {DEFAULT_OFFICERS}")
-    add_backend_option(parser)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_OFFICERS} officers (CI)")
-    parser.add_argument("--profile", metavar="FILE", help="profile the bot phase (first backend)")
     args = parser.parse_args(argv)
     officers = args.officers or (QUICK_OFFICERS if args.quick else DEFAULT_OFFICERS)
     if officers < 1 or args.concurrency < 1:
@@ -642,9 +569,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"report_throughput: {officers} officers per backend, {args.concurrency} in flight, "
-        f"{len(codes) + 2} steps per report; Python {platform.python_version()}, "
-        f"python-telegram-bot {telegram.__version__}, SQLAlchemy {sqlalchemy.__version__}, "
-        f"{os.cpu_count()} CPUs"
+        f"{len(codes) + 2} steps per report; {versions()}"
     )
     results: list[Result] = []
     profile = Profiler(args.profile, async_mode="disabled") if args.profile else None

@@ -7,15 +7,22 @@ from collections.abc import Callable
 from datetime import datetime
 
 from grassroots_config import DEFAULT_CONFIG_DIR
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.update_processor import MAX_RUNNING, ChatOrderedProcessor
 from handlers.common import commands as common
-from handlers.common.context import CONTEXT_TYPES, BotContext, BotData, ConcernSetup
-from handlers.common.menu import COMMANDS
+from handlers.common import office_config
+from handlers.common.context import (
+    CONTEXT_TYPES,
+    BotContext,
+    BotData,
+    ConcernSetup,
+    ConfigWatch,
+)
+from handlers.common.menu import EVERYONE, bot_commands
 from handlers.concerns import conversation as concern_conversation
 from handlers.concerns import inbox as concern_inbox
 from handlers.digests import view as digest_view
@@ -28,7 +35,6 @@ from handlers.registration import linking
 from handlers.reports import conversation as report_conversation
 from handlers.reports import status as report_status
 from handlers.review import view as review_view
-from infra.i18n import tr
 from infra.leadership import Leadership
 from infra.metrics import InstrumentedApplication, InstrumentedRequest, Metrics
 from infra.persistence import DatabasePersistence
@@ -40,7 +46,6 @@ from scheduler import jobs as scheduled_jobs
 from services.anonymity import ConcernKeys
 from services.concerns import load_concern_config
 from services.indicators import load_indicator_config
-from services.office import config_edits
 from services.periods import load_calendar
 from services.ratelimit import MinuteLimiter
 from services.reminders import load_reminder_config
@@ -51,7 +56,18 @@ from services.targets import load_targets
 # an older message must still reach the user's conversation, which then re-checks it.
 warnings.filterwarnings("ignore", message=r".*per_message=False", category=PTBUserWarning)
 
-BotApplication = Application  # type alias for readers; PTB's generics are too wide to spell here
+class BotApplication(InstrumentedApplication):
+    """The bot's Application: it hands the scheduler lock over once it is shut down, after the
+    conversation states are flushed (a standby taking over must read them). PTB runs
+    ``post_shutdown`` only from ``run_polling``/``run_webhook``; an Application shut down
+    otherwise (the console, the runtime's channels, tests) kept the lock on a connection nobody
+    closed, and on PostgreSQL the next instance waited as a standby with its jobs off."""
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        leadership: Leadership | None = getattr(self.bot_data, "leadership", None)
+        if leadership is not None:
+            await leadership.release()
 
 
 def load_reporting_setup(settings: Settings) -> ReportingSetup:
@@ -92,7 +108,7 @@ def build_application(
     metrics = metrics or Metrics()
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()
-        .application_class(InstrumentedApplication)
+        .application_class(BotApplication)
         .context_types(CONTEXT_TYPES)
         .persistence(DatabasePersistence(uow))
         # Chats side by side, each chat in order (bot/update_processor.py).
@@ -143,7 +159,10 @@ def build_application(
     data.last_inbound = {channel: clock()}  # the start counts as "heard from"
     data.leadership = Leadership(settings.database_url)
     data.pages_url = settings.pages_base_url
+    data.config_watch = ConfigWatch(settings.office_config_check_seconds)
 
+    for watch in office_config.handlers():  # the office's newest edits, before anything
+        application.add_handler(watch, group=-2)
     for handler in common.guards():
         application.add_handler(handler, group=-1)
     # The worker's /start c_<code> must reach the concern conversation before registration's
@@ -175,15 +194,9 @@ def build_application(
 
 async def apply_office_config(data: BotData) -> None:
     """Indicator sets and targets edited in the office console take precedence over the files
-    (services/office/config_edits.py): read at every start."""
-    async with data.uow() as session:
-        indicators, targets = await config_edits.stored_overrides(
-            session, data.reporting.indicators
-        )
-    if indicators is not None:
-        data.reporting.indicators = indicators
-    if targets is not None:
-        data.targets = targets
+    (services/office/config_edits.py): read at every start, then watched for edits made on the
+    other instance (handlers/common/office_config.py)."""
+    await office_config.refresh(data, force=True)
 
 
 async def on_start(application: Application) -> None:  # type: ignore[type-arg]
@@ -200,12 +213,11 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """The command menu in Vietnamese (default) and English."""
-    everyone = [c for c in COMMANDS if c.roles is None]
+    """The default command menu (workers, the unregistered) in Vietnamese and English; a
+    registered person's chat gets their roles' own (handlers/common/command_menu.py)."""
     for language in ("vi", "en"):
-        commands = [BotCommand(c.command, tr(language, c.description)) for c in everyone]
         await application.bot.set_my_commands(
-            commands, language_code=None if language == "vi" else language
+            bot_commands(language, EVERYONE), language_code=None if language == "vi" else language
         )
 
 

@@ -1,14 +1,15 @@
 """The database unreachable for 30 seconds while officers are mid-report and a worker mid-concern.
 
-    python -m faults db_outage [--quick] [--backend=postgresql|sqlite] [--seconds=S]
+    python -m faults db_outage [--quick] [--backend=postgresql|sqlite|both] [--seconds=S]
                                [--officers=N] [--modes=refuse,blackhole]
 
 What it does: a scratch PostgreSQL database (created on the local server, dropped afterwards) is
 reached only through a loopback TCP proxy (testkit/tcp_proxy.py). The real Application — built by
 ``build_application`` with its database persistence, its JobQueue and the scheduler (reminders,
 outbox, the scheduler lock) — runs in this process on an in-memory Bot API. Users are simulated
-through ``Application.update_processor`` exactly as the polling fetcher hands updates over (one
-at a time).
+through ``Application.update_processor`` exactly as the polling fetcher hands updates over (the
+chat driver's ``step``, testkit/chat.py, which keeps each update's own answers apart from the
+scheduler's messages).
 
 One round per cut mode (``refuse``: open connections reset, new ones refused; ``blackhole``: new
 connections accepted and never answered). In each round a quarter of the officers write a whole
@@ -28,13 +29,13 @@ lines that carry a user's identity.
 
 Exit status 1 on anything lost, duplicated, half-written, unhandled or unanswered, a user who
 could not finish, or a scheduler lock not taken again. On SQLite there is no network to lose:
-``--backend=sqlite`` prints SKIPPED and exits 0; so does an unreachable PostgreSQL server.
+``--backend=sqlite`` prints SKIPPED and exits 0 (``both`` says so and runs PostgreSQL); so does an
+unreachable PostgreSQL server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import random
 import sys
@@ -42,20 +43,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Update
 
 from bot.app import load_reporting_setup
-from bot.channels.local_bot_api import ApiCall, LocalBotApi
-from infra.channel_updates import ChannelUser, UpdateFactory
+from infra.channel_updates import ChannelUser
 from infra.leadership import LOCK_KEY
-from infra.settings import Settings
 from models import (
     Concern,
     ConversationState,
@@ -68,10 +64,11 @@ from models import (
 )
 from models.db import create_engine, make_uow
 from services.indicators import IndicatorKind, IndicatorSet
-from testkit.chat import start_app
+from testkit.chat import Chat, Step, start_app
 from testkit.db import fresh_database, postgres_reachable, postgres_server_url
-from testkit.env import TEST_SECRET, concern_key_env
+from testkit.env import bot_settings
 from testkit.org import register_officers, seed_org
+from testkit.script import script_parser
 from testkit.tcp_proxy import TcpProxy
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -95,25 +92,33 @@ FIRST_USER_ID = 7_100_000_001
 @dataclass
 class Sent:
     who: str
-    chat_id: str
-    at: float
+    step: Step  # the update as the chat driver handed it over, with its answers
     during_outage: bool = False
-    replies: list[str] = field(default_factory=list)
-    escaped: str | None = None
-    done_at: float = 0.0
+
+    @property
+    def at(self) -> float:
+        return self.step.handed_over
+
+    @property
+    def done_at(self) -> float:
+        return self.step.done
 
     @property
     def outcome(self) -> str:
-        joined = "\n".join(self.replies)
-        if self.escaped is not None or GENERIC in joined:
+        joined = self.step.text
+        if self.step.escaped is not None or GENERIC in joined:
             return "unhandled"
         if TRY_AGAIN in joined:
             return "try_again"
-        return "ok" if self.replies else "unanswered"
+        return "ok" if self.step.replies else "unanswered"
 
 
-# The update being processed in this task: replies are matched to it, not to scheduled messages.
-CURRENT: contextvars.ContextVar[Sent | None] = contextvars.ContextVar("db_outage", default=None)
+async def hand_over(chat: Chat, who: str, user: ChannelUser, kind: str, payload: str) -> Sent:
+    """One step of a person: a text typed, or the button with ``payload`` in its label pressed,
+    handed over as the update fetcher does; its answers are only those to this very update."""
+    if kind == "text":
+        return Sent(who, await chat.send_step(user, payload))
+    return Sent(who, await chat.press_step(user, payload))
 
 
 @dataclass
@@ -134,48 +139,6 @@ class Round:
     lock_during: int = -1
     lock_after: int = 0
     lock_retaken_after: float | None = None
-
-
-class Harness:
-    """Hands updates to the Application as its update fetcher does; records each one's replies."""
-
-    def __init__(self, app: Any, api: LocalBotApi) -> None:
-        self.app = app
-        self.factory = UpdateFactory()
-        self.keyboards: dict[str, tuple[int, list[dict[str, Any]]]] = {}
-        api.on_call = self._seen
-
-    def _seen(self, call: ApiCall, result: Any) -> None:
-        sent = CURRENT.get()
-        if sent is None or call.method == "answerCallbackQuery" or call.chat_id != sent.chat_id:
-            return  # a scheduled message (a reminder), not an answer to this update
-        if call.buttons and isinstance(result, dict):
-            message_id = call.params.get("message_id") or result.get("message_id")
-            self.keyboards[call.chat_id] = (int(message_id), call.buttons)
-        if call.text:
-            sent.replies.append(call.text)
-
-    async def send(self, who: str, user: ChannelUser, kind: str, payload: str) -> Sent:
-        chat_id = str(user.user_id)
-        if kind == "text":
-            data = self.factory.message(user, payload)
-        else:
-            message_id, buttons = self.keyboards[chat_id]
-            matches = [b for b in buttons if payload in b["text"]]
-            if not matches:
-                raise LookupError(f"{who}: no button {payload!r}")
-            data = self.factory.callback(user, matches[0]["callback_data"], message_id=message_id)
-        update = Update.de_json(data, self.app.bot)
-        sent = Sent(who, chat_id, time.monotonic())
-        token = CURRENT.set(sent)
-        try:
-            await self.app.update_processor.process_update(update, self.app.process_update(update))
-        except Exception as error:  # nothing should ever escape process_update
-            sent.escaped = type(error).__name__
-        finally:
-            CURRENT.reset(token)
-            sent.done_at = time.monotonic()
-        return sent
 
 
 # --- the people and their scripts -----------------------------------------------------------
@@ -245,22 +208,22 @@ async def seed(
 # --- one round: people mid-way, the cut, the restore, everyone finishes ---------------------
 
 
-async def run_person(harness: Harness, person: Person, current: Round, deadline: float) -> None:
+async def run_person(chat: Chat, person: Person, current: Round, deadline: float) -> None:
     index = 0
     while index < len(person.steps):
-        if time.monotonic() > deadline:
+        if time.perf_counter() > deadline:
             current.unfinished.append(person.who)
             return
         if index == person.pause_before:
             await current.cut.wait()
         kind, payload, expect = person.steps[index]
-        sent = await harness.send(person.who, person.user, kind, payload)
+        sent = await hand_over(chat, person.who, person.user, kind, payload)
         sent.during_outage = 0 < current.cut_at <= sent.at and (
             not current.restored_at or sent.at < current.restored_at
         )
         current.sent.append(sent)
         if sent.outcome == "ok":
-            joined = "\n".join(sent.replies)
+            joined = sent.step.text
             if expect and expect not in joined:
                 current.unexpected.append(f"{person.who} step {index}: {joined[:120]!r}")
             if current.restored_at and current.first_user_success is None:
@@ -288,19 +251,19 @@ async def lock_holders(direct: AsyncEngine) -> int:
 
 
 async def run_round(
-    harness: Harness,
+    chat: Chat,
     direct: AsyncEngine,
     proxy: TcpProxy,
     people: list[Person],
     current: Round,
 ) -> None:
-    deadline = time.monotonic() + current.seconds + 120
+    deadline = time.perf_counter() + current.seconds + 120
     early = [p for p in people if p.pause_before is None]
     waiting = [p for p in people if p.pause_before is not None]
-    tasks = [asyncio.create_task(run_person(harness, p, current, deadline)) for p in early]
+    tasks = [asyncio.create_task(run_person(chat, p, current, deadline)) for p in early]
     await asyncio.gather(*tasks)  # these finish before the cut
     current.receipts_before = sum(p.receipts for p in early)
-    late = [asyncio.create_task(run_person(harness, p, current, deadline)) for p in waiting]
+    late = [asyncio.create_task(run_person(chat, p, current, deadline)) for p in waiting]
     # Everyone else is mid-way when the cut comes: wait until each has reached its pause.
     for _ in range(600):
         reached = sum(
@@ -313,25 +276,25 @@ async def run_round(
             break
         await asyncio.sleep(0.05)
     current.lock_before = await lock_holders(direct)
-    current.cut_at = time.monotonic()
+    current.cut_at = time.perf_counter()
     await proxy.cut(current.mode)
     current.cut.set()
     await asyncio.sleep(min(2.0, current.seconds / 2))
     current.lock_during = await lock_holders(direct)
-    await asyncio.sleep(current.cut_at + current.seconds - time.monotonic())
+    await asyncio.sleep(current.cut_at + current.seconds - time.perf_counter())
     await proxy.restore()
-    current.restored_at = time.monotonic()
+    current.restored_at = time.perf_counter()
     # The watcher: how long until an update is served normally again.
     watcher = ChannelUser(FIRST_USER_ID - 1, "Watcher")
-    while time.monotonic() - current.restored_at < 60:
-        sent = await harness.send("watcher", watcher, "text", "/help")
+    while time.perf_counter() - current.restored_at < 60:
+        sent = await hand_over(chat, "watcher", watcher, "text", "/help")
         if sent.outcome == "ok":
             current.recovery = sent.done_at - current.restored_at
             break
         await asyncio.sleep(0.25)
-    while time.monotonic() - current.restored_at < 30:
-        if harness.app.bot_data.leadership.is_leader and await lock_holders(direct) == 1:
-            current.lock_retaken_after = time.monotonic() - current.restored_at
+    while time.perf_counter() - current.restored_at < 30:
+        if chat.app.bot_data.leadership.is_leader and await lock_holders(direct) == 1:
+            current.lock_retaken_after = time.perf_counter() - current.restored_at
             break
         await asyncio.sleep(0.25)
     current.lock_after = await lock_holders(direct)
@@ -397,29 +360,13 @@ class LogTally(logging.Handler):
         self.records.append(record)
 
 
-def _option(argv: list[str], name: str, default: str) -> str:
-    for index, arg in enumerate(argv):
-        if arg.startswith(f"--{name}="):
-            return arg.split("=", 1)[1]
-        if arg == f"--{name}" and index + 1 < len(argv):
-            return argv[index + 1]
-    return default
-
-
 async def run(url: str, *, seconds: float, officers: int, modes: list[str]) -> int:
     parsed = make_url(url)
     proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
     await proxy.start()
     proxied = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     direct = create_engine(url)
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=proxied,
-        app_secret=SecretStr(TEST_SECRET),
-        bot_username="outage_bot",
-        scheduler_enabled=True,
-        **{name.lower(): value for name, value in concern_key_env().items()},
-    )
+    settings = bot_settings(proxied, bot_username="outage_bot", scheduler_enabled=True)
     indicators = load_reporting_setup(settings).indicators.for_kind(UnitKind.TRADE_UNION)
     assert indicators is not None
     tally = LogTally()
@@ -443,8 +390,7 @@ async def run(url: str, *, seconds: float, officers: int, modes: list[str]) -> i
         commands=False,
         lead=False,
     )
-    app, api = running.app, running.api
-    harness = Harness(app, api)
+    app = running.app
     rounds: list[Round] = []
     everyone: list[Person] = []
     try:
@@ -476,7 +422,7 @@ async def run(url: str, *, seconds: float, officers: int, modes: list[str]) -> i
                 )
             )
             current = Round(mode, seconds)
-            await run_round(harness, direct, proxy, people, current)
+            await run_round(running, direct, proxy, people, current)
             rounds.append(current)
             everyone.extend(people)
         await app.update_persistence()
@@ -607,20 +553,27 @@ async def check_database(
 
 
 def main(argv: list[str]) -> int:
-    quick = "--quick" in argv
-    backend = _option(argv, "backend", "postgresql")
-    seconds = float(_option(argv, "seconds", "5" if quick else "30"))
-    officers = int(_option(argv, "officers", "6" if quick else "24"))
-    modes = _option(argv, "modes", "refuse,blackhole").split(",")
-    if backend == "sqlite":
+    parser = script_parser(
+        __doc__,
+        prog="python -m faults db_outage",
+        backend="postgresql",
+        quick="5 s outages, 6 officers (CI)",
+    )
+    parser.add_argument("--seconds", type=float, help="length of each outage (default 30)")
+    parser.add_argument("--officers", type=int, help="officers per round (default 24)")
+    parser.add_argument("--modes", default="refuse,blackhole", help="comma-separated cut modes")
+    # `python -m faults all` hands every script the same flags: the others' are ignored here.
+    args, _ = parser.parse_known_args(argv)
+    seconds = args.seconds if args.seconds is not None else 5.0 if args.quick else 30.0
+    officers = args.officers if args.officers is not None else 6 if args.quick else 24
+    modes = args.modes.split(",")
+    if args.backend != "postgresql":
         print(
             "db_outage: SKIPPED on sqlite — an embedded SQLite file has no network connection "
             "to lose; the outage is run against PostgreSQL (the default backend)"
         )
-        return 0
-    if backend != "postgresql":
-        print(f"db_outage: unknown backend {backend!r} (postgresql or sqlite)")
-        return 2
+        if args.backend == "sqlite":
+            return 0
     if not postgres_reachable():
         print(
             f"db_outage: SKIPPED — PostgreSQL not reachable at {postgres_server_url()} "

@@ -1,16 +1,17 @@
 """Update fuzzer: random updates into every conversation state of the real Application.
 
-    python -m faults fuzz [--quick] [--size=N] [--seed=S] [--database-url=URL]
+    python -m faults fuzz [--quick] [--size=N] [--seed=S] [--backend=sqlite|postgresql|both]
+                          [--database-url=URL]
 
 The issue: "at least 10,000 generated updates (hypothesis: random text, commands, callback data,
 message kinds, edited messages, unknown users, group chats) into every conversation state: no
 unhandled exception, every reply a valid message."
 
-How: a scratch database (a temporary SQLite file, or with ``--database-url`` a PostgreSQL server
-on which a database ``fuzz_<random>`` is created and dropped) gets the demo province
-(``services.demo.seed``), moved to the Telegram channel, plus a second officer of the demo
-officer's union. The real Application runs in-process on ``LocalBotApi`` (no network), on a fixed
-clock (20/11/2026, when November is open for reporting).
+How: a scratch database (a temporary SQLite file by default; with ``--backend postgresql`` or
+``--database-url`` a PostgreSQL server on which a database ``fuzz_<random>`` is created and
+dropped) gets the demo province (``services.demo.seed``), moved to the Telegram channel, plus a
+second officer of the demo officer's union. The real Application runs in-process on
+``LocalBotApi`` (no network), on a fixed clock (20/11/2026, when November is open for reporting).
 
 Hypothesis draws bursts of abstract updates (``Spec``): random and Vietnamese text, emoji,
 zero-width characters, numbers in many notations, text longer than 4,096 characters, invite-like
@@ -43,21 +44,20 @@ the default is 10,000.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
 
-from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from infra.settings import Settings
 from models.db import UnitOfWork, create_engine, make_uow
 from models.migrate import upgrade
-from testkit.db import fresh_database
+from testkit.db import each_backend, fresh_database, postgres_server_url
+from testkit.env import bot_settings
 from testkit.fuzz import BOT_USERNAME, DEFAULT_SEED, FULL_SIZE, QUICK_SIZE, STATES, Findings, run
+from testkit.script import script_parser
 
 
 @contextmanager
@@ -83,39 +83,42 @@ async def database(url: str) -> AsyncIterator[UnitOfWork]:
 
 
 def fuzz_settings(database_url: str) -> Settings:
-    from services.anonymity import new_key_lines
-
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "app_secret": SecretStr("fuzz-secret-" + os.urandom(24).hex()),
-        "bot_username": BOT_USERNAME,
-        "scheduler_enabled": False,  # the notice batch is run by hand
-    }
-    for line in new_key_lines():  # fresh concern keys, as console mode makes them
-        name, value = line.split("=", 1)
-        values[name.lower()] = value
-    return Settings(_env_file=None, **values)
+    return bot_settings(
+        database_url,
+        "fuzz-secret-" + os.urandom(24).hex(),
+        bot_username=BOT_USERNAME,
+        scheduler_enabled=False,  # the notice batch is run by hand
+    )
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m faults fuzz", description=__doc__.split("\n\n")[0]
+    parser = script_parser(
+        __doc__, prog="python -m faults fuzz", backend="sqlite", quick=f"{QUICK_SIZE} updates (CI)"
     )
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_SIZE} updates (CI)")
     parser.add_argument("--size", type=int, help=f"updates to fire (default {FULL_SIZE})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--database-url", help="PostgreSQL server (a scratch database is made)")
+    parser.add_argument(
+        "--database-url", help="PostgreSQL server (a scratch database is made); wins over --backend"
+    )
     args = parser.parse_args(argv)
     size = args.size or (QUICK_SIZE if args.quick else FULL_SIZE)
     print(f"fuzz: {size} updates into {len(STATES)} states", flush=True)
-    with scratch_database(args.database_url) as url:
-        print(f"database: {make_url(url).get_backend_name()}", flush=True)
+    servers = (
+        [args.database_url]
+        if args.database_url
+        else (None if b == "sqlite" else postgres_server_url() for b in each_backend(args.backend))
+    )
+    failed = False
+    for server_url in servers:
+        with scratch_database(server_url) as url:
+            print(f"database: {make_url(url).get_backend_name()}", flush=True)
 
-        async def go() -> Findings:
-            async with database(url) as uow:
-                return await run(fuzz_settings(url), uow, size=size, seed=args.seed)
+            async def go(url: str = url) -> Findings:
+                async with database(url) as uow:
+                    return await run(fuzz_settings(url), uow, size=size, seed=args.seed)
 
-        findings = asyncio.run(go())
-    findings.report()
-    print("fuzz:", "FAILED" if findings.failures else "passed", flush=True)
-    return 1 if findings.failures else 0
+            findings = asyncio.run(go())
+        findings.report()
+        failed = failed or bool(findings.failures)
+    print("fuzz:", "FAILED" if failed else "passed", flush=True)
+    return 1 if failed else 0

@@ -43,32 +43,41 @@ def wrap(
 CARD_WIDTH = 640
 
 
-def render_invite_card(link: str, caption: list[str], path: Path) -> Path:
-    """An invite's QR code with its caption below (what it grants, the code, until when): a PNG
-    forwarded on its own, or printed, still says what it is. The caption is also stored as the
-    PNG's Description, for whoever files the images."""
+def card_image(
+    link: str, caption: list[str], *, width: int = CARD_WIDTH, text_size: int = 26
+) -> Image.Image:
+    """The card itself: the QR code of ``link``, ``width`` pixels square, the caption below."""
     qr = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
     qr.add_data(link)
     qr.make(fit=True)
     # Whole pixels per module (no resampling), so every module is the same size for cameras.
-    qr.box_size = CARD_WIDTH // (qr.modules_count + 2 * qr.border)
+    qr.box_size = width // (qr.modules_count + 2 * qr.border)
     code = qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
-    text_font = font(26)
+    text_font = font(text_size)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    lines = [part for line in caption for part in wrap(measure, line, text_font, CARD_WIDTH - 48)]
+    margin = width * 48 // CARD_WIDTH
+    lines = [part for line in caption for part in wrap(measure, line, text_font, width - margin)]
     line_height = int(text_font.size * 1.4)
-    image = Image.new("RGB", (CARD_WIDTH, CARD_WIDTH + 24 + line_height * len(lines)), "white")
-    image.paste(code, ((CARD_WIDTH - code.width) // 2, (CARD_WIDTH - code.height) // 2))
+    image = Image.new("RGB", (width, width + margin // 2 + line_height * len(lines)), "white")
+    image.paste(code, ((width - code.width) // 2, (width - code.height) // 2))
     draw = ImageDraw.Draw(image)
-    y = CARD_WIDTH
+    y = width
     for line in lines:
         draw.text(
-            ((CARD_WIDTH - draw.textlength(line, font=text_font)) / 2, y),
+            ((width - draw.textlength(line, font=text_font)) / 2, y),
             line,
             font=text_font,
             fill=INK,
         )
         y += line_height
+    return image
+
+
+def render_invite_card(link: str, caption: list[str], path: Path) -> Path:
+    """An invite's QR code with its caption below (what it grants, the code, until when): a PNG
+    forwarded on its own, or printed, still says what it is. The caption is also stored as the
+    PNG's Description, for whoever files the images."""
+    image = card_image(link, caption)
     info = PngInfo()
     info.add_itxt("Description", "\n".join(caption))
     path.parent.mkdir(parents=True, exist_ok=True)

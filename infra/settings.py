@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # The office console (/office): its sessions, opened only by an office link, last longer
     # unused (a working day at a desk); the 12-hour limit of every session still holds.
     office_session_hours: int = Field(default=8, ge=1, le=12)
+    # Indicator sets and targets edited in the console on another instance are noticed this
+    # many seconds later at most (one cheap query per interval, at an update, a page or a job);
+    # 0: checked at every one (tests).
+    office_config_check_seconds: float = Field(default=30, ge=0, le=3600)
 
     # Anonymous concerns (docs/anonymity.md): keys live here, never in the database.
     # AES-256-GCM key of concern and reply texts: 32 random bytes, urlsafe base64.

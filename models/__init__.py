@@ -10,6 +10,7 @@ from models.concerns import (
     ConcernStatus,
     LimitPurpose,
 )
+from models.digest_cache import TREE_STAMP, DigestCache, DigestStamp
 from models.files import SharedFile
 from models.office_config import OfficeConfigVersion
 from models.org import NodeKind, OrgNode, Ownership, ReportingUnit, UnitKind
@@ -39,6 +40,7 @@ from models.web import WebLink, WebSession
 
 __all__ = [
     "OPEN_STATUSES",
+    "TREE_STAMP",
     "AuditEntry",
     "Base",
     "ChannelAccount",
@@ -48,6 +50,8 @@ __all__ = [
     "ConcernReply",
     "ConcernStatus",
     "ConversationState",
+    "DigestCache",
+    "DigestStamp",
     "HandledUpdate",
     "IndicatorSetVersion",
     "Invite",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers.common import silence_watch
+from handlers.common import office_config, silence_watch
 from handlers.concerns import jobs as concern_jobs
 from handlers.documents import sending as document_sending
 from handlers.polls import jobs as poll_jobs
@@ -30,6 +30,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     silence_watch.register(application)
     retention.register(application)
     poll_jobs.register(application)
+    office_config.register(application)  # every instance: edits made on the other one
 
 
 async def on_start(application: Application) -> None:  # type: ignore[type-arg]

@@ -22,6 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
+from handlers.common.command_menu import send_menu
 from handlers.common.context import BotContext, BotData, served_channels
 from handlers.digests.sending import send_digest
 from handlers.documents import sending as document_sending
@@ -30,7 +31,7 @@ from infra.i18n import tr
 from infra.rate_limit import bulk_sending
 from models import OutboxMessage, OutboxStatus
 from models.db import is_unreachable
-from services import access, outbox
+from services import access, command_menus, outbox
 from services.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ MAX_ATTEMPTS = 8
 SENDERS: dict[str, Callable[[BotData, Any, AsyncSession, OutboxMessage], Awaitable[None]]] = {
     "digest": send_digest,
     document_sending.KIND: document_sending.send_document,
+    command_menus.KIND: send_menu,  # a chat's "/" menu from the person's roles now
 }
 # Kinds dropped unsent when what they ask for is done already (a report sent meanwhile).
 MOOT: dict[str, Callable[[AsyncSession, OutboxMessage], Awaitable[bool]]] = {

@@ -18,7 +18,7 @@ from models import (
     UnitKind,
     utcnow,
 )
-from services import audit
+from services import audit, command_menus
 from services.errors import NotFound
 
 
@@ -106,6 +106,7 @@ async def set_language(session: AsyncSession, person_id: int, language: str) -> 
     if person is None:
         raise NotFound()
     person.language = language
+    await command_menus.plan_refresh(session, person_id)  # the "/" menu in the new language
     await session.commit()
 
 
@@ -124,6 +125,7 @@ async def revoke_person(session: AsyncSession, person_id: int, *, actor: str) ->
     for assignment in assignments:
         assignment.revoked_at = now
     audit.record(session, actor=actor, action="person.revoke", entity="person", entity_id=person_id)
+    await command_menus.plan_refresh(session, person_id, now)  # back to the default menu
     await session.commit()
     return await viewer_for(session, person)
 

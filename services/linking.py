@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ChannelAccount, LinkCode, Person, utcnow
-from services import audit, outbox
+from services import audit, command_menus, outbox
 from services.access import Identity, Viewer, viewer_for
 from services.errors import DomainError, NotFound
 from services.invites import generate_code
@@ -277,6 +277,7 @@ async def accept_link(
         link_id=link.id,
         replaced=len(old_accounts),
     )
+    await command_menus.plan_refresh(session, person.id, now)  # their roles' "/" menu here
     source = await session.get(ChannelAccount, link.account_id)
     if notice and source is not None and source.chat_id and source.reachable:
         # Also a warning: someone who linked an account with a stolen code is announced here.

@@ -27,7 +27,7 @@ from models import (
     RoleAssignment,
     utcnow,
 )
-from services import anonymity, audit, daily_limits, linking
+from services import anonymity, audit, command_menus, daily_limits, linking
 from services.access import Identity, Viewer, viewer_for
 from services.errors import DomainError
 from services.invites import CODE_LENGTH, hash_code, normalize_code
@@ -295,5 +295,7 @@ async def accept_invite(
         entity_id=invite.id,
         role=invite.role.value,
     )
+    await session.flush()
+    await command_menus.plan_refresh(session, person.id, now)  # the new role's "/" menu
     await session.commit()
     return await viewer_for(session, person)

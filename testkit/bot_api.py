@@ -36,7 +36,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -53,6 +53,7 @@ BOT = {"id": 4242, "is_bot": True, "first_name": "Bot", "username": "stand_in_bo
 CHAT_METHODS = frozenset(
     {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto", "sendDocument"}
 )
+MENU_METHODS = frozenset({"setMyCommands", "deleteMyCommands"})
 MAX_HANG = 15.0  # a hang never holds a server thread longer than this
 FAULT_KINDS = ("500", "502", "hang", "429")
 MAX_BODY = 1 << 20
@@ -329,6 +330,11 @@ class StandIn(CallLog):
         with self.lock:
             return [c for c in self._all if method is None or c.method == method]
 
+    def menu(self, chat_id: object, language: str | None = None) -> list[str]:
+        """The commands the chat's "/" menu shows now (``menu_shown``)."""
+        with self.lock:
+            return menu_shown(list(self.calls), chat_id, language)
+
     def refused(self) -> list[float]:
         """When each 429 was answered (time.monotonic())."""
         with self.lock:
@@ -537,6 +543,37 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def menu_shown(
+    calls: Iterable[tuple[str, dict[str, Any]]], chat_id: object, language: str | None = None
+) -> list[str]:
+    """The "/" menu a private chat shows after ``calls`` (method, params), as Telegram picks it:
+    the chat's scope in the user's language, the chat's scope, the default scope in the
+    language, the default scope (setMyCommands sets a scope, deleteMyCommands removes it)."""
+    menus: dict[tuple[str, str | None], list[str]] = {}
+    for method, params in calls:
+        if method not in MENU_METHODS:
+            continue
+        scope = params.get("scope") or {"type": "default"}
+        scope = _maybe_json(scope) if isinstance(scope, str) else scope
+        where = f"chat:{scope['chat_id']}" if scope["type"] == "chat" else scope["type"]
+        key = (where, params.get("language_code") or None)
+        if method == "deleteMyCommands":
+            menus.pop(key, None)
+            continue
+        commands = params.get("commands") or []
+        commands = _maybe_json(commands) if isinstance(commands, str) else commands
+        menus[key] = [c["command"] for c in commands]
+    for key in (
+        (f"chat:{chat_id}", language),
+        (f"chat:{chat_id}", None),
+        ("default", language),
+        ("default", None),
+    ):
+        if key in menus:
+            return menus[key]
+    return []
+
+
 def _maybe_json(value: str) -> Any:
     try:
         return json.loads(value)
@@ -556,6 +593,10 @@ class ScriptedBotApi(LocalBotApi):
 
     failures: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
 
+    def menu(self, chat_id: object, language: str | None = None) -> list[str]:
+        """The commands the chat's "/" menu shows now (``menu_shown``)."""
+        return menu_shown(((c.method, c.params) for c in self.calls), chat_id, language)
+
     async def do_request(
         self,
         url: str,
@@ -567,8 +608,11 @@ class ScriptedBotApi(LocalBotApi):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         params = request_data.parameters if request_data else {}
-        queued = self.failures.get(str(params.get("chat_id", "")))
-        if not queued or url.rsplit("/", 1)[-1] not in SENDING_METHODS:
+        scope: Any = params.get("scope") or {}
+        scope = _maybe_json(scope) if isinstance(scope, str) else scope
+        # A chat's menu calls name the chat in their scope; they fail like sending calls.
+        queued = self.failures.get(str(params.get("chat_id", scope.get("chat_id", ""))))
+        if not queued or url.rsplit("/", 1)[-1] not in SENDING_METHODS | MENU_METHODS:
             return await super().do_request(
                 url,
                 method,

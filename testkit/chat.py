@@ -1,13 +1,30 @@
 """The chat driver: the real Application on an in-process Bot API (no network), driven as users
 would drive it, on a clock the test moves; and the scenes several tests play through it (a worker
-raising a concern, an officer answering the report's questions)."""
+raising a concern, an officer answering the report's questions).
+
+Two ways to hand an update over, one driver:
+
+* ``send`` / ``press`` / ``callback`` — one update at a time straight into
+  ``Application.process_update``; they return what reached the user's chat meanwhile, as text.
+  The tests use these.
+* ``send_step`` / ``press_step`` (``step`` underneath) — as the bot's update fetcher does it:
+  through the Application's update processor (the bot's bound on updates at once, chats side by
+  side), so many users can be driven concurrently from one event loop. Each returns a ``Step``:
+  the answers to this very update (matched through a context variable, so a scheduled message or
+  another user's answer is never mistaken for it), when it was handed over, started and done,
+  and an exception that escaped ``process_update`` (there should be none). The benchmarks
+  (benchmarks/report_throughput.py, also on a bare PTB echo bot) and faults/db_outage.py use
+  these.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +37,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, publish_commands
-from bot.channels.local_bot_api import ApiCall
+from bot.channels.local_bot_api import ApiCall, LocalBotApi
 from handlers.concerns import jobs as concern_jobs
 from infra.channel_updates import ChannelUser, UpdateFactory
 from infra.settings import Settings
@@ -32,12 +49,86 @@ HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass
+class Step:
+    """What one update handed over by ``Chat.step`` got (times: ``time.perf_counter``)."""
+
+    chat_id: str
+    handed_over: float  # given to the update processor
+    started: float = 0.0  # the processor let it through: process_update began
+    done: float = 0.0
+    replies: list[str] = field(default_factory=list)  # texts sent or edited into chat_id
+    escaped: str | None = None  # the type of an exception out of process_update (a bug)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.replies)
+
+    @property
+    def last(self) -> str:
+        return self.replies[-1] if self.replies else ""
+
+
+# The step being handled in this task (and the tasks it starts): its answers are recorded on it.
+_CURRENT: contextvars.ContextVar[Step | None] = contextvars.ContextVar("step", default=None)
+
+
+@dataclass
 class Chat:
-    """Drive the Application as users would, and read what the bot answered."""
+    """Drive the Application as users would, and read what the bot answered. ``app`` may be any
+    PTB Application on a ``LocalBotApi`` (the benchmarks drive a bare echo bot with it too)."""
 
     app: Application  # type: ignore[type-arg]
-    api: ScriptedBotApi
+    api: LocalBotApi
     updates: UpdateFactory = field(default_factory=UpdateFactory)
+    # Per chat: the last keyboard an update handed over by ``step`` got (message id, buttons).
+    keyboards: dict[str, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.api.on_call = self._seen
+
+    def _seen(self, call: ApiCall, result: Any) -> None:
+        step = _CURRENT.get()
+        if step is None or call.method == "answerCallbackQuery" or call.chat_id != step.chat_id:
+            return  # not an answer to the update in hand (a job's message, another chat)
+        if call.buttons and isinstance(result, dict):
+            message_id = call.params.get("message_id") or result["message_id"]
+            self.keyboards[call.chat_id] = (int(message_id), call.buttons)
+        if call.text:
+            step.replies.append(call.text)
+
+    async def step(self, data: dict[str, Any], chat_id: object) -> Step:
+        """Hand ``data`` to the Application as its update fetcher does (through its update
+        processor) and wait until it is handled; the answers to ``chat_id`` come back."""
+        update = Update.de_json(data, self.app.bot)
+        step = Step(str(chat_id), time.perf_counter())
+
+        async def handle() -> None:
+            step.started = time.perf_counter()
+            await self.app.process_update(update)
+
+        token = _CURRENT.set(step)
+        try:
+            await self.app.update_processor.process_update(update, handle())
+        except Exception as error:  # nothing should ever escape process_update
+            step.escaped = type(error).__name__
+        finally:
+            _CURRENT.reset(token)
+            step.done = time.perf_counter()
+        return step
+
+    async def send_step(self, user: ChannelUser, text: str) -> Step:
+        """``send`` through the update processor (see ``step``)."""
+        return await self.step(self.updates.message(user, text), user.user_id)
+
+    async def press_step(self, user: ChannelUser, label: str) -> Step:
+        """Press the button whose text contains ``label`` on the last keyboard a ``step`` of this
+        user got; LookupError when there is none."""
+        message_id, buttons = self.keyboards.get(str(user.user_id), (0, []))
+        matches = [b for b in buttons if label in b.get("text", "")]
+        if not matches:
+            raise LookupError(f"no button {label!r} among {[b.get('text') for b in buttons]}")
+        data = self.updates.callback(user, matches[0]["callback_data"], message_id=message_id)
+        return await self.step(data, user.user_id)
 
     async def feed(self, data: dict[str, Any]) -> list[ApiCall]:
         before = len(self.api.calls)
@@ -120,8 +211,9 @@ async def start_app(
 
 
 async def stop_app(chat: Chat) -> None:
-    await chat.app.bot_data.leadership.release()
-    await chat.app.stop()
+    """Stop (if a test has not) and shut down: the shutdown hands the scheduler lock over."""
+    if chat.app.running:
+        await chat.app.stop()
     await chat.app.shutdown()
 
 

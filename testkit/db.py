@@ -4,7 +4,6 @@ never touched by a long run)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import socket
@@ -42,11 +41,6 @@ def postgres_reachable(url: str | None = None) -> bool:
 
 
 BACKENDS = ("sqlite", "postgresql")
-
-
-def add_backend_option(parser: argparse.ArgumentParser) -> None:
-    """``--backend sqlite|postgresql|both`` (default both), as every script takes it."""
-    parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both")
 
 
 def each_backend(choice: str) -> Iterator[str]:

@@ -325,6 +325,7 @@ async def digest_of(
     targets: TargetConfig,
     period: DigestPeriod = OCTOBER,
     today: date = TODAY,
+    keep_figures: bool = True,
 ) -> Digest:
     return await build_digest(
         session,
@@ -334,4 +335,5 @@ async def digest_of(
         targets=targets,
         concern_config=CONCERNS,
         today=today,
+        keep_figures=keep_figures,
     )

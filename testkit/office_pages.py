@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import office
 from testkit.chat import Clock
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[1] / "docs"  # testkit/ is at the root
 
 
 SHOTS = DOCS / "screenshots"

@@ -1,6 +1,7 @@
 """Organisations straight from the models (no importer involved): ``make_tree`` and
 ``make_person``, the small explicit world of the tests; ``seed_org`` and ``register_officers``,
-the same shapes at the size a benchmark or fault script asks for."""
+the same shapes at the size a benchmark or fault script asks for; ``bench_officers``, the
+officers the report benchmarks write as."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, insert, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import (
     ChannelAccount,
@@ -21,6 +22,7 @@ from models import (
     RoleAssignment,
     UnitKind,
 )
+from models.db import make_uow
 
 
 @dataclass(frozen=True)
@@ -252,3 +254,30 @@ async def register_officers(
     )
     await session.commit()
     return person_ids
+
+
+BENCH_FIRST_USER_ID = 7_000_000_001
+
+
+async def bench_officers(engine: AsyncEngine, count: int, zones: int = 4) -> None:
+    """A province, a few zones, ``count`` enterprises each with a trade union and one registered
+    officer (as registration leaves them), inserted in bulk; officer ``i`` is Telegram user
+    ``BENCH_FIRST_USER_ID + i``."""
+    async with make_uow(engine)() as session:
+        units = await seed_org(
+            session,
+            province=("BENCH", "Tỉnh Thử tải"),
+            zones=[(f"BENCH-KCN-{z + 1}", f"KCN Thử tải {z + 1}") for z in range(zones)],
+            enterprises=count,
+            enterprise=("BENCH-DN-{i:05d}", "Công ty TNHH Thử tải số {i}"),
+            units=[(UnitKind.TRADE_UNION, "BENCH-CDCS-{i:05d}", "CĐCS Công ty Thử tải số {i}")],
+            worker_count=lambda i: 100 + i % 4000,
+            ownership=lambda i: Ownership.DOMESTIC if i % 3 else Ownership.FOREIGN,
+        )
+        await register_officers(
+            session,
+            [
+                (BENCH_FIRST_USER_ID + i, f"Nguyễn Cán bộ {i}", unit.id)
+                for i, unit in enumerate(units)
+            ],
+        )

@@ -61,14 +61,16 @@ from models import (
     utcnow,
 )
 from models.db import create_engine, make_uow
-from services.anonymity import ConcernKeys, decrypt_text, new_key_lines
+from services.anonymity import ConcernKeys, decrypt_text
 from services.demo import plausible_values
 from services.indicators import Indicator, IndicatorKind, load_indicator_config
 from services.periods import Period, load_calendar
 from services.reporting import ReportingSetup, current_version_id, local_date
 from testkit.bot_api import Sent, StandIn
-from testkit.db import add_backend_option, each_backend, fresh_database
+from testkit.db import fresh_database
+from testkit.env import concern_key_env
 from testkit.org import register_officers, seed_org
+from testkit.script import run_backends, script_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 LANG = "vi"  # officers are registered in Vietnamese; workers get the default language, also vi
@@ -285,7 +287,7 @@ async def seed(
         WorkerSpec(w, FIRST_WORKER + w, enterprise_codes[w % len(enterprise_codes)])
         for w in range(workers)
     ]
-    keys = dict(line.split("=", 1) for line in new_key_lines())
+    keys = concern_key_env()
     return World(url, period, specs, worker_specs, config_dir, keys, f"{rng.getrandbits(24):06x}")
 
 
@@ -546,7 +548,12 @@ class Simulation:
         )
 
 
-class Chat:
+class PolledChat:
+    """One simulated user's chat with a bot in another process: ``send`` and ``press`` push an
+    update to the stand-in and return at once; ``screens`` waits (bounded) for what the bot sent
+    back, which may come late, twice, or never (a killed bot). The in-process driver of the
+    tests, testkit/chat.py's ``Chat``, instead awaits each update and returns its answers."""
+
     def __init__(self, sim: Simulation, user: ChannelUser) -> None:
         self.sim = sim
         self.user = user
@@ -641,7 +648,7 @@ async def run_officer(sim: Simulation, officer: Officer) -> None:
     spec = officer.spec
     timing = sim.timing
     user = ChannelUser(spec.user_id, "Cán bộ", f"Thử {spec.index}", language_code="vi")
-    chat = Chat(sim, user)
+    chat = PolledChat(sim, user)
     await asyncio.sleep(officer.start_after)
     chat.send("/baocao")
     tries: Counter[int] = Counter()
@@ -694,7 +701,7 @@ async def run_officer(sim: Simulation, officer: Officer) -> None:
                 officer.regressions.append((index, officer.max_index))
             officer.max_index = max(officer.max_index, index)
             tries[index] += 1
-            if _answer(chat, officer, screen, index, tries[index], sim.rng):
+            if answer_question(chat, officer, screen, index, tries[index], sim.rng):
                 typed = index
         elif kind == "jump":
             officer.jumps += 1
@@ -748,8 +755,8 @@ async def run_officer(sim: Simulation, officer: Officer) -> None:
         officer.outcome = "unfinished"
 
 
-def _answer(
-    chat: Chat, officer: Officer, screen: Sent, index: int, attempt: int, rng: random.Random
+def answer_question(
+    chat: PolledChat, officer: Officer, screen: Sent, index: int, attempt: int, rng: random.Random
 ) -> bool:
     """Answer question ``index``; True when the answer was typed (not a button)."""
     spec = officer.spec
@@ -824,7 +831,7 @@ async def run_worker(sim: Simulation, worker: Worker) -> None:
     spec = worker.spec
     timing = sim.timing
     user = ChannelUser(spec.user_id, "Công", f"Nhân {spec.index}")
-    chat = Chat(sim, user)
+    chat = PolledChat(sim, user)
     await asyncio.sleep(worker.start_after)
     for number in range(1, timing.worker_attempts + 1):
         attempt = Attempt(number)
@@ -1210,11 +1217,7 @@ def parse_options(
 ) -> tuple[argparse.ArgumentParser, argparse.Namespace, dict[str, int]]:
     """--quick, --backend, one integer option per size (``default``'s keys), --seed, --keep;
     returns the parser (for its errors), the options and the sizes chosen."""
-    parser = argparse.ArgumentParser(
-        prog=f"python -m faults {name}", description=(doc or "").split("\n\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="the reduced size CI runs")
-    add_backend_option(parser)
+    parser = script_parser(doc, prog=f"python -m faults {name}", quick="the reduced size CI runs")
     for size in default:
         parser.add_argument(f"--{size}", type=int)
     parser.add_argument("--seed", type=int, default=1)
@@ -1225,28 +1228,6 @@ def parse_options(
         if getattr(args, size) is not None:
             sizes[size] = getattr(args, size)
     return parser, args, sizes
-
-
-def run_backends(choice: str, run_one: Callable[[str], list[str]]) -> int:
-    """``run_one(backend)`` (which reports and returns what went wrong) on each database chosen;
-    PostgreSQL SKIPPED, visibly, when it does not answer. Exit status 1 on any failure, or when
-    nothing ran."""
-    broken: list[str] = []
-    ran = 0
-    for backend in each_backend(choice):
-        print(f"\n--- {backend} ---", flush=True)
-        started = time.monotonic()
-        why = run_one(backend)
-        print(
-            f"  verdict        {'PASS' if not why else 'FAIL: ' + '; '.join(why)} "
-            f"({time.monotonic() - started:.0f} s with seeding)",
-            flush=True,
-        )
-        broken.extend(f"{backend}: {w}" for w in why)
-        ran += 1
-    if not ran:
-        return 1
-    return 1 if broken else 0
 
 
 def run_script(

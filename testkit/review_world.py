@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import NodeKind, OrgNode, ReportingUnit, UnitKind
+from models import NodeKind, OrgNode, Report, ReportingUnit, ReportReview, UnitKind
 from services import reporting
-from services.periods import Period
+from services.periods import Period, ReviewRule
 from services.reporting import ReportingSetup
 from testkit.org import Tree
 
@@ -109,3 +110,35 @@ async def zone_unions(session: AsyncSession, tree: Tree) -> tuple[int, int]:
     session.add_all([ours, theirs])
     await session.commit()
     return ours.id, theirs.id
+
+
+async def mark_reviewed(
+    session: AsyncSession, unit_id: int, period: str, reviewer_node_id: int, status: str
+) -> int:
+    """Give an existing report a review row (as if sent with review on and decided); returns
+    the report's id. For worlds whose reports were written directly (testkit.digest_world)."""
+    report_id = await session.scalar(
+        select(Report.id).where(Report.reporting_unit_id == unit_id, Report.period == period)
+    )
+    assert report_id is not None, (unit_id, period)
+    session.add(
+        ReportReview(
+            report_id=report_id,
+            reviewer_node_id=reviewer_node_id,
+            status=status,
+            revision=1,
+            decided_at=NOW if status != "pending" else None,
+        )
+    )
+    await session.commit()
+    return report_id
+
+
+def reviewing(setup: ReportingSetup) -> ReportingSetup:
+    """The same setup with trade unions reviewed by their zone union."""
+    rule = ReviewRule(level="zone", by=UnitKind.ZONE_UNION)
+    return ReportingSetup(
+        indicators=setup.indicators,
+        calendar=setup.calendar.model_copy(update={"review": {UnitKind.TRADE_UNION: rule}}),
+        zone=setup.zone,
+    )

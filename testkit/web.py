@@ -18,7 +18,7 @@ import os
 import re
 import socket
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -26,10 +26,14 @@ from urllib.parse import urlencode, urlsplit
 import uvicorn
 from starlette.types import ASGIApp
 
+from services import web_auth
 from services.web_auth import init_data_key
 
 if TYPE_CHECKING:  # playwright is imported where used: without it, browser tests say why
     from playwright.async_api import ViewportSize
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from testkit.chat import Clock
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -163,3 +167,15 @@ UNION_FORM_VALUES = {
     "labour_disputes": "0",
     "technical_initiatives": "",
 }
+
+
+async def dashboard_link(session: AsyncSession, person_id: int, clock: Clock) -> str:
+    """A one-time link (path only) into the committee dashboard for ``person_id``."""
+    issued = await web_auth.issue_link(
+        session,
+        person_id=person_id,
+        target="/dashboard",
+        now=clock.now,
+        valid=timedelta(minutes=30),
+    )
+    return f"/l/{issued.token}"

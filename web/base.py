@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from handlers.common import office_config
 from handlers.common.context import BotData
 from infra.i18n import day, moment, normalize_language, number, tr
 from services import web_auth
@@ -93,7 +94,9 @@ class Pages:
 
     @contextlib.asynccontextmanager
     async def database(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work for one request (on SQLite, one request at a time)."""
+        """One unit of work for one request (on SQLite, one request at a time), after the
+        office's newest configuration edits are in use (handlers/common/office_config.py)."""
+        await office_config.refresh(self.data)
         async with contextlib.AsyncExitStack() as stack:
             if self._turns is not None:
                 await stack.enter_async_context(self._turns)

@@ -38,6 +38,7 @@ Bảng điều khiển (console) — trò chuyện với bot như một người
   /group <tin nhắn>                                          gửi tin trong một nhóm chat
   #notices                                                   chạy đợt thông báo tâm tư (như 08:00)
   #pushes                                                    gửi ngay đợt trả lời cho người lao động
+  #polls                                                     gửi ngay đợt khảo sát và kết quả
   /quit                                                      thoát
 Nút bấm hiện thành danh sách đánh số: gõ số (hoặc chữ trên nút) để chọn."""
 
@@ -121,6 +122,13 @@ class ConsoleChat:
 
             await self.application.bot_data.leadership.try_acquire()
             await concern_jobs.deliver_pushes(self.application.bot_data)
+            return True
+        if line == "#polls":
+            # The polls' batch, now rather than at its random time: new polls, then results.
+            from handlers.polls.jobs import run_batch
+
+            await self.application.bot_data.leadership.try_acquire()
+            await run_batch(self.application.bot_data)
             return True
         user = self.user
         data: dict[str, Any]

@@ -28,24 +28,23 @@ from handlers.common.context import (
     show,
     user_data,
 )
-from handlers.common.menu import command_lines
+from handlers.common.menu import audience_of, command_lines
 from handlers.common.registered import viewer_of
 from infra.i18n import tr
 from models.db import is_unreachable
 from services import access
 from services.errors import N_
-from services.office.powers import zone_level
 
 log = logging.getLogger(__name__)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """/help: what this user, by role, can do."""
+    """/help: what this user, by role, can do (the list of their "/" menu)."""
     async with context.bot_data.uow() as session:
         viewer = await viewer_of(session, update, context)
+        audience = await audience_of(session, viewer, context.bot_data.reporting)
     lang = language_of(context, viewer)
-    roles = viewer.role_set if viewer else frozenset()
-    if viewer is None or not roles:
+    if viewer is None or not audience.roles:
         await say(
             update,
             lang,
@@ -53,16 +52,10 @@ async def help_command(update: Update, context: BotContext) -> None:
             "steering committee and the standing office.\n\nTo register, "
             "type /start and then the invite code you received.\n\n"
             "Commands:\n{commands}",
-            commands=command_lines(lang, roles),
+            commands=command_lines(lang, audience),
         )
         return
-    zone = zone_level(viewer)  # a zone union's officer also administers their zone
-    await say(
-        update,
-        lang,
-        "Commands:\n{commands}",
-        commands=command_lines(lang, roles, zone_officer=zone),
-    )
+    await say(update, lang, "Commands:\n{commands}", commands=command_lines(lang, audience))
 
 
 async def lang_command(update: Update, context: BotContext) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,19 @@ from services.ratelimit import MinuteLimiter
 from services.reminders import ReminderConfig
 from services.reporting import ReportingSetup, RuleBroken
 from services.targets import TargetConfig
+
+
+@dataclass
+class ConfigWatch:
+    """Which office edits of the indicator sets and targets this process has in use (kind → id
+    of the newest ``office_config_versions`` row), and when it last asked the database
+    (handlers/common/office_config.py)."""
+
+    interval: float  # seconds between two checks (OFFICE_CONFIG_CHECK_SECONDS)
+    seen: dict[str, int] = field(default_factory=dict)
+    checked_at: float | None = None  # on ``clock``
+    busy: bool = False  # a check is running: the others go on with what is in use
+    clock: Callable[[], float] = time.monotonic
 
 
 @dataclass
@@ -64,6 +78,7 @@ class BotData:
     # Where people open the web pages (web/: the report form), or None: the chat then
     # offers no form. PUBLIC_BASE_URL in production; the console's own local address.
     pages_url: str | None
+    config_watch: ConfigWatch  # office edits made on another instance (office_config.py)
 
 
 def served_channels(data: BotData) -> list[str]:

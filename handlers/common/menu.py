@@ -1,14 +1,20 @@
-"""What each role can do: the menu a registered user sees and the commands /help lists."""
+"""What each role can do: the one list behind the menu a registered user sees, the commands
+/help lists and the "/" command menu of their Telegram chat (handlers/common/command_menu.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import BotCommand
+
 from infra.i18n import tr
 from models import Role
+from services import review
 from services.access import Viewer
 from services.errors import N_
 from services.office.powers import zone_level
+from services.reporting import ReportingSetup
 
 
 @dataclass(frozen=True)
@@ -18,6 +24,21 @@ class CommandInfo:
     roles: frozenset[Role] | None = None  # None: everyone
     # Also for zone-level union officers (services/office/powers.py), whatever ``roles`` says.
     zone_officers: bool = False
+    # Also for those the review configuration makes reviewers (services/review), whatever
+    # ``roles`` says.
+    reviewers: bool = False
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whom a list of commands is for: roles, and the powers that come from the database."""
+
+    roles: frozenset[Role] = frozenset()
+    zone_officer: bool = False
+    reviewer: bool = False
+
+
+EVERYONE = Audience()  # workers and the unregistered: the bot's default menu
 
 
 # Later features add their commands here; /help, the menu and set_my_commands all follow it.
@@ -58,7 +79,8 @@ COMMANDS: list[CommandInfo] = [
     CommandInfo(
         "duyet",
         N_("Review the reports of the units below (when configured)"),
-        frozenset({Role.COMMITTEE}),
+        frozenset(),
+        reviewers=True,
     ),
     CommandInfo("tamtu", N_("Raise a concern anonymously (workers)")),
     CommandInfo("kiemtra", N_("Follow a concern with its receipt")),
@@ -86,22 +108,40 @@ ROLE_LABELS = {
 }
 
 
-def commands_for(roles: frozenset[Role], *, zone_officer: bool = False) -> list[CommandInfo]:
+def commands_for(audience: Audience) -> list[CommandInfo]:
     return [
         c
         for c in COMMANDS
-        if c.roles is None or c.roles & roles or (zone_officer and c.zone_officers)
+        if c.roles is None
+        or c.roles & audience.roles
+        or (audience.zone_officer and c.zone_officers)
+        or (audience.reviewer and c.reviewers)
     ]
 
 
-def command_lines(lang: str, roles: frozenset[Role], *, zone_officer: bool = False) -> str:
-    return "\n".join(
-        f"/{c.command} — {tr(lang, c.description)}"
-        for c in commands_for(roles, zone_officer=zone_officer)
+def command_lines(lang: str, audience: Audience) -> str:
+    return "\n".join(f"/{c.command} — {tr(lang, c.description)}" for c in commands_for(audience))
+
+
+def bot_commands(lang: str, audience: Audience) -> list[BotCommand]:
+    """The "/" menu of a chat: the same list as /help, in ``lang``."""
+    return [BotCommand(c.command, tr(lang, c.description)) for c in commands_for(audience)]
+
+
+async def audience_of(
+    session: AsyncSession, viewer: Viewer | None, setup: ReportingSetup
+) -> Audience:
+    """From a viewer read from the database this update, and the review configuration."""
+    if viewer is None or viewer.revoked or not viewer.roles:
+        return EVERYONE
+    return Audience(
+        roles=viewer.role_set,
+        zone_officer=zone_level(viewer),
+        reviewer=await review.is_reviewer(session, viewer.person_id, setup),
     )
 
 
-def render_menu(viewer: Viewer, lang: str) -> str:
+def render_menu(viewer: Viewer, lang: str, audience: Audience) -> str:
     roles = "\n".join(
         "• " + tr(lang, ROLE_LABELS[r.role], scope=r.scope_name or "") for r in viewer.roles
     )
@@ -110,5 +150,5 @@ def render_menu(viewer: Viewer, lang: str) -> str:
         "Hello {name}.\nYour roles:\n{roles}\n\nCommands:\n{commands}",
         name=viewer.display_name,
         roles=roles or tr(lang, "(none)"),
-        commands=command_lines(lang, viewer.role_set, zone_officer=zone_level(viewer)),
+        commands=command_lines(lang, audience),
     )

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from handlers.digests.labels import count, month_short, period_label, target_status
+from handlers.digests.poll_sheet import WIDTHS as POLL_WIDTHS
+from handlers.digests.poll_sheet import add_poll_sheet
 from infra.i18n import day, normalize_language, plural, tr
 from services.digests import (
     Contact,
@@ -17,6 +19,7 @@ from services.digests import (
 )
 from services.errors import N_
 from services.indicators import IndicatorKind
+from services.polls import PollResults
 from services.targets import MeasureKind
 
 COUNT_FORMAT: Final = "#,##0"
@@ -132,13 +135,18 @@ def _text_stays_text(workbook: Any) -> None:
 
 
 def render_excel(
-    digest: Digest, rows_for_units: UnitTable, path: Path, language: str = "vi"
+    digest: Digest,
+    rows_for_units: UnitTable,
+    path: Path,
+    language: str = "vi",
+    polls: Sequence[PollResults] | None = None,
 ) -> Path:
     """An .xlsx for the office: units × indicators with totals, annual targets, units not
     reported with the officers to call. Each sheet opens with a title row (scope, period, "as
     of" date); headers in the reader's language (Vietnamese by default); the header row and the
     name columns frozen; figures stored as numbers with number formats (Excel shows the
-    separators of the reader's own locale)."""
+    separators of the reader's own locale). The workers' polls (``polls``, by default the
+    digest's: those closed in the period) are a sheet of their own, when there is one."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -330,6 +338,9 @@ def render_excel(
         ],
         frozen_columns=2,
     )
+    poll_sheet = add_poll_sheet(workbook, digest.polls if polls is None else polls, title, language)
+    if poll_sheet is not None:
+        _style_sheet(poll_sheet, POLL_WIDTHS, frozen_columns=1)
     path.parent.mkdir(parents=True, exist_ok=True)
     _text_stays_text(workbook)
     workbook.save(path)

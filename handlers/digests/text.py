@@ -231,7 +231,15 @@ def _flow_line(flow: FlowTotal, digest: Digest, language: str) -> str:
     """The period's figure, then only the comparisons that have data: a "—" twenty times over
     says nothing and pushes the figures off the screen."""
     kind = digest.period.kind
-    parts = [f"• {flow.label.get(language)}: {count(flow.current, language)}"]
+    current = count(flow.current, language)
+    if flow.approved is not None and flow.current is not None:  # reviewed by the level above
+        current = tr(
+            language,
+            "{value} (approved {approved})",
+            value=current,
+            approved=count(flow.approved, language),
+        )
+    parts = [f"• {flow.label.get(language)}: {current}"]
     figures = (
         flow.current,
         flow.previous,

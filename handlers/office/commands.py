@@ -52,7 +52,7 @@ from services.office import powers
 from services.office.powers import Mode
 from services.periods import Period
 
-DEFAULT_UNLOCK_DAYS: Final = 7  # as `admin unlock` (bot/admin.py --days)
+DEFAULT_UNLOCK_DAYS: Final = 7  # as `admin unlock` (bot/admin/ --days)
 FOR_STAFF: Final = powers.NotOfficeStaff.message
 
 # What a step found, shown after its session is closed: a function of the update and language.

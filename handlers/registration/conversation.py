@@ -24,10 +24,10 @@ from handlers.common.context import (
     show,
     user_data,
 )
-from handlers.common.menu import ROLE_LABELS, render_menu
+from handlers.common.menu import ROLE_LABELS, audience_of, render_menu
 from handlers.common.registered import viewer_of
 from infra.i18n import day, moment, tr
-from services import linking, registration
+from services import command_menus, linking, registration
 from services.errors import N_, DomainError
 from services.linking import LinkOffer
 from services.registration import LockedOut, LockoutPolicy
@@ -47,6 +47,11 @@ async def start(update: Update, context: BotContext) -> int:
     """/start [code]: offer the code's role, show a registered user's menu, or ask for a code."""
     async with context.bot_data.uow() as session:
         viewer = await viewer_of(session, update, context)
+        audience = await audience_of(session, viewer, context.bot_data.reporting)
+        if viewer is not None and not context.args:
+            # The "/" menu catches up with the roles (set before this feature existed, or under
+            # another review configuration); sent later by the outbox.
+            await command_menus.refresh(session, viewer.person_id, context.bot_data.clock())
     lang = language_of(context, viewer)
     if context.args:
         return await _offer(update, context, " ".join(context.args))
@@ -59,7 +64,7 @@ async def start(update: Update, context: BotContext) -> int:
         )
         return ConversationHandler.END
     if viewer is not None:
-        await show(update, render_menu(viewer, lang))
+        await show(update, render_menu(viewer, lang, audience))
         return ConversationHandler.END
     await say(
         update,
@@ -225,6 +230,7 @@ async def _confirm_link(
         except DomainError as refusal:
             await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
             return ConversationHandler.END
+        audience = await audience_of(session, linked.viewer, context.bot_data.reporting)
     lang = language_of(context, linked.viewer)
     await say(
         update,
@@ -235,7 +241,7 @@ async def _confirm_link(
         name=linked.viewer.display_name,
         source=linking.channel_name(linked.from_channel),
         current=linking.channel_name(linked.preferred_channel),
-        menu=render_menu(linked.viewer, lang),
+        menu=render_menu(linked.viewer, lang, audience),
     )
     return ConversationHandler.END
 
@@ -273,7 +279,13 @@ async def confirm(update: Update, context: BotContext) -> int:
         except DomainError as refusal:
             await say(update, lang, _REFUSALS.get(type(refusal), refusal.message))
             return ConversationHandler.END
-    await say(update, lang, "Registration complete.\n\n{menu}", menu=render_menu(viewer, lang))
+        audience = await audience_of(session, viewer, context.bot_data.reporting)
+    await say(
+        update,
+        lang,
+        "Registration complete.\n\n{menu}",
+        menu=render_menu(viewer, lang, audience),
+    )
     return ConversationHandler.END
 
 

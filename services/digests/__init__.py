@@ -17,6 +17,9 @@ What it holds, and why it is built the way it is (docs/digests.md has the user's
   still count in totals. Indicators are keyed by (unit kind, code), because the same code means
   different things in different sets (``new_members`` of a youth branch vs a women's branch), and
   labelled from the current configuration; a code retired from the configuration is left out.
+- **Locked months are not re-added at every request.** Their flow sums, headline stocks and
+  share targets are kept per scope (``month_cache``) and used only while the stamps of the
+  months they read, and of the tree, are the ones they were computed under.
 - **Concerns** are counted per enterprise first, and any count of 1–4 is hidden before anything is
   added up (``SuppressedCount``); no text of a concern is ever read here. A case sent today
   counts only once a notice batch has released it, as officers see it (``_concerns``).
@@ -34,6 +37,8 @@ The package re-exports its public names, so callers write ``digests.build_digest
   digest's list, and the office's ``/chuabaocao``);
 - ``table``: ``unit_table``, the spreadsheet's units × indicators;
 - ``trend``: the months before the period, month by month (the dashboard's charts);
+- ``month_cache``: the figures of locked months kept between requests, under stamps the
+  database's triggers renew at every change (flows, stocks and share targets read through it);
 - ``_shared``: internal, the scope, its areas and the units' reporting statuses that the digest
   and the spreadsheet share.
 """
@@ -45,6 +50,7 @@ from services.digests.build import build_digest
 from services.digests.errors import ScopeNotFound
 from services.digests.headline import HEADLINE_STOCKS, PARTY_MEMBERS, UNION_MEMBERS, WORKERS
 from services.digests.missing import Missing, missing_units
+from services.digests.month_cache import prune_kept
 from services.digests.periods import DigestPeriod, PeriodKind
 from services.digests.table import unit_table
 from services.digests.trend import MAIN_FLOWS
@@ -99,5 +105,6 @@ __all__ = [
     "UnitTable",
     "build_digest",
     "missing_units",
+    "prune_kept",
     "unit_table",
 ]

@@ -1,6 +1,7 @@
 """The digest itself: rates per area (ranked), missing reports with whom to call, flows, headline,
 targets and concerns of the subtree for a period, put together from the other modules in a
-handful of set-based queries. Reads only.
+handful of set-based queries. Reads only, apart from keeping the figures of locked months
+(services/digests/month_cache.py), in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ from services.digests._shared import (
 from services.digests.approvals import _approved_counts
 from services.digests.concern_counts import _concerns
 from services.digests.flows import _flow_indicators, _flow_sums
-from services.digests.headline import _headline
+from services.digests.headline import (
+    _headline,
+    _headline_months,
+    _headline_stocks,
+    _stock_sums,
+)
 from services.digests.missing import _missing, _with_officers
+from services.digests.month_cache import MonthCache
 from services.digests.periods import DigestPeriod
 from services.digests.progress import _target_progress
 from services.digests.trend import _trend, _trend_span
@@ -71,12 +78,20 @@ async def build_digest(
     concern_config: ConcernConfig,
     today: date,
     trend_months: int = 0,
+    keep_figures: bool = True,
 ) -> Digest:
     """The digest of the subtree under ``node_id`` for ``period``, as of ``today`` (the local
     date in Asia/Ho_Chi_Minh). Reads only; the caller checks the reader may see this node.
 
     ``trend_months`` > 0 adds ``Digest.trend``: that many months up to the period's last open
-    month, month by month, by the same definitions (the flow sums come from the same query)."""
+    month, month by month, by the same definitions (the flow sums and the stocks come from the
+    same queries).
+
+    The figures of locked months are kept between requests (services/digests/month_cache.py);
+    ``keep_figures=False`` computes everything from the reports and keeps nothing."""
+    cache = MonthCache(session, node_id, setup.calendar, today) if keep_figures else None
+    if cache is not None:
+        await cache.open()  # before any figure is read
     scope, scope_path = await _scope(session, node_id)
     months_open = _months_open(period, setup, today)
     # Months of the year the targets' pace counts: up to the last month already open, or the
@@ -116,6 +131,8 @@ async def build_digest(
         scope_path,
         {*period.months, *ytd, *ytd_last_year, *previous.months, *last_year.months, *trend_span},
         indicators,
+        frozenset(setup.calendar.review),
+        cache,
     )
     flows = tuple(
         FlowTotal(
@@ -129,20 +146,35 @@ async def build_digest(
             last_year=flow_sums.total(last_year.months, i.unit_kind, i.code),
             year_to_date=flow_sums.total(ytd, i.unit_kind, i.code),
             year_to_date_last_year=flow_sums.total(ytd_last_year, i.unit_kind, i.code),
+            approved=flow_sums.approved_total(period.months, i.unit_kind, i.code),
+            year_to_date_approved=flow_sums.approved_total(ytd, i.unit_kind, i.code),
         )
         for i in indicators
     )
 
     chosen = targets.for_node(scope.code, scope.kind, period.year)
-    progress = await _target_progress(session, scope_path, chosen, flow_sums, period, ytd)
+    progress = await _target_progress(session, scope_path, chosen, flow_sums, period, ytd, cache)
+    # The headline's stocks and the trend's in one statement.
+    stocks = await _stock_sums(
+        session,
+        scope_path,
+        {*_headline_months(period, months_open), *trend_span},
+        _headline_stocks(setup),
+        cache,
+    )
     concern_lines, concern_total = await _concerns(
         session, scope_path, period, concern_config, today
     )
     trend = (
-        await _trend(session, scope_path, setup, trend_span, flow_sums, chosen)
+        await _trend(session, scope_path, setup, trend_span, flow_sums, stocks, chosen)
         if trend_span
         else None
     )
+    polls = await closed_between(
+        session, scope_path, period.months[0].first_day, period.months[-1].last_day, today
+    )
+    if cache is not None:
+        await cache.write()
     return Digest(
         scope=scope,
         period=period,
@@ -158,10 +190,8 @@ async def build_digest(
         concerns_total=concern_total,
         kind_labels={s.unit_kind: s.label for s in setup.indicators.sets},
         year_to_date=ytd,
-        headline=await _headline(session, scope_path, setup, period, months_open),
+        headline=_headline(setup, period, months_open, stocks),
         trend=trend,
-        polls=await closed_between(
-            session, scope_path, period.months[0].first_day, period.months[-1].last_day, today
-        ),
+        polls=polls,
         reviewed=approved is not None,
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import NodeKind, OrgNode, Report, ReportingUnit, ReportValue, UnitKind
 from services.digests._shared import SHARE_WINDOW_MONTHS
 from services.digests.flows import _FlowSums
+from services.digests.month_cache import MonthCache
 from services.digests.periods import DigestPeriod
 from services.digests.views import TargetProgress
 from services.periods import Period
@@ -80,6 +81,27 @@ async def _share(
     return int(row[0] or 0), int(row[1] or 0)
 
 
+async def _kept_share(
+    session: AsyncSession,
+    scope_path: str,
+    kind: UnitKind,
+    code: str,
+    through: Period,
+    cache: MonthCache | None,
+) -> tuple[int, int]:
+    """``_share``, from ``cache`` when kept for a locked month (and kept there)."""
+    if cache is None:
+        return await _share(session, scope_path, kind, code, through)
+    part = f"share:{kind.value}:{code}"
+    found = await cache.get(part, "", [through], SHARE_WINDOW_MONTHS)
+    if through in found:
+        yes, total = found[through]
+        return int(yes), int(total)
+    yes, total = await _share(session, scope_path, kind, code, through)
+    cache.keep(part, "", through, SHARE_WINDOW_MONTHS, [yes, total])
+    return yes, total
+
+
 async def _target_progress(
     session: AsyncSession,
     scope_path: str,
@@ -87,6 +109,7 @@ async def _target_progress(
     flows: _FlowSums,
     period: DigestPeriod,
     ytd: Sequence[Period],
+    cache: MonthCache | None = None,
 ) -> tuple[TargetProgress, ...]:
     elapsed = len(ytd)
     through = Period(period.year, 1).shift(elapsed - 1)  # December before, when elapsed is 0
@@ -98,8 +121,8 @@ async def _target_progress(
         if measure.measure_kind is MeasureKind.SUM:
             value = flows.total(ytd, measure.unit_kind, measure.indicator) or Decimal(0)
         else:
-            numerator, denominator = await _share(
-                session, scope_path, measure.unit_kind, measure.indicator, through
+            numerator, denominator = await _kept_share(
+                session, scope_path, measure.unit_kind, measure.indicator, through, cache
             )
             value = (
                 (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"))

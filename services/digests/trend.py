@@ -1,20 +1,20 @@
 """The months before the period, month by month, for the committee dashboard's charts: the
 reporting rates, the headline stocks, the union density and the main flows, each by the digest's
-own definitions (the flow sums come from the digest's own query)."""
+own definitions (the flow sums and the stocks come from the digest's own queries)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Final
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import OrgNode, Report, ReportingUnit, ReportValue, UnitKind
-from services.digests._shared import SHARE_WINDOW_MONTHS, _number, _reporting_kinds
+from models import OrgNode, Report, ReportingUnit, UnitKind
+from services.digests._shared import _reporting_kinds
 from services.digests.flows import _flow_indicators, _FlowSums
-from services.digests.headline import HEADLINE_STOCKS, _ratio
+from services.digests.headline import HEADLINE_STOCKS, _ratio, _stock_labels
 from services.digests.periods import DigestPeriod
 from services.digests.views import Rate, Trend, TrendSeries
 from services.indicators import IndicatorKind
@@ -86,94 +86,20 @@ async def _monthly_rates(
     return tuple(rates)
 
 
-async def _stock_series(
-    session: AsyncSession,
-    scope_path: str,
-    months: Sequence[Period],
-    wanted: Sequence[tuple[UnitKind, str]],
-) -> dict[tuple[UnitKind, str], list[Decimal | None]]:
-    """``_stock_sums`` for every month of ``months`` in one statement: each figure a unit
-    reported counts from its month until the unit's next figure of that code, for at most
-    SHARE_WINDOW_MONTHS; the rows come back grouped by (month reported, next month reported),
-    a few hundred whatever the number of units."""
-    series: dict[tuple[UnitKind, str], list[Decimal | None]] = {
-        key: [None] * len(months) for key in wanted
-    }
-    if not months or not wanted:
-        return series
-    start = months[0].shift(-(SHARE_WINDOW_MONTHS - 1))
-    figures = (
-        select(
-            ReportingUnit.kind.label("kind"),
-            ReportValue.indicator_code.label("code"),
-            Report.period.label("period"),
-            ReportValue.value.label("value"),
-            func.lead(Report.period)
-            .over(
-                partition_by=(Report.reporting_unit_id, ReportValue.indicator_code),
-                order_by=Report.period,
-            )
-            .label("next"),
-        )
-        .select_from(ReportValue)
-        .join(Report, Report.id == ReportValue.report_id)
-        .join(ReportingUnit, ReportingUnit.id == Report.reporting_unit_id)
-        .join(OrgNode, OrgNode.id == ReportingUnit.org_node_id)
-        .where(
-            ReportingUnit.active.is_(True),
-            OrgNode.active.is_(True),
-            ReportingUnit.kind.in_(sorted({kind for kind, _ in wanted})),
-            OrgNode.path.startswith(scope_path, autoescape=True),
-            ReportValue.indicator_code.in_(sorted({code for _, code in wanted})),
-            ReportValue.value.is_not(None),
-            Report.period >= start.key,
-            Report.period <= months[-1].key,
-        )
-        .subquery()
-    )
-    stmt = select(
-        figures.c.kind,
-        figures.c.code,
-        figures.c.period,
-        figures.c.next,
-        func.sum(figures.c.value).label("total"),
-    ).group_by(figures.c.kind, figures.c.code, figures.c.period, figures.c.next)
-    for row in await session.execute(stmt):
-        key = (UnitKind(row.kind), row.code)
-        if key not in series:
-            continue
-        reported = Period.from_key(row.period)
-        until = reported.shift(SHARE_WINDOW_MONTHS).key  # the first month it no longer counts
-        if row.next is not None:
-            until = min(until, row.next)
-        total = _number(row.total) or Decimal(0)
-        values = series[key]
-        for index, month in enumerate(months):
-            if row.period <= month.key < until:
-                values[index] = (values[index] or Decimal(0)) + total
-    return series
-
-
 async def _trend(
     session: AsyncSession,
     scope_path: str,
     setup: ReportingSetup,
     months: Sequence[Period],
     flows: _FlowSums,
+    stock_sums: Mapping[Period, Mapping[tuple[UnitKind, str], Decimal]],
     targets: Sequence[Target],
 ) -> Trend:
-    stock_labels = {
-        (s.unit_kind, i.code): i.label
-        for s in setup.indicators.sets
-        for i in s.indicators
-        if i.kind is IndicatorKind.STOCK
-    }
+    """``stock_sums``: ``_stock_sums`` of (at least) ``months``."""
+    stock_labels = _stock_labels(setup)
     wanted = [key for key in HEADLINE_STOCKS if key in stock_labels]
-    stocks = await _stock_series(session, scope_path, months, wanted)
-    density: list[float | None] = []
-    for index in range(len(months)):
-        at = {key: value for key, values in stocks.items() if (value := values[index]) is not None}
-        density.append(_ratio(at))
+    stocks = {key: [stock_sums[month].get(key) for month in months] for key in wanted}
+    density = [_ratio(stock_sums[month]) for month in months]
 
     flow_labels = {(i.unit_kind, i.code): i.label for i in _flow_indicators(setup)}
     main = [key for key in MAIN_FLOWS if key in flow_labels]

@@ -139,6 +139,10 @@ class FlowTotal:
     last_year: Decimal | None  # the same period a year earlier
     year_to_date: Decimal | None
     year_to_date_last_year: Decimal | None
+    # Of ``current`` and ``year_to_date``, the part in reports the level above approved; None
+    # when this unit kind is not reviewed (or nothing was reported).
+    approved: Decimal | None = None
+    year_to_date_approved: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ ACTIONS = {
     "concern.escalate_overdue": N_("Overdue concern passed on"),
     "demo.seed": N_("Demo data added"),
     "config.edit": N_("Indicators or targets edited"),
+    "poll.create": N_("Workers' poll set"),
 }
 
 

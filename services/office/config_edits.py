@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OfficeConfigVersion
@@ -94,6 +94,16 @@ async def newest(session: AsyncSession, kind: Kind) -> OfficeConfigVersion | Non
         .limit(1)
     )
     return row
+
+
+async def newest_ids(session: AsyncSession) -> dict[str, int]:
+    """Kind → id of its newest row: one small query, to notice an edit made elsewhere."""
+    rows = await session.execute(
+        select(OfficeConfigVersion.kind, func.max(OfficeConfigVersion.id)).group_by(
+            OfficeConfigVersion.kind
+        )
+    )
+    return {kind: int(row_id) for kind, row_id in rows.all()}
 
 
 async def history(session: AsyncSession, kind: str, *, limit: int = 50) -> list[HistoryLine]:

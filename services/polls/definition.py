@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import NodeKind, OrgNode, Poll, ReportingUnit, Role, UnitKind
+from services import audit
 from services.access import Viewer
 from services.polls.errors import BadDates, BadPoll, NotAllowedToPoll
 
@@ -141,9 +142,15 @@ def check_draft(draft: PollDraft, today: date) -> PollDraft:
 
 
 async def create_poll(
-    session: AsyncSession, viewer: Viewer, draft: PollDraft, *, today: date
+    session: AsyncSession,
+    viewer: Viewer,
+    draft: PollDraft,
+    *,
+    today: date,
+    actor: str | None = None,
 ) -> int:
-    """Store a poll; its id. NotAllowedToPoll, BadPoll, BadDates. Commits."""
+    """Store a poll; its id. NotAllowedToPoll, BadPoll, BadDates. Commits. With ``actor`` (the
+    office console's ``person:<id>``) it is written to the audit log as ``poll.create``."""
     if not await may_poll(session, viewer, draft.audience_node_id):
         raise NotAllowedToPoll()
     checked = check_draft(draft, today)
@@ -156,6 +163,19 @@ async def create_poll(
         created_by_person_id=viewer.person_id,
     )
     session.add(poll)
+    if actor is not None:
+        await session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="poll.create",
+            entity="poll",
+            entity_id=poll.id,
+            audience_node_id=checked.audience_node_id,
+            opens_on=checked.opens_on.isoformat(),
+            closes_on=checked.closes_on.isoformat(),
+            results_before_close=checked.results_before_close,
+        )
     await session.commit()
     return poll.id
 

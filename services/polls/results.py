@@ -139,12 +139,17 @@ async def poll_results(
             for o, cell in enumerate(row):
                 total = area_totals[q][o]
                 # A hidden cell counts as one hidden contribution: the area's total stays a
-                # true lower bound and never gives a hidden cell back by subtraction.
-                area_totals[q][o] = (
-                    SuppressedCount(total.visible, total.hidden + 1)
-                    if cell.count is None
-                    else total.add(cell.count)  # 0, or 5 and more: shown as it is
-                )
+                # true lower bound and never gives a hidden cell back by subtraction. A cell
+                # hidden beside a lone "<5" is 5 or more (the enterprise's table says "hidden",
+                # not "<5"): it adds at least 5 to the bound, so the area never reads "<5" of it.
+                if cell.count is None and cell.below_five:
+                    area_totals[q][o] = SuppressedCount(total.visible, total.hidden + 1)
+                elif cell.count is None:
+                    area_totals[q][o] = SuppressedCount(
+                        total.visible + SUPPRESS_BELOW - 1, total.hidden + 1
+                    )
+                else:
+                    area_totals[q][o] = total.add(cell.count)  # 0, or 5 and more: as it is
         area_respondents += respondents
         enterprises.append(
             EnterpriseResult(enterprise_id, names.get(enterprise_id, ""), respondents, cells)
@@ -184,3 +189,69 @@ async def closed_between(
     )
     found = [await poll_results(session, poll_id, today) for poll_id in list(ids)]
     return tuple(r for r in found if r is not None)
+
+
+@dataclass(frozen=True)
+class PollInPeriod:
+    """A poll listed on the dashboard or the office console: its results when they may be seen
+    (None before the close unless the poll says so), and how many answered — only after the
+    close, and only as the results count them: the enterprises shown, plus at least one for
+    each enterprise with too few answers (a lower bound, never their own count)."""
+
+    poll: PollView
+    results: PollResults | None
+    respondents: SuppressedCount | None
+
+    def is_open(self, today: date) -> bool:
+        return self.poll.is_open(today)
+
+
+def respondents_of(results: PollResults | None) -> SuppressedCount | None:
+    if results is None or not results.final:
+        return None
+    return SuppressedCount(results.area.respondents, results.area.enterprises_too_few)
+
+
+async def _listed(session: AsyncSession, poll_id: int, today: date) -> PollInPeriod | None:
+    poll = await get_poll(session, poll_id)
+    if poll is None:
+        return None
+    results = await poll_results(session, poll_id, today)
+    return PollInPeriod(poll, results, respondents_of(results))
+
+
+async def polls_overlapping(
+    session: AsyncSession, scope_path: str, first: date, last: date, today: date
+) -> tuple[PollInPeriod, ...]:
+    """The polls whose audience lies within this scope (a materialised path) and which were
+    open on at least one day between ``first`` and ``last`` (and have opened by ``today``):
+    the dashboard's section. Newest closing date first."""
+    ids = await session.scalars(
+        select(Poll.id)
+        .join(OrgNode, OrgNode.id == Poll.audience_node_id)
+        .where(
+            OrgNode.path.startswith(scope_path),
+            Poll.opens_on <= last,
+            Poll.opens_on <= today,
+            Poll.closes_on >= first,
+        )
+        .order_by(Poll.closes_on.desc(), Poll.id.desc())
+    )
+    found = [await _listed(session, poll_id, today) for poll_id in list(ids)]
+    return tuple(p for p in found if p is not None)
+
+
+async def polls_listed(
+    session: AsyncSession, today: date, *, limit: int, offset: int = 0
+) -> tuple[PollInPeriod, ...]:
+    """Every poll, newest first, a page at a time: the office console's list."""
+    ids = await session.scalars(
+        select(Poll.id).order_by(Poll.id.desc()).limit(limit).offset(offset)
+    )
+    found = [await _listed(session, poll_id, today) for poll_id in list(ids)]
+    return tuple(p for p in found if p is not None)
+
+
+async def poll_listed(session: AsyncSession, poll_id: int, today: date) -> PollInPeriod | None:
+    """One poll with its results when they may be seen: the office console's poll page."""
+    return await _listed(session, poll_id, today)

@@ -3,6 +3,10 @@ waiting, each with its figures, last month's and the reasons given for big jumps
 return with a comment; reopen one approved. Every decision goes to audit_log with who, when and
 the comment.
 
+Two ways in: a reviewer by the configuration (the chat's /duyet), and the standing office
+(``office=True``: an administrator in the office console), who may decide for any level that
+reviews; the administrator's role is read again from the database at every call.
+
 Scope is checked here, from the database, at every decision: a reviewer decides only reports
 whose review node is one where they hold the configured role now (a committee membership of
 that node, or an officer role of a unit of the configured kind placed on it), and only for the
@@ -22,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    OrgNode,
     Person,
     Report,
     ReportingUnit,
@@ -53,6 +58,10 @@ class NotApproved(DomainError):
     message = "Only an approved report can be reopened."
 
 
+class NotOffice(PermissionDenied):
+    message = "Only the standing office's administrators can do this."
+
+
 class CommentRequired(DomainError):
     message = "Please write why the report goes back (at most {limit} characters)."
 
@@ -76,6 +85,20 @@ class Waiting:
     late: bool
     figures: tuple[Figure, ...]
     last_comment: str | None  # what the reviewer asked when returning it before
+    place: str = ""  # the level that reviews it (its zone, commune or the province)
+
+
+@dataclass(frozen=True)
+class Approved:
+    """An approved report, for reopening."""
+
+    report_id: int
+    unit_name: str
+    period: Period
+    revision: int
+    place: str
+    decided_at: datetime | None
+    decided_by: str | None
 
 
 @dataclass(frozen=True)
@@ -137,7 +160,52 @@ def _in_scope(scopes: Iterable[tuple[int, UnitKind]]) -> ColumnElement[bool]:
 
 
 async def is_reviewer(session: AsyncSession, person_id: int, setup: ReportingSetup) -> bool:
+    """The one answer to "does this person review reports?": reviewers by the configuration
+    (with roles now), for /duyet, /help, the menu and the per-role command lists. Administrators
+    decide in the office console and are not reviewers by this answer unless configured so."""
     return bool(await _scopes(session, person_id, setup))
+
+
+async def _office_kinds(
+    session: AsyncSession, person_id: int, setup: ReportingSetup
+) -> frozenset[UnitKind]:
+    """The standing office decides for every reviewed unit kind at every level: the reviewed
+    kinds, if the person is an administrator now; NotOffice otherwise."""
+    admin = await session.scalar(
+        select(RoleAssignment.id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(
+            RoleAssignment.person_id == person_id,
+            RoleAssignment.role == Role.ADMIN,
+            RoleAssignment.revoked_at.is_(None),
+            Person.revoked_at.is_(None),
+        )
+        .limit(1)
+    )
+    if admin is None:
+        raise NotOffice()
+    return frozenset(setup.calendar.review)
+
+
+async def _filter(
+    session: AsyncSession, person_id: int, setup: ReportingSetup, office: bool
+) -> ColumnElement[bool]:
+    """What this person may decide, as a WHERE clause over ReportReview and ReportingUnit."""
+    if office:
+        kinds = await _office_kinds(session, person_id, setup)
+        return ReportingUnit.kind.in_(sorted(kinds))
+    scopes = await _scopes(session, person_id, setup)
+    if not scopes:
+        raise NotReviewer()
+    return _in_scope(scopes)
+
+
+def _allowed(
+    allowed: set[tuple[int, UnitKind]] | frozenset[UnitKind], node_id: int, kind: UnitKind
+) -> bool:
+    if isinstance(allowed, frozenset):
+        return kind in allowed
+    return (node_id, kind) in allowed
 
 
 async def _values(session: AsyncSession, report_id: int) -> dict[str, ReportValue]:
@@ -145,22 +213,24 @@ async def _values(session: AsyncSession, report_id: int) -> dict[str, ReportValu
     return {row.indicator_code: row for row in rows}
 
 
-async def waiting(session: AsyncSession, person_id: int, setup: ReportingSetup) -> list[Waiting]:
-    """The reports waiting for this reviewer, oldest month first, each with its figures."""
-    scopes = await _scopes(session, person_id, setup)
-    if not scopes:
-        raise NotReviewer()
+async def waiting(
+    session: AsyncSession, person_id: int, setup: ReportingSetup, *, office: bool = False
+) -> list[Waiting]:
+    """The reports waiting for this reviewer (``office``: for any reviewer, the person being an
+    administrator), oldest month first, each with its figures."""
+    where = await _filter(session, person_id, setup, office)
     rows = (
         await session.execute(
-            select(Report, ReportingUnit, ReportReview)
+            select(Report, ReportingUnit, ReportReview, OrgNode.name)
             .join(ReportReview, ReportReview.report_id == Report.id)
             .join(ReportingUnit, ReportingUnit.id == Report.reporting_unit_id)
-            .where(ReportReview.status == PENDING, _in_scope(scopes))
+            .join(OrgNode, OrgNode.id == ReportReview.reviewer_node_id)
+            .where(ReportReview.status == PENDING, where)
             .order_by(Report.period, ReportingUnit.code)
         )
     ).all()
     result = []
-    for report, unit, review in rows:
+    for report, unit, review, place in rows:
         indicator_set = await indicator_set_of(session, report.indicator_set_version_id)
         values = await _values(session, report.id)
         before_id = await session.scalar(
@@ -190,9 +260,46 @@ async def waiting(session: AsyncSession, person_id: int, setup: ReportingSetup) 
                 late=report.late,
                 figures=figures,
                 last_comment=review.comment,
+                place=place,
             )
         )
     return result
+
+
+async def approved(
+    session: AsyncSession,
+    person_id: int,
+    setup: ReportingSetup,
+    *,
+    office: bool = False,
+    limit: int = 50,
+) -> list[Approved]:
+    """The approved reports this person may reopen, most recently decided first."""
+    where = await _filter(session, person_id, setup, office)
+    rows = (
+        await session.execute(
+            select(Report, ReportingUnit.name, ReportReview, OrgNode.name, Person.display_name)
+            .join(ReportReview, ReportReview.report_id == Report.id)
+            .join(ReportingUnit, ReportingUnit.id == Report.reporting_unit_id)
+            .join(OrgNode, OrgNode.id == ReportReview.reviewer_node_id)
+            .outerjoin(Person, Person.id == ReportReview.decided_by_person_id)
+            .where(ReportReview.status == APPROVED, where)
+            .order_by(ReportReview.decided_at.desc(), Report.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [
+        Approved(
+            report_id=report.id,
+            unit_name=unit_name,
+            period=Period.from_key(report.period),
+            revision=report.revision,
+            place=place,
+            decided_at=row.decided_at,
+            decided_by=who,
+        )
+        for report, unit_name, row, place, who in rows
+    ]
 
 
 async def waiting_counts(session: AsyncSession, setup: ReportingSetup) -> dict[int, int]:
@@ -225,10 +332,15 @@ async def waiting_counts(session: AsyncSession, setup: ReportingSetup) -> dict[i
 
 
 async def _decidable(
-    session: AsyncSession, person_id: int, report_id: int, setup: ReportingSetup
+    session: AsyncSession, person_id: int, report_id: int, setup: ReportingSetup, office: bool
 ) -> tuple[Report, ReportingUnit, ReportReview]:
     """The report, its unit and its review row, if this person reviews it now."""
-    scopes = await _scopes(session, person_id, setup)
+    if office:
+        allowed: set[tuple[int, UnitKind]] | frozenset[UnitKind] = await _office_kinds(
+            session, person_id, setup
+        )
+    else:
+        allowed = set(await _scopes(session, person_id, setup))
     row = (
         await session.execute(
             select(Report, ReportingUnit, ReportReview)
@@ -237,7 +349,7 @@ async def _decidable(
             .where(Report.id == report_id)
         )
     ).first()
-    if row is None or (row[2].reviewer_node_id, row[1].kind) not in scopes:
+    if row is None or not _allowed(allowed, row[2].reviewer_node_id, row[1].kind):
         raise NotReviewer()
     return row[0], row[1], row[2]
 
@@ -275,8 +387,9 @@ async def _decide(
     becomes: str,
     comment: str | None,
     action: str,
+    office: bool,
 ) -> Decision:
-    report, unit, review = await _decidable(session, person_id, report_id, setup)
+    report, unit, review = await _decidable(session, person_id, report_id, setup, office)
     if review.status != was:
         raise NotApproved() if was == APPROVED else NotWaiting()
     review.status, review.comment = becomes, comment
@@ -299,7 +412,13 @@ async def _decide(
 
 
 async def approve(
-    session: AsyncSession, *, person_id: int, report_id: int, setup: ReportingSetup, now: datetime
+    session: AsyncSession,
+    *,
+    person_id: int,
+    report_id: int,
+    setup: ReportingSetup,
+    now: datetime,
+    office: bool = False,
 ) -> Decision:
     return await _decide(
         session,
@@ -311,6 +430,7 @@ async def approve(
         becomes=APPROVED,
         comment=None,
         action="report.review.approve",
+        office=office,
     )
 
 
@@ -322,6 +442,7 @@ async def return_report(
     comment: str,
     setup: ReportingSetup,
     now: datetime,
+    office: bool = False,
 ) -> Decision:
     """Back to its officers with the comment; their amendment comes back to the reviewer."""
     return await _decide(
@@ -334,6 +455,7 @@ async def return_report(
         becomes=RETURNED,
         comment=_comment(comment, required=True),
         action="report.review.return",
+        office=office,
     )
 
 
@@ -345,6 +467,7 @@ async def reopen(
     comment: str | None,
     setup: ReportingSetup,
     now: datetime,
+    office: bool = False,
 ) -> Decision:
     """An approved report open again for its officers' amendment (as if returned)."""
     return await _decide(
@@ -357,4 +480,5 @@ async def reopen(
         becomes=RETURNED,
         comment=_comment(comment, required=False),
         action="report.review.reopen",
+        office=office,
     )

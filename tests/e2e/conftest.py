@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import load_reporting_setup
@@ -17,7 +16,7 @@ from models import UnitKind
 from models.db import UnitOfWork
 from services.indicators import IndicatorSet
 from testkit.chat import Chat, Clock, start_app, stop_app
-from testkit.env import TEST_SECRET, concern_key_env
+from testkit.env import bot_settings
 from testkit.zalo_chat import zalo  # noqa: F401  (a fixture: a chat over Zalo)
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -40,13 +39,10 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        app_secret=SecretStr(TEST_SECRET),
+    return bot_settings(
+        database_url,
         bot_username="test_bot",
         scheduler_enabled=False,  # tests run the jobs by hand, on the test's clock
-        **{name.lower(): value for name, value in concern_key_env().items()},
     )
 
 
@@ -68,8 +64,7 @@ async def chat(settings: Settings, uow: UnitOfWork, clock: Clock) -> AsyncIterat
     try:
         yield running
     finally:
-        if running.app.running:
-            await stop_app(running)
+        await stop_app(running)
 
 
 @pytest.fixture

@@ -4,50 +4,26 @@ officer with two open cases in /hopthu."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import load_reporting_setup
-from bot.channels.console import ConsoleChat, make_console
 from infra.settings import Settings
 from models import CodeAttempt, Concern, ConcernStatus, OrgNode
 from models.db import UnitOfWork
-from services import concerns, demo
+from services import concerns
 from testkit.chat import Clock
-
-
-@dataclass
-class Console:
-    chat: ConsoleChat
-    out: io.StringIO
-    seed: demo.DemoSeed
-
-    async def say(self, line: str) -> str:
-        """Type one line; what the console printed in answer."""
-        before = len(self.out.getvalue())
-        await self.chat.handle_line(line)
-        return self.out.getvalue()[before:]
+from testkit.console import Console, demo_console
 
 
 @pytest.fixture
 async def console(
     settings: Settings, uow: UnitOfWork, session: AsyncSession, clock: Clock
 ) -> AsyncIterator[Console]:
-    setup = load_reporting_setup(settings)
-    seed = await demo.seed(session, settings.secret, setup, clock.now)
-    out = io.StringIO()
-    chat = make_console(settings, uow, setup, clock=clock, out=out)
-    async with chat.application:
-        await chat.application.start()
-        try:
-            yield Console(chat, out, seed)
-        finally:
-            await chat.application.stop()
+    async with demo_console(settings, uow, session, clock) as running:
+        yield running
 
 
 async def test_a_worker_presses_start_then_writes_words(

@@ -7,7 +7,7 @@ downloaded; another zone's page by a typed address, and a person who is no membe
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from handlers.digests.labels import count, percent, suppressed
 from infra.channel_updates import ChannelUser
 from infra.settings import Settings
 from models import Role
-from services import web_auth
 from services.digests import Digest, DigestPeriod, build_digest, unit_table
 from testkit import web as web_kit
 from testkit.chat import Chat, Clock
@@ -68,15 +67,6 @@ async def digest_of(
     )
 
 
-async def one_time_link(session: AsyncSession, person_id: int, clock: Clock) -> str:
-    issued = await web_auth.issue_link(
-        session,
-        person_id=person_id,
-        target="/dashboard",
-        now=clock.now,
-        valid=timedelta(minutes=30),
-    )
-    return f"/l/{issued.token}"
 
 
 async def fits_a_phone(page: Any, name: str) -> None:
@@ -144,6 +134,13 @@ async def test_as_a_mini_app_the_province_then_drill_down_to_a_unit(
         [suppressed(c, "vi") for c in (wages.new, wages.answered, wages.overdue)]
     )
     await expect(page.locator("#trends svg")).not_to_have_count(0)
+    # A meter's grey track spans its whole bar (a stylesheet rule for another .track once
+    # gave it a CSS width of 56px: 56 % of the bar).
+    meter = page.locator("svg.meter").first
+    track = await meter.locator("rect.track").bounding_box()
+    whole = await meter.bounding_box()
+    assert track is not None and whole is not None
+    assert abs(track["width"] - whole["width"]) < 1
     await expect(page.locator("script[src*='telegram.org']")).to_have_count(1)
     await fits_a_phone(page, "dashboard-top.png")
 
@@ -177,7 +174,7 @@ async def test_by_link_a_zone_member_changes_period_and_downloads_the_excel(
 ) -> None:
     person = await member_of(session, world.zone)
     page = await browser.new_page()
-    await page.goto(pages_url + await one_time_link(session, person, clock))
+    await page.goto(pages_url + await web_kit.dashboard_link(session, person, clock))
     await expect(page.locator("#scope")).to_have_text("KCN An Phú")
     await expect(page.locator("#up")).to_have_count(0)
 
@@ -210,7 +207,7 @@ async def test_another_zone_by_a_typed_address_is_refused(
 ) -> None:
     person = await member_of(session, world.zone)
     page = await browser.new_page()
-    await page.goto(pages_url + await one_time_link(session, person, clock))
+    await page.goto(pages_url + await web_kit.dashboard_link(session, person, clock))
     await expect(page.locator("#scope")).to_have_text("KCN An Phú")
     for node in (world.commune, world.province, world.other_province, world.enterprises["DN-3"]):
         for path in (f"/dashboard/{node}?period=2026-10", f"/dashboard/{node}/excel"):
@@ -237,7 +234,7 @@ async def test_a_person_who_is_not_a_member_is_refused(
 ) -> None:
     officer = await make_person(session, lan.user_id, "Nguyễn Thị Lan", units=(world.units["TU1"],))
     page = await browser.new_page()
-    await page.goto(pages_url + await one_time_link(session, officer, clock))
+    await page.goto(pages_url + await web_kit.dashboard_link(session, officer, clock))
     await expect(page.locator(".notice")).to_have_text("Trang này dành cho thành viên Ban Chỉ đạo.")
     response = await page.goto(f"{pages_url}/dashboard")
     assert response is not None and response.status == 403

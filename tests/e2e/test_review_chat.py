@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.channel_updates import ChannelUser
-from models import OutboxMessage, ReportReview, UnitKind
+from models import OutboxMessage, ReportReview, Role, UnitKind
 from services.periods import ReviewRule
 from testkit.chat import Chat, Clock
 from testkit.org import make_person, make_tree
@@ -65,3 +65,31 @@ async def test_return_amend_approve_and_forged_buttons(
     assert "Đã duyệt" in said
     await session.refresh(review_row)
     assert review_row.status == "approved"
+
+
+async def test_help_and_the_menu_offer_duyet_to_reviewers_by_the_configuration(
+    chat: Chat, session: AsyncSession, lan: ChannelUser
+) -> None:
+    """Trade unions reviewed by their zone union: its officer (no committee role) is offered
+    /duyet in /help and the /start menu; the unit's officer and a committee member of the zone
+    (not the configured reviewer) are not; with the default configuration nobody is."""
+    data = chat.app.bot_data
+    tree = await make_tree(session)
+    ours, _theirs = await zone_unions(session, tree)
+    await make_person(session, lan.user_id, "Nguyễn Thị Lan", units=(tree.union.id,))
+    await make_person(session, HUNG.user_id, "Trần Văn Hùng", units=(ours,))
+    await make_person(
+        session, MINH.user_id, "Lê Văn Minh", role=Role.COMMITTEE, node_id=tree.zone.id
+    )
+
+    for person in (HUNG, MINH, lan):  # the default: no review, /duyet offered to nobody
+        assert "/duyet" not in await chat.send(person, "/help")
+
+    data.reporting.calendar = data.reporting.calendar.model_copy(
+        update={"review": {UnitKind.TRADE_UNION: ReviewRule(level="zone", by=UnitKind.ZONE_UNION)}}
+    )
+    assert "/duyet — Duyệt báo cáo của các đơn vị cấp dưới" in await chat.send(HUNG, "/help")
+    assert "/duyet" in await chat.send(HUNG, "/start")
+    for person in (MINH, lan):
+        assert "/duyet" not in await chat.send(person, "/help")
+        assert "/duyet" not in await chat.send(person, "/start")

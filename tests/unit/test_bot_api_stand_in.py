@@ -98,3 +98,21 @@ def test_the_stand_in_answers_a_refusal_as_telegram_does() -> None:
     }
     assert [sent.text for sent in api.chat(7)] == ["a"]
     assert api.injected["429"] == 1
+
+
+def test_a_chat_menu_is_picked_as_telegram_picks_it() -> None:
+    """The chat's scope in the user's language, the chat's scope, the default in the language,
+    the default; deleteMyCommands removes a scope (the menus of issue 16)."""
+    with StandIn() as api, httpx.Client() as client:
+        commands = '[{"command": "start", "description": "Bắt đầu"}]'
+        call(client, api, "setMyCommands", commands=commands)
+        english = '[{"command": "help", "description": "Help"}]'
+        call(client, api, "setMyCommands", commands=english, language_code="en")
+        assert api.menu(7) == ["start"] and api.menu(7, "en") == ["help"]
+        scope = '{"type": "chat", "chat_id": 7}'
+        mine = '[{"command": "baocao", "description": "Báo cáo"}]'
+        call(client, api, "setMyCommands", commands=mine, scope=scope)
+        assert api.menu(7) == ["baocao"] and api.menu(7, "en") == ["baocao"]
+        assert api.menu(8) == ["start"]  # another chat keeps the default
+        call(client, api, "deleteMyCommands", scope=scope)
+        assert api.menu(7) == ["start"] and api.menu(7, "en") == ["help"]

@@ -63,6 +63,6 @@ def test_render_writes_an_a4_png_with_a_qr_code(tmp_path: Path) -> None:
     ],
 )
 def test_a_poster_file_stays_in_its_folder_whatever_the_code(code: str, name: str) -> None:
-    from bot.admin import _file_name
+    from bot.admin.concerns import _file_name
 
     assert _file_name(code) == name and "/" not in _file_name(code)

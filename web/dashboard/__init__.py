@@ -6,6 +6,9 @@
                                          enterprise's page lists its units
     GET /dashboard/<node>/excel?period=… the Excel file the chat sends, for the same node
 
+The workers' polls of the node's subtree open during the period are a section of their own
+(web/dashboard/polls.py, templates/dashboard/polls.html) and a sheet of the Excel file.
+
 Opened as a Telegram Mini App from /tonghop (``?tg=1``: Telegram's signed data signs in) or by a
 one-time link (Zalo, the console). One source: every figure comes from
 ``services.digests.build_digest`` (with its month-by-month trend) and ``unit_table``, exactly as
@@ -19,6 +22,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +46,14 @@ from infra.i18n import tr
 from infra.rendering import off_the_loop
 from models import NodeKind, Person, Role
 from services import access, digests
-from services.digests import Digest, DigestPeriod, TrendSeries, UnitTable
+from services.digests import Digest, DigestPeriod, Rate, TrendSeries, UnitTable
 from services.errors import N_
 from services.indicators import IndicatorKind
 from services.periods import Period
 from services.targets import MeasureKind, TargetStatus
 from web.base import SECURITY_HEADERS, Pages
 from web.dashboard import charts
+from web.dashboard import polls as poll_section
 
 TREND_MONTHS = 12
 MAX_MISSING = 40  # listed on the page; the Excel file has them all
@@ -219,9 +224,24 @@ def _areas(digest: Digest, lang: str, telegram: bool) -> list[dict[str, Any]]:
             "expected": count(area.rate.expected, lang),
             "bar": charts.progress(area.rate.reporting_rate, None),
             "inner": charts.progress(area.rate.on_time_rate, None),
+            "approved": _approved(area.rate, lang) if digest.reviewed else None,
         }
         for area in digest.areas
     ]
+
+
+def _approved(rate: Rate, lang: str) -> dict[str, str]:
+    """Beside what was submitted, when the level above reviews: what it approved."""
+    return {"rate": percent(rate.approved_rate, lang), "count": count(rate.approved, lang)}
+
+
+def _with_approved(value: Decimal | None, approved: Decimal | None, lang: str) -> str:
+    """A flow figure, and its approved part when its unit kind is reviewed: "123 (đã duyệt
+    100)"."""
+    shown = count(value, lang)
+    if approved is None or value is None:
+        return shown
+    return tr(lang, "{value} (approved {approved})", value=shown, approved=count(approved, lang))
 
 
 def _flows(digest: Digest, lang: str) -> list[dict[str, Any]]:
@@ -234,10 +254,10 @@ def _flows(digest: Digest, lang: str) -> list[dict[str, Any]]:
             {
                 "set": flow.set_label.get(lang),
                 "label": flow.label.get(lang),
-                "current": count(flow.current, lang),
+                "current": _with_approved(flow.current, flow.approved, lang),
                 "previous": count(flow.previous, lang),
                 "last_year": count(flow.last_year, lang),
-                "year_to_date": count(flow.year_to_date, lang),
+                "year_to_date": _with_approved(flow.year_to_date, flow.year_to_date_approved, lang),
             }
         )
     return rows
@@ -330,6 +350,7 @@ def render(
     choices: list[DigestPeriod],
     up: int | None,
     telegram: bool,
+    polls: list[Any] | None = None,
 ) -> Response:
     """The page, from the service's results only (the benchmark times load + render)."""
     period = digest.period
@@ -354,6 +375,7 @@ def render(
             "late": count(digest.overall.late, lang),
             "missing": count(digest.overall.missing, lang),
         },
+        overall_approved=_approved(digest.overall, lang) if digest.reviewed else None,
         areas=_areas(digest, lang, telegram),
         missing=digest.missing[:MAX_MISSING],
         missing_more=max(0, len(digest.missing) - MAX_MISSING),
@@ -368,6 +390,7 @@ def render(
         up=dashboard_path(up, period, telegram=telegram) if up is not None else None,
         excel=f"/dashboard/{digest.scope.node_id}/excel?period={period.key}",
         telegram=telegram,
+        polls=polls or [],
     )
 
 
@@ -446,6 +469,7 @@ def routes(pages: Pages) -> list[Route]:
                 return found
             node_id, period, viewer, lang, telegram = found
             digest, table = await load(pages, session, node_id, period, today())
+            listed = await poll_section.load(session, node_id, period, today())
             # Back up one level, never above the member's own part of the tree.
             up = digest.scope.parent_id
             if up is not None and not await access.may_view_node(session, viewer, up):
@@ -458,6 +482,7 @@ def routes(pages: Pages) -> list[Route]:
             choices=period_choices(today()),
             up=up,
             telegram=telegram,
+            polls=poll_section.section(listed, today(), lang),
         )
 
     async def excel(request: Request) -> Response:
@@ -478,10 +503,18 @@ def routes(pages: Pages) -> list[Route]:
             table = await digests.unit_table(
                 session, node_id=node_id, period=period, setup=data.reporting, today=today()
             )
+            listed = await poll_section.load(session, node_id, period, today())
         name = file_name(digest.scope.name, period, "xlsx")
         with tempfile.TemporaryDirectory() as folder:
             # The chat's own workbook, rendered off the event loop as the chat does.
-            path = await off_the_loop(render_excel, digest, table, Path(folder) / name, lang)
+            path = await off_the_loop(
+                render_excel,
+                digest,
+                table,
+                Path(folder) / name,
+                lang,
+                poll_section.results_for_excel(listed),
+            )
             body = path.read_bytes()
         return Response(
             body,

@@ -10,6 +10,8 @@ checked from the database on every request, CSRF on every POST) and ``office/lay
     reports.py   /office/reports… units × months, one report, reopening a month, Excel
     config.py    /office/config… indicator sets and annual targets: in force, history, edit
     concerns.py  /office/concerns  concern counts per enterprise and category (suppressed)
+    polls.py     /office/polls…    workers' polls: list, set one, results after the close
+    review.py    /office/review…   reports waiting for the level above: approve, return, reopen
 """
 
 from __future__ import annotations
@@ -17,7 +19,18 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from web.base import Pages
-from web.office import audit, concerns, config, invites, org, people, reports, sign_in
+from web.office import (
+    audit,
+    concerns,
+    config,
+    invites,
+    org,
+    people,
+    polls,
+    reports,
+    review,
+    sign_in,
+)
 
 
 def routes(pages: Pages) -> list[BaseRoute]:
@@ -30,4 +43,6 @@ def routes(pages: Pages) -> list[BaseRoute]:
         *reports.routes(pages),
         *config.routes(pages),
         *concerns.routes(pages),
+        *polls.routes(pages),
+        *review.routes(pages),
     ]

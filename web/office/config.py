@@ -6,7 +6,8 @@
     GET  /office/config/<kind>/<id>         one earlier version, to read
 
 ``kind`` is "indicators" or "targets". A saved version is put in use at once in this process
-(``apply``) and read back at every start (bot/app.py); see services/office/config_edits.py.
+(``apply``), noticed by the other instance within OFFICE_CONFIG_CHECK_SECONDS and read back at
+every start (handlers/common/office_config.py); see services/office/config_edits.py.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from grassroots_config import DEFAULT_CONFIG_DIR
 from starlette.responses import Response
 from starlette.routing import Route
 
+from handlers.common import office_config
 from handlers.common.context import BotData
 from services.errors import N_, DomainError
-from services.indicators import IndicatorConfig
 from services.office import config_edits
 from services.office.config_edits import ConfigRefused, InForce
 from web.base import Pages
@@ -40,13 +41,11 @@ async def in_force(call: OfficeCall, kind: str) -> InForce:
     return config_edits.in_force(kind, row, "" if row else _file_text(data, kind), version)
 
 
-def apply(data: BotData, model: object) -> None:
-    """Put a saved version in use in this process: the next report stores (and points at) the
-    new set's frozen copy; the next digest judges by the new targets."""
-    if isinstance(model, IndicatorConfig):
-        data.reporting.indicators = model
-    else:
-        data.targets = model  # type: ignore[assignment]
+async def apply(data: BotData) -> None:
+    """Put the saved version in use in this process at once: the next report stores (and points
+    at) the new set's frozen copy; the next digest judges by the new targets. The other
+    instance notices it within OFFICE_CONFIG_CHECK_SECONDS (handlers/common/office_config.py)."""
+    await office_config.refresh(data, force=True)
 
 
 def routes(pages: Pages) -> list[Route]:
@@ -83,7 +82,7 @@ def routes(pages: Pages) -> list[Route]:
         text = call.body.get("content", "")
         data = call.pages.data
         try:
-            model, row = await config_edits.save(
+            _, row = await config_edits.save(
                 call.session,
                 kind,
                 text,
@@ -111,7 +110,7 @@ def routes(pages: Pages) -> list[Route]:
                 refusal=words,
                 history=await config_edits.history(call.session, kind),
             )
-        apply(data, model)
+        await apply(data)
         return call.message(
             call.t(SAVED, version=row.version), status=200, back=f"/office/config/{kind}"
         )

@@ -45,6 +45,8 @@ MENU: list[tuple[str, str]] = [
     ("/office/reports", N_("Reporting")),
     ("/office/config", N_("Indicators and targets")),
     ("/office/concerns", N_("Concerns")),
+    ("/office/polls", N_("Polls")),
+    ("/office/review", N_("Review")),
 ]
 
 NOT_SIGNED_IN = N_(

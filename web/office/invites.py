@@ -4,29 +4,36 @@
     GET  /office/invites/new?role=…&under=…&kind=…&pick=…     choose what to invite (a checklist)
     POST /office/invites/new                                  make them: the printable sheet
     POST /office/invites/<id>/cancel                          cancel an unused invite
+    POST /office/invites/sheet   (codes, as=pdf|png-N)        the sheet as a PDF or a PNG page
 
 A code is shown once: only its keyed hash is stored. So the sheet is the answer to the POST and
 cannot be opened again later; it says so, and the office prints it (or saves it as PDF) then.
+Its PDF and PNG downloads post the sheet's own codes back (services/office/invite_sheet.py):
+the server keeps nothing of a batch, and either instance can answer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from starlette.responses import Response
 from starlette.routing import Route
 
+from infra import invite_sheet as sheet_files
+from infra.i18n import day, tr
+from infra.rendering import off_the_loop
 from infra.settings import CONSOLE_BOT_USERNAME
 from models import Role
 from services import invites
 from services.errors import N_
-from services.office import people
-from web.base import Pages
+from services.office import invite_sheet, people
+from web.base import SECURITY_HEADERS, Pages
 from web.office.guard import OfficeCall, office_page, page_number
 from web.office.qr import qr_images
 
 STATES = ("open", "used", "expired", "cancelled")
+PAGE_FOOTER = N_("Invite sheet — page {page} of {pages}")
 CANCELLED = N_("The invite is cancelled: its code no longer works.")
 
 
@@ -38,6 +45,23 @@ class Card:
     expires_at: datetime
     link: str | None
     qr: str | None
+
+
+NO_FILES = N_("BOT_USERNAME is not set: the sheet has no QR codes to download.")
+
+
+def _caption(lang: str, item: invite_sheet.PrintedInvite, zone: tzinfo) -> list[str]:
+    """The CLI's caption (bot/admin.py ``invite``): the code, what it grants, until when."""
+    return [
+        tr(lang, "Invite code: {code}", code=invites.display_code(item.code)),
+        tr(
+            lang,
+            "Grants: {role} {scope}",
+            role=tr(lang, people.ROLE_NAMES[item.role]),
+            scope=item.scope_name or "",
+        ).rstrip(),
+        tr(lang, "Valid until: {date}", date=day(item.expires_at.astimezone(zone).date(), lang)),
+    ]
 
 
 def routes(pages: Pages) -> list[Route]:
@@ -130,7 +154,45 @@ def routes(pages: Pages) -> list[Route]:
             )
             for index, (created, link) in enumerate(zip(made, links, strict=True))
         ]
-        return call.render("office/invite_sheet.html", cards=cards, username=username)
+        return call.render(
+            "office/invite_sheet.html",
+            cards=cards,
+            username=username,
+            codes=" ".join(created.code for created in made),
+            pages=range(1, sheet_files.page_count(len(cards)) + 1),
+        )
+
+    async def download(call: OfficeCall) -> Response:
+        """The sheet's codes posted back → a PDF of every page, or one page as PNG."""
+        username = bot_name()
+        if username is None:
+            return call.message(call.t(NO_FILES), status=409)
+        found = await invite_sheet.printable(
+            call.session, settings.secret, call.body.get("codes", ""), now=call.now
+        )
+        lang = call.lang
+        cards = [
+            sheet_files.SheetCard(
+                f"https://t.me/{username}?start={item.code}",
+                _caption(lang, item, settings.zone),
+            )
+            for item in found
+        ]
+        footer = tr(lang, PAGE_FOOTER, page="{page}", pages="{pages}")
+        wanted = call.body.get("as", "pdf")
+        total = sheet_files.page_count(len(cards))
+        if wanted.startswith("png-") and wanted[4:].isdigit() and 1 <= int(wanted[4:]) <= total:
+            number = int(wanted[4:])
+            content = await off_the_loop(sheet_files.png, cards, number, footer)
+            media, name = "image/png", f"phieu-moi-trang-{number}.png"
+        else:
+            content = await off_the_loop(sheet_files.pdf, cards, footer)
+            media, name = "application/pdf", "phieu-moi.pdf"
+        return Response(
+            content,
+            media_type=media,
+            headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     async def cancel(call: OfficeCall) -> Response:
         await people.cancel_invite(
@@ -142,6 +204,7 @@ def routes(pages: Pages) -> list[Route]:
         Route("/office/invites", office_page(pages, show_list), methods=["GET"]),
         Route("/office/invites/new", office_page(pages, choose), methods=["GET"]),
         Route("/office/invites/new", office_page(pages, create, post=True), methods=["POST"]),
+        Route("/office/invites/sheet", office_page(pages, download, post=True), methods=["POST"]),
         Route(
             "/office/invites/{invite_id:int}/cancel",
             office_page(pages, cancel, post=True),
