@@ -56,16 +56,26 @@ without a kill), a message nobody enqueued arrives, or a sender fails; a missed 
 figure (MISS), not an error. ``--profile FILE`` profiles the first run-1 sender (pyinstrument).
 ``--limiter-burst B`` is an experiment: the sender's AIORateLimiter keeps R a second but lets at
 most B through at once (production: R, one second's worth).
+
+The poll run (issue 17): benchmarks/fanout_poll.py, a script of its own that says what it does,
+started by this one as a child process after runs 1–3 (``--quick`` included: CI), with the same
+``--backend``, ``--quick`` and ``--limiter-burst``: a poll to 10,000 subscribers (quick: 200)
+through ``python -m bot`` while 50 officers report, then 10,000 answers, the close and the
+suppressed results. ``--poll-only`` runs it alone, ``--no-poll`` skips it, ``--poll-args "…"``
+passes more options to it. Exit status 1 also when it fails (a poll message lost, duplicated or
+misdelivered).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import platform
 import re
 import resource
+import shlex
 import signal
 import subprocess
 import sys
@@ -602,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         "--limiter-burst",
         type=float,
         help="an experiment: the sender's AIORateLimiter lets at most this many through at once "
-        "(production: one second's worth)",
+        "(production: one second's worth); the poll run's bot too",
     )
     parser.add_argument("--sender", choices=["loop", "bot"], default="loop")
     parser.add_argument(
@@ -611,6 +621,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"run 3 through python -m bot at 30/s (default {DEFAULT_PRODUCTION_MESSAGES}; "
         "0 or --quick: none)",
     )
+    add_poll_options(parser)
     args = parser.parse_args(argv)
     messages = args.messages or (QUICK_MESSAGES if args.quick else DEFAULT_MESSAGES)
     limit = args.limit or (QUICK_LIMIT if args.quick else DEFAULT_LIMIT)
@@ -625,8 +636,10 @@ def main(argv: list[str] | None = None) -> int:
         production = 0 if args.quick else DEFAULT_PRODUCTION_MESSAGES
 
     print(
-        f"fanout: {messages} reminders per run, limit {limit:g} msg/s (run 2: {kill_limit:g}), "
-        f"sender {args.sender}"
+        "fanout: only the poll run"
+        if args.poll_only
+        else f"fanout: {messages} reminders per run, limit {limit:g} msg/s "
+        f"(run 2: {kill_limit:g}), sender {args.sender}"
         + (f", run 3: {production} through python -m bot at 30/s" if production else "")
         + f"; Python {platform.python_version()}, python-telegram-bot {telegram.__version__}, "
         f"SQLAlchemy {sqlalchemy.__version__}, {os.cpu_count()} CPUs"
@@ -634,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     profile = args.profile
     started = time.monotonic()
-    for backend in each_backend(args.backend):
+    for backend in each_backend(args.backend) if not args.poll_only else []:
         print(f"\n=== {backend} ===", flush=True)
         first = run_once(
             backend,
@@ -667,14 +680,42 @@ def main(argv: list[str] | None = None) -> int:
             print_run(third, 3)
             runs.append(third)
         sys.stdout.flush()
-    if not runs:
+    poll_status = None if args.no_poll else run_poll_script(args)
+    if not runs and poll_status is None:
         return 1
-    print_summary(runs)
-    print(f"\n  total time {time.monotonic() - started:.0f} s")
+    if runs:
+        print_summary(runs)
+        print(f"\n  total time {time.monotonic() - started:.0f} s")
     broken = [f"{r.backend} run {r.label}: {'; '.join(r.broken)}" for r in runs if r.broken]
+    if poll_status:
+        broken.append(f"the poll run (benchmarks/fanout_poll.py) exited with {poll_status}")
     for line in broken:
         print(f"  BROKEN: {line}")
     return 1 if broken else 0
+
+
+def add_poll_options(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--poll-only", action="store_true", help="only the poll run")
+    which.add_argument("--no-poll", action="store_true", help="no poll run")
+    parser.add_argument(
+        "--poll-args",
+        default="",
+        metavar='"…"',
+        help="more options for benchmarks/fanout_poll.py (its --help lists them)",
+    )
+
+
+def run_poll_script(args: argparse.Namespace) -> int:
+    """benchmarks/fanout_poll.py as a child (benchmarks do not import each other); its status."""
+    command = [sys.executable, str(HERE / "fanout_poll.py"), "--backend", args.backend]
+    if args.quick:
+        command.append("--quick")
+    if args.limiter_burst:
+        command += ["--limiter-burst", repr(args.limiter_burst)]
+    command += shlex.split(args.poll_args)
+    sys.stdout.flush()
+    return subprocess.run(command, check=False).returncode
 
 
 if __name__ == "__main__":

@@ -67,15 +67,18 @@ async def run_batch(data: BotData) -> None:
         # Claims of BATCH at a time, until every list has every open poll: a poll reaches
         # 10,000 workers in one run, at the pace bulk_sending allows.
         retry = False
+        views: dict[int, tuple[polls.PollView, str] | None] = {}  # read once, not per message
         while due_now := await polls.take_deliveries(session, keys, day):
             for due in due_now:
-                poll = await polls.get_poll(session, due.poll_id)
-                if poll is None:
+                if due.poll_id not in views:
+                    poll = await polls.get_poll(session, due.poll_id)
+                    views[due.poll_id] = None if poll is None else (poll, poll_text(poll, lang))
+                view = views[due.poll_id]
+                if view is None:
                     continue
+                poll, text = view
                 outcome = await _send(
-                    data,
-                    due.target,
-                    [(poll_text(poll, lang), poll_buttons(poll, due.subscription_id, lang))],
+                    data, due.target, [(text, poll_buttons(poll, due.subscription_id, lang))]
                 )
                 if outcome == "gone":  # a blocked bot drops the subscription, silently
                     await polls.drop_subscription(session, due.subscription_id)
@@ -85,11 +88,16 @@ async def run_batch(data: BotData) -> None:
             if retry:  # the channel is in trouble: the rest waits for the next batch
                 break
         texts: dict[tuple[int, int], str] = {}
+        counted: dict[int, polls.PollResults | None] = {}  # counted once per poll, not per firm
         while results_now := await polls.take_results(session, keys, day):
             for result in results_now:
                 key = (result.poll_id, result.enterprise_id)
                 if key not in texts:
-                    results = await polls.poll_results(session, result.poll_id, day, force=True)
+                    if result.poll_id not in counted:
+                        counted[result.poll_id] = await polls.poll_results(
+                            session, result.poll_id, day, force=True
+                        )
+                    results = counted[result.poll_id]
                     texts[key] = (
                         results_text(results, lang, enterprise_id=result.enterprise_id)
                         if results is not None

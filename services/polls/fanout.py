@@ -90,15 +90,18 @@ async def take_deliveries(
                 .limit(limit - len(claimed))
             )
         ).all()
-        for subscription_id, sealed in rows:
-            won = await session.scalar(
+        if not rows:
+            continue
+        # One statement for the batch: the rows another instance claimed first are skipped.
+        won = set(
+            await session.scalars(
                 insert(PollDelivery)
-                .values(poll_id=poll_id, subscription_id=subscription_id)
+                .values([{"poll_id": poll_id, "subscription_id": s} for s, _ in rows])
                 .on_conflict_do_nothing()
                 .returning(PollDelivery.subscription_id)
             )
-            if won is not None:
-                claimed.append((poll_id, subscription_id, sealed))
+        )
+        claimed += [(poll_id, s, sealed) for s, sealed in rows if s in won]
     await session.commit()
     opened = await asyncio.to_thread(
         _open_all,
