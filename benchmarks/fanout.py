@@ -55,7 +55,7 @@ Exit status 1 only if a message is lost, a message is duplicated beyond what was
 without a kill), a message nobody enqueued arrives, or a sender fails; a missed rate aim is a
 figure (MISS), not an error. ``--profile FILE`` profiles the first run-1 sender (pyinstrument).
 ``--limiter-burst B`` is an experiment: the sender's AIORateLimiter keeps R a second but lets at
-most B through at once (production: R, one second's worth).
+most B through at once (production: infra.rate_limit.BURST).
 
 The poll run (issue 17): benchmarks/fanout_poll.py, a script of its own that says what it does,
 started by this one as a child process after runs 1–3 (``--quick`` included: CI), with the same
@@ -612,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         "--limiter-burst",
         type=float,
         help="an experiment: the sender's AIORateLimiter lets at most this many through at once "
-        "(production: one second's worth); the poll run's bot too",
+        "(production: infra.rate_limit.BURST); the poll run's bot too",
     )
     parser.add_argument("--sender", choices=["loop", "bot"], default="loop")
     parser.add_argument(

@@ -78,6 +78,7 @@ HERE = Path(__file__).resolve().parent
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from handlers.polls.views import results_text  # noqa: E402
+from infra.rate_limit import BURST  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from models import (  # noqa: E402
     NodeKind,
@@ -702,7 +703,7 @@ def print_poll(run: PollRun) -> None:
     if run.limiter_burst:
         print(
             f"  limiter             an experiment: the bot's AIORateLimiter lets at most "
-            f"{run.limiter_burst:g} through at once (production: {LIMIT:g}), {LIMIT:g}/s"
+            f"{run.limiter_burst:g} through at once (production: {BURST:g}), {LIMIT:g}/s"
         )
     print(
         f"  delivered           {len(run.poll_messages):,} poll messages in {run.window:.1f} s "
@@ -782,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
         "--limiter-burst",
         type=float,
         help="an experiment: the bot's AIORateLimiter lets at most this many through at once, "
-        f"at {LIMIT:g}/s (production: {LIMIT:g} at once)",
+        f"at {LIMIT:g}/s (production: {BURST:g} at once)",
     )
     args = parser.parse_args(argv)
     subscribers = args.subscribers or (QUICK_SUBSCRIBERS if args.quick else DEFAULT_SUBSCRIBERS)

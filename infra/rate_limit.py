@@ -68,15 +68,26 @@ class AnswersFirstLimiter(AsyncLimiter):
         self._wake_next()
 
 
+# Telegram's 30 a second, but at most BURST calls at once rather than a whole second's worth.
+# With a bucket of 30, the limiter and Telegram's own bucket drift in and out of phase, a 429
+# comes back now and then, and PTB then pauses *every* call for its retry_after (answers to
+# people included): measured with benchmarks/fanout_poll.py, 10,000 poll messages while 50
+# officers report, 421 429s, 0.89 of the limit and the officers' p99 at 1.2 s; with a bucket of
+# 5 at the same rate, no 429, 0.98 of the limit and their p99 at 139 ms. An answer waits at most
+# BURST / 30 s (0.17 s) behind calls already admitted.
+BURST = 5
+
+
 class AnswersFirstRateLimiter(AIORateLimiter):
-    """AIORateLimiter with its overall bucket replaced by one that serves answers first."""
+    """AIORateLimiter with its overall bucket replaced by one that serves answers first, BURST
+    calls at once at Telegram's rate."""
 
     def __init__(
         self,
         *,
         max_retries: int = 3,
-        overall_max_rate: float = FloodLimit.MESSAGES_PER_SECOND,
-        overall_time_period: float = 1,
+        overall_max_rate: float = BURST,
+        overall_time_period: float = BURST / FloodLimit.MESSAGES_PER_SECOND,
     ) -> None:
         super().__init__(
             overall_max_rate=overall_max_rate,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from telegram.constants import FloodLimit
+
 from infra.rate_limit import AnswersFirstLimiter, AnswersFirstRateLimiter, bulk_sending, is_bulk
 
 
@@ -55,3 +58,18 @@ async def test_bulk_marking_holds_only_inside_the_block() -> None:
 def test_the_bot_uses_the_answers_first_bucket() -> None:
     limiter = AnswersFirstRateLimiter(max_retries=3)
     assert isinstance(limiter._base_limiter, AnswersFirstLimiter)
+
+
+async def test_the_bucket_keeps_telegrams_rate_in_small_bursts() -> None:
+    """30 a second, but never a whole second's worth at once (a full bucket drifts against
+    Telegram's own and brings back 429s that pause every call: infra/rate_limit.py)."""
+    bucket = AnswersFirstRateLimiter(max_retries=3)._base_limiter
+    assert bucket.max_rate / bucket.time_period == pytest.approx(FloodLimit.MESSAGES_PER_SECOND)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    admitted_at_once = 0
+    while bucket.has_capacity():
+        await bucket.acquire()
+        admitted_at_once += 1
+    assert admitted_at_once <= 5
+    assert loop.time() - started < 0.05
