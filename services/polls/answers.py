@@ -12,11 +12,13 @@ design, the alternatives rejected and the limits.
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import date
 from typing import Final, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OrgNode, Poll, PollAnswer, PollBallot
@@ -91,6 +93,41 @@ async def answer(
     ``chat`` is where the results will go (``"telegram:123"``); ``subscription_id`` the poll
     list the poll came through, checked to be this chat's own (NotSubscribed otherwise).
     PollNotOpen once the poll has closed. Commits."""
+    once = functools.partial(
+        _answer_once,
+        session,
+        keys,
+        poll_id=poll_id,
+        channel=channel,
+        account=account,
+        chat=chat,
+        subscription_id=subscription_id,
+        question=question,
+        option=option,
+        today=today,
+    )
+    try:
+        return await once()
+    except IntegrityError:
+        # Two first answers of one account at once both found no ballot and both made one;
+        # this one lost. Once more: the ballot the other made is found and changed.
+        await session.rollback()
+        return await once()
+
+
+async def _answer_once(
+    session: AsyncSession,
+    keys: ConcernKeys,
+    *,
+    poll_id: int,
+    channel: str,
+    account: str,
+    chat: str,
+    subscription_id: str,
+    question: int,
+    option: int,
+    today: date,
+) -> Choice:
     poll = await session.get(Poll, poll_id)
     if poll is None or poll.finished or not (poll.opens_on <= today <= poll.closes_on):
         raise PollNotOpen()

@@ -4,8 +4,11 @@ what a dump of every table shows."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import func, select, text
@@ -22,6 +25,7 @@ from models import (
     Role,
     UnitKind,
 )
+from models.db import UnitOfWork
 from services import polls
 from services.access import identify
 from services.polls import PollDraft, Question, Text
@@ -198,6 +202,42 @@ async def test_one_answer_per_worker_changeable_until_close(session: AsyncSessio
             option=1,
             today=CLOSES + timedelta(days=1),
         )
+
+
+async def test_two_first_answers_at_once_keep_one_ballot(
+    session: AsyncSession, uow: UnitOfWork
+) -> None:
+    """Two first answers of one account at the same instant (the bot handles a chat in order,
+    but the service must not rely on it): both read "no ballot yet" and insert one; the loser
+    used to fail with a duplicate key. Now it answers again on the ballot the other made."""
+    world = await make_world(session)
+    poll_id = await new_poll(session, world, questions=2)
+    subscription = await join(session, world.tree.enterprise.id, 1)
+    first_read = asyncio.Event()
+    both_read = asyncio.Barrier(2)
+    real_get = AsyncSession.get
+
+    async def get_then_wait(self: AsyncSession, entity: Any, ident: Any, **kw: Any) -> Any:
+        found = await real_get(self, entity, ident, **kw)
+        if entity is PollBallot and not first_read.is_set():
+            await both_read.wait()  # both sessions have read "no ballot" before either writes
+            first_read.set()
+        return found
+
+    async def answer_in_own_session(question: int) -> polls.Choice:
+        async with uow() as own:
+            return await vote(own, poll_id, 1, subscription, 1, question=question)
+
+    with patch.object(AsyncSession, "get", get_then_wait):
+        one, other = await asyncio.wait_for(
+            asyncio.gather(answer_in_own_session(0), answer_in_own_session(1)), 30
+        )
+    assert {one.options, other.options} <= {(1, None), (None, 1), (1, 1)}
+    final = await vote(session, poll_id, 1, subscription, 1, question=0)
+    assert final.options == (1, 1)  # both answers kept, on one ballot
+    session.expire_all()
+    assert await session.scalar(select(func.count()).select_from(PollBallot)) == 1
+    assert await session.scalar(select(func.count()).select_from(PollAnswer)) == 2
 
 
 async def test_results_hide_small_numbers(session: AsyncSession) -> None:
